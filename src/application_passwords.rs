@@ -1,0 +1,86 @@
+//! Application Passwords records: `WP_Application_Passwords` (create, list, revoke).
+//! Secrets and hashing live in `auth::app_passwords`; authentication in `auth`.
+
+use axum::http::StatusCode;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::auth::app_passwords;
+use crate::error::WpError;
+use crate::formatting::sanitize_text_field;
+use crate::site::{Site, now};
+use crate::store::{AppPassword, Conflict, NewAppPassword, StoreError};
+
+/// `create_new_application_password()`: the new token (shown once) and its record.
+pub async fn create(
+    site: &Site,
+    user_id: i64,
+    name: &str,
+    app_id: Option<Uuid>,
+) -> Result<(SecretString, AppPassword), WpError> {
+    let name = sanitize_text_field(name);
+    if name.is_empty() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "application_password_empty_name",
+            "An application name is required to create an application password.",
+        ));
+    }
+    // The unique (user, name) index decides, so concurrent creations cannot both win.
+    for _ in 0..3 {
+        let token = app_passwords::generate();
+        let new = NewAppPassword {
+            uuid: Uuid::new_v4(),
+            user_id,
+            app_id: app_id.map(|u| u.to_string()).unwrap_or_default(),
+            name: name.clone(),
+            password_hash: app_passwords::hash_secret(&token),
+            created: now(),
+        };
+        match site.store.create_app_password(new).await {
+            Ok(item) => {
+                tracing::info!(user_id, uuid = %item.uuid, "application password created");
+                return Ok((token, item));
+            }
+            Err(StoreError::Conflict(Conflict::AppPasswordName)) => {
+                return Err(WpError::new(
+                    StatusCode::CONFLICT,
+                    "application_password_duplicate_name",
+                    "Each application name should be unique.",
+                ));
+            }
+            // A 142-bit collision: draw again.
+            Err(StoreError::Conflict(Conflict::AppPasswordHash)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(WpError::internal())
+}
+
+/// `get_user_application_passwords()`, with usage not yet flushed merged in.
+pub async fn list(site: &Site, user_id: i64) -> Result<Vec<AppPassword>, WpError> {
+    let mut items = site.store.app_passwords_for_user(user_id).await?;
+    site.usage.merge(&mut items);
+    Ok(items)
+}
+
+/// `delete_application_password()`: whether it existed.
+pub async fn delete(site: &Site, user_id: i64, uuid: Uuid) -> Result<bool, WpError> {
+    let deleted = site.store.delete_app_password(user_id, uuid).await?;
+    if deleted {
+        site.usage.forget(&uuid);
+        tracing::info!(user_id, uuid = %uuid, "application password revoked");
+    }
+    Ok(deleted)
+}
+
+/// `delete_all_application_passwords()`: how many were revoked.
+pub async fn delete_all(site: &Site, user_id: i64) -> Result<u64, WpError> {
+    let items = site.store.app_passwords_for_user(user_id).await?;
+    let n = site.store.delete_all_app_passwords(user_id).await?;
+    for item in items {
+        site.usage.forget(&item.uuid);
+    }
+    tracing::info!(user_id, count = n, "all application passwords revoked");
+    Ok(n)
+}

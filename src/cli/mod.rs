@@ -1,0 +1,74 @@
+//! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
+//! `wp user application-password create|list|delete`) plus `serve`.
+
+mod user;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DataDirArg, ServeArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferropress",
+    version,
+    about = "A WordPress REST API server with first-class Application Passwords"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the REST API.
+    Serve(ServeArgs),
+    /// Manage users and their Application Passwords.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FERROPRESS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Entry point of the binary.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let data_dir = cli.data_dir.data_dir;
+    let result = match cli.command {
+        Command::Serve(args) => {
+            init_logging("info");
+            runtime.block_on(crate::server::run(args, data_dir))
+        }
+        Command::User(cmd) => {
+            init_logging("warn");
+            runtime.block_on(user::run(cmd, &data_dir))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Command-line and environment configuration (`FERROPRESS_*`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::caps::AppPasswordGate;
+
+/// `wp_get_environment_type()` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    Local,
+    Development,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Local => "local",
+            Environment::Development => "development",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+}
+
+/// Flags of `ferropress serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FERROPRESS_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// `local`, `development`, `staging` or `production`. Defaults to `local` when bound to a
+    /// loopback address, `production` otherwise. Application Passwords work over plain HTTP
+    /// only in `local`, as in WordPress.
+    #[arg(long, env = "FERROPRESS_ENVIRONMENT", value_enum)]
+    pub environment: Option<Environment>,
+
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "FERROPRESS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "FERROPRESS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Public site address (WordPress's `home`), used in links. Defaults to the bound address.
+    #[arg(long, env = "FERROPRESS_URL")]
+    pub url: Option<String>,
+
+    /// Which users may use Application Passwords.
+    #[arg(
+        long,
+        env = "FERROPRESS_APPLICATION_PASSWORDS_FOR",
+        value_enum,
+        default_value = "edit-posts"
+    )]
+    pub application_passwords_for: AppPasswordGate,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "FERROPRESS_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds between flushes of coalesced Application Password usage (at most 60).
+    #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub usage_flush_secs: u64,
+}
+
+impl ServeArgs {
+    pub fn environment(&self) -> Environment {
+        self.environment.unwrap_or(if self.bind.ip().is_loopback() {
+            Environment::Local
+        } else {
+            Environment::Production
+        })
+    }
+}
+
+/// Settings every request handler may read.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// `home_url()` without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub home: String,
+    pub environment: Environment,
+    /// Whether this server terminates TLS itself.
+    pub tls: bool,
+    pub app_password_gate: AppPasswordGate,
+    pub max_body_bytes: usize,
+}
+
+impl SiteConfig {
+    /// `rest_url()`: `{home}/wp-json/`.
+    pub fn rest_url(&self, route: &str) -> String {
+        format!("{}/wp-json/{}", self.home, route.trim_start_matches('/'))
+    }
+
+    /// `wp_is_application_passwords_supported()`: HTTPS, or environment `local`.
+    pub fn app_passwords_available(&self, https: bool) -> bool {
+        https || self.environment == Environment::Local
+    }
+}
+
+/// The data directory shared by every command: `--data-dir`, `FERROPRESS_DATA_DIR`, or
+/// `./ferropress-data`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDirArg {
+    #[arg(
+        long,
+        global = true,
+        env = "FERROPRESS_DATA_DIR",
+        default_value = "ferropress-data"
+    )]
+    pub data_dir: PathBuf,
+}

@@ -1,0 +1,14 @@
+//! ferropress: the WordPress REST API, with first-class Application Passwords, in one binary.
+
+pub mod application_passwords;
+pub mod auth;
+pub mod caps;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod formatting;
+pub mod rest;
+pub mod server;
+pub mod site;
+pub mod store;
+pub mod users;

@@ -1,0 +1,252 @@
+//! The REST server: `/wp-json/` routing, authentication before dispatch, and the headers
+//! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
+
+pub mod index;
+pub mod params;
+pub mod posts;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::auth::{self, Auth, Client};
+use crate::error::WpError;
+use crate::site::Site;
+
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
+
+/// The REST API prefix (`rest_get_url_prefix()`).
+pub const PREFIX: &str = "/wp-json";
+
+pub fn json_body(value: &Value) -> String {
+    value.to_string()
+}
+
+/// A JSON response with WordPress's content type.
+pub fn json_response(status: StatusCode, value: &Value) -> Response {
+    let mut resp = (status, json_body(value)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    resp
+}
+
+impl FromRequestParts<Arc<Site>> for Auth {
+    type Rejection = WpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &Arc<Site>) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Auth>().cloned().unwrap_or_default())
+    }
+}
+
+/// All REST routes, under `/wp-json`.
+pub fn routes(site: Arc<Site>) -> Router {
+    let api = Router::new()
+        .merge(index::routes())
+        .merge(posts::routes())
+        .merge(users::routes())
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            site.clone(),
+            rest_pipeline,
+        ))
+        .with_state(site);
+    Router::new().nest(PREFIX, api)
+}
+
+async fn no_route() -> WpError {
+    WpError::rest_no_route()
+}
+
+/// Rewrites a request into the canonical form the router matches, as WordPress's rewrite
+/// rules and `WP_REST_Server::serve_request` do: `?rest_route=/x` and `/index.php/wp-json/x`
+/// become `/wp-json/x`; the route loses its trailing slash and is matched case-insensitively;
+/// `?_method=` or `X-HTTP-Method-Override` replaces the method.
+pub fn canonicalize<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    let uri = req.uri().clone();
+    let path = uri.path();
+    let query = uri.query().unwrap_or("");
+
+    let mut route: Option<(String, String)> = None;
+    if path == "/" || path == "/index.php" {
+        let mut rest_route = None;
+        let mut rest_query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            if k == "rest_route" {
+                rest_route = Some(v.into_owned());
+            } else {
+                rest_query.append_pair(&k, &v);
+            }
+        }
+        if let Some(r) = rest_route {
+            let encoded: String = r
+                .split('/')
+                .map(|seg| form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("/");
+            route = Some((encoded, rest_query.finish()));
+        }
+    } else if let Some(rest) = path
+        .strip_prefix("/index.php/wp-json")
+        .or_else(|| path.strip_prefix(PREFIX))
+    {
+        if rest.is_empty() || rest.starts_with('/') {
+            route = Some((rest.to_owned(), query.to_owned()));
+        }
+    }
+    let Some((route, query)) = route else {
+        return req;
+    };
+
+    let mut route = route.to_ascii_lowercase();
+    while route.ends_with('/') {
+        route.pop();
+    }
+    let route = if route.is_empty() || route.starts_with('/') {
+        route
+    } else {
+        format!("/{route}")
+    };
+    let new = if query.is_empty() {
+        format!("{PREFIX}{route}")
+    } else {
+        format!("{PREFIX}{route}?{query}")
+    };
+    if let Ok(new_uri) = new.parse::<Uri>() {
+        *req.uri_mut() = new_uri;
+    }
+
+    let override_method = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "_method")
+        .map(|(_, v)| v.into_owned())
+        .or_else(|| {
+            req.headers()
+                .get("x-http-method-override")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+    if let Some(m) = override_method
+        && let Ok(method) = Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+    {
+        *req.method_mut() = method;
+    }
+    req
+}
+
+fn client_of(req: &Request) -> Client {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_default();
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    Client { ip, user_agent }
+}
+
+/// Authentication before dispatch (`rest_authentication_errors`), then the common headers.
+async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let client = client_of(&req);
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let https = site.config.tls;
+
+    let result = auth::authenticate_request(&site, authorization.as_deref(), https, &client).await;
+    let (mut resp, logged_in) = match result {
+        Ok(auth) => {
+            let logged_in = auth.logged_in();
+            req.extensions_mut().insert(auth);
+            (next.run(req).await, logged_in)
+        }
+        Err(e) => (e.into_response(), false),
+    };
+    add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
+    resp
+}
+
+fn add_rest_headers(
+    h: &mut HeaderMap,
+    site: &Site,
+    origin: Option<HeaderValue>,
+    logged_in: bool,
+    is_get: bool,
+) {
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    if !h.contains_key(header::LINK)
+        && let Ok(v) = HeaderValue::from_str(&format!(
+            "<{}>; rel=\"https://api.w.org/\"",
+            site.config.rest_url("")
+        ))
+    {
+        h.insert(header::LINK, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("X-WP-Total, X-WP-TotalPages, Link"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type",
+        ),
+    );
+    if let Some(origin) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("OPTIONS, GET, POST, PUT, PATCH, DELETE"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    } else if is_get && !logged_in {
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    if logged_in {
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Wed, 11 Jan 1984 05:00:00 GMT"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, must-revalidate, max-age=0, no-store, private"),
+        );
+        h.remove(header::LAST_MODIFIED);
+    }
+}
+
+/// Response header names WordPress uses for pagination.
+pub static X_WP_TOTAL: HeaderName = HeaderName::from_static("x-wp-total");
+pub static X_WP_TOTAL_PAGES: HeaderName = HeaderName::from_static("x-wp-totalpages");
+
+/// Parses a `(?P<id>[\d]+)` path segment; anything else is not a route.
+pub fn route_id(segment: &str) -> Result<i64, WpError> {
+    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(WpError::rest_no_route());
+    }
+    // Digits too large for an id cannot name anything that exists.
+    Ok(segment.parse::<i64>().unwrap_or(i64::MAX))
+}

@@ -1,0 +1,305 @@
+//! The HTTP server: router, listeners (plain or TLS through rustls), graceful shutdown,
+//! the first-run administrator, and the periodic flush of Application Password usage.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, ServiceExt as _};
+use tokio::sync::oneshot;
+use tower::Layer as _;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::caps::Role;
+use crate::config::{ServeArgs, SiteConfig};
+use crate::error::WpError;
+use crate::site::{Site, now};
+use crate::store::sqlite::SqliteStore;
+use crate::users::{InsertUser, insert_user};
+
+/// A server that is running, as `start` returns it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub site: Arc<Site>,
+    /// Login and password of the administrator created on this first run, if any.
+    pub initial_admin: Option<(String, String)>,
+    shutdown: Option<oneshot::Sender<()>>,
+    join: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, flushes usage, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.join.await?
+    }
+
+    /// Waits until the server stops by itself (SIGINT/SIGTERM).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.join.await?
+    }
+}
+
+/// Creates the data dir (private to the owner) and opens the store in it.
+pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
+    }
+    SqliteStore::open(data_dir)
+        .await
+        .with_context(|| format!("opening the database in {}", data_dir.display()))
+}
+
+fn install_crypto_provider() {
+    // One provider for the whole process (ring); a second install attempt is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The whole application: REST API, front page discovery, logging, panic safety.
+pub fn app(site: Arc<Site>) -> Router {
+    let home = site.config.rest_url("");
+    Router::new()
+        .merge(crate::rest::routes(site))
+        .route("/", get(move || front_page(home.clone())))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
+            )
+        })
+        .layer(axum::middleware::from_fn(log_request))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("request handler panicked");
+            WpError::internal().into_response()
+        }))
+}
+
+/// The front page carries the API discovery link, as WordPress's `rest_output_link_header`.
+async fn front_page(api_root: String) -> Response {
+    let mut resp = Html(format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferropress</title>\
+         <link rel=\"https://api.w.org/\" href=\"{api_root}\" /></head>\
+         <body><p>This site serves the WordPress REST API at <a href=\"{api_root}\">{api_root}</a>.</p></body></html>"
+    ))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("<{api_root}>; rel=\"https://api.w.org/\"")) {
+        resp.headers_mut().insert(header::LINK, v);
+    }
+    resp
+}
+
+/// One log line per request. The query string is left out: it may carry passwords.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    resp
+}
+
+async fn shutdown_signal(rx: oneshot::Receiver<()>) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+        _ = rx => {},
+    }
+}
+
+/// Creates `admin` with a random password when the site has no users yet.
+async fn ensure_first_admin(site: &Site) -> anyhow::Result<Option<(String, String)>> {
+    if site.store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = crate::auth::password::generate();
+    let created = insert_user(
+        site,
+        InsertUser {
+            login: "admin",
+            email: "admin@localhost.localdomain",
+            password: &password,
+            roles: vec![Role::Administrator],
+        },
+    )
+    .await;
+    match created {
+        Ok(_) => Ok(Some(("admin".into(), password))),
+        // Another process created the first user at the same moment.
+        Err(e) if e.code == "existing_user_login" || e.code == "existing_user_email" => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("creating the first administrator: {e}")),
+    }
+}
+
+/// Binds, prepares the site and starts serving in the background.
+pub async fn start(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<RunningServer> {
+    install_crypto_provider();
+    let store = Arc::new(open_store(&data_dir).await?);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .context("loading the TLS certificate and key")?,
+        ),
+        _ => None,
+    };
+
+    let listener =
+        std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let home = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let config = SiteConfig {
+        home,
+        environment: args.environment(),
+        tls: tls.is_some(),
+        app_password_gate: args.application_passwords_for,
+        max_body_bytes: args.max_body_bytes,
+    };
+    let site = Site::new(store.clone(), config);
+    let initial_admin = ensure_first_admin(&site).await?;
+
+    let (tx, rx) = oneshot::channel();
+    let router = app(site.clone());
+
+    let flush_site = site.clone();
+    let flush_every = Duration::from_secs(args.usage_flush_secs);
+    let flusher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(flush_every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = flush_site
+                .usage
+                .flush(flush_site.store.as_ref(), now())
+                .await
+            {
+                tracing::error!(error = %e, "flushing application password usage failed");
+            }
+        }
+    });
+
+    let serve_site = site.clone();
+    let join = tokio::spawn(async move {
+        match tls {
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let svc =
+                    tower::util::MapRequestLayer::new(crate::rest::canonicalize).layer(router);
+                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
+                axum::serve(listener, make)
+                    .with_graceful_shutdown(shutdown_signal(rx))
+                    .await?;
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let h = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal(rx).await;
+                    h.graceful_shutdown(Some(Duration::from_secs(10)));
+                });
+                let svc = tower::util::MapRequestLayer::new(
+                    crate::rest::canonicalize::<hyper::body::Incoming>,
+                )
+                .layer(router);
+                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(make)
+                    .await?;
+            }
+        }
+        flusher.abort();
+        serve_site
+            .usage
+            .flush(serve_site.store.as_ref(), now())
+            .await?;
+        store.close().await;
+        tracing::info!("server stopped");
+        Ok(())
+    });
+
+    Ok(RunningServer {
+        addr,
+        site,
+        initial_admin,
+        shutdown: Some(tx),
+        join,
+    })
+}
+
+/// `ferropress serve`: runs until SIGINT/SIGTERM.
+pub async fn run(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+    let env = args.environment();
+    let mut server = start(args, data_dir.clone()).await?;
+    let home = server.site.config.home.clone();
+    println!(
+        "ferropress is serving {home}/wp-json/ (environment: {}, data: {})",
+        env.as_str(),
+        data_dir.display()
+    );
+    if let Some((login, password)) = server.initial_admin.take() {
+        println!();
+        println!("Created the first administrator. Save this password now; it is not shown again:");
+        println!("  username: {login}");
+        println!("  password: {password}");
+        println!();
+        println!("Create an Application Password for API clients:");
+        println!(
+            "  ferropress --data-dir {} user application-password create {login} \"My Integration\"",
+            data_dir.display()
+        );
+    }
+    if !server
+        .site
+        .config
+        .app_passwords_available(server.site.config.tls)
+    {
+        println!(
+            "Note: Application Passwords need HTTPS outside the local environment (use --tls-cert/--tls-key)."
+        );
+    }
+    // `stop` is never sent here: the signal handler inside `start` ends the server.
+    let tx = server.shutdown.take();
+    let result = server.wait().await;
+    drop(tx);
+    result
+}

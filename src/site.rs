@@ -1,0 +1,121 @@
+//! The site: storage, configuration and in-memory bookkeeping shared by the server, the
+//! admin screens and the CLI.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use uuid::Uuid;
+
+use crate::config::SiteConfig;
+use crate::store::{AppPassword, AppPasswordUsage, Store, StoreResult};
+
+pub struct Site {
+    pub store: Arc<dyn Store>,
+    pub config: SiteConfig,
+    pub usage: UsageRecorder,
+}
+
+impl Site {
+    pub fn new(store: Arc<dyn Store>, config: SiteConfig) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            config,
+            usage: UsageRecorder::default(),
+        })
+    }
+}
+
+/// Coalesces Application Password usage (last used, IP, user agent) in memory so that an
+/// authenticated request costs no database write. Flushed periodically (at most a minute
+/// apart) and at shutdown; reads merge what is pending, so what is shown is current.
+#[derive(Default)]
+pub struct UsageRecorder {
+    inner: Mutex<UsageState>,
+}
+
+#[derive(Default)]
+struct UsageState {
+    pending: HashMap<Uuid, AppPasswordUsage>,
+    /// What was last written per token, so a token used again within the same minute from
+    /// the same place needs no new write.
+    written: HashMap<Uuid, AppPasswordUsage>,
+}
+
+/// Uses closer together than this from the same IP and user agent are not written again.
+const SAME_USE_WINDOW_SECS: i64 = 60;
+
+impl UsageRecorder {
+    pub fn record(&self, usage: AppPasswordUsage) {
+        let Ok(mut st) = self.inner.lock() else {
+            return;
+        };
+        if let Some(w) = st.written.get(&usage.uuid)
+            && usage.last_used - w.last_used < SAME_USE_WINDOW_SECS
+            && w.last_ip == usage.last_ip
+            && w.last_user_agent == usage.last_user_agent
+        {
+            st.pending.remove(&usage.uuid);
+            return;
+        }
+        st.pending.insert(usage.uuid, usage);
+    }
+
+    /// Overlays pending usage on records read from the store.
+    pub fn merge(&self, items: &mut [AppPassword]) {
+        let Ok(st) = self.inner.lock() else { return };
+        for item in items {
+            if let Some(u) = st.pending.get(&item.uuid)
+                && item.last_used.is_none_or(|t| t <= u.last_used)
+            {
+                item.last_used = Some(u.last_used);
+                item.last_ip = Some(u.last_ip.clone());
+                item.last_user_agent = Some(u.last_user_agent.clone());
+            }
+        }
+    }
+
+    /// Forgets a revoked token so a pending use cannot resurrect anything.
+    pub fn forget(&self, uuid: &Uuid) {
+        if let Ok(mut st) = self.inner.lock() {
+            st.pending.remove(uuid);
+            st.written.remove(uuid);
+        }
+    }
+
+    /// Writes what is pending. On failure the records are put back for the next flush.
+    pub async fn flush(&self, store: &dyn Store, now: i64) -> StoreResult<usize> {
+        let batch: Vec<AppPasswordUsage> = match self.inner.lock() {
+            Ok(mut st) => st.pending.drain().map(|(_, u)| u).collect(),
+            Err(_) => return Ok(0),
+        };
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let n = batch.len();
+        match store.record_app_password_usage(&batch).await {
+            Ok(()) => {
+                if let Ok(mut st) = self.inner.lock() {
+                    st.written
+                        .retain(|_, w| now - w.last_used < SAME_USE_WINDOW_SECS);
+                    for u in batch {
+                        st.written.insert(u.uuid, u);
+                    }
+                }
+                Ok(n)
+            }
+            Err(e) => {
+                if let Ok(mut st) = self.inner.lock() {
+                    for u in batch {
+                        st.pending.entry(u.uuid).or_insert(u);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}

@@ -1,0 +1,172 @@
+//! Storage: one `Store` interface, implemented by the embedded SQLite store (and, for
+//! multi-instance deployments, by a PostgreSQL store).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::caps::Role;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the value names what collided.
+    #[error("conflict on {0}")]
+    Conflict(Conflict),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    UserLogin,
+    UserEmail,
+    UserNicename,
+    AppPasswordName,
+    AppPasswordHash,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Conflict::UserLogin => "user login",
+            Conflict::UserEmail => "user email",
+            Conflict::UserNicename => "user nicename",
+            Conflict::AppPasswordName => "application password name",
+            Conflict::AppPasswordHash => "application password hash",
+        })
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+    pub email: String,
+    pub nicename: String,
+    pub display_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub nickname: String,
+    pub description: String,
+    pub url: String,
+    pub locale: String,
+    pub roles: Vec<Role>,
+    pub pass_hash: String,
+    pub registered: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub email: String,
+    pub nicename: String,
+    pub display_name: String,
+    pub nickname: String,
+    pub roles: Vec<Role>,
+    pub pass_hash: String,
+    pub registered: i64,
+}
+
+/// An Application Password record, without its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPassword {
+    pub uuid: Uuid,
+    pub user_id: i64,
+    pub app_id: String,
+    pub name: String,
+    pub created: i64,
+    pub last_used: Option<i64>,
+    pub last_ip: Option<String>,
+    pub last_user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAppPassword {
+    pub uuid: Uuid,
+    pub user_id: i64,
+    pub app_id: String,
+    pub name: String,
+    pub password_hash: String,
+    pub created: i64,
+}
+
+/// One recorded use of an Application Password (coalesced before it is written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPasswordUsage {
+    pub uuid: Uuid,
+    pub last_used: i64,
+    pub last_ip: String,
+    pub last_user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Post {
+    pub id: i64,
+    pub post_type: String,
+    pub status: String,
+    pub author: i64,
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    pub slug: String,
+    pub password: String,
+    pub parent: i64,
+    pub menu_order: i64,
+    pub comment_status: String,
+    pub ping_status: String,
+    pub date: i64,
+    pub date_floating: bool,
+    pub modified: i64,
+    pub pre_trash_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    pub post_type: String,
+    pub statuses: Vec<String>,
+    /// Only these authors, when non-empty.
+    pub authors: Vec<i64>,
+    pub limit: i64,
+    pub offset: i64,
+    pub ascending: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Users.
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn create_user(&self, user: NewUser) -> StoreResult<User>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+    /// Case-insensitive, as WordPress's `get_user_by( 'login' )` on MySQL.
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn nicename_exists(&self, nicename: &str) -> StoreResult<bool>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    // Application Passwords.
+    async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword>;
+    async fn app_passwords_for_user(&self, user_id: i64) -> StoreResult<Vec<AppPassword>>;
+    /// The record whose hash is `hash` and the stored hash itself, found by index.
+    async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>>;
+    async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool>;
+    async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64>;
+    /// Applies coalesced usage records; a record never moves `last_used` backwards.
+    async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()>;
+
+    // Posts.
+    async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
+    async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
+    /// Matching posts for one page, and the total number of matches.
+    async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
+    async fn slug_exists(&self, post_type: &str, slug: &str) -> StoreResult<bool>;
+
+    // Options.
+    async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;
+}

@@ -1,0 +1,423 @@
+//! The embedded SQLite store: one file in the data dir, WAL journal, migrations embedded.
+//!
+//! A server and CLI commands may open the same file at once: WAL lets readers run beside
+//! one writer and `busy_timeout` makes concurrent writers wait instead of failing.
+//! `synchronous=FULL` so a write acknowledged to a client survives a crash of the machine.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use uuid::Uuid;
+
+use super::*;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `ferropress.db` in `data_dir` and applies migrations.
+    pub async fn open(data_dir: &Path) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(data_dir.join("ferropress.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its answer (`ok` when healthy).
+    pub async fn integrity_check(&self) -> StoreResult<String> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps SQLite's "UNIQUE constraint failed: table.column" to the collision it means.
+fn conflict_of(err: &sqlx::Error) -> Option<Conflict> {
+    let db = err.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    let msg = db.message();
+    Some(if msg.contains("user.login") {
+        Conflict::UserLogin
+    } else if msg.contains("user.email") {
+        Conflict::UserEmail
+    } else if msg.contains("user.nicename") {
+        Conflict::UserNicename
+    } else if msg.contains("application_password.user_id")
+        || msg.contains("application_password.name")
+    {
+        Conflict::AppPasswordName
+    } else {
+        Conflict::AppPasswordHash
+    })
+}
+
+fn map_write_err(err: sqlx::Error) -> StoreError {
+    match conflict_of(&err) {
+        Some(c) => StoreError::Conflict(c),
+        None => StoreError::Db(err),
+    }
+}
+
+fn parse_roles(s: &str) -> Vec<Role> {
+    s.split_whitespace()
+        .filter_map(|r| Role::from_str(r).ok())
+        .collect()
+}
+
+fn roles_to_string(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<User, sqlx::Error> {
+    let roles: String = row.try_get("roles")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        email: row.try_get("email")?,
+        nicename: row.try_get("nicename")?,
+        display_name: row.try_get("display_name")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        nickname: row.try_get("nickname")?,
+        description: row.try_get("description")?,
+        url: row.try_get("url")?,
+        locale: row.try_get("locale")?,
+        roles: parse_roles(&roles),
+        pass_hash: row.try_get("pass_hash")?,
+        registered: row.try_get("registered")?,
+    })
+}
+
+fn app_password_from_row(row: &SqliteRow) -> Result<AppPassword, sqlx::Error> {
+    let uuid: String = row.try_get("uuid")?;
+    Ok(AppPassword {
+        uuid: Uuid::parse_str(&uuid).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        user_id: row.try_get("user_id")?,
+        app_id: row.try_get("app_id")?,
+        name: row.try_get("name")?,
+        created: row.try_get("created")?,
+        last_used: row.try_get("last_used")?,
+        last_ip: row.try_get("last_ip")?,
+        last_user_agent: row.try_get("last_user_agent")?,
+    })
+}
+
+fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
+    Ok(Post {
+        id: row.try_get("id")?,
+        post_type: row.try_get("post_type")?,
+        status: row.try_get("status")?,
+        author: row.try_get("author")?,
+        title: row.try_get("title")?,
+        content: row.try_get("content")?,
+        excerpt: row.try_get("excerpt")?,
+        slug: row.try_get("slug")?,
+        password: row.try_get("password")?,
+        parent: row.try_get("parent")?,
+        menu_order: row.try_get("menu_order")?,
+        comment_status: row.try_get("comment_status")?,
+        ping_status: row.try_get("ping_status")?,
+        date: row.try_get("date")?,
+        date_floating: row.try_get("date_floating")?,
+        modified: row.try_get("modified")?,
+        pre_trash_status: row.try_get("pre_trash_status")?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name, last_name, nickname, \
+     description, url, locale, roles, pass_hash, registered";
+const APP_PASSWORD_COLUMNS: &str =
+    "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn count_users(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM user")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn create_user(&self, u: NewUser) -> StoreResult<User> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO user (login, email, nicename, display_name, nickname, roles, pass_hash, registered) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&u.login)
+        .bind(&u.email)
+        .bind(&u.nicename)
+        .bind(&u.display_name)
+        .bind(&u.nickname)
+        .bind(roles_to_string(&u.roles))
+        .bind(&u.pass_hash)
+        .bind(u.registered)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM user WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM user WHERE login = ?"
+        )))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM user WHERE email = ?"
+        )))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn nicename_exists(&self, nicename: &str) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user WHERE nicename = ?")
+            .bind(nicename)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM user ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword> {
+        sqlx::query(
+            "INSERT INTO application_password (uuid, user_id, app_id, name, password_hash, created) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.uuid.to_string())
+        .bind(new.user_id)
+        .bind(&new.app_id)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(new.created)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(AppPassword {
+            uuid: new.uuid,
+            user_id: new.user_id,
+            app_id: new.app_id,
+            name: new.name,
+            created: new.created,
+            last_used: None,
+            last_ip: None,
+            last_user_agent: None,
+        })
+    }
+
+    async fn app_passwords_for_user(&self, user_id: i64) -> StoreResult<Vec<AppPassword>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_PASSWORD_COLUMNS} FROM application_password WHERE user_id = ? ORDER BY created, rowid"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(app_password_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_PASSWORD_COLUMNS}, password_hash FROM application_password WHERE password_hash = ?"
+        )))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((
+                app_password_from_row(&row)?,
+                row.try_get("password_hash")?,
+            ))),
+        }
+    }
+
+    async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM application_password WHERE user_id = ? AND uuid = ?")
+            .bind(user_id)
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM application_password WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()> {
+        if usage.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for u in usage {
+            sqlx::query(
+                "UPDATE application_password SET last_used = ?, last_ip = ?, last_user_agent = ? \
+                 WHERE uuid = ? AND (last_used IS NULL OR last_used <= ?)",
+            )
+            .bind(u.last_used)
+            .bind(&u.last_ip)
+            .bind(&u.last_user_agent)
+            .bind(u.uuid.to_string())
+            .bind(u.last_used)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
+             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&p.post_type)
+        .bind(&p.status)
+        .bind(p.author)
+        .bind(&p.title)
+        .bind(&p.content)
+        .bind(&p.excerpt)
+        .bind(&p.slug)
+        .bind(&p.password)
+        .bind(p.parent)
+        .bind(p.menu_order)
+        .bind(&p.comment_status)
+        .bind(&p.ping_status)
+        .bind(p.date)
+        .bind(p.date_floating)
+        .bind(p.modified)
+        .bind(&p.pre_trash_status)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(id)
+    }
+
+    async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>> {
+        let row = sqlx::query("SELECT * FROM post WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(post_from_row).transpose()?)
+    }
+
+    async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)> {
+        // Built from fixed fragments and placeholders only; every value is bound.
+        let mut filter = String::from("post_type = ?");
+        if !q.statuses.is_empty() {
+            filter.push_str(" AND status IN (");
+            filter.push_str(&vec!["?"; q.statuses.len()].join(", "));
+            filter.push(')');
+        }
+        if !q.authors.is_empty() {
+            filter.push_str(" AND author IN (");
+            filter.push_str(&vec!["?"; q.authors.len()].join(", "));
+            filter.push(')');
+        }
+        let order = if q.ascending { "ASC" } else { "DESC" };
+        let count_sql = format!("SELECT COUNT(*) FROM post WHERE {filter}");
+        let page_sql = format!(
+            "SELECT * FROM post WHERE {filter} ORDER BY date {order}, id {order} LIMIT ? OFFSET ?"
+        );
+
+        let mut count =
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql)).bind(&q.post_type);
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql)).bind(&q.post_type);
+        for s in &q.statuses {
+            count = count.bind(s);
+            page = page.bind(s);
+        }
+        for a in &q.authors {
+            count = count.bind(a);
+            page = page.bind(a);
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let posts = rows.iter().map(post_from_row).collect::<Result<_, _>>()?;
+        Ok((posts, total))
+    }
+
+    async fn slug_exists(&self, post_type: &str, slug: &str) -> StoreResult<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM post WHERE post_type = ? AND slug = ?")
+                .bind(post_type)
+                .bind(slug)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
+    }
+
+    async fn get_option(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM option WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
