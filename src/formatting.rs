@@ -161,7 +161,13 @@ pub fn is_email(email: &str) -> bool {
     if email.len() < 6 {
         return false;
     }
-    let Some(at) = email[1..].find('@').map(|i| i + 1) else {
+    // The '@' may not be the first character.
+    let Some(at) = email
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == '@')
+        .map(|(i, _)| i)
+    else {
         return false;
     };
     let (local, domain) = (&email[..at], &email[at + 1..]);
@@ -273,6 +279,8 @@ mod tests {
         assert!(!is_email("a@b"));
         assert!(!is_email("alice@exa..mple.com"));
         assert!(!is_email("al ice@example.com"));
+        assert!(!is_email("\u{fffd}\u{fffd}@example.com"));
+        assert!(!is_email("@example.com"));
     }
 
     #[test]

@@ -1,0 +1,8 @@
+//! Black-box tests: real HTTP against a server on port 0, and the CLI as a process.
+
+mod auth;
+mod cli;
+mod helpers;
+mod index;
+mod posts;
+mod secrets;

@@ -1,0 +1,328 @@
+//! Posts: creation by role, reading, listing and pagination.
+
+use ferropress::caps::{AppPasswordGate, Role};
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn create(
+    app: &TestApp,
+    login: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    json_of(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth(login, Some(token))
+            .json(&body)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn author_creates_a_draft_and_publishes() {
+    let app = TestApp::spawn().await;
+    let (alice, token) = app.user_with_token("alice", Role::Author).await;
+    let resp = app
+        .client
+        .post(app.url("/wp-json/wp/v2/posts"))
+        .basic_auth("alice", Some(chunked(&token)))
+        .header("Content-Type", "application/json")
+        .body(r#"{"title":"My Post","status":"draft"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 201);
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let (_, body) = json_of(resp).await;
+    assert_eq!(
+        location,
+        app.url(&format!("/wp-json/wp/v2/posts/{}", body["id"]))
+    );
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["author"], alice.id);
+    assert_eq!(body["title"], json!({"raw":"My Post","rendered":"My Post"}));
+    assert_eq!(body["slug"], "");
+    assert_eq!(body["generated_slug"], "my-post");
+
+    let (status, body) = create(
+        &app,
+        "alice",
+        &token,
+        json!({"title":"Hello World","content":"One\n\nTwo","status":"publish"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "publish");
+    assert_eq!(body["slug"], "hello-world");
+    assert_eq!(body["content"]["rendered"], "<p>One</p>\n<p>Two</p>\n");
+    let (_, again) = create(
+        &app,
+        "alice",
+        &token,
+        json!({"title":"Hello World","status":"publish"}),
+    )
+    .await;
+    assert_eq!(again["slug"], "hello-world-2");
+
+    // Anonymous readers see the published post but not the draft.
+    let id = body["id"].as_i64().expect("id");
+    let (status, read) = json_of(
+        app.client
+            .get(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(read["title"], json!({"rendered":"Hello World"}));
+    assert!(read.get("password").is_none());
+}
+
+#[tokio::test]
+async fn contributor_cannot_publish() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("carl", Role::Contributor).await;
+    let (status, body) = create(
+        &app,
+        "carl",
+        &token,
+        json!({"title":"x","status":"publish"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({"code":"rest_cannot_publish","message":"Sorry, you are not allowed to publish posts in this post type.","data":{"status":403}})
+    );
+    let (status, body) = create(
+        &app,
+        "carl",
+        &token,
+        json!({"title":"x","status":"pending"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "pending");
+}
+
+#[tokio::test]
+async fn subscriber_and_anonymous_cannot_create() {
+    let app = TestApp::spawn_with(|a| a.application_passwords_for = AppPasswordGate::All).await;
+    let (_, token) = app.user_with_token("sue", Role::Subscriber).await;
+    let (status, body) = create(&app, "sue", &token, json!({"title":"x"})).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "rest_cannot_create");
+    assert_eq!(
+        body["message"],
+        "Sorry, you are not allowed to create posts as this user."
+    );
+
+    let (status, body) = json_of(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .json(&json!({"title":"x"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "rest_cannot_create");
+}
+
+#[tokio::test]
+async fn validation_errors_come_before_permission_errors() {
+    let app = TestApp::spawn().await;
+    let (status, body) = json_of(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .json(&json!({"status":"bogus"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "rest_invalid_param");
+    assert_eq!(
+        body["data"]["params"]["status"],
+        "status is not one of publish, future, draft, pending, and private."
+    );
+
+    let (status, body) = json_of(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .header("Content-Type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "rest_invalid_json");
+}
+
+#[tokio::test]
+async fn empty_post_is_refused() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let (status, body) = create(&app, "alice", &token, json!({})).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "empty_content");
+}
+
+#[tokio::test]
+async fn form_encoded_bodies_work() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let resp = app
+        .client
+        .post(app.url("/wp-json/wp/v2/posts"))
+        .basic_auth("alice", Some(&token))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("title=Form+Post&status=publish")
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = json_of(resp).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["slug"], "form-post");
+}
+
+#[tokio::test]
+async fn drafts_are_private_to_their_readers() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let (_, bob_token) = app.user_with_token("bob", Role::Author).await;
+    let (_, draft) = create(&app, "alice", &token, json!({"title":"Secret"})).await;
+    let id = draft["id"].as_i64().expect("id");
+    let url = app.url(&format!("/wp-json/wp/v2/posts/{id}"));
+
+    let (status, body) = json_of(app.client.get(&url).send().await.expect("send")).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "rest_forbidden");
+    let (status, body) = json_of(
+        app.client
+            .get(&url)
+            .basic_auth("bob", Some(&bob_token))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "rest_forbidden");
+    let (status, _) = json_of(
+        app.client
+            .get(&url)
+            .basic_auth("alice", Some(&token))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?status=draft"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["data"]["details"]["status"]["code"],
+        "rest_forbidden_status"
+    );
+    assert_eq!(body["data"]["details"]["status"]["data"]["status"], 401);
+
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts/999999"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "rest_post_invalid_id");
+}
+
+#[tokio::test]
+async fn listing_paginates_with_wordpress_headers() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    for i in 0..5 {
+        let (status, _) = create(
+            &app,
+            "alice",
+            &token,
+            json!({"title": format!("Post {i}"), "status":"publish"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let resp = app
+        .client
+        .get(app.url("/wp-json/wp/v2/posts?per_page=2&page=2"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["x-wp-total"], "5");
+    assert_eq!(h["x-wp-totalpages"], "3");
+    let link = h["link"].to_str().expect("link");
+    assert!(link.contains("page=1>; rel=\"prev\""), "{link}");
+    assert!(link.contains("page=3>; rel=\"next\""), "{link}");
+    let items: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(items.as_array().expect("array").len(), 2);
+
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?page=9"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "rest_post_invalid_page_number");
+
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?per_page=500"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["data"]["details"]["per_page"]["code"],
+        "rest_out_of_bounds"
+    );
+
+    let (status, body) = json_of(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?page=abc"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["data"]["details"]["page"]["code"], "rest_invalid_type");
+}
