@@ -102,6 +102,7 @@ ensure_packages() {
     # Apache; we run our own instances instead.
     local made_policy=0
     if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
         chmod 755 /usr/sbin/policy-rc.d
         made_policy=1
@@ -112,7 +113,10 @@ ensure_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
             -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}"
     } >&2 || rc=$?
-    ((made_policy)) && rm -f /usr/sbin/policy-rc.d
+    if ((made_policy)); then
+        rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
+    fi
     ((rc == 0)) || die "apt-get install failed"
 }
 
@@ -150,6 +154,9 @@ start_mariadb() {
             --auth-root-authentication-method=socket --skip-test-db \
             >"$LOGS/mariadb-install.log" 2>&1 || die "mariadb-install-db failed, see $LOGS/mariadb-install.log"
     fi
+    # mariadbd runs as mysql and could not create its log in the root-owned log dir.
+    touch "$LOGS/mariadb.err"
+    chown mysql:mysql "$LOGS/mariadb.err"
     # --no-defaults: ignore /etc/mysql/*, whose socket and datadir belong to the system instance.
     "${CLEAN_ENV[@]}" setsid mariadbd --no-defaults --user=mysql --datadir="$DATA" --socket="$SOCK" \
         --pid-file="$MYSQL_PID" --skip-networking --log-error="$LOGS/mariadb.err" \
@@ -341,8 +348,7 @@ if (!is_blog_installed()) {
     $r = wp_install('ferropress oracle', 'admin', 'admin@example.com', true, '', 'password-admin');
     if (is_wp_error($r)) fail($r->get_error_message());
 }
-update_option('blogdescription', 'A WordPress oracle for ferropress');
-update_option('timezone_string', 'UTC');
+// Other options keep WordPress's install defaults, as on a stock site.
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure('/%postname%/');
 flush_rewrite_rules(false);
@@ -385,7 +391,7 @@ PHP
     "${CLEAN_ENV[@]}" runuser -u www-data -- env WORDPRESS_CONFIG="$CONFIG_NAME" WP_ORACLE_PORT="$PORT" \
         php -d display_errors=stderr "$DIR/setup.php" >"$DIR/credentials.tmp" 2>"$LOGS/setup.log" ||
         die "WordPress setup failed"
-    chmod 600 "$DIR/credentials.tmp"
+    chmod 644 "$DIR/credentials.tmp"
     mv "$DIR/credentials.tmp" "$DIR/credentials"
 }
 
@@ -398,7 +404,7 @@ write_env() {
         echo "export WP_ORACLE_WP_VERSION='$(dpkg-query -W -f='${Version}' wordpress)'"
         cat "$DIR/credentials"
     } >"$DIR/env.tmp"
-    chmod 600 "$DIR/env.tmp"
+    chmod 644 "$DIR/env.tmp"
     mv "$DIR/env.tmp" "$DIR/env"
 }
 
