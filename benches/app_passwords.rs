@@ -10,13 +10,16 @@ use ferropress::auth::authenticate_application_password;
 use ferropress::caps::{AppPasswordGate, Role};
 use ferropress::config::{Environment, SiteConfig};
 use ferropress::site::Site;
-use ferropress::store::sqlite::SqliteStore;
 use ferropress::store::NewAppPassword;
+use ferropress::store::sqlite::SqliteStore;
 use ferropress::users::{InsertUser, insert_user};
 use secrecy::ExposeSecret;
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let (site, one, many) = rt.block_on(async {
         let store = SqliteStore::open(dir.path()).await.expect("store");
@@ -32,7 +35,12 @@ fn bench(c: &mut Criterion) {
         for (login, count) in [("one", 1), ("many", 1000)] {
             let user = insert_user(
                 &site,
-                InsertUser { login, email: &format!("{login}@example.com"), password: "x", roles: vec![Role::Author] },
+                InsertUser {
+                    login,
+                    email: &format!("{login}@example.com"),
+                    password: "x",
+                    roles: vec![Role::Author],
+                },
             )
             .await
             .expect("user");
@@ -63,10 +71,16 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("verify_application_password");
     group.bench_function("user_with_1_token", |b| {
-        b.iter(|| rt.block_on(authenticate_application_password(&site, "one", &one)).expect("valid"));
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(&site, "one", &one))
+                .expect("valid")
+        });
     });
     group.bench_function("user_with_1000_tokens", |b| {
-        b.iter(|| rt.block_on(authenticate_application_password(&site, "many", &many)).expect("valid"));
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(&site, "many", &many))
+                .expect("valid")
+        });
     });
     group.finish();
 }

@@ -42,13 +42,7 @@ pub async fn create(
                 tracing::info!(user_id, uuid = %item.uuid, "application password created");
                 return Ok((token, item));
             }
-            Err(StoreError::Conflict(Conflict::AppPasswordName)) => {
-                return Err(WpError::new(
-                    StatusCode::CONFLICT,
-                    "application_password_duplicate_name",
-                    "Each application name should be unique.",
-                ));
-            }
+            Err(StoreError::Conflict(Conflict::AppPasswordName)) => return Err(duplicate_name()),
             // A 142-bit collision: draw again.
             Err(StoreError::Conflict(Conflict::AppPasswordHash)) => continue,
             Err(e) => return Err(e.into()),
@@ -83,4 +77,27 @@ pub async fn delete_all(site: &Site, user_id: i64) -> Result<u64, WpError> {
     }
     tracing::info!(user_id, count = n, "all application passwords revoked");
     Ok(n)
+}
+
+/// `update_application_password()`: renames a token. Unlike WordPress, a name another token
+/// of the same user already has is refused (409), so names stay unique.
+pub async fn rename(site: &Site, user_id: i64, uuid: Uuid, name: &str) -> Result<(), WpError> {
+    let name = sanitize_text_field(name);
+    if name.is_empty() {
+        // WordPress ignores an update whose sanitised name is empty.
+        return Ok(());
+    }
+    match site.store.rename_app_password(user_id, uuid, &name).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Conflict(Conflict::AppPasswordName)) => Err(duplicate_name()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn duplicate_name() -> WpError {
+    WpError::new(
+        StatusCode::CONFLICT,
+        "application_password_duplicate_name",
+        "Each application name should be unique.",
+    )
 }

@@ -102,7 +102,7 @@ pub async fn authenticate_application_password(
     let found = store.app_password_by_hash(&hash).await?;
 
     let Some(user) = user else {
-        tracing::info!(login = %login, "application password authentication failed: unknown user");
+        tracing::info!(login = ?login, "application password authentication failed: unknown user");
         return Err(if is_email(login) {
             WpError::invalid_email()
         } else {

@@ -111,6 +111,36 @@ fn registry() -> Vec<RouteDoc> {
         route: "/wp/v2/users/(?P<id>[\\d]+)",
         endpoints: vec![(&["GET"], json!({ "id": { "description": "Unique identifier for the user.", "type": "integer", "required": false }, "context": context_arg("view") }))],
     });
+    let ap_item = json!({
+        "app_id": { "description": "A uuid provided by the application to uniquely identify it. It is recommended to use an UUID v5 with the URL or DNS namespace.",
+                    "oneOf": [{ "type": "string", "format": "uuid" }, { "type": "string", "enum": [""] }], "required": false },
+        "name": { "description": "The name of the application password.", "type": "string", "minLength": 1, "pattern": ".*\\S.*", "required": true }
+    });
+    let mut ap_update = ap_item.clone();
+    ap_update["name"]["required"] = json!(false);
+    v.push(RouteDoc {
+        namespace: "wp/v2",
+        route: "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords",
+        endpoints: vec![
+            (&["GET"], json!({ "context": context_arg("view") })),
+            (&["POST"], ap_item),
+            (&["DELETE"], json!({})),
+        ],
+    });
+    v.push(RouteDoc {
+        namespace: "wp/v2",
+        route: "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/introspect",
+        endpoints: vec![(&["GET"], json!({ "context": context_arg("view") }))],
+    });
+    v.push(RouteDoc {
+        namespace: "wp/v2",
+        route: "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/(?P<uuid>[\\w\\-]+)",
+        endpoints: vec![
+            (&["GET"], json!({ "context": context_arg("view") })),
+            (&["POST", "PUT", "PATCH"], ap_update),
+            (&["DELETE"], json!({})),
+        ],
+    });
     v.push(RouteDoc {
         namespace: "wp/v2",
         route: "/wp/v2/users/me",

@@ -1,6 +1,7 @@
 //! The REST server: `/wp-json/` routing, authentication before dispatch, and the headers
 //! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
 
+pub mod application_passwords;
 pub mod index;
 pub mod params;
 pub mod posts;
@@ -54,6 +55,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(index::routes())
         .merge(posts::routes())
         .merge(users::routes())
+        .merge(application_passwords::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(axum::middleware::from_fn_with_state(

@@ -156,6 +156,8 @@ pub trait Store: Send + Sync + 'static {
     /// The record whose hash is `hash` and the stored hash itself, found by index.
     async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>>;
     async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool>;
+    /// Whether a token of that user with that uuid was renamed.
+    async fn rename_app_password(&self, user_id: i64, uuid: Uuid, name: &str) -> StoreResult<bool>;
     async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64>;
     /// Applies coalesced usage records; a record never moves `last_used` backwards.
     async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()>;

@@ -296,6 +296,18 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn rename_app_password(&self, user_id: i64, uuid: Uuid, name: &str) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE application_password SET name = ? WHERE user_id = ? AND uuid = ?")
+                .bind(name)
+                .bind(user_id)
+                .bind(uuid.to_string())
+                .execute(&self.pool)
+                .await
+                .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM application_password WHERE user_id = ?")
             .bind(user_id)

@@ -1,0 +1,439 @@
+//! `/wp/v2/users/<id|me>/application-passwords`: WordPress's
+//! `WP_REST_Application_Passwords_Controller`
+//! (`class-wp-rest-application-passwords-controller.php`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::application_passwords as records;
+use crate::auth::Auth;
+use crate::caps::Cap;
+use crate::error::{WpError, WpResult};
+use crate::site::Site;
+use crate::store::{AppPassword, User};
+
+use super::json_response;
+use super::params::{Params, Validator};
+
+const BASE: &str = "/wp/v2/users/{user_id}/application-passwords";
+
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route(BASE, get(get_items).post(create_item).delete(delete_items))
+        .route(&format!("{BASE}/introspect"), get(get_current_item))
+        .route(
+            &format!("{BASE}/{{uuid}}"),
+            get(get_item)
+                .post(update_item)
+                .put(update_item)
+                .patch(update_item)
+                .delete(delete_item),
+        )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    View,
+    Embed,
+    Edit,
+}
+
+fn context(v: &mut Validator<'_>) -> Context {
+    match v.one_of("context", &["view", "embed", "edit"]) {
+        Some("edit") => Context::Edit,
+        Some("embed") => Context::Embed,
+        _ => Context::View,
+    }
+}
+
+/// `(?P<user_id>(?:[\d]+|me))` and `(?P<uuid>[\w\-]+)`: other path values are not routes.
+fn check_route(user_id: &str, uuid: Option<&str>) -> WpResult<()> {
+    let user_ok =
+        user_id == "me" || (!user_id.is_empty() && user_id.bytes().all(|b| b.is_ascii_digit()));
+    let uuid_ok = uuid.is_none_or(|u| {
+        !u.is_empty()
+            && u.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    });
+    if user_ok && uuid_ok {
+        Ok(())
+    } else {
+        Err(WpError::rest_no_route())
+    }
+}
+
+/// `get_user()`: availability, the target user, and the per-user gate.
+async fn get_user(site: &Site, auth: &Auth, user_id: &str) -> WpResult<User> {
+    if !site.config.app_passwords_available(site.config.tls) {
+        return Err(WpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "application_passwords_disabled",
+            "Application passwords are not available.",
+        ));
+    }
+    let user = if user_id == "me" {
+        match &auth.user {
+            Some(u) => Some((**u).clone()),
+            None => return Err(WpError::rest_not_logged_in()),
+        }
+    } else {
+        match user_id.parse::<i64>() {
+            Ok(id) if id > 0 => site.store.user_by_id(id).await?,
+            _ => None,
+        }
+    };
+    let Some(user) = user else {
+        return Err(WpError::rest_user_invalid_id());
+    };
+    if !site.config.app_password_gate.allows(&user.roles) {
+        return Err(WpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "application_passwords_disabled_for_user",
+            "Application passwords are not available for your account. Please contact the site administrator for assistance.",
+        ));
+    }
+    Ok(user)
+}
+
+/// The permission half of every `*_permissions_check`: the meta capability on the target.
+fn check_cap(auth: &Auth, user: &User, code: &'static str, message: &'static str) -> WpResult<()> {
+    let actor = auth.actor();
+    if actor.can(Cap::ManageAppPasswords(user.id)) {
+        Ok(())
+    } else {
+        Err(WpError::auth_required(actor.logged_in(), code, message))
+    }
+}
+
+fn gmdate(ts: i64) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// `prepare_item_for_response()`; `new_password` only right after creation.
+fn prepare_item(
+    site: &Site,
+    user: &User,
+    item: &AppPassword,
+    ctx: Context,
+    new_password: Option<&str>,
+) -> Value {
+    let mut o = Map::new();
+    o.insert("uuid".into(), json!(item.uuid.to_string()));
+    o.insert("app_id".into(), json!(item.app_id));
+    o.insert("name".into(), json!(item.name));
+    if ctx != Context::Embed {
+        if let (Some(p), Context::Edit) = (new_password, ctx) {
+            o.insert("password".into(), json!(p));
+        }
+        o.insert("created".into(), json!(gmdate(item.created)));
+        o.insert(
+            "last_used".into(),
+            item.last_used.map_or(Value::Null, |t| json!(gmdate(t))),
+        );
+        o.insert(
+            "last_ip".into(),
+            item.last_ip
+                .as_ref()
+                .filter(|ip| !ip.is_empty())
+                .map_or(Value::Null, |ip| json!(ip)),
+        );
+        o.insert(
+            "last_user_agent".into(),
+            item.last_user_agent
+                .as_ref()
+                .filter(|ua| !ua.is_empty())
+                .map_or(Value::Null, |ua| json!(ua)),
+        );
+    }
+    o.insert(
+        "_links".into(),
+        json!({ "self": [{ "href": self_url(site, user, item) }] }),
+    );
+    Value::Object(o)
+}
+
+fn self_url(site: &Site, user: &User, item: &AppPassword) -> String {
+    site.config.rest_url(&format!(
+        "wp/v2/users/{}/application-passwords/{}",
+        user.id, item.uuid
+    ))
+}
+
+async fn find(site: &Site, user: &User, uuid: &str) -> WpResult<AppPassword> {
+    let not_found = || {
+        WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_application_password_not_found",
+            "Application password not found.",
+        )
+    };
+    let Ok(uuid) = Uuid::parse_str(uuid) else {
+        return Err(not_found());
+    };
+    records::list(site, user.id)
+        .await?
+        .into_iter()
+        .find(|p| p.uuid == uuid)
+        .ok_or_else(not_found)
+}
+
+/// Checks `name` as the item schema does (`minLength: 1`, `pattern: .*\S.*`).
+fn validate_name(v: &mut Validator<'_>) -> Option<String> {
+    let name = v.string("name")?;
+    if name.chars().count() < 1 {
+        v.invalid(
+            "name",
+            "rest_too_short",
+            "name must be at least 1 character long.".into(),
+            Value::Null,
+        );
+        return None;
+    }
+    if !name.chars().any(|c| !c.is_whitespace()) {
+        v.invalid(
+            "name",
+            "rest_invalid_pattern",
+            "name does not match pattern .*\\S.*.".into(),
+            Value::Null,
+        );
+        return None;
+    }
+    Some(name)
+}
+
+/// `GET …/application-passwords`.
+async fn get_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, None)?;
+    let mut v = Validator::new(&params);
+    let ctx = context(&mut v);
+    v.finish()?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_list_application_passwords",
+        "Sorry, you are not allowed to list application passwords for this user.",
+    )?;
+    let items: Vec<Value> = records::list(&site, user.id)
+        .await?
+        .iter()
+        .map(|p| prepare_item(&site, &user, p, ctx, None))
+        .collect();
+    Ok(json_response(StatusCode::OK, &Value::Array(items)))
+}
+
+/// `POST …/application-passwords`.
+async fn create_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, None)?;
+    let mut v = Validator::new(&params);
+    v.require("name");
+    let name = validate_name(&mut v);
+    let app_id = match params.get("app_id") {
+        None => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => match Uuid::parse_str(s) {
+            Ok(u) if s.len() == 36 => Some(u),
+            _ => {
+                v.invalid(
+                    "app_id",
+                    "rest_no_matching_schema",
+                    "app_id does not match any of the expected formats.".into(),
+                    Value::Null,
+                );
+                None
+            }
+        },
+        Some(_) => {
+            v.invalid(
+                "app_id",
+                "rest_no_matching_schema",
+                "app_id does not match any of the expected formats.".into(),
+                Value::Null,
+            );
+            None
+        }
+    };
+    v.finish()?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_create_application_passwords",
+        "Sorry, you are not allowed to create application passwords for this user.",
+    )?;
+
+    let (token, item) = records::create(&site, user.id, &name.unwrap_or_default(), app_id).await?;
+    let chunked = crate::auth::app_passwords::chunk(secrecy::ExposeSecret::expose_secret(&token));
+    let body = prepare_item(&site, &user, &item, Context::Edit, Some(&chunked));
+    let mut resp = json_response(StatusCode::CREATED, &body);
+    if let Ok(loc) = HeaderValue::from_str(&self_url(&site, &user, &item)) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+/// `DELETE …/application-passwords`: revoke all.
+async fn delete_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+) -> WpResult<Response> {
+    check_route(&user_id, None)?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_delete_application_passwords",
+        "Sorry, you are not allowed to delete application passwords for this user.",
+    )?;
+    let count = records::delete_all(&site, user.id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "deleted": true, "count": count }),
+    ))
+}
+
+/// `GET …/application-passwords/<uuid>`.
+async fn get_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((user_id, uuid)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, Some(&uuid))?;
+    let mut v = Validator::new(&params);
+    let ctx = context(&mut v);
+    v.finish()?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_read_application_password",
+        "Sorry, you are not allowed to read this application password.",
+    )?;
+    let item = find(&site, &user, &uuid).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, &user, &item, ctx, None),
+    ))
+}
+
+/// `POST|PUT|PATCH …/application-passwords/<uuid>`: rename (the only editable field).
+async fn update_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((user_id, uuid)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, Some(&uuid))?;
+    let mut v = Validator::new(&params);
+    let name = validate_name(&mut v);
+    v.finish()?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_edit_application_password",
+        "Sorry, you are not allowed to edit this application password.",
+    )?;
+    let item = find(&site, &user, &uuid).await?;
+    if let Some(name) = name {
+        records::rename(&site, user.id, item.uuid, &name).await?;
+    }
+    let item = find(&site, &user, &uuid).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, &user, &item, Context::Edit, None),
+    ))
+}
+
+/// `DELETE …/application-passwords/<uuid>`.
+async fn delete_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((user_id, uuid)): Path<(String, String)>,
+) -> WpResult<Response> {
+    check_route(&user_id, Some(&uuid))?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    check_cap(
+        &auth,
+        &user,
+        "rest_cannot_delete_application_password",
+        "Sorry, you are not allowed to delete this application password.",
+    )?;
+    let item = find(&site, &user, &uuid).await?;
+    let previous = prepare_item(&site, &user, &item, Context::Edit, None);
+    if !records::delete(&site, user.id, item.uuid).await? {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_application_password_not_found",
+            "Application password not found.",
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "deleted": true, "previous": previous }),
+    ))
+}
+
+/// `GET …/application-passwords/introspect`: the token that authenticated this request.
+async fn get_current_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, None)?;
+    let mut v = Validator::new(&params);
+    let ctx = context(&mut v);
+    v.finish()?;
+    let user = get_user(&site, &auth, &user_id).await?;
+    if auth.user_id() != user.id {
+        return Err(WpError::auth_required(
+            auth.logged_in(),
+            "rest_cannot_introspect_app_password_for_non_authenticated_user",
+            "The authenticated Application Password can only be introspected for the current user.",
+        ));
+    }
+    let Some(uuid) = auth.app_password else {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_no_authenticated_app_password",
+            "Cannot introspect Application Password.",
+        ));
+    };
+    let item = records::list(&site, user.id)
+        .await?
+        .into_iter()
+        .find(|p| p.uuid == uuid)
+        .ok_or_else(|| {
+            WpError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rest_application_password_not_found",
+                "Application password not found.",
+            )
+        })?;
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, &user, &item, ctx, None),
+    ))
+}
