@@ -29,6 +29,7 @@ fn bench(c: &mut Criterion) {
             tls: false,
             app_password_gate: AppPasswordGate::EditPosts,
             max_body_bytes: 0,
+            trusted_proxies: vec![],
         };
         let site = Site::new(Arc::new(store), config);
         let mut tokens = vec![];

@@ -1,7 +1,8 @@
 //! Command-line and environment configuration (`FERROPRESS_*`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use crate::caps::AppPasswordGate;
 
@@ -59,6 +60,15 @@ pub struct ServeArgs {
     )]
     pub application_passwords_for: AppPasswordGate,
 
+    /// Reverse proxies (CIDR, repeatable or comma-separated) whose `X-Forwarded-Proto` and
+    /// `X-Forwarded-For` are believed. No other source of those headers is.
+    #[arg(
+        long = "trusted-proxy",
+        env = "FERROPRESS_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<Cidr>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "FERROPRESS_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -88,6 +98,7 @@ pub struct SiteConfig {
     pub tls: bool,
     pub app_password_gate: AppPasswordGate,
     pub max_body_bytes: usize,
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl SiteConfig {
@@ -113,4 +124,85 @@ pub struct DataDirArg {
         default_value = "ferropress-data"
     )]
     pub data_dir: PathBuf,
+}
+
+/// An IP network such as `10.0.0.0/8` or `::1/128` (a bare address is a single host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("not an IP address: {addr}"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("bad prefix length in {s}"))?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        // IPv4-mapped IPv6 peers (dual-stack sockets) are compared as IPv4.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_matching() {
+        let net: Cidr = "10.1.0.0/16".parse().expect("cidr");
+        assert!(net.contains("10.1.200.3".parse().expect("ip")));
+        assert!(!net.contains("10.2.0.1".parse().expect("ip")));
+        let host: Cidr = "127.0.0.1".parse().expect("cidr");
+        assert!(host.contains("::ffff:127.0.0.1".parse().expect("ip")));
+        assert!(
+            "::1/128"
+                .parse::<Cidr>()
+                .expect("cidr")
+                .contains("::1".parse().expect("ip"))
+        );
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("nope".parse::<Cidr>().is_err());
+    }
 }

@@ -90,6 +90,7 @@ async fn open_site(data_dir: &Path) -> anyhow::Result<Arc<Site>> {
         tls: false,
         app_password_gate: AppPasswordGate::All,
         max_body_bytes: 0,
+        trusted_proxies: vec![],
     };
     Ok(Site::new(Arc::new(store), config))
 }

@@ -19,8 +19,8 @@ use crate::error::{WpError, WpResult};
 use crate::site::Site;
 use crate::store::{AppPassword, User};
 
-use super::json_response;
 use super::params::{Params, Validator};
+use super::{Transport, json_response};
 
 const BASE: &str = "/wp/v2/users/{user_id}/application-passwords";
 
@@ -70,8 +70,8 @@ fn check_route(user_id: &str, uuid: Option<&str>) -> WpResult<()> {
 }
 
 /// `get_user()`: availability, the target user, and the per-user gate.
-async fn get_user(site: &Site, auth: &Auth, user_id: &str) -> WpResult<User> {
-    if !site.config.app_passwords_available(site.config.tls) {
+async fn get_user(site: &Site, auth: &Auth, transport: Transport, user_id: &str) -> WpResult<User> {
+    if !site.config.app_passwords_available(transport.https) {
         return Err(WpError::new(
             StatusCode::NOT_IMPLEMENTED,
             "application_passwords_disabled",
@@ -214,6 +214,7 @@ fn validate_name(v: &mut Validator<'_>) -> Option<String> {
 async fn get_items(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
@@ -221,7 +222,7 @@ async fn get_items(
     let mut v = Validator::new(&params);
     let ctx = context(&mut v);
     v.finish()?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -240,6 +241,7 @@ async fn get_items(
 async fn create_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
@@ -273,7 +275,7 @@ async fn create_item(
         }
     };
     v.finish()?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -295,10 +297,11 @@ async fn create_item(
 async fn delete_items(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path(user_id): Path<String>,
 ) -> WpResult<Response> {
     check_route(&user_id, None)?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -316,6 +319,7 @@ async fn delete_items(
 async fn get_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path((user_id, uuid)): Path<(String, String)>,
     params: Params,
 ) -> WpResult<Response> {
@@ -323,7 +327,7 @@ async fn get_item(
     let mut v = Validator::new(&params);
     let ctx = context(&mut v);
     v.finish()?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -341,6 +345,7 @@ async fn get_item(
 async fn update_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path((user_id, uuid)): Path<(String, String)>,
     params: Params,
 ) -> WpResult<Response> {
@@ -348,7 +353,7 @@ async fn update_item(
     let mut v = Validator::new(&params);
     let name = validate_name(&mut v);
     v.finish()?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -370,10 +375,11 @@ async fn update_item(
 async fn delete_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path((user_id, uuid)): Path<(String, String)>,
 ) -> WpResult<Response> {
     check_route(&user_id, Some(&uuid))?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
         &auth,
         &user,
@@ -399,6 +405,7 @@ async fn delete_item(
 async fn get_current_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    transport: Transport,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
@@ -406,7 +413,7 @@ async fn get_current_item(
     let mut v = Validator::new(&params);
     let ctx = context(&mut v);
     v.finish()?;
-    let user = get_user(&site, &auth, &user_id).await?;
+    let user = get_user(&site, &auth, transport, &user_id).await?;
     if auth.user_id() != user.id {
         return Err(WpError::auth_required(
             auth.logged_in(),

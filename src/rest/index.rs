@@ -183,6 +183,7 @@ fn routes_map(site: &Site, namespace: Option<&str>) -> Map<String, Value> {
 
 async fn get_index(
     State(site): State<Arc<Site>>,
+    transport: super::Transport,
     params: Params,
 ) -> Result<Response, crate::error::WpError> {
     let mut v = Validator::new(&params);
@@ -204,7 +205,7 @@ async fn get_index(
         .unwrap_or_else(|| "0".into());
     let home = format!("{}/", site.config.home);
 
-    let authentication = if site.config.app_passwords_available(site.config.tls) {
+    let authentication = if site.config.app_passwords_available(transport.https) {
         json!({ "application-passwords": { "endpoints": {
             "authorization": format!("{}/wp-admin/authorize-application.php", site.config.home) } } })
     } else {

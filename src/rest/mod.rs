@@ -7,7 +7,7 @@ pub mod params;
 pub mod posts;
 pub mod users;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
@@ -145,30 +145,81 @@ pub fn canonicalize<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B
     req
 }
 
-fn client_of(req: &Request) -> Client {
-    let ip = req
+/// How a request reached us: over HTTPS or not, and from which client address. Forwarded
+/// headers count only when the peer is a `--trusted-proxy`.
+#[derive(Debug, Clone, Copy)]
+pub struct Transport {
+    pub https: bool,
+}
+
+impl FromRequestParts<Arc<Site>> for Transport {
+    type Rejection = WpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        site: &Arc<Site>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Transport>()
+            .copied()
+            .unwrap_or(Transport {
+                https: site.config.tls,
+            }))
+    }
+}
+
+fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-        .unwrap_or_default();
+        .map(|ci| ci.0.ip());
+    let trusted = |ip: IpAddr| site.config.trusted_proxies.iter().any(|c| c.contains(ip));
+    let via_proxy = peer.is_some_and(trusted);
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let https = site.config.tls
+        || (via_proxy
+            && header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    // The client is the right-most forwarded address that is not one of our proxies.
+    let mut ip = peer;
+    if via_proxy && let Some(xff) = header("x-forwarded-for") {
+        for hop in xff.rsplit(',') {
+            match hop.trim().parse::<IpAddr>() {
+                Ok(addr) => {
+                    ip = Some(addr);
+                    if !trusted(addr) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
-    Client { ip, user_agent }
+    (
+        Transport { https },
+        Client {
+            ip: ip.map(|i| i.to_string()).unwrap_or_default(),
+            user_agent,
+        },
+    )
 }
 
 /// Authentication before dispatch (`rest_authentication_errors`), then the common headers.
 async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
-    let client = client_of(&req);
+    let (transport, client) = transport_of(&site, &req);
+    req.extensions_mut().insert(transport);
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes().to_vec());
-    let https = site.config.tls;
+    let https = transport.https;
 
     let result = auth::authenticate_request(&site, authorization.as_deref(), https, &client).await;
     let (mut resp, logged_in) = match result {

@@ -279,3 +279,52 @@ async fn usage_is_recorded_with_ip_and_user_agent() {
             >= items[0]["created"].as_i64().expect("created")
     );
 }
+
+#[tokio::test]
+async fn forwarded_https_counts_only_from_a_trusted_proxy() {
+    let untrusted = TestApp::spawn_with(production).await;
+    let (_, token) = untrusted.user_with_token("alice", Role::Author).await;
+    let resp = untrusted
+        .client
+        .get(untrusted.url("/wp-json/wp/v2/users/me"))
+        .basic_auth("alice", Some(&token))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("rest_not_logged_in")),
+        "a spoofed header is ignored"
+    );
+
+    let proxied = TestApp::spawn_with(|a| {
+        production(a);
+        a.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    })
+    .await;
+    let (_, token) = proxied.user_with_token("alice", Role::Author).await;
+    let plain = proxied
+        .client
+        .get(proxied.url("/wp-json/wp/v2/users/me"))
+        .basic_auth("alice", Some(&token));
+    let (status, _) = json_of(plain.send().await.expect("send")).await;
+    assert_eq!(status, 401, "plain HTTP through the proxy is still plain");
+
+    let resp = proxied
+        .client
+        .get(proxied.url("/wp-json/wp/v2/users/me/application-passwords/introspect"))
+        .basic_auth("alice", Some(&token))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-For", "198.51.100.9, 203.0.113.7, 127.0.0.5")
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = json_of(resp).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["last_ip"], "203.0.113.7",
+        "the right-most untrusted hop is the client"
+    );
+}

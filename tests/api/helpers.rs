@@ -29,6 +29,7 @@ pub fn default_args() -> ServeArgs {
         application_passwords_for: AppPasswordGate::EditPosts,
         max_body_bytes: 1024 * 1024,
         usage_flush_secs: 30,
+        trusted_proxies: vec![],
     }
 }
 
