@@ -19,7 +19,7 @@ use crate::error::{WpError, WpResult};
 use crate::site::Site;
 use crate::store::{AppPassword, User};
 
-use super::params::{Params, Validator};
+use super::params::{Context, Params, Validator};
 use super::{Transport, json_response};
 
 const BASE: &str = "/wp/v2/users/{user_id}/application-passwords";
@@ -36,21 +36,6 @@ pub fn routes() -> Router<Arc<Site>> {
                 .patch(update_item)
                 .delete(delete_item),
         )
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Context {
-    View,
-    Embed,
-    Edit,
-}
-
-fn context(v: &mut Validator<'_>) -> Context {
-    match v.one_of("context", &["view", "embed", "edit"]) {
-        Some("edit") => Context::Edit,
-        Some("embed") => Context::Embed,
-        _ => Context::View,
-    }
 }
 
 /// `(?P<user_id>(?:[\d]+|me))` and `(?P<uuid>[\w\-]+)`: other path values are not routes.
@@ -220,7 +205,7 @@ async fn get_items(
 ) -> WpResult<Response> {
     check_route(&user_id, None)?;
     let mut v = Validator::new(&params);
-    let ctx = context(&mut v);
+    let ctx = v.context();
     v.finish()?;
     let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
@@ -325,7 +310,7 @@ async fn get_item(
 ) -> WpResult<Response> {
     check_route(&user_id, Some(&uuid))?;
     let mut v = Validator::new(&params);
-    let ctx = context(&mut v);
+    let ctx = v.context();
     v.finish()?;
     let user = get_user(&site, &auth, transport, &user_id).await?;
     check_cap(
@@ -411,7 +396,7 @@ async fn get_current_item(
 ) -> WpResult<Response> {
     check_route(&user_id, None)?;
     let mut v = Validator::new(&params);
-    let ctx = context(&mut v);
+    let ctx = v.context();
     v.finish()?;
     let user = get_user(&site, &auth, transport, &user_id).await?;
     if auth.user_id() != user.id {

@@ -113,6 +113,14 @@ impl Params {
     }
 }
 
+/// The `context` argument (`get_context_param()`): which fields a response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    View,
+    Embed,
+    Edit,
+}
+
 /// Collects every invalid parameter, then fails once with WordPress's `rest_invalid_param`.
 pub struct Validator<'a> {
     params: &'a Params,
@@ -267,6 +275,15 @@ impl<'a> Validator<'a> {
                 self.invalid(param, "rest_not_in_enum", msg, Value::Null);
                 None
             }
+        }
+    }
+
+    /// `context`, one of view (default), embed, edit.
+    pub fn context(&mut self) -> Context {
+        match self.one_of("context", &["view", "embed", "edit"]) {
+            Some("edit") => Context::Edit,
+            Some("embed") => Context::Embed,
+            _ => Context::View,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::formatting::{sanitize_title, wpautop};
 use crate::site::{Site, now};
 use crate::store::{Post, PostQuery};
 
-use super::params::{Params, Validator};
+use super::params::{Context, Params, Validator};
 use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
 
 /// A post type served by this controller.
@@ -163,13 +163,6 @@ fn permalink(site: &Site, post: &Post, pt: &PostType) -> String {
     } else {
         format!("{}/?p={}", site.config.home, post.id)
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Context {
-    View,
-    Embed,
-    Edit,
 }
 
 /// `prepare_item_for_response()`: the post in WordPress's field order for a context.
@@ -330,14 +323,6 @@ fn excerpt_from(content: &str) -> String {
     }
 }
 
-fn read_context(v: &mut Validator<'_>) -> Context {
-    match v.one_of("context", &["view", "embed", "edit"]) {
-        Some("edit") => Context::Edit,
-        Some("embed") => Context::Embed,
-        _ => Context::View,
-    }
-}
-
 /// `GET /wp/v2/{base}`.
 async fn get_items(
     State(site): State<Arc<Site>>,
@@ -347,7 +332,7 @@ async fn get_items(
 ) -> WpResult<Response> {
     let actor = auth.actor();
     let mut v = Validator::new(&params);
-    let ctx = read_context(&mut v);
+    let ctx = v.context();
     let page = v.integer_min("page", 1).unwrap_or(1);
     let per_page = v.integer_range("per_page", 1, 100).unwrap_or(10);
     let offset = v.integer("offset");
@@ -513,7 +498,7 @@ async fn get_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let mut v = Validator::new(&params);
-    let ctx = read_context(&mut v);
+    let ctx = v.context();
     let password = v.string("password");
     v.finish()?;
 

@@ -15,7 +15,7 @@ use crate::error::{WpError, WpResult};
 use crate::site::Site;
 use crate::store::User;
 
-use super::params::{Params, Validator};
+use super::params::{Context, Params, Validator};
 use super::{json_response, route_id};
 
 pub fn routes() -> Router<Arc<Site>> {
@@ -116,9 +116,9 @@ pub fn prepare_item(site: &Site, user: &User, edit: bool, show_roles: bool) -> V
 
 fn is_edit_context(params: &Params) -> WpResult<bool> {
     let mut v = Validator::new(params);
-    let ctx = v.one_of("context", &["view", "embed", "edit"]);
+    let ctx = v.context();
     v.finish()?;
-    Ok(ctx == Some("edit"))
+    Ok(ctx == Context::Edit)
 }
 
 /// `GET /wp/v2/users/me`.
