@@ -87,13 +87,25 @@ async fn get_user(site: &Site, auth: &Auth, transport: Transport, user_id: &str)
     Ok(user)
 }
 
-/// The permission half of every `*_permissions_check`: the meta capability on the target.
-fn check_cap(auth: &Auth, user: &User, code: &'static str, message: &'static str) -> WpResult<()> {
+/// Every `*_permissions_check`: `get_user()`, then the operation's meta capability on the
+/// target; `denied` is the operation's error code and message.
+async fn permitted_user(
+    site: &Site,
+    auth: &Auth,
+    transport: Transport,
+    user_id: &str,
+    denied: (&'static str, &'static str),
+) -> WpResult<User> {
+    let user = get_user(site, auth, transport, user_id).await?;
     let actor = auth.actor();
     if actor.can(Cap::ManageAppPasswords(user.id)) {
-        Ok(())
+        Ok(user)
     } else {
-        Err(WpError::auth_required(actor.logged_in(), code, message))
+        Err(WpError::auth_required(
+            actor.logged_in(),
+            denied.0,
+            denied.1,
+        ))
     }
 }
 
@@ -207,13 +219,17 @@ async fn get_items(
     let mut v = Validator::new(&params);
     let ctx = v.context();
     v.finish()?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_list_application_passwords",
-        "Sorry, you are not allowed to list application passwords for this user.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_list_application_passwords",
+            "Sorry, you are not allowed to list application passwords for this user.",
+        ),
+    )
+    .await?;
     let items: Vec<Value> = records::list(&site, user.id)
         .await?
         .iter()
@@ -260,13 +276,17 @@ async fn create_item(
         }
     };
     v.finish()?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_create_application_passwords",
-        "Sorry, you are not allowed to create application passwords for this user.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_create_application_passwords",
+            "Sorry, you are not allowed to create application passwords for this user.",
+        ),
+    )
+    .await?;
 
     let (token, item) = records::create(&site, user.id, &name.unwrap_or_default(), app_id).await?;
     let chunked = crate::auth::app_passwords::chunk(secrecy::ExposeSecret::expose_secret(&token));
@@ -286,13 +306,17 @@ async fn delete_items(
     Path(user_id): Path<String>,
 ) -> WpResult<Response> {
     check_route(&user_id, None)?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_delete_application_passwords",
-        "Sorry, you are not allowed to delete application passwords for this user.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_delete_application_passwords",
+            "Sorry, you are not allowed to delete application passwords for this user.",
+        ),
+    )
+    .await?;
     let count = records::delete_all(&site, user.id).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -312,13 +336,17 @@ async fn get_item(
     let mut v = Validator::new(&params);
     let ctx = v.context();
     v.finish()?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_read_application_password",
-        "Sorry, you are not allowed to read this application password.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_read_application_password",
+            "Sorry, you are not allowed to read this application password.",
+        ),
+    )
+    .await?;
     let item = find(&site, &user, &uuid).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -338,13 +366,17 @@ async fn update_item(
     let mut v = Validator::new(&params);
     let name = validate_name(&mut v);
     v.finish()?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_edit_application_password",
-        "Sorry, you are not allowed to edit this application password.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_edit_application_password",
+            "Sorry, you are not allowed to edit this application password.",
+        ),
+    )
+    .await?;
     let item = find(&site, &user, &uuid).await?;
     if let Some(name) = name {
         records::rename(&site, user.id, item.uuid, &name).await?;
@@ -364,13 +396,17 @@ async fn delete_item(
     Path((user_id, uuid)): Path<(String, String)>,
 ) -> WpResult<Response> {
     check_route(&user_id, Some(&uuid))?;
-    let user = get_user(&site, &auth, transport, &user_id).await?;
-    check_cap(
+    let user = permitted_user(
+        &site,
         &auth,
-        &user,
-        "rest_cannot_delete_application_password",
-        "Sorry, you are not allowed to delete this application password.",
-    )?;
+        transport,
+        &user_id,
+        (
+            "rest_cannot_delete_application_password",
+            "Sorry, you are not allowed to delete this application password.",
+        ),
+    )
+    .await?;
     let item = find(&site, &user, &uuid).await?;
     let previous = prepare_item(&site, &user, &item, Context::Edit, None);
     if !records::delete(&site, user.id, item.uuid).await? {
