@@ -7,13 +7,10 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn me(app: &TestApp, login: &str, password: &str) -> (u16, serde_json::Value) {
-    json_of(
+    send(
         app.client
             .get(app.url("/wp-json/wp/v2/users/me"))
-            .basic_auth(login, Some(password))
-            .send()
-            .await
-            .expect("send"),
+            .basic_auth(login, Some(password)),
     )
     .await
 }
@@ -183,14 +180,7 @@ async fn plain_http_outside_local_ignores_application_passwords() {
     let (status, body) = me(&app, "alice", &token).await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "rest_not_logged_in");
-    let (_, index) = json_of(
-        app.client
-            .get(app.url("/wp-json/"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (_, index) = app.get_json("/wp-json/").await;
     assert_eq!(index["authentication"], json!([]));
 }
 
@@ -215,14 +205,7 @@ async fn https_makes_application_passwords_available_in_production() {
     let (status, body) = me(&app, "alice", &chunked(&token)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["id"], alice.id);
-    let (_, index) = json_of(
-        app.client
-            .get(app.url("/wp-json/"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (_, index) = app.get_json("/wp-json/").await;
     assert!(
         index["authentication"]["application-passwords"]["endpoints"]["authorization"].is_string()
     );

@@ -102,6 +102,11 @@ impl TestApp {
         (user, token)
     }
 
+    /// Anonymous `GET` of a path: status and JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        send(self.client.get(self.url(path))).await
+    }
+
     pub fn cli(&self, args: &[&str]) -> Output {
         cli(self.data_dir.path(), args)
     }
@@ -142,6 +147,11 @@ pub async fn json_of(resp: reqwest::Response) -> (u16, serde_json::Value) {
     let value = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
     (status, value)
+}
+
+/// Sends a request and returns its status and JSON body.
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    json_of(req.send().await.expect("send")).await
 }
 
 pub fn production(args: &mut ServeArgs) {

@@ -55,51 +55,23 @@ async fn rest_route_fallback_trailing_slash_and_case() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_rest_no_route() {
     let app = TestApp::spawn().await;
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/nope"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/nope").await;
     assert_eq!(status, 404);
     assert_eq!(
         body,
         json!({"code":"rest_no_route","message":"No route was found matching the URL and request method.","data":{"status":404}})
     );
-    let (status, body) = json_of(
-        app.client
-            .delete(app.url("/wp-json/wp/v2/posts"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = send(app.client.delete(app.url("/wp-json/wp/v2/posts"))).await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "rest_no_route");
-    let (status, _) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts/abc"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, _) = app.get_json("/wp-json/wp/v2/posts/abc").await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn users_me_requires_login() {
     let app = TestApp::spawn().await;
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/users/me"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/users/me").await;
     assert_eq!(status, 401);
     assert_eq!(
         body,

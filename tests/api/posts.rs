@@ -11,14 +11,11 @@ async fn create(
     token: &str,
     body: serde_json::Value,
 ) -> (u16, serde_json::Value) {
-    json_of(
+    send(
         app.client
             .post(app.url("/wp-json/wp/v2/posts"))
             .basic_auth(login, Some(token))
-            .json(&body)
-            .send()
-            .await
-            .expect("send"),
+            .json(&body),
     )
     .await
 }
@@ -74,14 +71,7 @@ async fn author_creates_a_draft_and_publishes() {
 
     // Anonymous readers see the published post but not the draft.
     let id = body["id"].as_i64().expect("id");
-    let (status, read) = json_of(
-        app.client
-            .get(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, read) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(read["title"], json!({"rendered":"Hello World"}));
     assert!(read.get("password").is_none());
@@ -126,13 +116,10 @@ async fn subscriber_and_anonymous_cannot_create() {
         "Sorry, you are not allowed to create posts as this user."
     );
 
-    let (status, body) = json_of(
+    let (status, body) = send(
         app.client
             .post(app.url("/wp-json/wp/v2/posts"))
-            .json(&json!({"title":"x"}))
-            .send()
-            .await
-            .expect("send"),
+            .json(&json!({"title":"x"})),
     )
     .await;
     assert_eq!(status, 401);
@@ -142,13 +129,10 @@ async fn subscriber_and_anonymous_cannot_create() {
 #[tokio::test]
 async fn validation_errors_come_before_permission_errors() {
     let app = TestApp::spawn().await;
-    let (status, body) = json_of(
+    let (status, body) = send(
         app.client
             .post(app.url("/wp-json/wp/v2/posts"))
-            .json(&json!({"status":"bogus"}))
-            .send()
-            .await
-            .expect("send"),
+            .json(&json!({"status":"bogus"})),
     )
     .await;
     assert_eq!(status, 400);
@@ -158,14 +142,11 @@ async fn validation_errors_come_before_permission_errors() {
         "status is not one of publish, future, draft, pending, and private."
     );
 
-    let (status, body) = json_of(
+    let (status, body) = send(
         app.client
             .post(app.url("/wp-json/wp/v2/posts"))
             .header("Content-Type", "application/json")
-            .body("{not json")
-            .send()
-            .await
-            .expect("send"),
+            .body("{not json"),
     )
     .await;
     assert_eq!(status, 400);
@@ -208,39 +189,16 @@ async fn drafts_are_private_to_their_readers() {
     let id = draft["id"].as_i64().expect("id");
     let url = app.url(&format!("/wp-json/wp/v2/posts/{id}"));
 
-    let (status, body) = json_of(app.client.get(&url).send().await.expect("send")).await;
+    let (status, body) = send(app.client.get(&url)).await;
     assert_eq!(status, 401);
     assert_eq!(body["code"], "rest_forbidden");
-    let (status, body) = json_of(
-        app.client
-            .get(&url)
-            .basic_auth("bob", Some(&bob_token))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = send(app.client.get(&url).basic_auth("bob", Some(&bob_token))).await;
     assert_eq!(status, 403);
     assert_eq!(body["code"], "rest_forbidden");
-    let (status, _) = json_of(
-        app.client
-            .get(&url)
-            .basic_auth("alice", Some(&token))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, _) = send(app.client.get(&url).basic_auth("alice", Some(&token))).await;
     assert_eq!(status, 200);
 
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts?status=draft"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/posts?status=draft").await;
     assert_eq!(status, 400);
     assert_eq!(
         body["data"]["details"]["status"]["code"],
@@ -248,14 +206,7 @@ async fn drafts_are_private_to_their_readers() {
     );
     assert_eq!(body["data"]["details"]["status"]["data"]["status"], 401);
 
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts/999999"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/posts/999999").await;
     assert_eq!(status, 404);
     assert_eq!(body["code"], "rest_post_invalid_id");
 }
@@ -290,39 +241,18 @@ async fn listing_paginates_with_wordpress_headers() {
     let items: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(items.as_array().expect("array").len(), 2);
 
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts?page=9"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/posts?page=9").await;
     assert_eq!(status, 400);
     assert_eq!(body["code"], "rest_post_invalid_page_number");
 
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts?per_page=500"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/posts?per_page=500").await;
     assert_eq!(status, 400);
     assert_eq!(
         body["data"]["details"]["per_page"]["code"],
         "rest_out_of_bounds"
     );
 
-    let (status, body) = json_of(
-        app.client
-            .get(app.url("/wp-json/wp/v2/posts?page=abc"))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let (status, body) = app.get_json("/wp-json/wp/v2/posts?page=abc").await;
     assert_eq!(status, 400);
     assert_eq!(body["data"]["details"]["page"]["code"], "rest_invalid_type");
 }
