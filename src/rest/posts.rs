@@ -14,7 +14,7 @@ use crate::caps::{Actor, Cap, PostRef, PostTypeCaps};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{sanitize_title, wpautop};
 use crate::site::{Site, now};
-use crate::store::{Post, PostQuery};
+use crate::store::{Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator};
 use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
@@ -90,6 +90,31 @@ pub async fn allowed_on_item(site: &Site, auth: &Auth, base: &str, id: &str) -> 
 }
 
 const STATUSES: &[&str] = &["publish", "future", "draft", "pending", "private"];
+const ORDERBY: &[&str] = &[
+    "author",
+    "date",
+    "id",
+    "include",
+    "modified",
+    "parent",
+    "relevance",
+    "slug",
+    "include_slugs",
+    "title",
+];
+const ORDERBY_HIERARCHICAL: &[&str] = &[
+    "author",
+    "date",
+    "id",
+    "include",
+    "modified",
+    "parent",
+    "relevance",
+    "slug",
+    "include_slugs",
+    "title",
+    "menu_order",
+];
 const QUERY_STATUSES: &[&str] = &[
     "publish",
     "future",
@@ -119,9 +144,32 @@ macro_rules! post_type_routes {
         ) -> WpResult<Response> {
             get_item(s, a, id, p, $pt).await
         }
+        async fn update(
+            s: State<Arc<Site>>,
+            a: Auth,
+            id: Path<String>,
+            p: Params,
+        ) -> WpResult<Response> {
+            update_item(s, a, id, p, $pt).await
+        }
+        async fn delete(
+            s: State<Arc<Site>>,
+            a: Auth,
+            id: Path<String>,
+            p: Params,
+        ) -> WpResult<Response> {
+            delete_item(s, a, id, p, $pt).await
+        }
         $router
             .route($collection, get(list).post(create))
-            .route($item, get(read))
+            .route(
+                $item,
+                get(read)
+                    .post(update)
+                    .put(update)
+                    .patch(update)
+                    .delete(delete),
+            )
     }};
 }
 
@@ -216,6 +264,7 @@ fn prepare_item(
     ctx: Context,
     tz: &jiff::tz::TimeZone,
     show_protected: bool,
+    sticky: bool,
 ) -> Value {
     let edit = ctx == Context::Edit;
     let protected = !post.password.is_empty();
@@ -322,7 +371,7 @@ fn prepare_item(
     o.insert("comment_status".into(), json!(post.comment_status));
     o.insert("ping_status".into(), json!(post.ping_status));
     if pt.name == "post" {
-        o.insert("sticky".into(), json!(false));
+        o.insert("sticky".into(), json!(sticky));
     }
     o.insert("template".into(), json!(""));
     if pt.name == "post" {
@@ -419,6 +468,48 @@ async fn get_items(
         }
         statuses = checked;
     }
+    let tz = site_tz(&site).await?;
+    let search = v.string("search").filter(|s| !s.trim().is_empty());
+    let include = v.integer_list("include").unwrap_or_default();
+    let exclude = v.integer_list("exclude").unwrap_or_default();
+    let authors_exclude = v.integer_list("author_exclude").unwrap_or_default();
+    let slugs = v.string_list("slug").unwrap_or_default();
+    let orderby = v
+        .one_of(
+            "orderby",
+            if pt.hierarchical {
+                ORDERBY_HIERARCHICAL
+            } else {
+                ORDERBY
+            },
+        )
+        .unwrap_or("date");
+    let mut dates = [None; 4];
+    for (i, key) in ["after", "before", "modified_after", "modified_before"]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(s) = v.string(key) {
+            match parse_date(&s, &tz) {
+                Some(ts) => dates[i] = Some(ts),
+                None => v.invalid(key, "rest_invalid_date", "Invalid date.".into(), Value::Null),
+            }
+        }
+    }
+    let (parents, parents_exclude, menu_order) = if pt.hierarchical {
+        (
+            v.integer_list("parent").unwrap_or_default(),
+            v.integer_list("parent_exclude").unwrap_or_default(),
+            v.integer("menu_order"),
+        )
+    } else {
+        (vec![], vec![], None)
+    };
+    let sticky_filter = if pt.name == "post" {
+        v.boolean("sticky")
+    } else {
+        None
+    };
     v.finish()?;
 
     if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
@@ -428,15 +519,81 @@ async fn get_items(
             "Sorry, you are not allowed to edit posts in this post type.",
         ));
     }
+    if orderby == "relevance" && search.is_none() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_no_search_term_defined",
+            "You need to define a search term to order by relevance.",
+        ));
+    }
+    if orderby == "include" && include.is_empty() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_orderby_include_missing_include",
+            "You need to define an include parameter to order by include.",
+        ));
+    }
 
-    let q = PostQuery {
+    let sticky_ids = if pt.name == "post" {
+        sticky_posts(&site).await?
+    } else {
+        vec![]
+    };
+    let mut q = PostQuery {
         post_type: pt.name.to_owned(),
         statuses,
         authors,
+        authors_exclude,
+        include,
+        exclude,
+        slugs,
+        parents,
+        parents_exclude,
+        menu_order,
+        search_terms: search
+            .as_deref()
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
+        after: dates[0],
+        before: dates[1],
+        modified_after: dates[2],
+        modified_before: dates[3],
+        orderby: match orderby {
+            "id" => PostOrderBy::Id,
+            "title" => PostOrderBy::Title,
+            "slug" => PostOrderBy::Slug,
+            "modified" => PostOrderBy::Modified,
+            "menu_order" => PostOrderBy::MenuOrder,
+            "parent" => PostOrderBy::Parent,
+            "author" => PostOrderBy::Author,
+            "include" => PostOrderBy::Include,
+            "include_slugs" => PostOrderBy::IncludeSlugs,
+            _ => PostOrderBy::Date,
+        },
         limit: per_page,
         offset: offset.unwrap_or((page - 1).saturating_mul(per_page)).max(0),
         ascending: order == "asc",
     };
+    // `sticky=true` lists only sticky posts (none at all when there are none);
+    // `sticky=false` leaves them out.
+    match sticky_filter {
+        Some(true) => {
+            q.include = if q.include.is_empty() {
+                sticky_ids.clone()
+            } else {
+                q.include
+                    .iter()
+                    .copied()
+                    .filter(|i| sticky_ids.contains(i))
+                    .collect()
+            };
+            if q.include.is_empty() {
+                q.include = vec![0];
+            }
+        }
+        Some(false) => q.exclude.extend(sticky_ids.iter().copied()),
+        None => {}
+    }
     let (posts, total) = site.store.query_posts(&q).await?;
     let total_pages = if total == 0 {
         0
@@ -450,7 +607,6 @@ async fn get_items(
             "The page number requested is larger than the number of pages available.",
         ));
     }
-    let tz = site_tz(&site).await?;
     let items: Vec<Value> = posts
         .iter()
         .filter(|p| {
@@ -462,7 +618,7 @@ async fn get_items(
         })
         .map(|p| {
             let show = ctx == Context::Edit && can_edit(&actor, p, &pt);
-            prepare_item(&site, p, &pt, ctx, &tz, show)
+            prepare_item(&site, p, &pt, ctx, &tz, show, sticky_ids.contains(&p.id))
         })
         .collect();
 
@@ -573,6 +729,7 @@ async fn get_item(
         show = true;
     }
     let tz = site_tz(&site).await?;
+    let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
     let body = prepare_item(
         &site,
         &post,
@@ -580,6 +737,7 @@ async fn get_item(
         ctx,
         &tz,
         show || post.password.is_empty(),
+        sticky,
     );
     let mut resp = json_response(StatusCode::OK, &body);
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -621,37 +779,91 @@ fn raw_field(v: &mut Validator<'_>, params: &Params, name: &str) -> Option<Strin
     }
 }
 
-/// Appends `-2`, `-3`, … until the slug is free (`wp_unique_post_slug`).
-async fn unique_slug(site: &Site, post_type: &str, base: &str) -> WpResult<String> {
+/// `wp_unique_post_slug()`: drafts and pending posts keep their slug as given; others get
+/// `-2`, `-3`, … until no other post of the type has it.
+async fn unique_slug(
+    site: &Site,
+    pt: &PostType,
+    base: &str,
+    status: &str,
+    self_id: i64,
+) -> WpResult<String> {
+    if matches!(status, "draft" | "pending" | "auto-draft") {
+        return Ok(base.to_owned());
+    }
     let mut slug = base.to_owned();
     let mut n = 2;
-    while site.store.slug_exists(post_type, &slug).await? {
+    while site.store.slug_exists(pt.name, &slug, self_id).await? {
         slug = format!("{base}-{n}");
         n += 1;
     }
     Ok(slug)
 }
 
-/// `POST /wp/v2/{base}`.
-async fn create_item(
-    State(site): State<Arc<Site>>,
-    auth: Auth,
-    params: Params,
-    pt: PostType,
-) -> WpResult<Response> {
-    let actor = auth.actor();
-    let tz = site_tz(&site).await?;
-    let mut v = Validator::new(&params);
-    let title = raw_field(&mut v, &params, "title");
-    let content = raw_field(&mut v, &params, "content");
-    let excerpt = raw_field(&mut v, &params, "excerpt");
-    let status = v.one_of("status", STATUSES);
-    let slug = v.string("slug");
-    let author = v.integer("author");
-    let password = v.string("password");
-    let comment_status = v.one_of("comment_status", &["open", "closed"]);
-    let ping_status = v.one_of("ping_status", &["open", "closed"]);
-    let mut date = None;
+/// The `sticky_posts` option: ids of sticky posts.
+async fn sticky_posts(site: &Site) -> WpResult<Vec<i64>> {
+    Ok(site
+        .store
+        .get_option("sticky_posts")
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+/// `stick_post()` / `unstick_post()`.
+async fn set_sticky(site: &Site, id: i64, sticky: bool) -> WpResult<()> {
+    let mut ids = sticky_posts(site).await?;
+    let had = ids.contains(&id);
+    if sticky == had {
+        return Ok(());
+    }
+    if sticky {
+        ids.push(id);
+    } else {
+        ids.retain(|x| *x != id);
+    }
+    site.store
+        .set_option("sticky_posts", &serde_json::to_string(&ids).unwrap_or_default())
+        .await?;
+    Ok(())
+}
+
+/// The writable fields of a create or update request, validated against the schema.
+#[derive(Default)]
+struct PostInput {
+    title: Option<String>,
+    content: Option<String>,
+    excerpt: Option<String>,
+    status: Option<&'static str>,
+    slug: Option<String>,
+    author: Option<i64>,
+    password: Option<String>,
+    comment_status: Option<&'static str>,
+    ping_status: Option<&'static str>,
+    date: Option<i64>,
+    menu_order: Option<i64>,
+    parent: Option<i64>,
+    sticky: Option<bool>,
+}
+
+fn parse_input(
+    v: &mut Validator<'_>,
+    params: &Params,
+    pt: &PostType,
+    tz: &jiff::tz::TimeZone,
+) -> PostInput {
+    let mut input = PostInput {
+        title: raw_field(v, params, "title"),
+        content: raw_field(v, params, "content"),
+        excerpt: raw_field(v, params, "excerpt"),
+        status: v.one_of("status", STATUSES),
+        slug: v.string("slug"),
+        author: v.integer("author"),
+        password: v.string("password"),
+        comment_status: v.one_of("comment_status", &["open", "closed"]),
+        ping_status: v.one_of("ping_status", &["open", "closed"]),
+        ..PostInput::default()
+    };
     for key in ["date", "date_gmt"] {
         match params.get(key) {
             None | Some(Value::Null) => {}
@@ -663,8 +875,8 @@ async fn create_item(
                 };
                 match parse_date(s, &zone) {
                     Some(ts) => {
-                        if date.is_none() {
-                            date = Some(ts);
+                        if input.date.is_none() {
+                            input.date = Some(ts);
                         }
                     }
                     None => v.invalid(
@@ -683,16 +895,233 @@ async fn create_item(
             ),
         }
     }
-    let menu_order = if pt.hierarchical {
-        v.integer("menu_order")
-    } else {
-        None
+    if pt.hierarchical {
+        input.menu_order = v.integer("menu_order");
+        input.parent = v.integer("parent");
+    }
+    if pt.name == "post" {
+        input.sticky = v.boolean("sticky");
+    }
+    input
+}
+
+/// The checks create and update permission callbacks share after their own first ones.
+fn check_author_and_sticky(
+    actor: &Actor<'_>,
+    pt: &PostType,
+    input: &PostInput,
+    author_message: &'static str,
+) -> WpResult<()> {
+    if let Some(a) = input.author
+        && a != 0
+        && a != actor.id
+        && !actor.can(Cap::Primitive(&pt.caps.edit_others_posts))
+    {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit_others",
+            author_message,
+        ));
+    }
+    if input.sticky == Some(true)
+        && !actor.can(Cap::Primitive(&pt.caps.edit_others_posts))
+        && !actor.can(Cap::Primitive(&pt.caps.publish_posts))
+    {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_assign_sticky",
+            "Sorry, you are not allowed to make posts sticky.",
+        ));
+    }
+    Ok(())
+}
+
+/// `prepare_item_for_database()` + `wp_insert_post()`'s rules: applies the input onto
+/// `post` (a blank one when creating), checking status, author and parent.
+async fn apply_input(
+    site: &Site,
+    actor: &Actor<'_>,
+    pt: &PostType,
+    mut post: Post,
+    input: PostInput,
+) -> WpResult<Post> {
+    let creating = post.id == 0;
+    // handle_status_param().
+    if let Some(status) = input.status {
+        match status {
+            "publish" | "future" if !actor.can(Cap::Primitive(&pt.caps.publish_posts)) => {
+                return Err(WpError::auth_required(
+                    actor.logged_in(),
+                    "rest_cannot_publish",
+                    "Sorry, you are not allowed to publish posts in this post type.",
+                ));
+            }
+            "private" if !actor.can(Cap::Primitive(&pt.caps.publish_posts)) => {
+                return Err(WpError::auth_required(
+                    actor.logged_in(),
+                    "rest_cannot_publish",
+                    "Sorry, you are not allowed to create private posts in this post type.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let Some(author) = input.author
+        && author != post.author
+    {
+        if site.store.user_by_id(author).await?.is_none() {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_author",
+                "Invalid author ID.",
+            ));
+        }
+        post.author = author;
+    }
+    if let Some(parent) = input.parent {
+        if parent != 0 {
+            if parent == post.id {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_post_invalid_id",
+                    "Invalid post parent ID.",
+                ));
+            }
+            let found = site.store.post_by_id(parent).await?;
+            if !found.is_some_and(|pp| pp.post_type == pt.name) {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_post_invalid_id",
+                    "Invalid post parent ID.",
+                ));
+            }
+        }
+        post.parent = parent;
+    }
+    if let Some(t) = input.title {
+        post.title = t;
+    }
+    if let Some(c) = input.content {
+        post.content = c;
+    }
+    if let Some(e) = input.excerpt {
+        post.excerpt = e;
+    }
+    if post.title.is_empty() && post.content.is_empty() && post.excerpt.is_empty() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "empty_content",
+            "Content, title, and excerpt are empty.",
+        ));
+    }
+    if let Some(p) = input.password {
+        post.password = p;
+    }
+    if let Some(c) = input.comment_status {
+        post.comment_status = c.to_owned();
+    }
+    if let Some(p) = input.ping_status {
+        post.ping_status = p.to_owned();
+    }
+    if let Some(m) = input.menu_order {
+        post.menu_order = m;
+    }
+
+    let was_trashed = post.status == "trash";
+    if let Some(status) = input.status {
+        post.status = status.to_owned();
+    }
+    if was_trashed && post.status != "trash" {
+        // Leaving the trash gives the slug back (`wp_untrash_post`).
+        post.pre_trash_status = None;
+        if let Some(s) = post.slug.strip_suffix("__trashed") {
+            post.slug = s.to_owned();
+        }
+    }
+
+    let now = now();
+    let floating_status = matches!(post.status.as_str(), "draft" | "pending");
+    match input.date {
+        Some(d) => {
+            post.date = d;
+            post.date_floating = false;
+        }
+        // A draft without a date of its own is dated when it is saved (`wp_update_post`).
+        None if creating || post.date_floating => {
+            post.date = now;
+            post.date_floating = floating_status;
+        }
+        None => {}
+    }
+    if post.status == "publish" && post.date - now >= 60 {
+        post.status = "future".into();
+    } else if post.status == "future" && post.date - now < 60 {
+        post.status = "publish".into();
+    }
+
+    let wanted = match input.slug {
+        Some(s) => sanitize_title(&s),
+        None => post.slug.clone(),
     };
-    let parent = if pt.hierarchical {
-        v.integer("parent")
+    let wanted = if wanted.is_empty() && !floating_status && post.status != "trash" {
+        sanitize_title(&post.title)
     } else {
-        None
+        wanted
     };
+    post.slug = if wanted.is_empty() {
+        wanted
+    } else {
+        unique_slug(site, pt, &wanted, &post.status, post.id).await?
+    };
+    post.modified = now;
+    Ok(post)
+}
+
+fn not_found() -> WpError {
+    WpError::rest_post_invalid_id()
+}
+
+async fn load(site: &Site, pt: &PostType, id: i64) -> WpResult<Post> {
+    match site.store.post_by_id(id).await? {
+        Some(p) if p.post_type == pt.name => Ok(p),
+        _ => Err(not_found()),
+    }
+}
+
+/// Answers a write with the post in the edit context.
+async fn respond_with_post(
+    site: &Site,
+    post: &Post,
+    pt: &PostType,
+    status: StatusCode,
+) -> WpResult<Response> {
+    let tz = site_tz(site).await?;
+    let sticky = pt.name == "post" && sticky_posts(site).await?.contains(&post.id);
+    let body = prepare_item(site, post, pt, Context::Edit, &tz, true, sticky);
+    let mut resp = json_response(status, &body);
+    if status == StatusCode::CREATED
+        && let Ok(loc) = HeaderValue::from_str(
+            &site
+                .config
+                .rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.id)),
+        )
+    {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+/// `POST /wp/v2/{base}`.
+async fn create_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+    pt: PostType,
+) -> WpResult<Response> {
+    let actor = auth.actor();
+    let tz = site_tz(&site).await?;
+    let mut v = Validator::new(&params);
+    let input = parse_input(&mut v, &params, &pt, &tz);
     v.finish()?;
 
     // create_item_permissions_check(), in WordPress's order.
@@ -705,16 +1134,12 @@ async fn create_item(
             "Cannot create existing post.",
         ));
     }
-    if let Some(a) = author
-        && a != actor.id
-        && !actor.can(Cap::Primitive(&pt.caps.edit_others_posts))
-    {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_cannot_edit_others",
-            "Sorry, you are not allowed to create posts as this user.",
-        ));
-    }
+    check_author_and_sticky(
+        &actor,
+        &pt,
+        &input,
+        "Sorry, you are not allowed to create posts as this user.",
+    )?;
     if !actor.can(Cap::Primitive(&pt.caps.create_posts)) {
         return Err(WpError::auth_required(
             actor.logged_in(),
@@ -723,108 +1148,148 @@ async fn create_item(
         ));
     }
 
-    // handle_status_param().
-    let mut status = status.unwrap_or("draft");
-    match status {
-        "publish" | "future" if !actor.can(Cap::Primitive(&pt.caps.publish_posts)) => {
-            return Err(WpError::auth_required(
-                true,
-                "rest_cannot_publish",
-                "Sorry, you are not allowed to publish posts in this post type.",
-            ));
-        }
-        "private" if !actor.can(Cap::Primitive(&pt.caps.publish_posts)) => {
-            return Err(WpError::auth_required(
-                true,
-                "rest_cannot_publish",
-                "Sorry, you are not allowed to create private posts in this post type.",
-            ));
-        }
-        _ => {}
-    }
-    let author = author.unwrap_or(actor.id);
-    if author != actor.id && site.store.user_by_id(author).await?.is_none() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_invalid_author",
-            "Invalid author ID.",
-        ));
-    }
-    if let Some(p) = parent.filter(|p| *p != 0)
-        && !site
-            .store
-            .post_by_id(p)
-            .await?
-            .is_some_and(|pp| pp.post_type == pt.name)
-    {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_post_invalid_id",
-            "Invalid post parent ID.",
-        ));
-    }
-    let title = title.unwrap_or_default();
-    let content = content.unwrap_or_default();
-    let excerpt = excerpt.unwrap_or_default();
-    if title.is_empty() && content.is_empty() && excerpt.is_empty() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "empty_content",
-            "Content, title, and excerpt are empty.",
-        ));
-    }
-
-    let now = now();
-    let date_given = date.is_some();
-    let date = date.unwrap_or(now);
-    if status == "publish" && date - now >= 60 {
-        status = "future";
-    } else if status == "future" && date - now < 60 {
-        status = "publish";
-    }
-    let slug = match slug.map(|s| sanitize_title(&s)).filter(|s| !s.is_empty()) {
-        Some(s) => unique_slug(&site, pt.name, &s).await?,
-        None if matches!(status, "publish" | "future" | "private") => {
-            let base = sanitize_title(&title);
-            if base.is_empty() {
-                String::new()
-            } else {
-                unique_slug(&site, pt.name, &base).await?
-            }
-        }
-        None => String::new(),
-    };
     let default_comments = if pt.name == "page" { "closed" } else { "open" };
-    let mut post = Post {
+    let blank = Post {
         id: 0,
         post_type: pt.name.to_owned(),
-        status: status.to_owned(),
-        author,
-        title,
-        content,
-        excerpt,
-        slug,
-        password: password.unwrap_or_default(),
-        parent: parent.unwrap_or(0),
-        menu_order: menu_order.unwrap_or(0),
-        comment_status: comment_status.unwrap_or(default_comments).to_owned(),
-        ping_status: ping_status.unwrap_or(default_comments).to_owned(),
-        date,
-        date_floating: !date_given && matches!(status, "draft" | "pending"),
-        modified: now,
+        status: "draft".into(),
+        author: actor.id,
+        title: String::new(),
+        content: String::new(),
+        excerpt: String::new(),
+        slug: String::new(),
+        password: String::new(),
+        parent: 0,
+        menu_order: 0,
+        comment_status: default_comments.into(),
+        ping_status: default_comments.into(),
+        date: 0,
+        date_floating: true,
+        modified: 0,
         pre_trash_status: None,
     };
+    let sticky = input.sticky;
+    let mut post = apply_input(&site, &actor, &pt, blank, input).await?;
     post.id = site.store.insert_post(&post).await?;
-    tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, author = post.author, "post created");
-
-    let body = prepare_item(&site, &post, &pt, Context::Edit, &tz, true);
-    let mut resp = json_response(StatusCode::CREATED, &body);
-    if let Ok(loc) = HeaderValue::from_str(
-        &site
-            .config
-            .rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.id)),
-    ) {
-        resp.headers_mut().insert(header::LOCATION, loc);
+    if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
+        // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
+        post.slug = unique_slug(&site, &pt, &post.id.to_string(), &post.status, post.id).await?;
+        site.store.update_post(&post).await?;
     }
-    Ok(resp)
+    if let Some(s) = sticky {
+        set_sticky(&site, post.id, s).await?;
+    }
+    tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, author = post.author, "post created");
+    respond_with_post(&site, &post, &pt, StatusCode::CREATED).await
+}
+
+/// `POST|PUT|PATCH /wp/v2/{base}/<id>`.
+async fn update_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+    pt: PostType,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let actor = auth.actor();
+    let tz = site_tz(&site).await?;
+    let mut v = Validator::new(&params);
+    let input = parse_input(&mut v, &params, &pt, &tz);
+    v.finish()?;
+
+    // update_item_permissions_check().
+    let post = load(&site, &pt, id).await?;
+    if !can_edit(&actor, &post, &pt) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+    check_author_and_sticky(
+        &actor,
+        &pt,
+        &input,
+        "Sorry, you are not allowed to update posts as this user.",
+    )?;
+
+    let sticky = input.sticky;
+    let post = apply_input(&site, &actor, &pt, post, input).await?;
+    if !site.store.update_post(&post).await? {
+        return Err(not_found());
+    }
+    if let Some(s) = sticky {
+        set_sticky(&site, post.id, s).await?;
+    }
+    tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, "post updated");
+    respond_with_post(&site, &post, &pt, StatusCode::OK).await
+}
+
+/// `DELETE /wp/v2/{base}/<id>`: to the trash, or for good with `force=true`.
+async fn delete_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+    pt: PostType,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let actor = auth.actor();
+    let mut v = Validator::new(&params);
+    let force = v.boolean("force").unwrap_or(false);
+    v.finish()?;
+
+    let mut post = load(&site, &pt, id).await?;
+    if !actor.can(Cap::DeletePost(post_ref(&post, &pt))) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_delete",
+            "Sorry, you are not allowed to delete this post.",
+        ));
+    }
+    let tz = site_tz(&site).await?;
+    let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
+    if force {
+        let previous = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+        // Children move up to the deleted post's parent (`wp_delete_post`).
+        if pt.hierarchical {
+            let q = PostQuery {
+                post_type: pt.name.to_owned(),
+                parents: vec![post.id],
+                limit: i64::MAX,
+                ..PostQuery::default()
+            };
+            for mut child in site.store.query_posts(&q).await?.0 {
+                child.parent = post.parent;
+                site.store.update_post(&child).await?;
+            }
+        }
+        site.store.delete_post(post.id).await?;
+        if sticky {
+            set_sticky(&site, post.id, false).await?;
+        }
+        tracing::info!(post_id = post.id, post_type = pt.name, "post deleted");
+        return Ok(json_response(
+            StatusCode::OK,
+            &json!({ "deleted": true, "previous": previous }),
+        ));
+    }
+    if post.status == "trash" {
+        return Err(WpError::new(
+            StatusCode::GONE,
+            "rest_already_trashed",
+            "The post has already been deleted.",
+        ));
+    }
+    // `wp_trash_post()`: remember the status, free the slug.
+    post.pre_trash_status = Some(std::mem::replace(&mut post.status, "trash".into()));
+    if !post.slug.ends_with("__trashed") {
+        post.slug = format!("{}__trashed", post.slug);
+    }
+    post.modified = now();
+    site.store.update_post(&post).await?;
+    tracing::info!(post_id = post.id, post_type = pt.name, "post trashed");
+    let body = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+    Ok(json_response(StatusCode::OK, &body))
 }

@@ -197,8 +197,7 @@ async fn has_published_posts(site: &Site, user_id: i64) -> WpResult<bool> {
             statuses: vec!["publish".into()],
             authors: vec![user_id],
             limit: 1,
-            offset: 0,
-            ascending: false,
+            ..crate::store::PostQuery::default()
         };
         if site.store.query_posts(&q).await?.1 > 0 {
             return Ok(true);

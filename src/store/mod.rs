@@ -127,12 +127,45 @@ pub struct Post {
     pub pre_trash_status: Option<String>,
 }
 
+/// `orderby` of a post query.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PostOrderBy {
+    #[default]
+    Date,
+    Id,
+    Title,
+    Slug,
+    Modified,
+    MenuOrder,
+    Parent,
+    Author,
+    /// The order of `include`.
+    Include,
+    /// The order of `slugs`.
+    IncludeSlugs,
+}
+
+/// A `WP_Query` as the REST collection parameters build it. Empty lists do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct PostQuery {
     pub post_type: String,
     pub statuses: Vec<String>,
-    /// Only these authors, when non-empty.
     pub authors: Vec<i64>,
+    pub authors_exclude: Vec<i64>,
+    pub include: Vec<i64>,
+    pub exclude: Vec<i64>,
+    pub slugs: Vec<String>,
+    pub parents: Vec<i64>,
+    pub parents_exclude: Vec<i64>,
+    pub menu_order: Option<i64>,
+    /// Every term must occur in the title, excerpt or content (case-insensitive).
+    pub search_terms: Vec<String>,
+    /// Publication date bounds (exclusive), as instants.
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    pub modified_after: Option<i64>,
+    pub modified_before: Option<i64>,
+    pub orderby: PostOrderBy,
     pub limit: i64,
     pub offset: i64,
     pub ascending: bool,
@@ -167,8 +200,13 @@ pub trait Store: Send + Sync + 'static {
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
     /// Matching posts for one page, and the total number of matches.
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
-    async fn slug_exists(&self, post_type: &str, slug: &str) -> StoreResult<bool>;
+    /// Writes every column of an existing post; false when the id is gone.
+    async fn update_post(&self, post: &Post) -> StoreResult<bool>;
+    async fn delete_post(&self, id: i64) -> StoreResult<bool>;
+    /// Whether another post of the type (not `except_id`) has the slug.
+    async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;
+    async fn set_option(&self, name: &str, value: &str) -> StoreResult<()>;
 }
