@@ -3,6 +3,7 @@
 mod app_passwords_api;
 mod auth;
 mod cli;
+mod compat;
 mod helpers;
 mod index;
 mod posts;
