@@ -109,6 +109,30 @@ async fn permitted_user(
     }
 }
 
+/// For `Allow`: every route's permission checks come down to `get_user()` and the
+/// app-password meta capabilities on that user; introspection only for oneself.
+pub async fn allowed(
+    site: &Site,
+    auth: &Auth,
+    transport: Transport,
+    user_id: &str,
+    introspect: bool,
+) -> Vec<&'static str> {
+    let Ok(user) = get_user(site, auth, transport, user_id).await else {
+        return vec![];
+    };
+    let permitted = if introspect {
+        auth.user_id() == user.id
+    } else {
+        auth.actor().can(Cap::ManageAppPasswords(user.id))
+    };
+    if permitted {
+        vec!["GET", "POST", "PUT", "PATCH", "DELETE"]
+    } else {
+        vec![]
+    }
+}
+
 fn gmdate(ts: i64) -> String {
     jiff::Timestamp::from_second(ts)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S").to_string())

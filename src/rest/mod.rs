@@ -2,9 +2,11 @@
 //! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
 
 pub mod application_passwords;
+pub mod global_params;
 pub mod index;
 pub mod params;
 pub mod posts;
+pub mod registry;
 pub mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,6 +23,8 @@ use serde_json::Value;
 use crate::auth::{self, Auth, Client};
 use crate::error::WpError;
 use crate::site::Site;
+
+use global_params::GlobalParams;
 
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
 
@@ -209,12 +213,16 @@ fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
     )
 }
 
-/// Authentication before dispatch (`rest_authentication_errors`), then the common headers.
+/// Authentication before dispatch (`rest_authentication_errors`), `OPTIONS` answers, then
+/// what `rest_post_dispatch` adds (`Allow`, `_fields`), `_envelope`, and the common headers.
 async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
+    let is_options = req.method() == Method::OPTIONS;
     let (transport, client) = transport_of(&site, &req);
     req.extensions_mut().insert(transport);
+    let globals = GlobalParams::from_query(req.uri().query());
+    let matched = registry::match_route(req.uri().path());
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -225,11 +233,31 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let (mut resp, logged_in) = match result {
         Ok(auth) => {
             let logged_in = auth.logged_in();
-            req.extensions_mut().insert(auth);
-            (next.run(req).await, logged_in)
+            req.extensions_mut().insert(auth.clone());
+            let mut resp = if is_options {
+                // `rest_handle_options_request()`: the route's data with its schema; an
+                // unknown route answers an empty list.
+                let data = matched.as_ref().map_or(Value::Array(vec![]), |m| {
+                    registry::route_data(&site, m.doc, true)
+                });
+                json_response(StatusCode::OK, &data)
+            } else {
+                next.run(req).await
+            };
+            if let Some(m) = &matched {
+                let allow = registry::allowed_methods(&site, &auth, transport, m).await;
+                // No permitted method: WordPress sends no Allow header at all.
+                if !allow.is_empty()
+                    && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
+                {
+                    resp.headers_mut().insert(header::ALLOW, v);
+                }
+            }
+            (resp, logged_in)
         }
         Err(e) => (e.into_response(), false),
     };
+    resp = globals.apply(resp).await;
     add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
     resp
 }

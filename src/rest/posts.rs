@@ -44,6 +44,49 @@ impl PostType {
             caps: PostTypeCaps::for_plural("pages"),
         }
     }
+    pub fn by_rest_base(base: &str) -> Option<Self> {
+        match base {
+            "posts" => Some(Self::post()),
+            "pages" => Some(Self::page()),
+            _ => None,
+        }
+    }
+}
+
+/// For `Allow`: `get_items_permissions_check()` passes for a plain read; creating needs
+/// the type's `create_posts`.
+pub fn allowed_on_collection(auth: &Auth, base: &str) -> Vec<&'static str> {
+    let Some(pt) = PostType::by_rest_base(base) else {
+        return vec![];
+    };
+    let mut methods = vec!["GET"];
+    if auth.actor().can(Cap::Primitive(&pt.caps.create_posts)) {
+        methods.push("POST");
+    }
+    methods
+}
+
+/// For `Allow`: the item's read, update and delete permission checks.
+pub async fn allowed_on_item(site: &Site, auth: &Auth, base: &str, id: &str) -> Vec<&'static str> {
+    let (Some(pt), Ok(id)) = (PostType::by_rest_base(base), route_id(id)) else {
+        return vec![];
+    };
+    let post = match site.store.post_by_id(id).await {
+        Ok(Some(p)) if p.post_type == pt.name => p,
+        _ => return vec![],
+    };
+    let actor = auth.actor();
+    let mut methods = vec![];
+    if can_read(&actor, &post, &pt) {
+        methods.push("GET");
+    }
+    if can_edit(&actor, &post, &pt) {
+        methods.extend(["POST", "PUT", "PATCH"]);
+    }
+    if actor.can(Cap::DeletePost(post_ref(&post, &pt))) {
+        methods.push("DELETE");
+    }
+    methods
 }
 
 const STATUSES: &[&str] = &["publish", "future", "draft", "pending", "private"];

@@ -175,6 +175,21 @@ async fn get_item(
     ))
 }
 
+/// For `Allow`: `get_item_permissions_check()` for a plain read.
+pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str) -> Vec<&'static str> {
+    let Ok(id) = route_id(id) else {
+        return vec![];
+    };
+    let Ok(Some(user)) = site.store.user_by_id(id).await else {
+        return vec![];
+    };
+    let actor = auth.actor();
+    let readable = actor.can(Cap::EditUser(user.id))
+        || actor.can(Cap::Primitive("list_users"))
+        || has_published_posts(site, user.id).await.unwrap_or(false);
+    if readable { vec!["GET"] } else { vec![] }
+}
+
 async fn has_published_posts(site: &Site, user_id: i64) -> WpResult<bool> {
     for post_type in ["post", "page"] {
         let q = crate::store::PostQuery {

@@ -1,0 +1,244 @@
+//! Global parameters that reshape any REST response after dispatch: `_fields`
+//! (`rest_filter_response_fields()`) and `_envelope` (`WP_REST_Server::envelope_response()`).
+
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use super::json_response;
+
+/// A response body larger than this is passed through untouched rather than buffered.
+const MAX_RESHAPE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Default)]
+pub struct GlobalParams {
+    /// `_fields`, as the nested tree of accepted field names.
+    fields: Option<FieldTree>,
+    envelope: bool,
+}
+
+/// `{"title": {"rendered": Leaf}, "id": Leaf}`: what `_fields=id,title.rendered` keeps.
+#[derive(Debug, Default)]
+struct FieldTree(Vec<(String, Node)>);
+
+#[derive(Debug)]
+enum Node {
+    Leaf,
+    Tree(FieldTree),
+}
+
+impl FieldTree {
+    fn get(&self, key: &str) -> Option<&Node> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, n)| n)
+    }
+
+    /// Adds `a.b.c`; a parent already accepted whole keeps its sub-fields.
+    fn insert(&mut self, path: &[&str]) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        let pos = self.0.iter().position(|(k, _)| k == first);
+        if rest.is_empty() {
+            match pos {
+                Some(i) => self.0[i].1 = Node::Leaf,
+                None => self.0.push(((*first).to_owned(), Node::Leaf)),
+            }
+            return;
+        }
+        let i = match pos {
+            Some(i) => i,
+            None => {
+                self.0
+                    .push(((*first).to_owned(), Node::Tree(FieldTree::default())));
+                self.0.len() - 1
+            }
+        };
+        if let Node::Tree(t) = &mut self.0[i].1 {
+            t.insert(rest);
+        }
+    }
+
+    /// `_rest_array_intersect_key_recursive()`.
+    fn filter(&self, value: Value) -> Value {
+        let Value::Object(map) = value else {
+            return value;
+        };
+        let mut out = Map::new();
+        for (k, v) in map {
+            match self.get(&k) {
+                None => {}
+                Some(Node::Leaf) => {
+                    out.insert(k, v);
+                }
+                Some(Node::Tree(t)) => {
+                    let filtered = if v.is_object() { t.filter(v) } else { v };
+                    out.insert(k, filtered);
+                }
+            }
+        }
+        // PHP serializes an emptied associative array as `[]`.
+        if out.is_empty() {
+            Value::Array(vec![])
+        } else {
+            Value::Object(out)
+        }
+    }
+}
+
+impl GlobalParams {
+    pub fn from_query(query: Option<&str>) -> Self {
+        let mut params = Self::default();
+        let mut fields: Vec<String> = vec![];
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            match k.as_ref() {
+                "_envelope" => params.envelope = true,
+                // `wp_parse_list()`: comma- or space-separated, or `_fields[]=`.
+                "_fields" | "_fields[]" => fields.extend(
+                    v.split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
+                ),
+                _ => {}
+            }
+        }
+        if !fields.is_empty() {
+            let mut tree = FieldTree::default();
+            for f in &fields {
+                let parts: Vec<&str> = f.split('.').collect();
+                // A sub-field of a field accepted whole adds nothing.
+                let mut covered = false;
+                let mut node = &tree;
+                for p in &parts[..parts.len() - 1] {
+                    match node.get(p) {
+                        Some(Node::Leaf) => {
+                            covered = true;
+                            break;
+                        }
+                        Some(Node::Tree(t)) => node = t,
+                        None => break,
+                    }
+                }
+                if !covered {
+                    tree.insert(&parts);
+                }
+            }
+            params.fields = Some(tree);
+        }
+        params
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_none() && !self.envelope
+    }
+
+    /// Applies `_fields` to a successful JSON response, then `_envelope`.
+    pub async fn apply(&self, resp: Response) -> Response {
+        if self.is_empty() {
+            return resp;
+        }
+        let (parts, body) = resp.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_RESHAPE_BYTES).await else {
+            return json_response(StatusCode::INTERNAL_SERVER_ERROR, &Value::Null);
+        };
+        let Ok(mut data) = serde_json::from_slice::<Value>(&bytes) else {
+            return Response::from_parts(parts, Body::from(bytes));
+        };
+        if let Some(tree) = &self.fields
+            && parts.status.as_u16() < 400
+        {
+            data = match data {
+                Value::Array(items) => {
+                    Value::Array(items.into_iter().map(|i| tree.filter(i)).collect())
+                }
+                other => tree.filter(other),
+            };
+        }
+        if self.envelope {
+            let envelope = serde_json::json!({
+                "body": data,
+                "status": parts.status.as_u16(),
+                "headers": envelope_headers(&parts.headers),
+            });
+            return json_response(StatusCode::OK, &envelope);
+        }
+        let mut resp = json_response(parts.status, &data);
+        for (name, value) in &parts.headers {
+            if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+                resp.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        resp
+    }
+}
+
+/// The response's own headers (not the ones every REST response gets), as WordPress names
+/// them; the pagination totals are numbers there.
+fn envelope_headers(headers: &HeaderMap) -> Value {
+    let mut out = Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        if name == "content-type" || name == "content-length" {
+            continue;
+        }
+        let wp_name = match name {
+            "x-wp-total" => "X-WP-Total".to_owned(),
+            "x-wp-totalpages" => "X-WP-TotalPages".to_owned(),
+            other => other
+                .split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join("-"),
+        };
+        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let v = match (wp_name.as_str(), text.parse::<i64>()) {
+            ("X-WP-Total" | "X-WP-TotalPages", Ok(n)) => Value::from(n),
+            _ => Value::String(text),
+        };
+        match out.get_mut(&wp_name) {
+            Some(Value::String(prev)) => {
+                prev.push_str(", ");
+                prev.push_str(v.as_str().unwrap_or_default());
+            }
+            _ => {
+                out.insert(wp_name, v);
+            }
+        }
+    }
+    if out.is_empty() {
+        Value::Array(vec![])
+    } else {
+        Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn filter(fields: &str, v: Value) -> Value {
+        let p = GlobalParams::from_query(Some(&format!("_fields={fields}")));
+        p.fields.expect("fields").filter(v)
+    }
+
+    #[test]
+    fn nested_fields_and_whole_parents() {
+        let post = json!({"id": 1, "title": {"raw": "r", "rendered": "x"}, "slug": "s"});
+        assert_eq!(
+            filter("id,title.rendered", post.clone()),
+            json!({"id": 1, "title": {"rendered": "x"}})
+        );
+        assert_eq!(
+            filter("title,title.rendered", post.clone()),
+            json!({"title": {"raw": "r", "rendered": "x"}})
+        );
+        assert_eq!(filter("bogus", post.clone()), json!([]));
+        assert_eq!(filter("id.sub", post), json!({"id": 1}));
+    }
+}
