@@ -3,6 +3,7 @@
 mod app_passwords_api;
 mod auth;
 mod cli;
+mod compat;
 mod global_params;
 mod helpers;
 mod index;

@@ -1,0 +1,826 @@
+#!/usr/bin/env python3
+"""Compatibility suite: run the same request scenarios against ferropress and a real
+WordPress (the oracle from scripts/wordpress-oracle.sh) and diff what a client can see.
+
+    python3 compat/run.py [--ferropress BIN] [--wordpress URL] [--only PATTERN] [--verbose]
+
+Standard library only. Scenario files: compat/scenarios/*.json (see compat/README.md).
+Compared per step: status code, error `code` and `data.status`, a few headers (X-WP-Total /
+X-WP-TotalPages presence, Allow, Link rel names, Content-Type main type, Location presence)
+and the JSON shape (key paths with JSON types). Messages and volatile values are not compared.
+Exit status 1 when a scenario differs without a documented reason, or on a harness error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import fnmatch
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+import uuid as uuidlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "compat" / "scenarios"
+COMPAT_DOC = ROOT / "docs" / "compat.md"
+
+ROLES = ["admin", "editor", "author", "contributor", "subscriber"]
+WP_ROLE = {"admin": "administrator", "editor": "editor", "author": "author",
+           "contributor": "contributor", "subscriber": "subscriber"}
+# Scratch principals, made per run on both targets for destructive scenarios (revoke all):
+# `scratch_<role>`, `scratch2_<role>`, … (each a separate user).
+SCRATCH_RE = re.compile(r"(scratch\w*)_(" + "|".join(ROLES) + ")")
+
+# Documented shape differences that hold on every route (docs/compat.md anchors):
+# fields only ferropress has (shape-path glob -> anchor) and allowed type pairs.
+# A scenario whose only differences are these is reported as "documented".
+EXTRA_FIELDS = {
+    "*.last_user_agent": "extra-last-user-agent",
+    "*.class_list": "newer-wordpress-fields",
+    "*.meta.footnotes": "newer-wordpress-fields",
+    "*.meta.properties.footnotes": "newer-wordpress-fields",  # the same in OPTIONS schemas
+    ".page_for_posts": "newer-wordpress-fields",
+    ".page_on_front": "newer-wordpress-fields",
+    ".show_on_front": "newer-wordpress-fields",
+}
+# (glob, wordpress type, ferropress type) -> anchor
+TYPE_RULES = {
+    # PHP encodes the empty meta array of 6.1 as []; with `footnotes` registered it is an object.
+    ("*.meta", "array", "object"): "newer-wordpress-fields",
+    ("*.meta.properties", "array", "object"): "newer-wordpress-fields",
+}
+
+DEFAULT_COMPARE = ["status", "code", "headers", "shape"]
+TIMEOUT = 30
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+PLACEHOLDER_RE = re.compile(r"\{([a-z_]+)(?::([^{}]*))?\}")
+
+
+class HarnessError(Exception):
+    """Something wrong with the harness, a scenario file or a target's setup."""
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # list of (name, value)
+        self.raw = body
+        try:
+            self.json = json.loads(body.decode("utf-8")) if body.strip() else None
+            self.is_json = bool(body.strip())
+        except (ValueError, UnicodeDecodeError):
+            self.json = None
+            self.is_json = False
+
+    def header(self, name):
+        vals = [v for k, v in self.headers if k.lower() == name.lower()]
+        return ", ".join(vals) if vals else None
+
+
+def http_request(base, method, target, headers, body):
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=TIMEOUT)
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        return Response(r.status, r.getheaders(), data)
+    finally:
+        conn.close()
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# ---------------------------------------------------------------------------------------
+# Targets
+
+class Target:
+    """One server under test, with its users ("principals")."""
+
+    label = "?"
+
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+        self.principals = {}  # name -> dict(login, id, email, token, password)
+        self.scratch = []     # scratch principal names created in this run
+
+    def request(self, method, path, query=None, headers=None, body=None):
+        target = path
+        if query:
+            qs = urllib.parse.urlencode(query, doseq=True)
+            target += ("&" if "?" in target else "?") + qs
+        return http_request(self.base, method, target, headers or {}, body)
+
+    def auth_header(self, name):
+        p = self.principal(name)
+        return basic(p["login"], p["token"])
+
+    def principal(self, name):
+        if name not in self.principals:
+            m = SCRATCH_RE.fullmatch(name)
+            if m:
+                self.principals[name] = self.create_scratch(m.group(2), m.group(1))
+                self.scratch.append(name)
+            else:
+                raise HarnessError(f"unknown principal {name!r} (roles: {ROLES}, or scratch…_<role>)")
+        return self.principals[name]
+
+    def create_scratch(self, role, name):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+class WordPress(Target):
+    label = "wordpress"
+
+    def __init__(self, base, run_id):
+        super().__init__(base)
+        self.run_id = run_id
+        for role in ROLES:
+            key = f"WP_ORACLE_{role.upper()}"
+            try:
+                self.principals[role] = {
+                    "login": os.environ[f"{key}_USER"],
+                    "id": int(os.environ[f"{key}_ID"]),
+                    "email": os.environ.get(f"{key}_EMAIL", f"{role}@example.com"),
+                    "password": os.environ.get(f"{key}_PASSWORD", ""),
+                    "token": os.environ[f"{key}_APP_PASSWORD"],
+                }
+            except KeyError as e:
+                raise HarnessError(
+                    f"{e.args[0]} is not set: run `eval \"$(scripts/wordpress-oracle.sh env)\"`")
+        r = self.request("GET", "/wp-json/wp/v2/users/me",
+                         headers={"Authorization": self.auth_header("admin")})
+        if r.status != 200:
+            raise HarnessError(f"the oracle's admin credentials do not work "
+                               f"(GET /wp/v2/users/me -> {r.status}); `scripts/wordpress-oracle.sh reset`?")
+
+    def admin_call(self, method, path, payload=None):
+        headers = {"Authorization": self.auth_header("admin")}
+        body = None
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(payload).encode()
+        return self.request(method, "/wp-json" + path, headers=headers, body=body)
+
+    def create_scratch(self, role, name):
+        login = f"compat-{name}-{role}-{self.run_id}"
+        pw = secrets.token_hex(12)
+        r = self.admin_call("POST", "/wp/v2/users", {
+            "username": login, "email": f"{login}@example.com", "password": pw,
+            "roles": [WP_ROLE[role]]})
+        if r.status != 201:
+            raise HarnessError(f"wordpress: creating scratch user {login}: {r.status} {r.raw[:200]!r}")
+        uid = r.json["id"]
+        r = self.admin_call("POST", f"/wp/v2/users/{uid}/application-passwords", {"name": "compat"})
+        if r.status != 201:
+            raise HarnessError(f"wordpress: scratch app password: {r.status} {r.raw[:200]!r}")
+        return {"login": login, "id": uid, "email": f"{login}@example.com",
+                "password": pw, "token": r.json["password"]}
+
+    def sweep(self):
+        """Revokes this run's tokens left on the permanent users; deletes scratch users."""
+        admin_id = self.principals["admin"]["id"]
+        for role in ROLES:
+            uid = self.principals[role]["id"]
+            r = self.admin_call("GET", f"/wp/v2/users/{uid}/application-passwords")
+            if r.status == 200 and isinstance(r.json, list):
+                for item in r.json:
+                    if self.run_id in str(item.get("name", "")):
+                        self.admin_call("DELETE", f"/wp/v2/users/{uid}/application-passwords/{item['uuid']}")
+        for name in self.scratch:
+            uid = self.principals[name]["id"]
+            self.admin_call("DELETE", f"/wp/v2/users/{uid}?force=true&reassign={admin_id}")
+
+
+class Ferropress(Target):
+    label = "ferropress"
+
+    def __init__(self, binary, run_id, keep=False):
+        self.binary = binary
+        self.run_id = run_id
+        self.keep = keep
+        self.dir = tempfile.mkdtemp(prefix="ferropress-compat-")
+        self.data = os.path.join(self.dir, "data")
+        self.proc = None
+        principals = {}
+        # Users first: with a user in the database, `serve` creates no `admin` of its own.
+        for role in ROLES:
+            pw = f"password-{role}"
+            uid = self.cli("user", "create", role, f"{role}@example.com", f"--role={WP_ROLE[role]}",
+                           f"--user_pass={pw}", "--porcelain")
+            # Named like the oracle's tokens (scripts/wordpress-oracle.sh), so introspection matches.
+            token = self.cli("user", "application-password", "create", role, "oracle", "--porcelain")
+            principals[role] = {"login": role, "id": int(uid), "email": f"{role}@example.com",
+                                "password": pw, "token": token}
+        self.log = open(os.path.join(self.dir, "serve.log"), "wb")
+        # WordPress's default: every user may use Application Passwords (docs/compat.md
+        # "app-password-gate"); ferropress's own default gate is edit_posts.
+        self.proc = subprocess.Popen(
+            [binary, "--data-dir", self.data, "serve", "--bind", "127.0.0.1:0",
+             "--environment", "local", "--application-passwords-for", "all",
+             "--usage-flush-secs", "1"],
+            stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+        first = self._read_first_line(20)
+        m = re.search(r"(http://127\.0\.0\.1:\d+)/wp-json/", first)
+        if not m:
+            self.close()
+            raise HarnessError(f"ferropress serve printed {first!r}, expected 'ferropress is serving http://…'")
+        super().__init__(m.group(1))
+        self.principals = principals
+        # Keep draining stdout so the server never blocks on a full pipe.
+        threading.Thread(target=lambda: self.proc.stdout.read(), daemon=True).start()
+        self.seed()
+
+    def seed(self):
+        """The content of a fresh WordPress site (docs/oracle-facts.md "Fresh site contents"),
+        so that e.g. the administrator is a public author on both targets."""
+        auth = {"Authorization": self.auth_header("admin"), "Content-Type": "application/json"}
+        for route, item in [
+            ("posts", {"title": "Hello world!", "slug": "hello-world", "status": "publish",
+                       "content": "Welcome to WordPress. This is your first post. Edit or delete it, then start writing!"}),
+            ("pages", {"title": "Sample Page", "slug": "sample-page", "status": "publish",
+                       "content": "This is an example page."}),
+            ("pages", {"title": "Privacy Policy", "slug": "privacy-policy", "status": "draft",
+                       "content": "Who we are"}),
+        ]:
+            r = self.request("POST", f"/wp-json/wp/v2/{route}", headers=auth, body=json.dumps(item).encode())
+            if r.status != 201:
+                self.close()
+                raise HarnessError(f"ferropress: seeding {route} {item['slug']}: {r.status} {r.raw[:200]!r}")
+
+    def _read_first_line(self, timeout):
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault("line", self.proc.stdout.readline()), daemon=True)
+        t.start()
+        t.join(timeout)
+        line = out.get("line", b"").decode(errors="replace").strip()
+        if not line:
+            self.close()
+            raise HarnessError(f"ferropress serve printed nothing within {timeout}s; log: {self.log_tail()}")
+        return line
+
+    def log_tail(self):
+        try:
+            return Path(self.dir, "serve.log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def cli(self, *args):
+        r = subprocess.run([self.binary, "--data-dir", self.data, *args],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise HarnessError(f"ferropress {' '.join(args[:3])}: exit {r.returncode}: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def create_scratch(self, role, name):
+        login = f"compat-{name}-{role}-{self.run_id}"
+        pw = secrets.token_hex(12)
+        uid = self.cli("user", "create", login, f"{login}@example.com", f"--role={WP_ROLE[role]}",
+                       f"--user_pass={pw}", "--porcelain")
+        token = self.cli("user", "application-password", "create", login, "compat", "--porcelain")
+        return {"login": login, "id": int(uid), "email": f"{login}@example.com",
+                "password": pw, "token": token}
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Placeholders
+
+def expand(value, target, saved, run_id):
+    """Replaces placeholders in strings (recursively in lists/dicts). A string that is exactly
+    one placeholder keeps the value's type (so `"author": "{id:editor}"` sends a number)."""
+    if isinstance(value, dict):
+        return {expand(k, target, saved, run_id): expand(v, target, saved, run_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand(v, target, saved, run_id) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(kind, arg):
+        if kind == "run":
+            return run_id
+        if kind in ("id", "user", "email", "token", "password"):
+            p = target.principal(arg)
+            return p[{"user": "login"}.get(kind, kind)]
+        if kind == "saved":
+            if arg not in saved:
+                raise HarnessError(f"{{saved:{arg}}} used before a step saved it")
+            return saved[arg]
+        if kind == "uuid":  # {uuid} / {uuid:new}: a fresh random v4
+            return str(uuidlib.uuid4())
+        if kind == "base":
+            return target.base
+        raise HarnessError(f"unknown placeholder {{{kind}:{arg}}}")
+
+    m = PLACEHOLDER_RE.fullmatch(value)
+    if m:
+        return lookup(m.group(1), m.group(2))
+    return PLACEHOLDER_RE.sub(lambda m: str(lookup(m.group(1), m.group(2))), value)
+
+
+def json_path(doc, path):
+    """`a.b.0.c` (also `0.uuid` for the first item of an array); raises KeyError."""
+    cur = doc
+    if path in ("", "."):
+        return cur
+    for part in path.split("."):
+        if isinstance(cur, list):
+            cur = cur[int(part)]
+        elif isinstance(cur, dict):
+            cur = cur[part]
+        else:
+            raise KeyError(path)
+    return cur
+
+
+# ---------------------------------------------------------------------------------------
+# Comparison
+
+def jtype(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    return "object"
+
+
+def shape(v, path="", out=None, collection=False):
+    """{path: type}: every key path with its JSON type; arrays contribute the shape of their
+    first element (path suffix `[]`)."""
+    if out is None:
+        out = {}
+    out[path or "."] = jtype(v)
+    if isinstance(v, dict):
+        for k, x in v.items():
+            shape(x, f"{path}.{k}", out)
+    elif isinstance(v, list) and v:
+        shape(v[0], f"{path}[]", out)
+    return out
+
+
+def ignored(path, patterns):
+    return any(fnmatch.fnmatchcase(path, p) or path.startswith(p + ".") or path.startswith(p + "[")
+               for p in patterns)
+
+
+def strip_extra(sh, s_wp, used):
+    """Drops ferropress's documented extra fields (and what is below them) from its shape,
+    unless WordPress has them too; records the anchors used."""
+    out = {}
+    for p, t in sh.items():
+        hit = None
+        if p not in s_wp:
+            for glob, anchor in EXTRA_FIELDS.items():
+                if fnmatch.fnmatchcase(p, glob) or fnmatch.fnmatchcase(p, glob + ".*") \
+                        or fnmatch.fnmatchcase(p, glob + "[[]]*"):
+                    hit = anchor
+                    break
+        if hit:
+            used.add(hit)
+        else:
+            out[p] = t
+    return out
+
+
+def type_rule(p, t_wp, t_fp):
+    for (glob, a, b), anchor in TYPE_RULES.items():
+        if (t_wp, t_fp) == (a, b) and fnmatch.fnmatchcase(p, glob):
+            return anchor
+    return None
+
+
+def link_rels(value):
+    if not value:
+        return None
+    return sorted(set(re.findall(r'rel="?([^";,]+)"?', value)))
+
+
+def allow_set(value):
+    if value is None:
+        return None
+    return sorted({m.strip().upper() for m in value.split(",") if m.strip()})
+
+
+def ctype(value):
+    if not value:
+        return None
+    return value.split(";")[0].strip().lower()
+
+
+def header_view(r):
+    return {
+        "X-WP-Total": "present" if r.header("X-WP-Total") is not None else None,
+        "X-WP-TotalPages": "present" if r.header("X-WP-TotalPages") is not None else None,
+        "Allow": allow_set(r.header("Allow")),
+        "Link rels": link_rels(r.header("Link")),
+        "Content-Type": ctype(r.header("Content-Type")),
+        "Location": "present" if r.header("Location") else None,
+    }
+
+
+def error_view(r):
+    j = r.json
+    if r.status >= 400 and isinstance(j, dict) and "code" in j:
+        data = j.get("data")
+        view = {"code": j.get("code"),
+                "data.status": data.get("status") if isinstance(data, dict) else None}
+        details = data.get("details") if isinstance(data, dict) else None
+        if isinstance(details, dict):  # per-parameter codes of rest_invalid_param
+            view["details"] = {k: v.get("code") for k, v in sorted(details.items()) if isinstance(v, dict)}
+        return view
+    return None
+
+
+def compatible(t_wp, t_fp):
+    # null stands for "no value yet" (last_used, last_ip, …); either side may hold it.
+    return t_wp == t_fp or "null" in (t_wp, t_fp)
+
+
+ID_KEYS = {"id", "author", "user", "user_id", "parent"}
+
+
+def normalize_value(v, target, key=None):
+    """Volatile values → stable tokens, so that chosen values can be compared."""
+    if isinstance(v, str):
+        v = v.replace(target.base, "{base}")
+        v = UUID_RE.sub("<uuid>", v)
+        v = DATE_RE.sub("<date>", v)
+        for p in target.principals.values():
+            if p.get("token") and p["token"] in v:
+                v = v.replace(p["token"], "<token>")
+        return v
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        if key in ID_KEYS:
+            for name, p in target.principals.items():
+                if p["id"] == v:
+                    return f"<id:{name}>"
+        return v
+    if isinstance(v, list):
+        return [normalize_value(x, target, key) for x in v]
+    if isinstance(v, dict):
+        return {k: normalize_value(x, target, k) for k, x in v.items()}
+    return v
+
+
+def compare_step(step, wp, fp, r_wp, r_fp, used):
+    """Returns a list of difference lines (empty when identical); adds the anchors of the
+    documented shape rules that applied to `used`."""
+    what = step.get("compare", DEFAULT_COMPARE)
+    if what is False:
+        return []
+    if what is True:
+        what = DEFAULT_COMPARE
+    diffs = []
+    if "status" in what and r_wp.status != r_fp.status:
+        diffs.append(f"status: wordpress {r_wp.status}, ferropress {r_fp.status}")
+    if "code" in what:
+        e_wp, e_fp = error_view(r_wp), error_view(r_fp)
+        if e_wp != e_fp:
+            diffs.append(f"error: wordpress {fmt_err(e_wp)}, ferropress {fmt_err(e_fp)}")
+    if "headers" in what:
+        h_wp, h_fp = header_view(r_wp), header_view(r_fp)
+        for k in h_wp:
+            if k in step.get("ignore_headers", []):
+                continue
+            if h_wp[k] != h_fp[k]:
+                diffs.append(f"header {k}: wordpress {h_wp[k]}, ferropress {h_fp[k]}")
+    if "shape" in what:
+        ign = step.get("ignore", [])
+        if r_wp.is_json != r_fp.is_json:
+            diffs.append(f"body: wordpress {'JSON' if r_wp.is_json else 'not JSON'}, "
+                         f"ferropress {'JSON' if r_fp.is_json else 'not JSON'}")
+        elif r_wp.is_json:
+            body_wp, body_fp = r_wp.json, r_fp.json
+            if "select" in step:  # compare one part of the body only
+                body_wp = get_or_missing(body_wp, step["select"])
+                body_fp = get_or_missing(body_fp, step["select"])
+            if step.get("collection") and isinstance(body_wp, list) and isinstance(body_fp, list):
+                # Lengths legitimately differ: compare the item shapes only.
+                if not body_wp or not body_fp:
+                    body_wp = body_fp = []
+            s_wp = shape(body_wp)
+            s_fp = strip_extra(shape(body_fp), s_wp, used)
+            # Subtrees that differ for a documented reason: {"glob": "anchor"}.
+            for glob, anchor in step.get("documented_ignore", {}).items():
+                sub_wp = {p: t for p, t in s_wp.items() if ignored(p, [glob])}
+                sub_fp = {p: t for p, t in s_fp.items() if ignored(p, [glob])}
+                if sub_wp != sub_fp:
+                    used.add(anchor)
+                for p in sub_wp:
+                    del s_wp[p]
+                for p in sub_fp:
+                    del s_fp[p]
+            only_wp = sorted(p for p in s_wp if p not in s_fp and not ignored(p, ign))
+            only_fp = sorted(p for p in s_fp if p not in s_wp and not ignored(p, ign))
+            typed = []
+            for p in sorted(s_wp):
+                if p in s_fp and not ignored(p, ign) and not compatible(s_wp[p], s_fp[p]):
+                    anchor = type_rule(p, s_wp[p], s_fp[p])
+                    if anchor:
+                        used.add(anchor)
+                    else:
+                        typed.append(p)
+            only_wp = collapse(only_wp)
+            only_fp = collapse(only_fp)
+            if only_wp:
+                diffs.append("fields only in wordpress: " + ", ".join(f"{p}:{s_wp[p]}" for p in only_wp))
+            if only_fp:
+                diffs.append("fields only in ferropress: " + ", ".join(f"{p}:{s_fp[p]}" for p in only_fp))
+            for p in typed:
+                diffs.append(f"type of {p}: wordpress {s_wp[p]}, ferropress {s_fp[p]}")
+    for path in step.get("values", []):
+        last = path.rsplit(".", 1)[-1]
+        v_wp = normalize_value(get_or_missing(r_wp.json, path), wp, last)
+        v_fp = normalize_value(get_or_missing(r_fp.json, path), fp, last)
+        if v_wp != v_fp:
+            diffs.append(f"value {path}: wordpress {json.dumps(v_wp)[:120]}, ferropress {json.dumps(v_fp)[:120]}")
+    return diffs
+
+
+def get_or_missing(doc, path):
+    try:
+        return json_path(doc, path)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return "<missing>"
+
+
+def collapse(paths):
+    """Lists only the top of each missing subtree (`.a` rather than `.a`, `.a.b`, …)."""
+    out = []
+    for p in paths:
+        if out and (p.startswith(out[-1] + ".") or p.startswith(out[-1] + "[")):
+            continue
+        out.append(p)
+    return out
+
+
+def fmt_err(e):
+    if e is None:
+        return "(no error envelope)"
+    details = "".join(f" {k}:{v}" for k, v in e.get("details", {}).items())
+    return f"{e['code']} ({e['data.status']}{details})"
+
+
+# ---------------------------------------------------------------------------------------
+# Scenarios
+
+def load_scenarios(only):
+    scenarios = []
+    names = set()
+    for f in sorted(SCENARIO_DIR.glob("*.json")):
+        try:
+            doc = json.loads(f.read_text())
+        except ValueError as e:
+            raise HarnessError(f"{f.name}: invalid JSON: {e}")
+        items = doc["scenarios"] if isinstance(doc, dict) else doc
+        for s in items:
+            s["_file"] = f.stem
+            full = f"{f.stem}/{s['name']}"
+            if full in names:
+                raise HarnessError(f"duplicate scenario name {full}")
+            names.add(full)
+            s["_full"] = full
+            if only and not (fnmatch.fnmatchcase(full, only) or only in full):
+                continue
+            scenarios.append(s)
+    return scenarios
+
+
+def doc_anchors():
+    """Anchors of docs/compat.md: GitHub heading slugs and explicit <a id="…">."""
+    text = COMPAT_DOC.read_text()
+    anchors = set(re.findall(r'<a\s+(?:id|name)="([^"]+)"', text))
+    for line in text.splitlines():
+        m = re.match(r"#+\s+(.*)", line)
+        if m:
+            slug = re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-")
+            anchors.add(slug)
+    return anchors
+
+
+def build_request(step, target, saved, run_id):
+    method = step.get("method", "GET").upper()
+    if "url" in step:  # a raw server path, e.g. "/?rest_route=/wp/v2"
+        path = expand(step["url"], target, saved, run_id)
+    else:
+        route = expand(step["path"], target, saved, run_id)
+        path = "/wp-json" + route
+    query = expand(step.get("query"), target, saved, run_id)
+    headers = {k: str(v) for k, v in expand(step.get("headers", {}), target, saved, run_id).items()}
+    as_ = step.get("as", "anonymous")
+    if isinstance(as_, dict):  # custom Basic credentials
+        a = expand(as_, target, saved, run_id)
+        headers["Authorization"] = basic(a.get("user", ""), a.get("password", ""))
+    elif as_ != "anonymous":
+        headers["Authorization"] = target.auth_header(as_)
+    body = None
+    if "json" in step:
+        body = json.dumps(expand(step["json"], target, saved, run_id)).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif "form" in step:
+        body = urllib.parse.urlencode(expand(step["form"], target, saved, run_id), doseq=True).encode()
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    elif "raw_body" in step:
+        body = step["raw_body"].encode()
+    if query:
+        query = {k: (json.dumps(v) if isinstance(v, (dict, list)) else str(v)) for k, v in query.items()}
+    return method, path, query, headers, body
+
+
+def run_step(step, target, saved, run_id):
+    method, path, query, headers, body = build_request(step, target, saved, run_id)
+    r = target.request(method, path, query=query, headers=headers, body=body)
+    for name, jp in step.get("save", {}).items():
+        try:
+            saved[name] = json_path(r.json, jp)
+        except (KeyError, IndexError, ValueError, TypeError):
+            saved[name] = f"<unsaved:{name}>"
+    return r, f"{method} {path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+
+
+def run_scenario(s, wp, fp, run_id, verbose):
+    """Returns (diff lines, detail lines, anchors of documented shape rules that applied)."""
+    saved = {"wordpress": {}, "ferropress": {}}
+    used = set()
+    diffs, detail = [], []
+    steps = s["steps"]
+    cleanup = [st for st in steps if st.get("cleanup")]
+    main = [st for st in steps if not st.get("cleanup")]
+    try:
+        for i, step in enumerate(main, 1):
+            r_wp, req_wp = run_step(step, wp, saved["wordpress"], run_id)
+            r_fp, req_fp = run_step(step, fp, saved["ferropress"], run_id)
+            d = compare_step(step, wp, fp, r_wp, r_fp, used)
+            label = step.get("label") or req_wp.replace(wp.base, "")
+            for line in d:
+                diffs.append(f"step {i} {label}: {line}")
+            if verbose:
+                detail.append(f"  step {i}: {label}")
+                for t, r in (("wordpress", r_wp), ("ferropress", r_fp)):
+                    body = normalize_value(r.json, wp if t == "wordpress" else fp) if r.is_json else r.raw[:200]
+                    detail.append(f"    {t:10} {r.status} {json.dumps(body)[:600] if r.is_json else body!r}")
+    finally:
+        for step in cleanup:
+            for t in (wp, fp):
+                try:
+                    run_step(step, t, saved[t.label], run_id)
+                except Exception:  # noqa: BLE001 — best-effort cleanup
+                    pass
+    return diffs, detail, used
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ferropress", default=os.environ.get("FERROPRESS_BIN", str(ROOT / "target" / "debug" / "ferropress")),
+                    help="ferropress binary (default: $FERROPRESS_BIN or target/debug/ferropress)")
+    ap.add_argument("--wordpress", default=os.environ.get("WP_ORACLE_URL"),
+                    help="WordPress base URL (default: $WP_ORACLE_URL)")
+    ap.add_argument("--only", help="run scenarios whose file/name matches (glob or substring)")
+    ap.add_argument("--verbose", "-v", action="store_true", help="show both responses of every step")
+    ap.add_argument("--keep", action="store_true", help="keep ferropress's temporary data dir and log")
+    args = ap.parse_args()
+
+    if not args.wordpress:
+        print("compat: WP_ORACLE_URL is not set. Start the oracle and load its credentials:\n"
+              "  scripts/wordpress-oracle.sh start && eval \"$(scripts/wordpress-oracle.sh env)\"",
+              file=sys.stderr)
+        return 2
+    if not os.access(args.ferropress, os.X_OK):
+        print(f"compat: ferropress binary {args.ferropress} not found (cargo build, or --ferropress BIN)",
+              file=sys.stderr)
+        return 2
+
+    run_id = secrets.token_hex(3)
+    try:
+        scenarios = load_scenarios(args.only)
+        anchors = doc_anchors()
+        step_anchors = [a for sc in scenarios for st in sc["steps"]
+                        for a in st.get("documented_ignore", {}).values()]
+        for a in list(EXTRA_FIELDS.values()) + list(TYPE_RULES.values()) + step_anchors:
+            if a not in anchors:
+                raise HarnessError(f"EXTRA_FIELDS anchor #{a} missing from docs/compat.md")
+    except HarnessError as e:
+        print(f"compat: {e}", file=sys.stderr)
+        return 1
+    if not scenarios:
+        print("compat: no scenario matches", file=sys.stderr)
+        return 1
+
+    wp = fp = None
+    counts = {"identical": 0, "documented": 0, "documented-but-identical": 0, "DIFFERING": 0, "ERROR": 0}
+    problems = []
+    rules_used = set()
+    started = time.time()
+    try:
+        wp = WordPress(args.wordpress, run_id)
+        fp = Ferropress(args.ferropress, run_id, keep=args.keep)
+        print(f"compat: run {run_id}: wordpress {wp.base}, ferropress {fp.base} ({args.ferropress}), "
+              f"{len(scenarios)} scenarios\n")
+        width = max(len(s["_full"]) for s in scenarios)
+        for s in scenarios:
+            doc = s.get("documented_difference")
+            try:
+                if doc is not None and doc not in anchors:
+                    raise HarnessError(f"documented_difference #{doc} is not an anchor in docs/compat.md")
+                diffs, detail, used = run_scenario(s, wp, fp, run_id, args.verbose)
+                rules_used |= used
+                if not diffs:
+                    if doc:
+                        outcome = "documented-but-identical"
+                    elif used:
+                        outcome, doc = "documented", ", #".join(sorted(used))
+                    else:
+                        outcome = "identical"
+                else:
+                    outcome = "documented" if doc else "DIFFERING"
+            except HarnessError as e:
+                outcome, diffs, detail = "ERROR", [str(e)], []
+            except OSError as e:  # connection refused/reset, timeout
+                outcome, diffs, detail = "ERROR", [f"{type(e).__name__}: {e}"], []
+            except Exception as e:  # noqa: BLE001 — report and go on
+                outcome, diffs, detail = "ERROR", [f"{type(e).__name__}: {e}"], \
+                    traceback.format_exc().splitlines()[-6:] if args.verbose else []
+            counts[outcome] += 1
+            tag = {"identical": "identical", "documented": f"documented (#{doc})",
+                   "documented-but-identical": f"DOCUMENTED BUT NOW IDENTICAL (#{doc}: remove the mark)",
+                   "DIFFERING": "DIFFERING", "ERROR": "HARNESS ERROR"}[outcome]
+            print(f"{s['_full']:<{width}}  {tag}")
+            if outcome in ("DIFFERING", "ERROR") or (args.verbose and diffs):
+                for line in diffs:
+                    print(f"    - {line if args.verbose or len(line) <= 600 else line[:600] + ' …'}")
+            if args.verbose:
+                for line in detail:
+                    print(line)
+            if outcome in ("DIFFERING", "ERROR"):
+                problems.append(s["_full"])
+    except HarnessError as e:
+        print(f"compat: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if wp is not None:
+            try:
+                wp.sweep()
+            except Exception as e:  # noqa: BLE001
+                print(f"compat: warning: cleaning up the oracle: {e}", file=sys.stderr)
+        if fp is not None:
+            fp.close()
+
+    total = sum(counts.values())
+    print(f"\n{total} scenarios in {time.time() - started:.0f}s: {counts['identical']} identical, "
+          f"{counts['documented']} documented differences, {counts['DIFFERING']} differing, "
+          f"{counts['ERROR']} harness errors"
+          + (f", {counts['documented-but-identical']} documented but now identical"
+             if counts["documented-but-identical"] else ""))
+    if not args.only:
+        unused = set(EXTRA_FIELDS.values()) | set(TYPE_RULES.values())
+        for a in sorted(unused - rules_used):
+            print(f"compat: documented shape rule #{a} never applied: ferropress may now match; "
+                  "remove it from EXTRA_FIELDS/TYPE_RULES and docs/compat.md")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

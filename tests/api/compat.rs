@@ -1,0 +1,32 @@
+//! The compatibility suite (`compat/run.py`): the same scenarios against this binary and a
+//! real WordPress, when one is configured (`WP_ORACLE_URL`, from `scripts/wordpress-oracle.sh`).
+
+use std::process::Command;
+
+#[test]
+fn compatibility_suite_against_wordpress_oracle() {
+    if std::env::var_os("WP_ORACLE_URL").is_none() {
+        println!(
+            "compat: skipped (WP_ORACLE_URL not set; run scripts/wordpress-oracle.sh start && \
+             eval \"$(scripts/wordpress-oracle.sh env)\")"
+        );
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/run.py"))
+        .arg("--ferropress")
+        .arg(env!("CARGO_BIN_EXE_ferropress"))
+        .output()
+        .expect("running python3 compat/run.py");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "compat/run.py found undocumented differences from WordPress (or failed):\n{report}"
+    );
+    // The totals line, visible with `cargo test -- --nocapture`.
+    println!("{}", report.trim_end().lines().last().unwrap_or_default());
+}
