@@ -27,7 +27,16 @@ const BASE: &str = "/wp/v2/users/{user_id}/application-passwords";
 pub fn routes() -> Router<Arc<Site>> {
     Router::new()
         .route(BASE, get(get_items).post(create_item).delete(delete_items))
-        .route(&format!("{BASE}/introspect"), get(get_current_item))
+        // Other methods on `introspect` fall through to the `<uuid>` route, as WordPress
+        // matches the next route with a handler for the method.
+        .route(
+            &format!("{BASE}/introspect"),
+            get(get_current_item)
+                .post(update_introspect)
+                .put(update_introspect)
+                .patch(update_introspect)
+                .delete(delete_introspect),
+        )
         .route(
             &format!("{BASE}/{{uuid}}"),
             get(get_item)
@@ -432,7 +441,11 @@ async fn delete_item(
     )
     .await?;
     let item = find(&site, &user, &uuid).await?;
-    let previous = prepare_item(&site, &user, &item, Context::Edit, None);
+    // WordPress's `previous` is the item's data: its links are not part of it.
+    let mut previous = prepare_item(&site, &user, &item, Context::Edit, None);
+    if let Some(o) = previous.as_object_mut() {
+        o.remove("_links");
+    }
     if !records::delete(&site, user.id, item.uuid).await? {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
@@ -444,6 +457,32 @@ async fn delete_item(
         StatusCode::OK,
         &json!({ "deleted": true, "previous": previous }),
     ))
+}
+
+async fn update_introspect(
+    site: State<Arc<Site>>,
+    auth: Auth,
+    transport: Transport,
+    Path(user_id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let path = Path((user_id, "introspect".to_owned()));
+    update_item(site, auth, transport, path, params).await
+}
+
+async fn delete_introspect(
+    site: State<Arc<Site>>,
+    auth: Auth,
+    transport: Transport,
+    Path(user_id): Path<String>,
+) -> WpResult<Response> {
+    delete_item(
+        site,
+        auth,
+        transport,
+        Path((user_id, "introspect".to_owned())),
+    )
+    .await
 }
 
 /// `GET …/application-passwords/introspect`: the token that authenticated this request.

@@ -132,8 +132,9 @@ impl GlobalParams {
         self.fields.is_none() && !self.envelope
     }
 
-    /// Applies `_fields` to a successful JSON response, then `_envelope`.
-    pub async fn apply(&self, resp: Response) -> Response {
+    /// Applies `_fields` to a successful JSON response, then `_envelope`. `links_apart`:
+    /// the response's `_links` are links, not data (the indexes), so `_fields` keeps them.
+    pub async fn apply(&self, resp: Response, links_apart: bool) -> Response {
         if self.is_empty() {
             return resp;
         }
@@ -147,12 +148,25 @@ impl GlobalParams {
         if let Some(tree) = &self.fields
             && parts.status.as_u16() < 400
         {
+            let links = if links_apart {
+                data.get("_links").cloned()
+            } else {
+                None
+            };
             data = match data {
                 Value::Array(items) => {
                     Value::Array(items.into_iter().map(|i| tree.filter(i)).collect())
                 }
                 other => tree.filter(other),
             };
+            if let Some(l) = links {
+                if !data.is_object() {
+                    data = Value::Object(Map::new());
+                }
+                if let Some(o) = data.as_object_mut() {
+                    o.insert("_links".into(), l);
+                }
+            }
         }
         if self.envelope {
             let envelope = serde_json::json!({

@@ -53,7 +53,8 @@ impl FromRequestParts<Arc<Site>> for Auth {
     }
 }
 
-/// All REST routes, under `/wp-json`.
+/// All REST routes, under `/wp-json`. The pipeline wraps the whole router, not each route,
+/// so that it sees every answer as sent, including axum's own for unrouted methods.
 pub fn routes(site: Arc<Site>) -> Router {
     let api = Router::new()
         .merge(index::routes())
@@ -62,12 +63,9 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(application_passwords::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        .layer(axum::middleware::from_fn_with_state(
-            site.clone(),
-            rest_pipeline,
-        ))
-        .with_state(site);
-    Router::new().nest(PREFIX, api)
+        .with_state(site.clone());
+    let pipeline = axum::middleware::from_fn_with_state(site, rest_pipeline);
+    Router::new().nest_service(PREFIX, tower::Layer::layer(&pipeline, api))
 }
 
 async fn no_route() -> WpError {
@@ -222,7 +220,9 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let (transport, client) = transport_of(&site, &req);
     req.extensions_mut().insert(transport);
     let globals = GlobalParams::from_query(req.uri().query());
-    let matched = registry::match_route(req.uri().path());
+    let matched = registry::match_route(req.uri().path(), req.method().as_str());
+    let edit_context = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .any(|(k, v)| k == "context" && v == "edit");
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -244,8 +244,11 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             } else {
                 next.run(req).await
             };
+            // axum's own Allow (on unrouted methods) is not WordPress's.
+            resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
-                let allow = registry::allowed_methods(&site, &auth, transport, m).await;
+                let allow =
+                    registry::allowed_methods(&site, &auth, transport, m, edit_context).await;
                 // No permitted method: WordPress sends no Allow header at all.
                 if !allow.is_empty()
                     && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
@@ -257,7 +260,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         }
         Err(e) => (e.into_response(), false),
     };
-    resp = globals.apply(resp).await;
+    let links_apart = matched.as_ref().is_some_and(|m| {
+        matches!(
+            m.doc.kind,
+            registry::Kind::Index | registry::Kind::Namespace
+        )
+    });
+    resp = globals.apply(resp, links_apart).await;
     add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
     resp
 }

@@ -53,21 +53,31 @@ impl PostType {
     }
 }
 
-/// For `Allow`: `get_items_permissions_check()` passes for a plain read; creating needs
-/// the type's `create_posts`.
-pub fn allowed_on_collection(auth: &Auth, base: &str) -> Vec<&'static str> {
+/// For `Allow`: `get_items_permissions_check()` (the edit context needs `edit_posts`);
+/// creating needs the type's `create_posts`.
+pub fn allowed_on_collection(auth: &Auth, base: &str, edit: bool) -> Vec<&'static str> {
     let Some(pt) = PostType::by_rest_base(base) else {
         return vec![];
     };
-    let mut methods = vec!["GET"];
-    if auth.actor().can(Cap::Primitive(&pt.caps.create_posts)) {
+    let actor = auth.actor();
+    let mut methods = vec![];
+    if !edit || actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
+        methods.push("GET");
+    }
+    if actor.can(Cap::Primitive(&pt.caps.create_posts)) {
         methods.push("POST");
     }
     methods
 }
 
 /// For `Allow`: the item's read, update and delete permission checks.
-pub async fn allowed_on_item(site: &Site, auth: &Auth, base: &str, id: &str) -> Vec<&'static str> {
+pub async fn allowed_on_item(
+    site: &Site,
+    auth: &Auth,
+    base: &str,
+    id: &str,
+    edit: bool,
+) -> Vec<&'static str> {
     let (Some(pt), Ok(id)) = (PostType::by_rest_base(base), route_id(id)) else {
         return vec![];
     };
@@ -77,10 +87,11 @@ pub async fn allowed_on_item(site: &Site, auth: &Auth, base: &str, id: &str) -> 
     };
     let actor = auth.actor();
     let mut methods = vec![];
-    if can_read(&actor, &post, &pt) {
+    let editable = can_edit(&actor, &post, &pt);
+    if can_read(&actor, &post, &pt) && (!edit || editable) {
         methods.push("GET");
     }
-    if can_edit(&actor, &post, &pt) {
+    if editable {
         methods.extend(["POST", "PUT", "PATCH"]);
     }
     if actor.can(Cap::DeletePost(post_ref(&post, &pt))) {
@@ -160,16 +171,14 @@ macro_rules! post_type_routes {
         ) -> WpResult<Response> {
             delete_item(s, a, id, p, $pt).await
         }
-        $router
-            .route($collection, get(list).post(create))
-            .route(
-                $item,
-                get(read)
-                    .post(update)
-                    .put(update)
-                    .patch(update)
-                    .delete(delete),
-            )
+        $router.route($collection, get(list).post(create)).route(
+            $item,
+            get(read)
+                .post(update)
+                .put(update)
+                .patch(update)
+                .delete(delete),
+        )
     }};
 }
 
@@ -404,6 +413,42 @@ fn prepare_item(
     Value::Object(o)
 }
 
+/// `get_available_actions()`: in the edit context, `wp:action-*` links tell a client what
+/// the current user may do with the post (taxonomy actions come with taxonomies).
+fn add_action_links(body: &mut Value, actor: &Actor<'_>, pt: &PostType) {
+    let Some(links) = body.get_mut("_links").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(self_link) = links.get("self").cloned() else {
+        return;
+    };
+    let caps = &pt.caps;
+    let mut rels = vec![];
+    if actor.can(Cap::Primitive(&caps.publish_posts)) {
+        rels.push("wp:action-publish");
+    }
+    if actor.can(Cap::Primitive("unfiltered_html")) {
+        rels.push("wp:action-unfiltered-html");
+    }
+    if pt.name == "post"
+        && actor.can(Cap::Primitive(&caps.edit_others_posts))
+        && actor.can(Cap::Primitive(&caps.publish_posts))
+    {
+        rels.push("wp:action-sticky");
+    }
+    if actor.can(Cap::Primitive(&caps.edit_others_posts)) {
+        rels.push("wp:action-assign-author");
+    }
+    // Before `curies`, which WordPress always lists last.
+    let curies = links.remove("curies");
+    for rel in rels {
+        links.insert(rel.to_owned(), self_link.clone());
+    }
+    if let Some(c) = curies {
+        links.insert("curies".into(), c);
+    }
+}
+
 /// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
 fn excerpt_from(content: &str) -> String {
     let text = crate::formatting::strip_all_tags(content);
@@ -492,7 +537,12 @@ async fn get_items(
         if let Some(s) = v.string(key) {
             match parse_date(&s, &tz) {
                 Some(ts) => dates[i] = Some(ts),
-                None => v.invalid(key, "rest_invalid_date", "Invalid date.".into(), Value::Null),
+                None => v.invalid(
+                    key,
+                    "rest_invalid_date",
+                    "Invalid date.".into(),
+                    Value::Null,
+                ),
             }
         }
     }
@@ -618,7 +668,11 @@ async fn get_items(
         })
         .map(|p| {
             let show = ctx == Context::Edit && can_edit(&actor, p, &pt);
-            prepare_item(&site, p, &pt, ctx, &tz, show, sticky_ids.contains(&p.id))
+            let mut item = prepare_item(&site, p, &pt, ctx, &tz, show, sticky_ids.contains(&p.id));
+            if ctx == Context::Edit {
+                add_action_links(&mut item, &actor, &pt);
+            }
+            item
         })
         .collect();
 
@@ -730,7 +784,7 @@ async fn get_item(
     }
     let tz = site_tz(&site).await?;
     let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
-    let body = prepare_item(
+    let mut body = prepare_item(
         &site,
         &post,
         &pt,
@@ -739,6 +793,9 @@ async fn get_item(
         show || post.password.is_empty(),
         sticky,
     );
+    if ctx == Context::Edit {
+        add_action_links(&mut body, &actor, &pt);
+    }
     let mut resp = json_response(StatusCode::OK, &body);
     if let Ok(v) = HeaderValue::from_str(&format!(
         "<{}>; rel=\"alternate\"; type=text/html",
@@ -823,7 +880,10 @@ async fn set_sticky(site: &Site, id: i64, sticky: bool) -> WpResult<()> {
         ids.retain(|x| *x != id);
     }
     site.store
-        .set_option("sticky_posts", &serde_json::to_string(&ids).unwrap_or_default())
+        .set_option(
+            "sticky_posts",
+            &serde_json::to_string(&ids).unwrap_or_default(),
+        )
         .await?;
     Ok(())
 }
@@ -1091,13 +1151,15 @@ async fn load(site: &Site, pt: &PostType, id: i64) -> WpResult<Post> {
 /// Answers a write with the post in the edit context.
 async fn respond_with_post(
     site: &Site,
+    actor: &Actor<'_>,
     post: &Post,
     pt: &PostType,
     status: StatusCode,
 ) -> WpResult<Response> {
     let tz = site_tz(site).await?;
     let sticky = pt.name == "post" && sticky_posts(site).await?.contains(&post.id);
-    let body = prepare_item(site, post, pt, Context::Edit, &tz, true, sticky);
+    let mut body = prepare_item(site, post, pt, Context::Edit, &tz, true, sticky);
+    add_action_links(&mut body, actor, pt);
     let mut resp = json_response(status, &body);
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(
@@ -1180,7 +1242,7 @@ async fn create_item(
         set_sticky(&site, post.id, s).await?;
     }
     tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, author = post.author, "post created");
-    respond_with_post(&site, &post, &pt, StatusCode::CREATED).await
+    respond_with_post(&site, &actor, &post, &pt, StatusCode::CREATED).await
 }
 
 /// `POST|PUT|PATCH /wp/v2/{base}/<id>`.
@@ -1223,7 +1285,7 @@ async fn update_item(
         set_sticky(&site, post.id, s).await?;
     }
     tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, "post updated");
-    respond_with_post(&site, &post, &pt, StatusCode::OK).await
+    respond_with_post(&site, &actor, &post, &pt, StatusCode::OK).await
 }
 
 /// `DELETE /wp/v2/{base}/<id>`: to the trash, or for good with `force=true`.
@@ -1251,7 +1313,11 @@ async fn delete_item(
     let tz = site_tz(&site).await?;
     let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
     if force {
-        let previous = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+        let mut previous = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+        // WordPress's `previous` is the item's data, without its links.
+        if let Some(o) = previous.as_object_mut() {
+            o.remove("_links");
+        }
         // Children move up to the deleted post's parent (`wp_delete_post`).
         if pt.hierarchical {
             let q = PostQuery {
@@ -1290,6 +1356,7 @@ async fn delete_item(
     post.modified = now();
     site.store.update_post(&post).await?;
     tracing::info!(post_id = post.id, post_type = pt.name, "post trashed");
-    let body = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+    let mut body = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+    add_action_links(&mut body, &actor, &pt);
     Ok(json_response(StatusCode::OK, &body))
 }

@@ -56,10 +56,16 @@ impl Matched {
     }
 }
 
-/// The route a path (below `/wp-json`) belongs to: WordPress matches `@^{route}$@i`.
-pub fn match_route(path: &str) -> Option<Matched> {
+/// The route that serves a request (below `/wp-json`): the first whose pattern matches
+/// (`@^{route}$@i`) and that has a handler for the method (HEAD as GET); for `OPTIONS`, the
+/// first whose pattern matches.
+pub fn match_route(path: &str, method: &str) -> Option<Matched> {
     let path = if path.is_empty() { "/" } else { path };
+    let method = if method == "HEAD" { "GET" } else { method };
     ROUTES.iter().find_map(|doc| {
+        if method != "OPTIONS" && !methods(doc).contains(&method) {
+            return None;
+        }
         let caps = doc.pattern.captures(path)?;
         let captures = doc
             .pattern
@@ -166,21 +172,24 @@ pub fn schema(site: &Site, name: &str) -> Value {
 }
 
 /// `rest_send_allow_header()`: the route's methods whose permission check passes for this
-/// request.
+/// request (`edit`: the request asks for `context=edit`).
 pub async fn allowed_methods(
     site: &Site,
     auth: &Auth,
     transport: Transport,
     m: &Matched,
+    edit: bool,
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match m.doc.kind {
         Kind::Index | Kind::Namespace | Kind::UsersMe => all.clone(),
-        Kind::Posts(base) => super::posts::allowed_on_collection(auth, base),
+        Kind::Posts(base) => super::posts::allowed_on_collection(auth, base, edit),
         Kind::Post(base) => {
-            super::posts::allowed_on_item(site, auth, base, m.param("id").unwrap_or("")).await
+            super::posts::allowed_on_item(site, auth, base, m.param("id").unwrap_or(""), edit).await
         }
-        Kind::User => super::users::allowed_on_item(site, auth, m.param("id").unwrap_or("")).await,
+        Kind::User => {
+            super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
         Kind::AppPasswords | Kind::AppPassword | Kind::AppPasswordIntrospect => {
             super::application_passwords::allowed(
                 site,
@@ -200,40 +209,22 @@ fn context_arg(default: &str) -> Value {
             "type": "string", "enum": ["view", "embed", "edit"], "default": default, "required": false })
 }
 
-fn collection_args() -> Value {
-    json!({
-        "context": context_arg("view"),
-        "page": { "description": "Current page of the collection.", "type": "integer", "default": 1, "minimum": 1, "required": false },
-        "per_page": { "description": "Maximum number of items to be returned in result set.", "type": "integer", "default": 10, "minimum": 1, "maximum": 100, "required": false },
-        "status": { "default": "publish", "description": "Limit result set to posts assigned one or more statuses.", "type": "array",
-                    "items": { "enum": ["publish", "future", "draft", "pending", "private", "trash", "auto-draft", "inherit", "any"], "type": "string" }, "required": false },
-        "author": { "description": "Limit result set to posts assigned to specific authors.", "type": "array", "items": { "type": "integer" }, "default": [], "required": false },
-        "order": { "description": "Order sort attribute ascending or descending.", "type": "string", "default": "desc", "enum": ["asc", "desc"], "required": false }
-    })
-}
-
-fn create_post_args() -> Value {
-    json!({
-        "date": { "description": "The date the post was published, in the site's timezone.", "type": ["string", "null"], "format": "date-time", "required": false },
-        "date_gmt": { "description": "The date the post was published, as GMT.", "type": ["string", "null"], "format": "date-time", "required": false },
-        "slug": { "description": "An alphanumeric identifier for the post unique to its type.", "type": "string", "required": false },
-        "status": { "description": "A named status for the post.", "type": "string", "enum": ["publish", "future", "draft", "pending", "private"], "required": false },
-        "password": { "description": "A password to protect access to the content and excerpt.", "type": "string", "required": false },
-        "title": { "description": "The title for the post.", "type": "object", "properties": { "raw": { "type": "string" } }, "required": false },
-        "content": { "description": "The content for the post.", "type": "object", "properties": { "raw": { "type": "string" } }, "required": false },
-        "author": { "description": "The ID for the author of the post.", "type": "integer", "required": false },
-        "excerpt": { "description": "The excerpt for the post.", "type": "object", "properties": { "raw": { "type": "string" } }, "required": false },
-        "comment_status": { "description": "Whether or not comments are open on the post.", "type": "string", "enum": ["open", "closed"], "required": false },
-        "ping_status": { "description": "Whether or not the post can be pinged.", "type": "string", "enum": ["open", "closed"], "required": false }
-    })
-}
-
-fn item_args() -> Value {
-    json!({
-        "id": { "description": "Unique identifier for the post.", "type": "integer", "required": false },
-        "context": context_arg("view"),
-        "password": { "description": "The password for the post if it is password protected.", "type": "string", "required": false }
-    })
+/// Endpoints stored as WordPress lists them: `[{"methods": [...], "args": {...}}]`.
+fn endpoints_from(list: &Value) -> Vec<(&'static [&'static str], Value)> {
+    const METHOD_SETS: &[&[&str]] = &[&["GET"], &["POST"], &["POST", "PUT", "PATCH"], &["DELETE"]];
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let methods: Vec<&str> = e["methods"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let set = METHOD_SETS.iter().find(|s| **s == methods.as_slice())?;
+            Some((*set, e["args"].clone()))
+        })
+        .collect()
 }
 
 fn registry() -> Vec<RouteDoc> {
@@ -259,36 +250,36 @@ fn registry() -> Vec<RouteDoc> {
             )],
         ),
     ];
-    for (collection, item, base, schema) in [
+    for (collection, item, base, schema, endpoints) in [
         (
             "/wp/v2/posts",
             "/wp/v2/posts/(?P<id>[\\d]+)",
             "posts",
             "post",
+            include_str!("schemas/post.endpoints.json"),
         ),
         (
             "/wp/v2/pages",
             "/wp/v2/pages/(?P<id>[\\d]+)",
             "pages",
             "page",
+            include_str!("schemas/page.endpoints.json"),
         ),
     ] {
+        let endpoints: Value = serde_json::from_str(endpoints).unwrap_or(Value::Null);
         v.push(doc(
             "wp/v2",
             collection,
             Kind::Posts(base),
             Some(schema),
-            vec![
-                (&["GET"], collection_args()),
-                (&["POST"], create_post_args()),
-            ],
+            endpoints_from(&endpoints["collection"]),
         ));
         v.push(doc(
             "wp/v2",
             item,
             Kind::Post(base),
             Some(schema),
-            vec![(&["GET"], item_args())],
+            endpoints_from(&endpoints["item"]),
         ));
     }
     v.push(doc(

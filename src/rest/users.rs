@@ -99,7 +99,8 @@ pub fn prepare_item(site: &Site, user: &User, edit: bool, show_roles: bool) -> V
     o.insert(
         "meta".into(),
         if edit {
-            json!({ "persisted_preferences": {} })
+            // PHP's empty array, as WordPress sends it.
+            json!({ "persisted_preferences": [] })
         } else {
             json!([])
         },
@@ -114,11 +115,22 @@ pub fn prepare_item(site: &Site, user: &User, edit: bool, show_roles: bool) -> V
     Value::Object(o)
 }
 
-fn is_edit_context(params: &Params) -> WpResult<bool> {
+fn context_of(params: &Params) -> WpResult<Context> {
     let mut v = Validator::new(params);
     let ctx = v.context();
     v.finish()?;
-    Ok(ctx == Context::Edit)
+    Ok(ctx)
+}
+
+/// The item for a context: `meta` is not part of the embed context.
+fn respond(site: &Site, user: &User, ctx: Context, show_roles: bool) -> Response {
+    let mut body = prepare_item(site, user, ctx == Context::Edit, show_roles);
+    if ctx == Context::Embed
+        && let Some(o) = body.as_object_mut()
+    {
+        o.remove("meta");
+    }
+    json_response(StatusCode::OK, &body)
 }
 
 /// `GET /wp/v2/users/me`.
@@ -127,14 +139,11 @@ async fn get_current_item(
     auth: Auth,
     params: Params,
 ) -> WpResult<Response> {
-    let edit = is_edit_context(&params)?;
+    let ctx = context_of(&params)?;
     let Some(user) = auth.user.as_deref() else {
         return Err(WpError::rest_not_logged_in());
     };
-    Ok(json_response(
-        StatusCode::OK,
-        &prepare_item(&site, user, edit, true),
-    ))
+    Ok(respond(&site, user, ctx, true))
 }
 
 /// `GET /wp/v2/users/<id>`.
@@ -145,7 +154,8 @@ async fn get_item(
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
-    let edit = is_edit_context(&params)?;
+    let ctx = context_of(&params)?;
+    let edit = ctx == Context::Edit;
     let Some(user) = site.store.user_by_id(id).await? else {
         return Err(WpError::rest_user_invalid_id());
     };
@@ -169,14 +179,11 @@ async fn get_item(
         ));
     }
     let show_roles = can_edit || actor.can(Cap::Primitive("list_users"));
-    Ok(json_response(
-        StatusCode::OK,
-        &prepare_item(&site, &user, edit, show_roles),
-    ))
+    Ok(respond(&site, &user, ctx, show_roles))
 }
 
 /// For `Allow`: `get_item_permissions_check()` for a plain read.
-pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str) -> Vec<&'static str> {
+pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str, edit: bool) -> Vec<&'static str> {
     let Ok(id) = route_id(id) else {
         return vec![];
     };
@@ -184,7 +191,12 @@ pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str) -> Vec<&'static
         return vec![];
     };
     let actor = auth.actor();
-    let readable = actor.can(Cap::EditUser(user.id))
+    let can_edit = actor.can(Cap::EditUser(user.id));
+    if edit && !can_edit {
+        return vec![];
+    }
+    let readable = can_edit
+        || actor.id == user.id
         || actor.can(Cap::Primitive("list_users"))
         || has_published_posts(site, user.id).await.unwrap_or(false);
     if readable { vec!["GET"] } else { vec![] }

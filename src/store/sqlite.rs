@@ -503,11 +503,21 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
         binds.extend(q.statuses.iter().map(|s| Bind::Text(s.clone())));
     }
     push_in(&mut filter, &mut binds, " AND author IN", &q.authors);
-    push_in(&mut filter, &mut binds, " AND author NOT IN", &q.authors_exclude);
+    push_in(
+        &mut filter,
+        &mut binds,
+        " AND author NOT IN",
+        &q.authors_exclude,
+    );
     push_in(&mut filter, &mut binds, " AND id IN", &q.include);
     push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
     push_in(&mut filter, &mut binds, " AND parent IN", &q.parents);
-    push_in(&mut filter, &mut binds, " AND parent NOT IN", &q.parents_exclude);
+    push_in(
+        &mut filter,
+        &mut binds,
+        " AND parent NOT IN",
+        &q.parents_exclude,
+    );
     if !q.slugs.is_empty() {
         filter.push_str(" AND slug IN (");
         filter.push_str(&vec!["?"; q.slugs.len()].join(", "));
@@ -521,7 +531,9 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     for term in &q.search_terms {
         let like = format!(
             "%{}%",
-            term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            term.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         filter.push_str(
             " AND (title LIKE ? ESCAPE '\\' OR excerpt LIKE ? ESCAPE '\\' OR content LIKE ? ESCAPE '\\')",
