@@ -8,4 +8,5 @@ mod global_params;
 mod helpers;
 mod index;
 mod posts;
+mod posts_write;
 mod secrets;

@@ -1,0 +1,394 @@
+//! Posts and pages after creation: update, trash, force delete, sticky, collection filters.
+
+use ferropress::caps::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+struct Writer<'a> {
+    app: &'a TestApp,
+    login: String,
+    token: String,
+}
+
+impl Writer<'_> {
+    async fn new<'a>(app: &'a TestApp, login: &str, role: Role) -> Writer<'a> {
+        let (_, token) = app.user_with_token(login, role).await;
+        Writer {
+            app,
+            login: login.to_owned(),
+            token,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let mut req = self
+            .app
+            .client
+            .request(
+                method.clone(),
+                self.app.url(&format!("/wp-json/wp/v2/{path}")),
+            )
+            .basic_auth(&self.login, Some(&self.token));
+        if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+            req = req.json(&body);
+        }
+        send(req).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, body).await
+    }
+
+    async fn delete(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, Value::Null).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, Value::Null).await
+    }
+
+    async fn create(&self, body: Value) -> i64 {
+        let (status, body) = self.post("posts", body).await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().expect("id")
+    }
+}
+
+#[tokio::test]
+async fn update_edits_fields_and_publishes_a_draft() {
+    let app = TestApp::spawn().await;
+    let alice = Writer::new(&app, "alice", Role::Author).await;
+    let id = alice.create(json!({ "title": "Draft" })).await;
+
+    let (status, body) = alice
+        .call(
+            reqwest::Method::PATCH,
+            &format!("posts/{id}"),
+            json!({ "title": { "raw": "Final title" }, "content": "Body", "status": "publish" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "publish");
+    assert_eq!(body["slug"], "final-title");
+    assert_eq!(body["title"]["raw"], "Final title");
+    assert_eq!(body["content"]["raw"], "Body");
+    // An empty PUT changes nothing but the modified date.
+    let (status, again) = alice
+        .call(reqwest::Method::PUT, &format!("posts/{id}"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["slug"], "final-title");
+    assert_eq!(again["date"], body["date"]);
+
+    // Someone else's post: an author may not edit it, an editor may.
+    let bob = Writer::new(&app, "bob", Role::Author).await;
+    let (status, err) = bob
+        .post(&format!("posts/{id}"), json!({ "title": "x" }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (403, Some("rest_cannot_edit"))
+    );
+    let ed = Writer::new(&app, "ed", Role::Editor).await;
+    let (status, body) = ed
+        .post(&format!("posts/{id}"), json!({ "title": "Edited" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["author"], json!(alice_id(&app, "alice").await));
+
+    // Anonymous, unknown id, wrong type, bad params.
+    let (status, err) = send(
+        app.client
+            .post(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
+            .json(&json!({ "title": "x" })),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("rest_cannot_edit"))
+    );
+    let (status, err) = alice.post("posts/999999", json!({ "title": "x" })).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("rest_post_invalid_id"))
+    );
+    let (status, err) = alice
+        .post(&format!("pages/{id}"), json!({ "title": "x" }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("rest_post_invalid_id"))
+    );
+    let (status, err) = alice
+        .post(&format!("posts/{id}"), json!({ "status": "bogus" }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_invalid_param"))
+    );
+    let (status, err) = alice
+        .post(
+            &format!("posts/{id}"),
+            json!({ "title": "", "content": "", "excerpt": "" }),
+        )
+        .await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("empty_content")));
+}
+
+async fn alice_id(app: &TestApp, login: &str) -> i64 {
+    app.site
+        .store
+        .user_by_login(login)
+        .await
+        .expect("store")
+        .expect("user")
+        .id
+}
+
+#[tokio::test]
+async fn contributor_cannot_publish_by_update_and_future_dates_schedule() {
+    let app = TestApp::spawn().await;
+    let carol = Writer::new(&app, "carol", Role::Contributor).await;
+    let id = carol.create(json!({ "title": "Pending soon" })).await;
+    let (status, err) = carol
+        .post(&format!("posts/{id}"), json!({ "status": "publish" }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (403, Some("rest_cannot_publish"))
+    );
+    let (status, body) = carol
+        .post(&format!("posts/{id}"), json!({ "status": "pending" }))
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("pending")));
+
+    let alice = Writer::new(&app, "alice", Role::Author).await;
+    let id = alice.create(json!({ "title": "Later" })).await;
+    let (status, body) = alice
+        .post(
+            &format!("posts/{id}"),
+            json!({ "status": "publish", "date_gmt": "2999-01-01T10:00:00" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "future");
+    assert_eq!(body["date_gmt"], "2999-01-01T10:00:00");
+    // Not visible to the public until then.
+    let (status, _) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn trash_untrash_and_force_delete() {
+    let app = TestApp::spawn().await;
+    let alice = Writer::new(&app, "alice", Role::Author).await;
+    let id = alice
+        .create(json!({ "title": "Trash me", "status": "publish" }))
+        .await;
+
+    let (status, body) = alice.delete(&format!("posts/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "trash");
+    assert_eq!(body["slug"], "trash-me__trashed");
+    let (status, err) = alice.delete(&format!("posts/{id}")).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (410, Some("rest_already_trashed"))
+    );
+    // The slug is free again: a new post takes it without a suffix.
+    let other = alice
+        .create(json!({ "title": "Trash me", "status": "publish" }))
+        .await;
+    let (_, b) = alice.get(&format!("posts/{other}")).await;
+    assert_eq!(b["slug"], "trash-me");
+
+    // Untrash by status: a draft keeps its slug even when another post has it
+    // (`wp_unique_post_slug` leaves drafts alone), as on WordPress.
+    let (status, body) = alice
+        .post(&format!("posts/{id}"), json!({ "status": "draft" }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "draft");
+    assert_eq!(body["slug"], "trash-me");
+
+    // Someone else cannot delete it; the author can for good.
+    let bob = Writer::new(&app, "bob", Role::Contributor).await;
+    let (status, err) = bob.delete(&format!("posts/{id}")).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (403, Some("rest_cannot_delete"))
+    );
+    let (status, err) = send(
+        app.client
+            .delete(app.url(&format!("/wp-json/wp/v2/posts/{id}"))),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("rest_cannot_delete"))
+    );
+    let (status, body) = alice.delete(&format!("posts/{id}?force=true")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deleted"], true);
+    assert_eq!(body["previous"]["id"], id);
+    assert!(body["previous"].get("_links").is_none());
+    let (status, err) = alice.delete(&format!("posts/{id}?force=true")).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (404, Some("rest_post_invalid_id"))
+    );
+}
+
+#[tokio::test]
+async fn sticky_posts_and_filters() {
+    let app = TestApp::spawn().await;
+    let ed = Writer::new(&app, "ed", Role::Editor).await;
+    let carol = Writer::new(&app, "carol", Role::Contributor).await;
+    let (status, err) = carol
+        .post("posts", json!({ "title": "x", "sticky": true }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (403, Some("rest_cannot_assign_sticky"))
+    );
+
+    let a = ed
+        .create(json!({ "title": "Apple pie", "status": "publish", "sticky": true }))
+        .await;
+    let b = ed
+        .create(json!({ "title": "Banana bread", "status": "publish", "content": "with apple" }))
+        .await;
+    let c = ed
+        .create(json!({ "title": "Cherry tart", "status": "publish" }))
+        .await;
+
+    let ids = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let (_, list) = app.get_json("/wp-json/wp/v2/posts?sticky=true").await;
+    assert_eq!(ids(&list), [a]);
+    assert_eq!(list[0]["sticky"], true);
+    let (_, list) = app
+        .get_json("/wp-json/wp/v2/posts?sticky=false&orderby=id&order=asc")
+        .await;
+    assert_eq!(ids(&list), [b, c]);
+    let (_, list) = app
+        .get_json("/wp-json/wp/v2/posts?search=apple&orderby=id&order=asc")
+        .await;
+    assert_eq!(ids(&list), [a, b]);
+    let (_, list) = app
+        .get_json(&format!(
+            "/wp-json/wp/v2/posts?include={c},{a}&orderby=include"
+        ))
+        .await;
+    assert_eq!(ids(&list), [c, a]);
+    let (_, list) = app
+        .get_json(&format!(
+            "/wp-json/wp/v2/posts?exclude[]={a}&orderby=title&order=asc"
+        ))
+        .await;
+    assert_eq!(ids(&list), [b, c]);
+    let (_, list) = app
+        .get_json("/wp-json/wp/v2/posts?slug=cherry-tart,apple-pie&orderby=include_slugs")
+        .await;
+    assert_eq!(ids(&list), [c, a]);
+    let (_, list) = app
+        .get_json("/wp-json/wp/v2/posts?after=2999-01-01T00:00:00")
+        .await;
+    assert_eq!(list, json!([]));
+    let (status, err) = app.get_json("/wp-json/wp/v2/posts?orderby=relevance").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_no_search_term_defined"))
+    );
+    let (status, err) = app.get_json("/wp-json/wp/v2/posts?orderby=include").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_orderby_include_missing_include"))
+    );
+    let (status, err) = app.get_json("/wp-json/wp/v2/posts?before=yesterday").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_invalid_param"))
+    );
+
+    // Unsticking by update.
+    let (status, body) = ed
+        .post(&format!("posts/{a}"), json!({ "sticky": false }))
+        .await;
+    assert_eq!((status, body["sticky"].as_bool()), (200, Some(false)));
+    let (_, list) = app.get_json("/wp-json/wp/v2/posts?sticky=true").await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn page_parents_and_menu_order() {
+    let app = TestApp::spawn().await;
+    let ed = Writer::new(&app, "ed", Role::Editor).await;
+    let (_, parent) = ed
+        .post("pages", json!({ "title": "Parent", "status": "publish" }))
+        .await;
+    let parent = parent["id"].as_i64().expect("id");
+    let (status, child) = ed
+        .post(
+            "pages",
+            json!({ "title": "Child", "status": "publish", "parent": parent, "menu_order": 3 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{child}");
+    let child = child["id"].as_i64().expect("id");
+    let (status, err) = ed
+        .post(&format!("pages/{child}"), json!({ "parent": child }))
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_post_invalid_id"))
+    );
+
+    let (_, list) = app
+        .get_json(&format!("/wp-json/wp/v2/pages?parent={parent}"))
+        .await;
+    assert_eq!(list[0]["id"], child);
+    assert_eq!(list[0]["menu_order"], 3);
+    let (_, list) = app.get_json("/wp-json/wp/v2/pages?menu_order=3").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+
+    // Deleting the parent for good moves the child up.
+    let (status, _) = ed.delete(&format!("pages/{parent}?force=true")).await;
+    assert_eq!(status, 200);
+    let (_, page) = app.get_json(&format!("/wp-json/wp/v2/pages/{child}")).await;
+    assert_eq!(page["parent"], 0);
+}
+
+#[tokio::test]
+async fn allow_on_item_routes_follows_the_post() {
+    let app = TestApp::spawn().await;
+    let alice = Writer::new(&app, "alice", Role::Author).await;
+    let id = alice
+        .create(json!({ "title": "Mine", "status": "publish" }))
+        .await;
+    let allow = |login: Option<(&str, &str)>| {
+        let mut req = app
+            .client
+            .get(app.url(&format!("/wp-json/wp/v2/posts/{id}")));
+        if let Some((l, t)) = login {
+            req = req.basic_auth(l, Some(t.to_owned()));
+        }
+        async move {
+            let resp = req.send().await.expect("send");
+            resp.headers()
+                .get("allow")
+                .map(|v| v.to_str().expect("ascii").to_owned())
+        }
+    };
+    assert_eq!(
+        allow(Some(("alice", &alice.token))).await.as_deref(),
+        Some("GET, POST, PUT, PATCH, DELETE")
+    );
+    assert_eq!(allow(None).await.as_deref(), Some("GET"));
+}
