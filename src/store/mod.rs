@@ -202,7 +202,13 @@ pub trait Store: Send + Sync + 'static {
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
     /// Writes every column of an existing post; false when the id is gone.
     async fn update_post(&self, post: &Post) -> StoreResult<bool>;
+    /// Deletes the post and its meta.
     async fn delete_post(&self, id: i64) -> StoreResult<bool>;
+    /// Meta of these posts as (post id, key, value as JSON text), in the order written.
+    async fn post_meta(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, String, String)>>;
+    /// Replaces every value of `key` on a post with `values` (none: the key is deleted),
+    /// atomically.
+    async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()>;
     /// Whether another post of the type (not `except_id`) has the slug.
     async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
 
