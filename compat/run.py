@@ -61,6 +61,7 @@ MISSING_FIELDS = {
     # Links to routes ferropress does not serve (comments, revisions, media, terms).
     "*._links.replies": "links-to-unserved-routes",
     "*._links.version-history": "links-to-unserved-routes",
+    "*._links.predecessor-version": "links-to-unserved-routes",  # the latest revision
     "*._links.wp:attachment": "links-to-unserved-routes",
     "*._links.wp:term": "links-to-unserved-routes",
     # Taxonomies are not implemented yet.
