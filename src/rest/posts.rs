@@ -237,6 +237,9 @@ fn fmt_date(ts: i64, tz: &jiff::tz::TimeZone) -> String {
 /// an offset is wall time in `tz`.
 fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
     let s = input.trim();
+    if !is_rest_date(s) {
+        return None;
+    }
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Some(ts.as_second());
     }
@@ -247,15 +250,23 @@ fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
         .map(|z| z.timestamp().as_second())
 }
 
-fn permalink(site: &Site, post: &Post, pt: &PostType) -> String {
+/// `rest_parse_date()`'s shape: `YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|±hh[:mm]]`.
+fn is_rest_date(s: &str) -> bool {
+    static RE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$").ok()
+    });
+    RE.as_ref().is_some_and(|re| re.is_match(s))
+}
+
+fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
     let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
     let home = &site.config.home;
     if post.status == "publish" && viewable {
         // Custom types live under their name (`rewrite.slug` defaults to it).
         if pt.builtin {
-            format!("{home}/{}/", post.slug)
+            format!("{home}/{ancestors}{}/", post.slug)
         } else {
-            format!("{home}/{}/{}/", pt.name, post.slug)
+            format!("{home}/{}/{ancestors}{}/", pt.name, post.slug)
         }
     } else if pt.name == "page" {
         format!("{home}/?page_id={}", post.id)
@@ -270,22 +281,63 @@ fn permalink(site: &Site, post: &Post, pt: &PostType) -> String {
 struct Extras {
     sticky: Vec<i64>,
     meta: Vec<(i64, String, String)>,
+    /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
+    ancestors: Vec<(i64, String)>,
 }
 
 impl Extras {
-    async fn load(site: &Site, pt: &PostType, ids: &[i64]) -> WpResult<Self> {
+    async fn load(site: &Site, pt: &PostType, posts: &[&Post]) -> WpResult<Self> {
+        let sticky = if pt.name == "post" {
+            sticky_posts(site).await?
+        } else {
+            vec![]
+        };
+        Self::with_sticky(site, pt, posts, sticky).await
+    }
+
+    async fn with_sticky(
+        site: &Site,
+        pt: &PostType,
+        posts: &[&Post],
+        sticky: Vec<i64>,
+    ) -> WpResult<Self> {
+        let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+        let meta = if pt.meta.is_empty() {
+            vec![]
+        } else {
+            site.store.post_meta(&ids).await?
+        };
+        let mut ancestors = vec![];
+        for p in posts.iter().filter(|p| p.parent != 0) {
+            let mut path = String::new();
+            let mut cur = p.parent;
+            // Bounded: a loop in old data must not hang a read.
+            for _ in 0..100 {
+                match site.store.post_by_id(cur).await? {
+                    Some(a) => {
+                        path = format!("{}/{path}", a.slug);
+                        if a.parent == 0 {
+                            break;
+                        }
+                        cur = a.parent;
+                    }
+                    None => break,
+                }
+            }
+            ancestors.push((p.id, path));
+        }
         Ok(Self {
-            sticky: if pt.name == "post" {
-                sticky_posts(site).await?
-            } else {
-                vec![]
-            },
-            meta: if pt.meta.is_empty() {
-                vec![]
-            } else {
-                site.store.post_meta(ids).await?
-            },
+            sticky,
+            meta,
+            ancestors,
         })
+    }
+
+    fn ancestor_path(&self, id: i64) -> &str {
+        self.ancestors
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map_or("", |(_, p)| p.as_str())
     }
 }
 
@@ -332,7 +384,7 @@ fn prepare_item(
     let edit = ctx == Context::Edit;
     let protected = !post.password.is_empty();
     let hide = protected && !show_protected;
-    let link = permalink(site, post, pt);
+    let link = permalink(site, post, pt, extras.ancestor_path(post.id));
     let rendered_content = if hide {
         String::new()
     } else {
@@ -367,6 +419,19 @@ fn prepare_item(
         "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }],
         "curies": [{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]
     });
+    let mut links = links;
+    if post.parent != 0
+        && let Some(l) = links.as_object_mut()
+    {
+        let curies = l.remove("curies");
+        l.insert(
+            "up".into(),
+            json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.parent)) }]),
+        );
+        if let Some(c) = curies {
+            l.insert("curies".into(), c);
+        }
+    }
 
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));
@@ -535,18 +600,9 @@ async fn get_items(
     let mut statuses = vec!["publish".to_owned()];
     if let Some(list) = v.string_list("status") {
         let mut checked = vec![];
-        for s in &list {
-            if !QUERY_STATUSES.contains(&s.as_str()) {
-                v.invalid(
-                    "status",
-                    "rest_not_in_enum",
-                    format!("status[0] is not one of {}.", "publish, future, draft, pending, private, trash, auto-draft, inherit, request-pending, request-confirmed, request-failed, request-completed, and any"),
-                    Value::Null,
-                );
-                break;
-            }
+        for (i, s) in list.iter().enumerate() {
             // sanitize_post_statuses(): every status but publish needs the type's edit_posts
-            // (private also passes with read_private_posts).
+            // (private also passes with read_private_posts), checked before the value itself.
             let allowed = s == "publish"
                 || actor.can(Cap::Primitive(&pt.caps.edit_posts))
                 || (s == "private" && actor.can(Cap::Primitive(&pt.caps.read_private_posts)));
@@ -557,6 +613,15 @@ async fn get_items(
                     "rest_forbidden_status",
                     "Status is forbidden.".into(),
                     json!({ "status": status }),
+                );
+                break;
+            }
+            if !QUERY_STATUSES.contains(&s.as_str()) {
+                v.invalid(
+                    "status",
+                    "rest_not_in_enum",
+                    format!("status[{i}] is not one of {}.", "publish, future, draft, pending, private, trash, auto-draft, inherit, request-pending, request-confirmed, request-failed, request-completed, and any"),
+                    Value::Null,
                 );
                 break;
             }
@@ -575,7 +640,12 @@ async fn get_items(
     let include = v.integer_list("include").unwrap_or_default();
     let exclude = v.integer_list("exclude").unwrap_or_default();
     let authors_exclude = v.integer_list("author_exclude").unwrap_or_default();
-    let slugs = v.string_list("slug").unwrap_or_default();
+    let slugs: Vec<String> = v
+        .string_list("slug")
+        .unwrap_or_default()
+        .iter()
+        .map(|s| sanitize_title(s))
+        .collect();
     let orderby = v
         .one_of(
             "orderby",
@@ -701,7 +771,18 @@ async fn get_items(
         Some(false) => q.exclude.extend(sticky_ids.iter().copied()),
         None => {}
     }
-    let (posts, total) = site.store.query_posts(&q).await?;
+    // WP_Query: `post__in` makes `post__not_in` moot, `author__not_in` wins over `author__in`.
+    if !q.include.is_empty() {
+        q.exclude.clear();
+    }
+    if !q.authors_exclude.is_empty() {
+        q.authors.clear();
+    }
+    let (posts, mut total) = site.store.query_posts(&q).await?;
+    if posts.is_empty() && page == 1 {
+        // WP_Query counts nothing when the page it read is empty (an offset past the end).
+        total = 0;
+    }
     let total_pages = if total == 0 {
         0
     } else {
@@ -714,15 +795,8 @@ async fn get_items(
             "The page number requested is larger than the number of pages available.",
         ));
     }
-    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let extras = Extras {
-        sticky: sticky_ids,
-        meta: if pt.meta.is_empty() {
-            vec![]
-        } else {
-            site.store.post_meta(&ids).await?
-        },
-    };
+    let page_posts: Vec<&Post> = posts.iter().collect();
+    let extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
     let items: Vec<Value> = posts
         .iter()
         .filter(|p| {
@@ -849,7 +923,7 @@ async fn get_item(
         show = true;
     }
     let tz = site_tz(&site).await?;
-    let extras = Extras::load(&site, pt, &[post.id]).await?;
+    let extras = Extras::load(&site, pt, &[&post]).await?;
     let mut body = prepare_item(
         &site,
         &post,
@@ -865,40 +939,24 @@ async fn get_item(
     let mut resp = json_response(StatusCode::OK, &body);
     if let Ok(v) = HeaderValue::from_str(&format!(
         "<{}>; rel=\"alternate\"; type=text/html",
-        permalink(&site, &post, &pt)
+        permalink(&site, &post, pt, extras.ancestor_path(post.id))
     )) {
         resp.headers_mut().insert(header::LINK, v);
     }
     Ok(resp)
 }
 
-/// `title`, `content`, `excerpt` accept a string or `{"raw": …}`.
-fn raw_field(v: &mut Validator<'_>, params: &Params, name: &str) -> Option<String> {
+/// `title`, `content`, `excerpt` accept a string or `{"raw": …}`; WordPress registers them
+/// without a validate callback, so anything else is ignored rather than refused.
+fn raw_field(params: &Params, name: &str) -> Option<String> {
     match params.get(name)? {
         Value::String(s) => Some(s.clone()),
         Value::Object(o) => match o.get("raw") {
             Some(Value::String(s)) => Some(s.clone()),
             None => Some(String::new()),
-            Some(_) => {
-                v.invalid(
-                    &format!("{name}[raw]"),
-                    "rest_invalid_type",
-                    format!("{name}[raw] is not of type string."),
-                    json!({ "param": format!("{name}[raw]") }),
-                );
-                None
-            }
+            Some(_) => None,
         },
-        Value::Null => None,
-        _ => {
-            v.invalid(
-                name,
-                "rest_invalid_type",
-                format!("{name} is not of type object."),
-                json!({ "param": name }),
-            );
-            None
-        }
+        _ => None,
     }
 }
 
@@ -981,9 +1039,9 @@ fn parse_input(
     tz: &jiff::tz::TimeZone,
 ) -> PostInput {
     let mut input = PostInput {
-        title: raw_field(v, params, "title"),
-        content: raw_field(v, params, "content"),
-        excerpt: raw_field(v, params, "excerpt"),
+        title: raw_field(params, "title"),
+        content: raw_field(params, "content"),
+        excerpt: raw_field(params, "excerpt"),
         status: v.one_of("status", STATUSES),
         slug: v.string("slug"),
         author: v.integer("author"),
@@ -1104,6 +1162,25 @@ fn parse_meta(v: &mut Validator<'_>, params: &Params, pt: &PostType) -> Vec<(Str
     out
 }
 
+/// Whether making `parent` the parent of `id` would make `id` its own ancestor.
+async fn creates_loop(site: &Site, id: i64, parent: i64) -> WpResult<bool> {
+    if id == 0 {
+        return Ok(false);
+    }
+    let mut cur = parent;
+    // A bounded walk: a loop already in the data must not hang the request.
+    for _ in 0..1000 {
+        if cur == id {
+            return Ok(true);
+        }
+        match site.store.post_by_id(cur).await? {
+            Some(p) if p.parent != 0 => cur = p.parent,
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 /// The checks create and update permission callbacks share after their own first ones.
 fn check_author_and_sticky(
     actor: &Actor<'_>,
@@ -1178,24 +1255,20 @@ async fn apply_input(
         post.author = author;
     }
     if let Some(parent) = input.parent {
-        if parent != 0 {
-            if parent == post.id {
-                return Err(WpError::new(
-                    StatusCode::BAD_REQUEST,
-                    "rest_post_invalid_id",
-                    "Invalid post parent ID.",
-                ));
-            }
-            let found = site.store.post_by_id(parent).await?;
-            if !found.is_some_and(|pp| pp.post_type == pt.name) {
-                return Err(WpError::new(
-                    StatusCode::BAD_REQUEST,
-                    "rest_post_invalid_id",
-                    "Invalid post parent ID.",
-                ));
-            }
+        // Any existing post may be a parent (WordPress does not check its type); one that
+        // would make a loop is dropped (`wp_check_post_hierarchy_for_loops`).
+        if parent != 0 && site.store.post_by_id(parent).await?.is_none() {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "rest_post_invalid_id",
+                "Invalid post parent ID.",
+            ));
         }
-        post.parent = parent;
+        post.parent = if parent != 0 && creates_loop(site, post.id, parent).await? {
+            0
+        } else {
+            parent
+        };
     }
     if let Some(t) = input.title {
         post.title = t;
@@ -1206,7 +1279,8 @@ async fn apply_input(
     if let Some(e) = input.excerpt {
         post.excerpt = e;
     }
-    if post.title.is_empty() && post.content.is_empty() && post.excerpt.is_empty() {
+    let checks_empty = pt.supports("title") && pt.supports("editor") && pt.supports("excerpt");
+    if checks_empty && post.title.is_empty() && post.content.is_empty() && post.excerpt.is_empty() {
         return Err(WpError::new(
             StatusCode::BAD_REQUEST,
             "empty_content",
@@ -1258,6 +1332,10 @@ async fn apply_input(
         post.status = "publish".into();
     }
 
+    // The controller makes an explicit slug unique as if published, for drafts and pending
+    // posts too: always on update, on create when the status is given as draft or pending.
+    let explicit_unique = input.slug.is_some()
+        && (!creating || matches!(input.status, Some("draft" | "pending")));
     let wanted = match input.slug {
         Some(s) => sanitize_title(&s),
         None => post.slug.clone(),
@@ -1270,7 +1348,12 @@ async fn apply_input(
     post.slug = if wanted.is_empty() {
         wanted
     } else {
-        unique_slug(site, pt, &wanted, &post.status, post.id).await?
+        let as_status = if explicit_unique {
+            "publish"
+        } else {
+            post.status.as_str()
+        };
+        unique_slug(site, pt, &wanted, as_status, post.id).await?
     };
     post.modified = now;
     Ok(post)
@@ -1296,7 +1379,7 @@ async fn respond_with_post(
     status: StatusCode,
 ) -> WpResult<Response> {
     let tz = site_tz(site).await?;
-    let extras = Extras::load(site, pt, &[post.id]).await?;
+    let extras = Extras::load(site, pt, &[post]).await?;
     let mut body = prepare_item(site, post, pt, Context::Edit, &tz, true, &extras);
     add_action_links(&mut body, actor, pt);
     let mut resp = json_response(status, &body);
@@ -1458,8 +1541,13 @@ async fn delete_item(
         ));
     }
     let tz = site_tz(&site).await?;
-    let extras = Extras::load(&site, pt, &[post.id]).await?;
-    let sticky = extras.sticky.contains(&post.id);
+    let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    // Trashing or deleting unsticks (`_reset_front_page_settings_for_post`), before the
+    // post is shown.
+    if extras.sticky.contains(&post.id) && (force || post.status != "trash") {
+        set_sticky(&site, post.id, false).await?;
+        extras.sticky.retain(|i| *i != post.id);
+    }
     if force {
         let mut previous = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
         // WordPress's `previous` is the item's data, without its links.
@@ -1480,9 +1568,6 @@ async fn delete_item(
             }
         }
         site.store.delete_post(post.id).await?;
-        if sticky {
-            set_sticky(&site, post.id, false).await?;
-        }
         tracing::info!(post_id = post.id, post_type = pt.name, "post deleted");
         return Ok(json_response(
             StatusCode::OK,
