@@ -22,6 +22,8 @@ pub enum Kind {
     Posts(&'static str),
     /// A post type's item route, by `rest_base`.
     Post(&'static str),
+    /// `/wp/v2/users`.
+    Users,
     UsersMe,
     User,
     AppPasswords,
@@ -172,17 +174,20 @@ pub fn schema(site: &Site, name: &str) -> Value {
 }
 
 /// `rest_send_allow_header()`: the route's methods whose permission check passes for this
-/// request (`edit`: the request asks for `context=edit`).
+/// request (`edit`: the request asks for `context=edit`; `query`: its query string).
 pub async fn allowed_methods(
     site: &Site,
     auth: &Auth,
     transport: Transport,
     m: &Matched,
     edit: bool,
+    query: &str,
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match m.doc.kind {
-        Kind::Index | Kind::Namespace | Kind::UsersMe => all.clone(),
+        Kind::Index | Kind::Namespace => all.clone(),
+        Kind::Users => super::users::allowed_on_collection(auth, query),
+        Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Posts(base) => super::posts::allowed_on_collection(auth, base, edit),
         Kind::Post(base) => {
             super::posts::allowed_on_item(site, auth, base, m.param("id").unwrap_or(""), edit).await
@@ -282,13 +287,21 @@ fn registry() -> Vec<RouteDoc> {
             endpoints_from(&endpoints["item"]),
         ));
     }
-    v.push(doc(
-        "wp/v2",
-        "/wp/v2/users/(?P<id>[\\d]+)",
-        Kind::User,
-        Some("user"),
-        vec![(&["GET"], json!({ "id": { "description": "Unique identifier for the user.", "type": "integer", "required": false }, "context": context_arg("view") }))],
-    ));
+    let users: Value =
+        serde_json::from_str(include_str!("schemas/user.endpoints.json")).unwrap_or(Value::Null);
+    for (route, kind, key) in [
+        ("/wp/v2/users", Kind::Users, "collection"),
+        ("/wp/v2/users/(?P<id>[\\d]+)", Kind::User, "item"),
+        ("/wp/v2/users/me", Kind::UsersMe, "me"),
+    ] {
+        v.push(doc(
+            "wp/v2",
+            route,
+            kind,
+            Some("user"),
+            endpoints_from(&users[key]),
+        ));
+    }
     let ap_item = json!({
         "app_id": { "description": "A uuid provided by the application to uniquely identify it. It is recommended to use an UUID v5 with the URL or DNS namespace.",
                     "oneOf": [{ "type": "string", "format": "uuid" }, { "type": "string", "enum": [""] }], "required": false },
@@ -325,13 +338,6 @@ fn registry() -> Vec<RouteDoc> {
             (&["POST", "PUT", "PATCH"], ap_update),
             (&["DELETE"], json!([])),
         ],
-    ));
-    v.push(doc(
-        "wp/v2",
-        "/wp/v2/users/me",
-        Kind::UsersMe,
-        Some("user"),
-        vec![(&["GET"], json!({ "context": context_arg("view") }))],
     ));
     v
 }

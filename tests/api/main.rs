@@ -10,3 +10,4 @@ mod index;
 mod posts;
 mod posts_write;
 mod secrets;
+mod users_api;
