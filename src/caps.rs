@@ -214,9 +214,12 @@ impl Actor<'_> {
         if cap == "do_not_allow" || !self.logged_in() {
             return false;
         }
-        self.roles
-            .iter()
-            .any(|r| r.as_str() == cap || r.caps().contains(&cap))
+        let held = |c: &str| {
+            self.roles
+                .iter()
+                .any(|r| r.as_str() == c || r.caps().contains(&c))
+        };
+        held(cap) || post_equivalent(cap).is_some_and(|c| held(&c))
     }
 
     /// `user_can( $user, $cap, ...$args )`: maps the capability, then requires every primitive.
@@ -227,6 +230,55 @@ impl Actor<'_> {
         map_meta_cap(cap, self)
             .iter()
             .all(|c| self.has_primitive(c))
+    }
+}
+
+/// Prefixes of the primitive capabilities a `capability_type` generates.
+const POST_CAP_PREFIXES: &[&str] = &[
+    "edit_others_",
+    "edit_private_",
+    "edit_published_",
+    "read_private_",
+    "delete_others_",
+    "delete_private_",
+    "delete_published_",
+    "publish_",
+    "edit_",
+    "delete_",
+];
+
+/// A custom post type's own capability (`edit_books`) is held by the roles that hold the
+/// posts one (`edit_posts`). WordPress grants such capabilities to no role until a plugin
+/// adds them; ferropress has no such plugin, so it grants them as for posts
+/// (docs/compat.md).
+fn post_equivalent(cap: &str) -> Option<String> {
+    // The longest prefix decides (`edit_published_posts` is not `edit_` + `published_posts`).
+    let p = POST_CAP_PREFIXES.iter().find(|p| cap.starts_with(**p))?;
+    {
+        let plural = &cap[p.len()..];
+        let custom = !plural.is_empty()
+            && !matches!(
+                plural,
+                "posts" | "pages" | "users" | "others_posts" | "themes"
+            )
+            && plural
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        // Only names of the shape a capability_type makes; user/theme/plugin caps are not.
+        let known_other = matches!(
+            cap,
+            "edit_users"
+                | "delete_users"
+                | "edit_theme_options"
+                | "edit_dashboard"
+                | "edit_files"
+                | "edit_plugins"
+                | "edit_themes"
+                | "delete_plugins"
+                | "delete_themes"
+                | "delete_site"
+        );
+        (custom && !known_other && plural.ends_with('s')).then(|| format!("{p}posts"))
     }
 }
 
@@ -412,6 +464,30 @@ impl AppPasswordGate {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn custom_capability_types_follow_posts() {
+        let editor = Actor {
+            id: 1,
+            roles: &[Role::Editor],
+        };
+        let contributor = Actor {
+            id: 2,
+            roles: &[Role::Contributor],
+        };
+        let subscriber = Actor {
+            id: 3,
+            roles: &[Role::Subscriber],
+        };
+        assert!(editor.has_primitive("edit_others_books"));
+        assert!(contributor.has_primitive("edit_books"));
+        assert!(!contributor.has_primitive("publish_books"));
+        assert!(!subscriber.has_primitive("edit_books"));
+        // Not capability-type names: never derived.
+        assert!(!editor.has_primitive("edit_users"));
+        assert!(!editor.has_primitive("delete_themes"));
+    }
+
     use super::*;
 
     #[test]

@@ -99,6 +99,8 @@ pub struct SiteConfig {
     pub app_password_gate: AppPasswordGate,
     pub max_body_bytes: usize,
     pub trusted_proxies: Vec<Cidr>,
+    /// `post`, `page` and the custom types of `ferropress.toml`.
+    pub post_types: Vec<crate::post_types::PostType>,
 }
 
 impl SiteConfig {

@@ -194,6 +194,7 @@ pub async fn start(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<Running
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
         trusted_proxies: args.trusted_proxies.clone(),
+        post_types: crate::post_types::load(&data_dir)?,
     };
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;

@@ -7,21 +7,39 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 use crate::config::SiteConfig;
+use crate::post_types::PostType;
+use crate::rest::registry::Registry;
 use crate::store::{AppPassword, AppPasswordUsage, Store, StoreResult};
 
 pub struct Site {
     pub store: Arc<dyn Store>,
     pub config: SiteConfig,
     pub usage: UsageRecorder,
+    /// The REST routes, built once from the configuration (post types add routes).
+    pub routes: Registry,
 }
 
 impl Site {
     pub fn new(store: Arc<dyn Store>, config: SiteConfig) -> Arc<Self> {
+        let routes = Registry::build(&config.post_types);
         Arc::new(Self {
             store,
             config,
             usage: UsageRecorder::default(),
+            routes,
         })
+    }
+
+    /// The post type served at `/wp/v2/{rest_base}`.
+    pub fn post_type_by_base(&self, rest_base: &str) -> Option<&PostType> {
+        self.config
+            .post_types
+            .iter()
+            .find(|t| t.rest_base == rest_base)
+    }
+
+    pub fn post_type(&self, name: &str) -> Option<&PostType> {
+        self.config.post_types.iter().find(|t| t.name == name)
     }
 }
 

@@ -358,15 +358,28 @@ pub async fn update_user(
     }
 }
 
-/// `wp_delete_user()`: revokes the user's Application Passwords and reassigns or trashes
-/// their posts, all in one store transaction; then forgets the revoked tokens' pending
+/// `wp_delete_user()`: revokes the user's Application Passwords and reassigns, trashes or
+/// deletes their posts, all in one store transaction; then forgets the revoked tokens' pending
 /// usage. `None` when the user did not exist.
 pub async fn delete_user(
     site: &Site,
     id: i64,
     reassign: Option<i64>,
 ) -> Result<Option<DeletedUser>, WpError> {
-    let Some(done) = site.store.delete_user(id, reassign, now()).await? else {
+    // Types deleted with their author (`delete_with_user`): custom types supporting authors.
+    // `post` and `page` go to the trash instead, as `wp_delete_post()` does for them.
+    let delete_types: Vec<String> = site
+        .config
+        .post_types
+        .iter()
+        .filter(|pt| !pt.builtin && pt.supports("author"))
+        .map(|pt| pt.name.clone())
+        .collect();
+    let Some(done) = site
+        .store
+        .delete_user(id, reassign, &delete_types, now())
+        .await?
+    else {
         return Ok(None);
     };
     for uuid in &done.app_passwords {
@@ -377,6 +390,7 @@ pub async fn delete_user(
         reassign = ?reassign,
         revoked = done.app_passwords.len(),
         trashed = done.trashed_posts.len(),
+        deleted_posts = done.deleted_posts.len(),
         "user deleted"
     );
     Ok(Some(done))

@@ -85,6 +85,7 @@ async fn open_site(data_dir: &Path) -> anyhow::Result<Arc<Site>> {
     let store = server::open_store(data_dir).await?;
     // The CLI does not serve requests: only the store matters in this configuration.
     let config = SiteConfig {
+        post_types: Vec::new(),
         home: String::new(),
         environment: Environment::Local,
         tls: false,

@@ -22,7 +22,7 @@ pub fn routes() -> Router<Arc<Site>> {
 }
 
 fn routes_map(site: &Site, namespace: Option<&str>) -> Map<String, Value> {
-    registry::all()
+    registry::all(site)
         .iter()
         .filter(|d| namespace.is_none_or(|ns| d.namespace == ns))
         .map(|d| (d.route.to_owned(), registry::route_data(site, d, false)))

@@ -5,6 +5,8 @@ pub mod application_passwords;
 pub mod global_params;
 pub mod index;
 pub mod params;
+pub mod post_statuses;
+pub mod post_types;
 pub mod posts;
 pub mod registry;
 pub mod users;
@@ -58,6 +60,8 @@ impl FromRequestParts<Arc<Site>> for Auth {
 pub fn routes(site: Arc<Site>) -> Router {
     let api = Router::new()
         .merge(index::routes())
+        .merge(post_types::routes())
+        .merge(post_statuses::routes())
         .merge(posts::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())
@@ -220,7 +224,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let (transport, client) = transport_of(&site, &req);
     req.extensions_mut().insert(transport);
     let globals = GlobalParams::from_query(req.uri().query());
-    let matched = registry::match_route(req.uri().path(), req.method().as_str());
+    let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_owned();
     let edit_context =
         form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");

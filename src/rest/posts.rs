@@ -10,53 +10,25 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Auth;
-use crate::caps::{Actor, Cap, PostRef, PostTypeCaps};
+use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{sanitize_title, wpautop};
+use crate::post_types::PostType;
 use crate::site::{Site, now};
 use crate::store::{Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator};
 use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
 
-/// A post type served by this controller.
-pub struct PostType {
-    pub name: &'static str,
-    pub rest_base: &'static str,
-    pub hierarchical: bool,
-    pub caps: PostTypeCaps,
-}
-
-impl PostType {
-    pub fn post() -> Self {
-        Self {
-            name: "post",
-            rest_base: "posts",
-            hierarchical: false,
-            caps: PostTypeCaps::for_plural("posts"),
-        }
-    }
-    pub fn page() -> Self {
-        Self {
-            name: "page",
-            rest_base: "pages",
-            hierarchical: true,
-            caps: PostTypeCaps::for_plural("pages"),
-        }
-    }
-    pub fn by_rest_base(base: &str) -> Option<Self> {
-        match base {
-            "posts" => Some(Self::post()),
-            "pages" => Some(Self::page()),
-            _ => None,
-        }
-    }
-}
-
 /// For `Allow`: `get_items_permissions_check()` (the edit context needs `edit_posts`);
 /// creating needs the type's `create_posts`.
-pub fn allowed_on_collection(auth: &Auth, base: &str, edit: bool) -> Vec<&'static str> {
-    let Some(pt) = PostType::by_rest_base(base) else {
+pub fn allowed_on_collection(
+    site: &Site,
+    auth: &Auth,
+    base: &str,
+    edit: bool,
+) -> Vec<&'static str> {
+    let Some(pt) = site.post_type_by_base(base) else {
         return vec![];
     };
     let actor = auth.actor();
@@ -78,7 +50,7 @@ pub async fn allowed_on_item(
     id: &str,
     edit: bool,
 ) -> Vec<&'static str> {
-    let (Some(pt), Ok(id)) = (PostType::by_rest_base(base), route_id(id)) else {
+    let (Some(pt), Ok(id)) = (site.post_type_by_base(base), route_id(id)) else {
         return vec![];
     };
     let post = match site.store.post_by_id(id).await {
@@ -87,14 +59,14 @@ pub async fn allowed_on_item(
     };
     let actor = auth.actor();
     let mut methods = vec![];
-    let editable = can_edit(&actor, &post, &pt);
-    if can_read(&actor, &post, &pt) && (!edit || editable) {
+    let editable = can_edit(&actor, &post, pt);
+    if can_read(&actor, &post, pt) && (!edit || editable) {
         methods.push("GET");
     }
     if editable {
         methods.extend(["POST", "PUT", "PATCH"]);
     }
-    if actor.can(Cap::DeletePost(post_ref(&post, &pt))) {
+    if actor.can(Cap::DeletePost(post_ref(&post, pt))) {
         methods.push("DELETE");
     }
     methods
@@ -138,54 +110,75 @@ const QUERY_STATUSES: &[&str] = &[
     "any",
 ];
 
-/// Handlers for one post type: WordPress registers one controller instance per type.
-macro_rules! post_type_routes {
-    ($router:expr, $collection:literal, $item:literal, $pt:expr) => {{
-        async fn list(s: State<Arc<Site>>, a: Auth, p: Params) -> WpResult<Response> {
-            get_items(s, a, p, $pt).await
-        }
-        async fn create(s: State<Arc<Site>>, a: Auth, p: Params) -> WpResult<Response> {
-            create_item(s, a, p, $pt).await
-        }
-        async fn read(
-            s: State<Arc<Site>>,
-            a: Auth,
-            id: Path<String>,
-            p: Params,
-        ) -> WpResult<Response> {
-            get_item(s, a, id, p, $pt).await
-        }
-        async fn update(
-            s: State<Arc<Site>>,
-            a: Auth,
-            id: Path<String>,
-            p: Params,
-        ) -> WpResult<Response> {
-            update_item(s, a, id, p, $pt).await
-        }
-        async fn delete(
-            s: State<Arc<Site>>,
-            a: Auth,
-            id: Path<String>,
-            p: Params,
-        ) -> WpResult<Response> {
-            delete_item(s, a, id, p, $pt).await
-        }
-        $router.route($collection, get(list).post(create)).route(
-            $item,
+/// One controller for every post type, as WordPress registers one instance per type: the
+/// type comes from the route's `rest_base`; an unknown base is not a route.
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/wp/v2/{base}", get(list).post(create))
+        .route(
+            "/wp/v2/{base}/{id}",
             get(read)
                 .post(update)
                 .put(update)
                 .patch(update)
                 .delete(delete),
         )
-    }};
 }
 
-pub fn routes() -> Router<Arc<Site>> {
-    let r = Router::new();
-    let r = post_type_routes!(r, "/wp/v2/posts", "/wp/v2/posts/{id}", PostType::post());
-    post_type_routes!(r, "/wp/v2/pages", "/wp/v2/pages/{id}", PostType::page())
+fn post_type(site: &Site, base: &str) -> WpResult<PostType> {
+    site.post_type_by_base(base)
+        .cloned()
+        .ok_or_else(WpError::rest_no_route)
+}
+
+async fn list(
+    s: State<Arc<Site>>,
+    a: Auth,
+    Path(base): Path<String>,
+    p: Params,
+) -> WpResult<Response> {
+    let pt = post_type(&s, &base)?;
+    get_items(s, a, p, &pt).await
+}
+
+async fn create(
+    s: State<Arc<Site>>,
+    a: Auth,
+    Path(base): Path<String>,
+    p: Params,
+) -> WpResult<Response> {
+    let pt = post_type(&s, &base)?;
+    create_item(s, a, p, &pt).await
+}
+
+async fn read(
+    s: State<Arc<Site>>,
+    a: Auth,
+    Path((base, id)): Path<(String, String)>,
+    p: Params,
+) -> WpResult<Response> {
+    let pt = post_type(&s, &base)?;
+    get_item(s, a, Path(id), p, &pt).await
+}
+
+async fn update(
+    s: State<Arc<Site>>,
+    a: Auth,
+    Path((base, id)): Path<(String, String)>,
+    p: Params,
+) -> WpResult<Response> {
+    let pt = post_type(&s, &base)?;
+    update_item(s, a, Path(id), p, &pt).await
+}
+
+async fn delete(
+    s: State<Arc<Site>>,
+    a: Auth,
+    Path((base, id)): Path<(String, String)>,
+    p: Params,
+) -> WpResult<Response> {
+    let pt = post_type(&s, &base)?;
+    delete_item(s, a, Path(id), p, &pt).await
 }
 
 fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
@@ -256,12 +249,72 @@ fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
 
 fn permalink(site: &Site, post: &Post, pt: &PostType) -> String {
     let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
+    let home = &site.config.home;
     if post.status == "publish" && viewable {
-        format!("{}/{}/", site.config.home, post.slug)
+        // Custom types live under their name (`rewrite.slug` defaults to it).
+        if pt.builtin {
+            format!("{home}/{}/", post.slug)
+        } else {
+            format!("{home}/{}/{}/", pt.name, post.slug)
+        }
     } else if pt.name == "page" {
-        format!("{}/?page_id={}", site.config.home, post.id)
+        format!("{home}/?page_id={}", post.id)
+    } else if pt.builtin {
+        format!("{home}/?p={}", post.id)
     } else {
-        format!("{}/?p={}", site.config.home, post.id)
+        format!("{home}/?post_type={}&p={}", pt.name, post.id)
+    }
+}
+
+/// What items need beyond their row: sticky ids and the posts' meta.
+struct Extras {
+    sticky: Vec<i64>,
+    meta: Vec<(i64, String, String)>,
+}
+
+impl Extras {
+    async fn load(site: &Site, pt: &PostType, ids: &[i64]) -> WpResult<Self> {
+        Ok(Self {
+            sticky: if pt.name == "post" {
+                sticky_posts(site).await?
+            } else {
+                vec![]
+            },
+            meta: if pt.meta.is_empty() {
+                vec![]
+            } else {
+                site.store.post_meta(ids).await?
+            },
+        })
+    }
+}
+
+/// `WP_REST_Meta_Fields::get_value()`: every registered key, its stored value(s) or default.
+fn meta_object(pt: &PostType, post_id: i64, stored: &[(i64, String, String)]) -> Value {
+    let mut out = Map::new();
+    for m in &pt.meta {
+        let values: Vec<Value> = stored
+            .iter()
+            .filter(|(id, k, _)| *id == post_id && *k == m.key)
+            .filter_map(|(_, _, v)| serde_json::from_str(v).ok())
+            .collect();
+        let value = if m.single {
+            values
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| m.default.clone())
+        } else if values.is_empty() {
+            m.default.clone()
+        } else {
+            Value::Array(values)
+        };
+        out.insert(m.key.clone(), value);
+    }
+    // PHP's empty array when nothing is registered.
+    if out.is_empty() {
+        Value::Array(vec![])
+    } else {
+        Value::Object(out)
     }
 }
 
@@ -273,8 +326,9 @@ fn prepare_item(
     ctx: Context,
     tz: &jiff::tz::TimeZone,
     show_protected: bool,
-    sticky: bool,
+    extras: &Extras,
 ) -> Value {
+    let sticky = extras.sticky.contains(&post.id);
     let edit = ctx == Context::Edit;
     let protected = !post.password.is_empty();
     let hide = protected && !show_protected;
@@ -329,6 +383,9 @@ fn prepare_item(
         o.insert("author".into(), json!(post.author));
         o.insert("featured_media".into(), json!(0));
         o.insert("_links".into(), links);
+        for field in super::registry::unsupported_fields(pt) {
+            o.remove(field);
+        }
         return Value::Object(o);
     }
     let guid = format!("{}/?p={}", site.config.home, post.id);
@@ -386,17 +443,14 @@ fn prepare_item(
     if pt.name == "post" {
         o.insert("format".into(), json!("standard"));
     }
-    o.insert("meta".into(), json!({ "footnotes": "" }));
+    o.insert("meta".into(), meta_object(pt, post.id, &extras.meta));
     if edit {
-        let tag = if pt.hierarchical {
-            "%pagename%"
-        } else {
-            "%postname%"
+        let template = match (pt.builtin, pt.hierarchical) {
+            (true, true) => format!("{}/%pagename%/", site.config.home),
+            (true, false) => format!("{}/%postname%/", site.config.home),
+            (false, _) => format!("{}/{name}/%{name}%/", site.config.home, name = pt.name),
         };
-        o.insert(
-            "permalink_template".into(),
-            json!(format!("{}/{tag}/", site.config.home)),
-        );
+        o.insert("permalink_template".into(), json!(template));
         o.insert("generated_slug".into(), json!(sanitize_title(&post.title)));
     }
     o.insert(
@@ -410,6 +464,9 @@ fn prepare_item(
         ]),
     );
     o.insert("_links".into(), links);
+    for field in super::registry::unsupported_fields(pt) {
+        o.remove(field);
+    }
     Value::Object(o)
 }
 
@@ -465,7 +522,7 @@ async fn get_items(
     State(site): State<Arc<Site>>,
     auth: Auth,
     params: Params,
-    pt: PostType,
+    pt: &PostType,
 ) -> WpResult<Response> {
     let actor = auth.actor();
     let mut v = Validator::new(&params);
@@ -657,6 +714,15 @@ async fn get_items(
             "The page number requested is larger than the number of pages available.",
         ));
     }
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let extras = Extras {
+        sticky: sticky_ids,
+        meta: if pt.meta.is_empty() {
+            vec![]
+        } else {
+            site.store.post_meta(&ids).await?
+        },
+    };
     let items: Vec<Value> = posts
         .iter()
         .filter(|p| {
@@ -668,7 +734,7 @@ async fn get_items(
         })
         .map(|p| {
             let show = ctx == Context::Edit && can_edit(&actor, p, &pt);
-            let mut item = prepare_item(&site, p, &pt, ctx, &tz, show, sticky_ids.contains(&p.id));
+            let mut item = prepare_item(&site, p, pt, ctx, &tz, show, &extras);
             if ctx == Context::Edit {
                 add_action_links(&mut item, &actor, &pt);
             }
@@ -746,7 +812,7 @@ async fn get_item(
     auth: Auth,
     Path(id): Path<String>,
     params: Params,
-    pt: PostType,
+    pt: &PostType,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
     let actor = auth.actor();
@@ -783,7 +849,7 @@ async fn get_item(
         show = true;
     }
     let tz = site_tz(&site).await?;
-    let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
+    let extras = Extras::load(&site, pt, &[post.id]).await?;
     let mut body = prepare_item(
         &site,
         &post,
@@ -791,7 +857,7 @@ async fn get_item(
         ctx,
         &tz,
         show || post.password.is_empty(),
-        sticky,
+        &extras,
     );
     if ctx == Context::Edit {
         add_action_links(&mut body, &actor, &pt);
@@ -850,7 +916,7 @@ async fn unique_slug(
     }
     let mut slug = base.to_owned();
     let mut n = 2;
-    while site.store.slug_exists(pt.name, &slug, self_id).await? {
+    while site.store.slug_exists(&pt.name, &slug, self_id).await? {
         slug = format!("{base}-{n}");
         n += 1;
     }
@@ -904,6 +970,8 @@ struct PostInput {
     menu_order: Option<i64>,
     parent: Option<i64>,
     sticky: Option<bool>,
+    /// Registered keys to write: JSON-encoded values, none to delete.
+    meta: Vec<(String, Vec<String>)>,
 }
 
 fn parse_input(
@@ -962,7 +1030,78 @@ fn parse_input(
     if pt.name == "post" {
         input.sticky = v.boolean("sticky");
     }
+    if pt.supports("custom-fields") {
+        input.meta = parse_meta(v, params, pt);
+    }
     input
+}
+
+/// `meta` of a write: only registered keys count (others are ignored, as in WordPress);
+/// `null` deletes; values must have the key's type.
+fn parse_meta(v: &mut Validator<'_>, params: &Params, pt: &PostType) -> Vec<(String, Vec<String>)> {
+    let mut out = vec![];
+    let obj = match params.get("meta") {
+        None | Some(Value::Null) => return out,
+        Some(Value::Object(o)) => o,
+        // An empty form or JSON array is PHP's empty array: nothing to write.
+        Some(Value::Array(a)) if a.is_empty() => return out,
+        Some(_) => {
+            v.invalid(
+                "meta",
+                "rest_invalid_type",
+                "meta is not of type object.".into(),
+                json!({ "param": "meta" }),
+            );
+            return out;
+        }
+    };
+    for m in &pt.meta {
+        let Some(value) = obj.get(&m.key) else {
+            continue;
+        };
+        let param = format!("meta[{}]", m.key);
+        if value.is_null() {
+            out.push((m.key.clone(), vec![]));
+            continue;
+        }
+        let items: Vec<&Value> = if m.single {
+            vec![value]
+        } else if let Value::Array(a) = value {
+            a.iter().collect()
+        } else {
+            v.invalid(
+                &param,
+                "rest_invalid_type",
+                format!("{param} is not of type array."),
+                json!({ "param": param }),
+            );
+            continue;
+        };
+        let mut encoded = vec![];
+        for (i, item) in items.iter().enumerate() {
+            match m.ty.coerce(item) {
+                Some(c) => encoded.push(c.to_string()),
+                None => {
+                    let at = if m.single {
+                        param.clone()
+                    } else {
+                        format!("{param}[{i}]")
+                    };
+                    v.invalid(
+                        &at,
+                        "rest_invalid_type",
+                        format!("{at} is not of type {}.", m.ty.as_str()),
+                        json!({ "param": at }),
+                    );
+                    break;
+                }
+            }
+        }
+        if encoded.len() == items.len() {
+            out.push((m.key.clone(), encoded));
+        }
+    }
+    out
 }
 
 /// The checks create and update permission callbacks share after their own first ones.
@@ -1157,8 +1296,8 @@ async fn respond_with_post(
     status: StatusCode,
 ) -> WpResult<Response> {
     let tz = site_tz(site).await?;
-    let sticky = pt.name == "post" && sticky_posts(site).await?.contains(&post.id);
-    let mut body = prepare_item(site, post, pt, Context::Edit, &tz, true, sticky);
+    let extras = Extras::load(site, pt, &[post.id]).await?;
+    let mut body = prepare_item(site, post, pt, Context::Edit, &tz, true, &extras);
     add_action_links(&mut body, actor, pt);
     let mut resp = json_response(status, &body);
     if status == StatusCode::CREATED
@@ -1178,12 +1317,12 @@ async fn create_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
     params: Params,
-    pt: PostType,
+    pt: &PostType,
 ) -> WpResult<Response> {
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &pt, &tz);
+    let mut input = parse_input(&mut v, &params, pt, &tz);
     v.finish()?;
 
     // create_item_permissions_check(), in WordPress's order.
@@ -1231,7 +1370,8 @@ async fn create_item(
         pre_trash_status: None,
     };
     let sticky = input.sticky;
-    let mut post = apply_input(&site, &actor, &pt, blank, input).await?;
+    let meta = std::mem::take(&mut input.meta);
+    let mut post = apply_input(&site, &actor, pt, blank, input).await?;
     post.id = site.store.insert_post(&post).await?;
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
         // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
@@ -1241,7 +1381,10 @@ async fn create_item(
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
     }
-    tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, author = post.author, "post created");
+    for (key, values) in &meta {
+        site.store.set_post_meta(post.id, key, values).await?;
+    }
+    tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
     respond_with_post(&site, &actor, &post, &pt, StatusCode::CREATED).await
 }
 
@@ -1251,13 +1394,13 @@ async fn update_item(
     auth: Auth,
     Path(id): Path<String>,
     params: Params,
-    pt: PostType,
+    pt: &PostType,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &pt, &tz);
+    let mut input = parse_input(&mut v, &params, pt, &tz);
     v.finish()?;
 
     // update_item_permissions_check().
@@ -1277,12 +1420,16 @@ async fn update_item(
     )?;
 
     let sticky = input.sticky;
-    let post = apply_input(&site, &actor, &pt, post, input).await?;
+    let meta = std::mem::take(&mut input.meta);
+    let post = apply_input(&site, &actor, pt, post, input).await?;
     if !site.store.update_post(&post).await? {
         return Err(not_found());
     }
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
+    }
+    for (key, values) in &meta {
+        site.store.set_post_meta(post.id, key, values).await?;
     }
     tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, "post updated");
     respond_with_post(&site, &actor, &post, &pt, StatusCode::OK).await
@@ -1294,7 +1441,7 @@ async fn delete_item(
     auth: Auth,
     Path(id): Path<String>,
     params: Params,
-    pt: PostType,
+    pt: &PostType,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
     let actor = auth.actor();
@@ -1311,9 +1458,10 @@ async fn delete_item(
         ));
     }
     let tz = site_tz(&site).await?;
-    let sticky = pt.name == "post" && sticky_posts(&site).await?.contains(&post.id);
+    let extras = Extras::load(&site, pt, &[post.id]).await?;
+    let sticky = extras.sticky.contains(&post.id);
     if force {
-        let mut previous = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+        let mut previous = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
         // WordPress's `previous` is the item's data, without its links.
         if let Some(o) = previous.as_object_mut() {
             o.remove("_links");
@@ -1356,7 +1504,7 @@ async fn delete_item(
     post.modified = now();
     site.store.update_post(&post).await?;
     tracing::info!(post_id = post.id, post_type = pt.name, "post trashed");
-    let mut body = prepare_item(&site, &post, &pt, Context::Edit, &tz, true, sticky);
+    let mut body = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
     add_action_links(&mut body, &actor, &pt);
     Ok(json_response(StatusCode::OK, &body))
 }

@@ -9,19 +9,24 @@ use regex::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::auth::Auth;
+use crate::post_types::PostType;
 use crate::site::Site;
 
 use super::Transport;
 
 /// Which controller a route belongs to, so its permission checks can be asked for `Allow`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
     Index,
     Namespace,
     /// A post type's collection, by `rest_base`.
-    Posts(&'static str),
+    Posts(String),
     /// A post type's item route, by `rest_base`.
-    Post(&'static str),
+    Post(String),
+    Types,
+    Type,
+    Statuses,
+    Status,
     /// `/wp/v2/users`.
     Users,
     UsersMe,
@@ -35,21 +40,25 @@ pub enum Kind {
 pub struct RouteDoc {
     pub namespace: &'static str,
     /// WordPress's pattern, as the index shows it.
-    pub route: &'static str,
+    pub route: String,
     pub kind: Kind,
     pub endpoints: Vec<(&'static [&'static str], Value)>,
-    /// The item schema (`get_public_item_schema()`), by file name under `schemas/`.
-    pub schema: Option<&'static str>,
+    /// The item schema (`get_public_item_schema()`); link targets relative to the REST root.
+    pub schema: Option<Value>,
     pattern: Regex,
 }
 
+/// The routes of one site (built-in ones and those of its post types), in the order
+/// WordPress registers them.
+pub struct Registry(Vec<RouteDoc>);
+
 /// A request path matched to a route, with the values of its named groups.
-pub struct Matched {
-    pub doc: &'static RouteDoc,
+pub struct Matched<'a> {
+    pub doc: &'a RouteDoc,
     captures: Vec<(String, String)>,
 }
 
-impl Matched {
+impl Matched<'_> {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.captures
             .iter()
@@ -61,10 +70,10 @@ impl Matched {
 /// The route that serves a request (below `/wp-json`): the first whose pattern matches
 /// (`@^{route}$@i`) and that has a handler for the method (HEAD as GET); for `OPTIONS`, the
 /// first whose pattern matches.
-pub fn match_route(path: &str, method: &str) -> Option<Matched> {
+pub fn match_route<'a>(site: &'a Site, path: &str, method: &str) -> Option<Matched<'a>> {
     let path = if path.is_empty() { "/" } else { path };
     let method = if method == "HEAD" { "GET" } else { method };
-    ROUTES.iter().find_map(|doc| {
+    site.routes.0.iter().find_map(|doc| {
         if method != "OPTIONS" && !methods(doc).contains(&method) {
             return None;
         }
@@ -79,17 +88,15 @@ pub fn match_route(path: &str, method: &str) -> Option<Matched> {
     })
 }
 
-pub fn all() -> &'static [RouteDoc] {
-    &ROUTES
+pub fn all(site: &Site) -> &[RouteDoc] {
+    &site.routes.0
 }
-
-static ROUTES: LazyLock<Vec<RouteDoc>> = LazyLock::new(registry);
 
 fn doc(
     namespace: &'static str,
-    route: &'static str,
+    route: &str,
     kind: Kind,
-    schema: Option<&'static str>,
+    schema: Option<Value>,
     endpoints: Vec<(&'static [&'static str], Value)>,
 ) -> RouteDoc {
     // The patterns are ours and known to compile; an unmatchable fallback keeps this total.
@@ -97,7 +104,7 @@ fn doc(
         .unwrap_or_else(|_| Regex::new("[^\\s\\S]").unwrap_or_else(|_| unreachable!()));
     RouteDoc {
         namespace,
-        route,
+        route: route.to_owned(),
         kind,
         endpoints,
         schema,
@@ -129,8 +136,8 @@ pub fn route_data(site: &Site, doc: &RouteDoc, help: bool) -> Value {
     data.insert("namespace".into(), json!(doc.namespace));
     data.insert("methods".into(), json!(methods(doc)));
     data.insert("endpoints".into(), Value::Array(endpoints));
-    if help && let Some(name) = doc.schema {
-        data.insert("schema".into(), schema(site, name));
+    if help && let Some(schema) = &doc.schema {
+        data.insert("schema".into(), absolute_links(site, schema.clone()));
     }
     if !doc.route.contains("(?P<") {
         data.insert(
@@ -146,6 +153,8 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
         ("post", include_str!("schemas/post.json")),
         ("page", include_str!("schemas/page.json")),
         ("user", include_str!("schemas/user.json")),
+        ("type", include_str!("schemas/type.json")),
+        ("status", include_str!("schemas/status.json")),
         (
             "application-password",
             include_str!("schemas/application-password.json"),
@@ -156,13 +165,45 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// An item schema; link targets are stored relative to the REST root.
-pub fn schema(site: &Site, name: &str) -> Value {
-    let mut schema = SCHEMAS
+/// `filter_response_by_context()`: drops the top-level fields whose schema `context` list
+/// does not include `ctx`. `_links` is kept.
+pub fn filter_by_context(mut data: Value, schema_name: &str, ctx: super::params::Context) -> Value {
+    let ctx = match ctx {
+        super::params::Context::View => "view",
+        super::params::Context::Edit => "edit",
+        super::params::Context::Embed => "embed",
+    };
+    let schema = SCHEMAS
+        .iter()
+        .find(|(n, _)| *n == schema_name)
+        .map(|(_, s)| s);
+    if let (Some(o), Some(props)) = (
+        data.as_object_mut(),
+        schema.and_then(|s| s["properties"].as_object()),
+    ) {
+        o.retain(|k, _| {
+            k == "_links"
+                || props.get(k).is_none_or(|p| {
+                    p["context"]
+                        .as_array()
+                        .is_none_or(|c| c.iter().any(|x| x == ctx))
+                })
+        });
+    }
+    data
+}
+
+/// A stored schema by file name.
+pub fn named_schema(name: &str) -> Value {
+    SCHEMAS
         .iter()
         .find(|(n, _)| *n == name)
         .map(|(_, s)| s.clone())
-        .unwrap_or(Value::Null);
+        .unwrap_or(Value::Null)
+}
+
+/// The schema with its link targets made absolute.
+fn absolute_links(site: &Site, mut schema: Value) -> Value {
     if let Some(links) = schema.get_mut("links").and_then(Value::as_array_mut) {
         for link in links {
             if let Some(href) = link.get("href").and_then(Value::as_str) {
@@ -174,23 +215,31 @@ pub fn schema(site: &Site, name: &str) -> Value {
 }
 
 /// `rest_send_allow_header()`: the route's methods whose permission check passes for this
-/// request (`edit`: the request asks for `context=edit`; `query`: its query string).
+/// request (`edit`: the request asks for `context=edit`).
 pub async fn allowed_methods(
     site: &Site,
     auth: &Auth,
     transport: Transport,
-    m: &Matched,
+    m: &Matched<'_>,
     edit: bool,
     query: &str,
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
-    let permitted: Vec<&'static str> = match m.doc.kind {
-        Kind::Index | Kind::Namespace => all.clone(),
-        Kind::Users => super::users::allowed_on_collection(auth, query),
+    let permitted: Vec<&'static str> = match &m.doc.kind {
+        Kind::Index | Kind::Namespace | Kind::Types | Kind::Type => all.clone(),
+        Kind::Users => super::users::allowed_on_collection(site, auth, query),
         Kind::UsersMe => super::users::allowed_on_me(auth),
-        Kind::Posts(base) => super::posts::allowed_on_collection(auth, base, edit),
+        Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
+        Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
         Kind::Post(base) => {
-            super::posts::allowed_on_item(site, auth, base, m.param("id").unwrap_or(""), edit).await
+            super::posts::allowed_on_item(
+                site,
+                auth,
+                base.as_str(),
+                m.param("id").unwrap_or(""),
+                edit,
+            )
+            .await
         }
         Kind::User => {
             super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
@@ -232,63 +281,184 @@ fn endpoints_from(list: &Value) -> Vec<(&'static [&'static str], Value)> {
         .collect()
 }
 
-fn registry() -> Vec<RouteDoc> {
-    let mut v = vec![
-        doc(
-            "",
-            "/",
-            Kind::Index,
-            None,
-            vec![(
-                &["GET"],
-                json!({ "context": { "default": "view", "required": false } }),
-            )],
-        ),
-        doc(
-            "wp/v2",
-            "/wp/v2",
-            Kind::Namespace,
-            None,
-            vec![(
-                &["GET"],
-                json!({ "namespace": { "default": "wp/v2", "required": false }, "context": { "default": "view", "required": false } }),
-            )],
-        ),
-    ];
-    for (collection, item, base, schema, endpoints) in [
-        (
-            "/wp/v2/posts",
-            "/wp/v2/posts/(?P<id>[\\d]+)",
-            "posts",
-            "post",
-            include_str!("schemas/post.endpoints.json"),
-        ),
-        (
-            "/wp/v2/pages",
-            "/wp/v2/pages/(?P<id>[\\d]+)",
-            "pages",
-            "page",
-            include_str!("schemas/page.endpoints.json"),
-        ),
-    ] {
-        let endpoints: Value = serde_json::from_str(endpoints).unwrap_or(Value::Null);
+impl Registry {
+    pub fn build(post_types: &[PostType]) -> Self {
+        let mut v = vec![
+            doc(
+                "",
+                "/",
+                Kind::Index,
+                None,
+                vec![(
+                    &["GET"],
+                    json!({ "context": { "default": "view", "required": false } }),
+                )],
+            ),
+            doc(
+                "wp/v2",
+                "/wp/v2",
+                Kind::Namespace,
+                None,
+                vec![(
+                    &["GET"],
+                    json!({ "namespace": { "default": "wp/v2", "required": false }, "context": { "default": "view", "required": false } }),
+                )],
+            ),
+        ];
+        for pt in post_types {
+            let (collection, item) = post_type_endpoints(pt);
+            let schema = Some(post_type_schema(pt));
+            v.push(doc(
+                "wp/v2",
+                &format!("/wp/v2/{}", pt.rest_base),
+                Kind::Posts(pt.rest_base.clone()),
+                schema.clone(),
+                collection,
+            ));
+            v.push(doc(
+                "wp/v2",
+                &format!("/wp/v2/{}/(?P<id>[\\d]+)", pt.rest_base),
+                Kind::Post(pt.rest_base.clone()),
+                schema,
+                item,
+            ));
+        }
+        let ctx_only = || vec![(&["GET"][..], json!({ "context": context_arg("view") }))];
         v.push(doc(
             "wp/v2",
-            collection,
-            Kind::Posts(base),
-            Some(schema),
-            endpoints_from(&endpoints["collection"]),
+            "/wp/v2/types",
+            Kind::Types,
+            Some(named_schema("type")),
+            ctx_only(),
         ));
         v.push(doc(
             "wp/v2",
-            item,
-            Kind::Post(base),
-            Some(schema),
-            endpoints_from(&endpoints["item"]),
+            "/wp/v2/types/(?P<type>[\\w-]+)",
+            Kind::Type,
+            Some(named_schema("type")),
+            vec![(
+                &["GET"],
+                json!({ "type": { "description": "An alphanumeric identifier for the post type.", "type": "string", "required": false },
+                        "context": context_arg("view") }),
+            )],
         ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/statuses",
+            Kind::Statuses,
+            Some(named_schema("status")),
+            ctx_only(),
+        ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/statuses/(?P<status>[\\w-]+)",
+            Kind::Status,
+            Some(named_schema("status")),
+            vec![(
+                &["GET"],
+                json!({ "status": { "description": "An alphanumeric identifier for the status.", "type": "string", "required": false },
+                        "context": context_arg("view") }),
+            )],
+        ));
+        builtin_user_routes(&mut v, post_types);
+        Registry(v)
     }
-    let users: Value =
+}
+
+/// The endpoints of a post type's collection and item routes: WordPress's for `post` (or
+/// `page` when hierarchical), without the arguments of features the type does not support.
+fn post_type_endpoints(pt: &PostType) -> (Endpoints, Endpoints) {
+    let stored: Value = serde_json::from_str(if pt.hierarchical {
+        include_str!("schemas/page.endpoints.json")
+    } else {
+        include_str!("schemas/post.endpoints.json")
+    })
+    .unwrap_or(Value::Null);
+    let dropped = unsupported_fields(pt);
+    let strip = |mut list: Endpoints| {
+        for (_, args) in &mut list {
+            if let Some(o) = args.as_object_mut() {
+                o.retain(|k, _| !dropped.contains(&k.as_str()));
+            }
+        }
+        list
+    };
+    (
+        strip(endpoints_from(&stored["collection"])),
+        strip(endpoints_from(&stored["item"])),
+    )
+}
+
+/// Item fields (and write arguments) a post type does not have, by `supports`.
+pub fn unsupported_fields(pt: &PostType) -> Vec<&'static str> {
+    let mut out = vec![];
+    for (feature, fields) in [
+        ("title", &["title"][..]),
+        ("editor", &["content"]),
+        ("author", &["author"]),
+        ("excerpt", &["excerpt"]),
+        ("thumbnail", &["featured_media"]),
+        ("comments", &["comment_status"]),
+        ("trackbacks", &["ping_status"]),
+        ("post-formats", &["format"]),
+        ("custom-fields", &["meta"]),
+        ("page-attributes", &["menu_order"]),
+    ] {
+        if !pt.supports(feature) {
+            out.extend_from_slice(fields);
+        }
+    }
+    if pt.name != "post" {
+        out.push("sticky");
+    }
+    // `template` needs a theme; WordPress shows it for post and page only.
+    if !pt.builtin {
+        out.push("template");
+    }
+    out
+}
+
+/// `WP_REST_Posts_Controller::get_item_schema()` for a post type.
+fn post_type_schema(pt: &PostType) -> Value {
+    let mut schema = named_schema(if pt.hierarchical { "page" } else { "post" });
+    schema["title"] = json!(pt.name);
+    let dropped = unsupported_fields(pt);
+    if let Some(props) = schema["properties"].as_object_mut() {
+        props.retain(|k, _| !dropped.contains(&k.as_str()));
+        if let Some(meta) = props.get_mut("meta") {
+            let mut properties = Map::new();
+            for m in &pt.meta {
+                let mut p = json!({ "type": m.ty.as_str(), "title": "", "description": m.description, "default": m.default });
+                if !m.single {
+                    p = json!({ "type": "array", "title": "", "description": m.description,
+                                "default": m.default, "items": { "type": m.ty.as_str() } });
+                }
+                properties.insert(m.key.clone(), p);
+            }
+            meta["properties"] = Value::Object(properties);
+        }
+    }
+    let base = &pt.rest_base;
+    if let Some(links) = schema["links"].as_array_mut() {
+        links.retain(|l| pt.name == "post" || l["rel"] != "https://api.w.org/action-sticky");
+        for l in links {
+            l["href"] = json!(format!("wp/v2/{base}/{{id}}"));
+        }
+    }
+    schema
+}
+
+type Endpoints = Vec<(&'static [&'static str], Value)>;
+
+fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
+    let mut users: Value =
         serde_json::from_str(include_str!("schemas/user.endpoints.json")).unwrap_or(Value::Null);
+    // `has_published_posts` names the post types shown in REST.
+    let enum_of: Map<String, Value> = post_types
+        .iter()
+        .map(|pt| (pt.name.clone(), json!(pt.name)))
+        .collect();
+    users["collection"][0]["args"]["has_published_posts"]["items"]["enum"] = Value::Object(enum_of);
     for (route, kind, key) in [
         ("/wp/v2/users", Kind::Users, "collection"),
         ("/wp/v2/users/(?P<id>[\\d]+)", Kind::User, "item"),
@@ -298,7 +468,7 @@ fn registry() -> Vec<RouteDoc> {
             "wp/v2",
             route,
             kind,
-            Some("user"),
+            Some(named_schema("user")),
             endpoints_from(&users[key]),
         ));
     }
@@ -309,12 +479,12 @@ fn registry() -> Vec<RouteDoc> {
     });
     let mut ap_update = ap_item.clone();
     ap_update["name"]["required"] = json!(false);
-    let ap = Some("application-password");
+    let ap = || Some(named_schema("application-password"));
     v.push(doc(
         "wp/v2",
         "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords",
         Kind::AppPasswords,
-        ap,
+        ap(),
         vec![
             (&["GET"], json!({ "context": context_arg("view") })),
             (&["POST"], ap_item),
@@ -325,19 +495,18 @@ fn registry() -> Vec<RouteDoc> {
         "wp/v2",
         "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/introspect",
         Kind::AppPasswordIntrospect,
-        ap,
+        ap(),
         vec![(&["GET"], json!({ "context": context_arg("view") }))],
     ));
     v.push(doc(
         "wp/v2",
         "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/(?P<uuid>[\\w\\-]+)",
         Kind::AppPassword,
-        ap,
+        ap(),
         vec![
             (&["GET"], json!({ "context": context_arg("view") })),
             (&["POST", "PUT", "PATCH"], ap_update),
             (&["DELETE"], json!([])),
         ],
     ));
-    v
 }

@@ -20,7 +20,6 @@ use crate::store::{User, UserOrderBy, UserQuery, UserSearchColumn};
 use crate::users::{InsertUser, Profile, UserChanges};
 
 use super::params::{Context, Params, Validator, parse_form};
-use super::posts::PostType;
 use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
 
 pub fn routes() -> Router<Arc<Site>> {
@@ -44,9 +43,14 @@ pub fn routes() -> Router<Arc<Site>> {
         )
 }
 
-/// Post types shown in REST (`get_post_types( array( 'show_in_rest' => true ) )`) that
-/// count for "has published posts".
-const REST_POST_TYPES: &[&str] = &["post", "page"];
+/// Post types shown in REST (`get_post_types( array( 'show_in_rest' => true ) )`).
+fn rest_post_types(site: &Site) -> Vec<String> {
+    site.config
+        .post_types
+        .iter()
+        .map(|pt| pt.name.clone())
+        .collect()
+}
 
 const ORDERBY: &[&str] = &[
     "id",
@@ -208,7 +212,11 @@ struct ItemsAccess<'a> {
 }
 
 /// `get_items_permissions_check()`.
-fn get_items_permissions_check(actor: &Actor<'_>, a: &ItemsAccess<'_>) -> WpResult<()> {
+fn get_items_permissions_check(
+    site: &Site,
+    actor: &Actor<'_>,
+    a: &ItemsAccess<'_>,
+) -> WpResult<()> {
     let list_users = actor.can(Cap::Primitive("list_users"));
     let deny = |code, message: &str| Err(WpError::auth_required(actor.logged_in(), code, message));
     if a.roles && !list_users {
@@ -237,9 +245,11 @@ fn get_items_permissions_check(actor: &Actor<'_>, a: &ItemsAccess<'_>) -> WpResu
     }
     if a.who_authors {
         // Some REST post type supporting authors whose `edit_posts` the user has.
-        let can = [PostType::post(), PostType::page()]
+        let can = site
+            .config
+            .post_types
             .iter()
-            .any(|pt| actor.can(Cap::Primitive(&pt.caps.edit_posts)));
+            .any(|pt| pt.supports("author") && actor.can(Cap::Primitive(&pt.caps.edit_posts)));
         if !can {
             return deny(
                 "rest_forbidden_who",
@@ -252,7 +262,7 @@ fn get_items_permissions_check(actor: &Actor<'_>, a: &ItemsAccess<'_>) -> WpResu
 
 /// For `Allow` on `/wp/v2/users`: the collection's read check with the request's query
 /// string, and `create_users` for POST.
-pub fn allowed_on_collection(auth: &Auth, query: &str) -> Vec<&'static str> {
+pub fn allowed_on_collection(site: &Site, auth: &Auth, query: &str) -> Vec<&'static str> {
     let p = parse_form(query);
     let str_of = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("");
     let access = ItemsAccess {
@@ -264,7 +274,7 @@ pub fn allowed_on_collection(auth: &Auth, query: &str) -> Vec<&'static str> {
     };
     let actor = auth.actor();
     let mut methods = vec![];
-    if get_items_permissions_check(&actor, &access).is_ok() {
+    if get_items_permissions_check(site, &actor, &access).is_ok() {
         methods.push("GET");
     }
     if actor.can(Cap::CreateUsers) {
@@ -274,7 +284,11 @@ pub fn allowed_on_collection(auth: &Auth, query: &str) -> Vec<&'static str> {
 }
 
 /// `has_published_posts`: `["boolean", "array"]` of REST post type names; `true` means all.
-fn has_published_posts_arg(v: &mut Validator<'_>, params: &Params) -> Option<Vec<String>> {
+fn has_published_posts_arg(
+    v: &mut Validator<'_>,
+    params: &Params,
+    types: &[String],
+) -> Option<Vec<String>> {
     let raw = params.get("has_published_posts")?;
     let boolean = match raw {
         Value::Bool(b) => Some(*b),
@@ -288,19 +302,19 @@ fn has_published_posts_arg(v: &mut Validator<'_>, params: &Params) -> Option<Vec
         _ => None,
     };
     match boolean {
-        Some(true) => return Some(REST_POST_TYPES.iter().map(|t| (*t).to_owned()).collect()),
+        Some(true) => return Some(types.to_vec()),
         Some(false) => return None,
         None => {}
     }
     let list = v.string_list("has_published_posts")?;
     for (i, t) in list.iter().enumerate() {
-        if !REST_POST_TYPES.contains(&t.as_str()) {
+        if !types.contains(t) {
             v.invalid(
                 &format!("has_published_posts[{i}]"),
                 "rest_not_in_enum",
                 format!(
                     "has_published_posts[{i}] is not one of {}.",
-                    REST_POST_TYPES.join(" and ")
+                    types.join(", ")
                 ),
                 Value::Null,
             );
@@ -343,10 +357,12 @@ async fn get_items(
     let roles = v.string_list("roles").unwrap_or_default();
     let capabilities = v.string_list("capabilities").unwrap_or_default();
     let who_authors = v.one_of("who", &["authors"]).is_some();
-    let has_published = has_published_posts_arg(&mut v, &params);
+    let types = rest_post_types(&site);
+    let has_published = has_published_posts_arg(&mut v, &params, &types);
     v.finish()?;
 
     get_items_permissions_check(
+        &site,
         &actor,
         &ItemsAccess {
             roles: !roles.is_empty(),
@@ -383,7 +399,7 @@ async fn get_items(
     if who_authors {
         role_sets.push(roles_with_cap("level_1"));
     } else if !list_users {
-        has_published_posts = Some(REST_POST_TYPES.iter().map(|t| (*t).to_owned()).collect());
+        has_published_posts = Some(types.clone());
     }
     if has_published.is_some() {
         has_published_posts = has_published;
@@ -551,9 +567,9 @@ pub fn allowed_on_me(auth: &Auth) -> Vec<&'static str> {
 }
 
 async fn has_published_posts(site: &Site, user_id: i64) -> WpResult<bool> {
-    for post_type in REST_POST_TYPES {
+    for post_type in rest_post_types(site) {
         let q = crate::store::PostQuery {
-            post_type: (*post_type).into(),
+            post_type,
             statuses: vec!["publish".into()],
             authors: vec![user_id],
             limit: 1,

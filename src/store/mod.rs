@@ -139,6 +139,8 @@ pub struct DeletedUser {
     pub app_passwords: Vec<Uuid>,
     /// Posts moved to the trash (when nothing was reassigned).
     pub trashed_posts: Vec<i64>,
+    /// Posts deleted for good (when nothing was reassigned).
+    pub deleted_posts: Vec<i64>,
 }
 
 /// An Application Password record, without its hash.
@@ -259,12 +261,15 @@ pub trait Store: Send + Sync + 'static {
     /// with `reassign`, gives every post of the user (any type) to that user; without, moves
     /// the user's `post` and `page` posts that are not already trashed to the trash as
     /// `wp_trash_post()` does (status → `trash`, `pre_trash_status` = old status, slug +
-    /// `__trashed` unless already suffixed, `modified` = `now`; the author id is kept);
-    /// then deletes the user. `None` when the user did not exist (nothing changed).
+    /// `__trashed` unless already suffixed, `modified` = `now`; the author id is kept), and
+    /// deletes for good the user's posts of the types in `delete_types` (with their meta; their
+    /// children move up to the deleted post's parent); then deletes the user. `None` when the
+    /// user did not exist (nothing changed).
     async fn delete_user(
         &self,
         id: i64,
         reassign: Option<i64>,
+        delete_types: &[String],
         now: i64,
     ) -> StoreResult<Option<DeletedUser>>;
 
@@ -287,7 +292,13 @@ pub trait Store: Send + Sync + 'static {
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
     /// Writes every column of an existing post; false when the id is gone.
     async fn update_post(&self, post: &Post) -> StoreResult<bool>;
+    /// Deletes the post and its meta.
     async fn delete_post(&self, id: i64) -> StoreResult<bool>;
+    /// Meta of these posts as (post id, key, value as JSON text), in the order written.
+    async fn post_meta(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, String, String)>>;
+    /// Replaces every value of `key` on a post with `values` (none: the key is deleted),
+    /// atomically.
+    async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()>;
     /// Whether another post of the type (not `except_id`) has the slug.
     async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
 

@@ -299,6 +299,7 @@ impl Store for SqliteStore {
         &self,
         id: i64,
         reassign: Option<i64>,
+        delete_types: &[String],
         now: i64,
     ) -> StoreResult<Option<DeletedUser>> {
         let mut tx = self.pool.begin().await?;
@@ -319,6 +320,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         let mut trashed_posts = vec![];
+        let mut deleted_posts = vec![];
         if let Some(to) = reassign {
             sqlx::query("UPDATE post SET author = ? WHERE author = ?")
                 .bind(to)
@@ -336,6 +338,31 @@ impl Store for SqliteStore {
             .fetch_all(&mut *tx)
             .await?;
             trashed_posts.sort_unstable();
+            for post_type in delete_types {
+                let doomed: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, parent FROM post WHERE author = ? AND post_type = ? ORDER BY id",
+                )
+                .bind(id)
+                .bind(post_type)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (post_id, parent) in doomed {
+                    sqlx::query("UPDATE post SET parent = ? WHERE parent = ?")
+                        .bind(parent)
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM postmeta WHERE post_id = ?")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM post WHERE id = ?")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    deleted_posts.push(post_id);
+                }
+            }
         }
         sqlx::query("DELETE FROM user WHERE id = ?")
             .bind(id)
@@ -349,6 +376,7 @@ impl Store for SqliteStore {
         Ok(Some(DeletedUser {
             app_passwords,
             trashed_posts,
+            deleted_posts,
         }))
     }
 
@@ -555,11 +583,51 @@ impl Store for SqliteStore {
     }
 
     async fn delete_post(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM postmeta WHERE post_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM post WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn post_meta(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, String, String)>> {
+        if post_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT post_id, meta_key, meta_value FROM postmeta WHERE post_id IN ({}) ORDER BY id",
+            vec!["?"; post_ids.len()].join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
+        for id in post_ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM postmeta WHERE post_id = ? AND meta_key = ?")
+            .bind(post_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        for v in values {
+            sqlx::query("INSERT INTO postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)")
+                .bind(post_id)
+                .bind(key)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool> {

@@ -7,6 +7,7 @@ mod compat;
 mod global_params;
 mod helpers;
 mod index;
+mod post_types;
 mod posts;
 mod posts_write;
 mod secrets;
