@@ -79,10 +79,7 @@ MISSING_FIELDS = {
     "._links.curies": "no-themes",
 }
 # Methods WordPress allows that ferropress does not serve yet: (route regex, methods) -> anchor.
-ALLOW_MISSING = {
-    (r"^/wp/v2/users/[^/?]+$", frozenset({"POST", "PUT", "PATCH", "DELETE"})):
-        "not-yet-implemented",
-}
+ALLOW_MISSING = {}
 # (glob, wordpress type, ferropress type) -> anchor
 TYPE_RULES = {
     # PHP encodes the empty meta array of 6.1 as []; with `footnotes` registered it is an object.

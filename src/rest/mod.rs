@@ -225,8 +225,9 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     req.extensions_mut().insert(transport);
     let globals = GlobalParams::from_query(req.uri().query());
     let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
-    let edit_context = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-        .any(|(k, v)| k == "context" && v == "edit");
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let edit_context =
+        form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -252,7 +253,8 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
                 let allow =
-                    registry::allowed_methods(&site, &auth, transport, m, edit_context).await;
+                    registry::allowed_methods(&site, &auth, transport, m, edit_context, &query)
+                        .await;
                 // No permitted method: WordPress sends no Allow header at all.
                 if !allow.is_empty()
                     && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
@@ -335,6 +337,58 @@ fn add_rest_headers(
 /// Response header names WordPress uses for pagination.
 pub static X_WP_TOTAL: HeaderName = HeaderName::from_static("x-wp-total");
 pub static X_WP_TOTAL_PAGES: HeaderName = HeaderName::from_static("x-wp-totalpages");
+
+/// `Link: <…&page=n>; rel="prev", <…>; rel="next"` for a collection at `base`, carrying the
+/// request's own parameters (`WP_REST_*_Controller::get_items`); `None` when there is
+/// neither a previous nor a next page. The previous page is clamped to the last one.
+pub fn pagination_link(
+    base: &str,
+    params: &params::Params,
+    page: i64,
+    total_pages: i64,
+) -> Option<String> {
+    let with_page = |n: i64| {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &params.0 {
+            if k == "page" {
+                continue;
+            }
+            match v {
+                Value::String(s) => {
+                    ser.append_pair(k, s);
+                }
+                Value::Array(a) => {
+                    for item in a {
+                        ser.append_pair(
+                            &format!("{k}[]"),
+                            &item
+                                .as_str()
+                                .map_or_else(|| item.to_string(), str::to_owned),
+                        );
+                    }
+                }
+                other => {
+                    ser.append_pair(k, &other.to_string());
+                }
+            }
+        }
+        ser.append_pair("page", &n.to_string());
+        format!("{base}?{}", ser.finish())
+    };
+    let mut parts = vec![];
+    if page > 1 {
+        let prev = (page - 1).min(total_pages.max(1));
+        parts.push(format!("<{}>; rel=\"prev\"", with_page(prev)));
+    }
+    if page < total_pages {
+        parts.push(format!("<{}>; rel=\"next\"", with_page(page + 1)));
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join(", "))
+    }
+}
 
 /// Parses a `(?P<id>[\d]+)` path segment; anything else is not a route.
 pub fn route_id(segment: &str) -> Result<i64, WpError> {

@@ -27,6 +27,8 @@ pub enum Kind {
     Type,
     Statuses,
     Status,
+    /// `/wp/v2/users`.
+    Users,
     UsersMe,
     User,
     AppPasswords,
@@ -220,10 +222,13 @@ pub async fn allowed_methods(
     transport: Transport,
     m: &Matched<'_>,
     edit: bool,
+    query: &str,
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match &m.doc.kind {
-        Kind::Index | Kind::Namespace | Kind::UsersMe | Kind::Types | Kind::Type => all.clone(),
+        Kind::Index | Kind::Namespace | Kind::Types | Kind::Type => all.clone(),
+        Kind::Users => super::users::allowed_on_collection(site, auth, query),
+        Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
         Kind::Post(base) => {
@@ -355,7 +360,7 @@ impl Registry {
                         "context": context_arg("view") }),
             )],
         ));
-        builtin_user_routes(&mut v);
+        builtin_user_routes(&mut v, post_types);
         Registry(v)
     }
 }
@@ -384,8 +389,22 @@ fn post_type_endpoints(pt: &PostType) -> (Endpoints, Endpoints) {
     )
 }
 
-/// Item fields (and write arguments) a post type does not have, by `supports`.
+/// Item fields (and write arguments) a post type does not have. WordPress decides by
+/// `supports`, except that `post` and `page` have fixed field lists (`get_item_schema()`).
 pub fn unsupported_fields(pt: &PostType) -> Vec<&'static str> {
+    const POST: &[&str] = &[
+        "title", "editor", "author", "excerpt", "thumbnail", "comments", "revisions",
+        "post-formats", "custom-fields",
+    ];
+    const PAGE: &[&str] = &[
+        "title", "editor", "author", "excerpt", "thumbnail", "comments", "revisions",
+        "page-attributes", "custom-fields",
+    ];
+    let has = |feature: &str| match pt.name.as_str() {
+        "post" => POST.contains(&feature),
+        "page" => PAGE.contains(&feature),
+        _ => pt.supports(feature),
+    };
     let mut out = vec![];
     for (feature, fields) in [
         ("title", &["title"][..]),
@@ -393,13 +412,12 @@ pub fn unsupported_fields(pt: &PostType) -> Vec<&'static str> {
         ("author", &["author"]),
         ("excerpt", &["excerpt"]),
         ("thumbnail", &["featured_media"]),
-        ("comments", &["comment_status"]),
-        ("trackbacks", &["ping_status"]),
+        ("comments", &["comment_status", "ping_status"]),
         ("post-formats", &["format"]),
         ("custom-fields", &["meta"]),
         ("page-attributes", &["menu_order"]),
     ] {
-        if !pt.supports(feature) {
+        if !has(feature) {
             out.extend_from_slice(fields);
         }
     }
@@ -445,14 +463,28 @@ fn post_type_schema(pt: &PostType) -> Value {
 
 type Endpoints = Vec<(&'static [&'static str], Value)>;
 
-fn builtin_user_routes(v: &mut Vec<RouteDoc>) {
-    v.push(doc(
-        "wp/v2",
-        "/wp/v2/users/(?P<id>[\\d]+)",
-        Kind::User,
-        Some(named_schema("user")),
-        vec![(&["GET"], json!({ "id": { "description": "Unique identifier for the user.", "type": "integer", "required": false }, "context": context_arg("view") }))],
-    ));
+fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
+    let mut users: Value =
+        serde_json::from_str(include_str!("schemas/user.endpoints.json")).unwrap_or(Value::Null);
+    // `has_published_posts` names the post types shown in REST.
+    let enum_of: Map<String, Value> = post_types
+        .iter()
+        .map(|pt| (pt.name.clone(), json!(pt.name)))
+        .collect();
+    users["collection"][0]["args"]["has_published_posts"]["items"]["enum"] = Value::Object(enum_of);
+    for (route, kind, key) in [
+        ("/wp/v2/users", Kind::Users, "collection"),
+        ("/wp/v2/users/(?P<id>[\\d]+)", Kind::User, "item"),
+        ("/wp/v2/users/me", Kind::UsersMe, "me"),
+    ] {
+        v.push(doc(
+            "wp/v2",
+            route,
+            kind,
+            Some(named_schema("user")),
+            endpoints_from(&users[key]),
+        ));
+    }
     let ap_item = json!({
         "app_id": { "description": "A uuid provided by the application to uniquely identify it. It is recommended to use an UUID v5 with the URL or DNS namespace.",
                     "oneOf": [{ "type": "string", "format": "uuid" }, { "type": "string", "enum": [""] }], "required": false },
@@ -489,12 +521,5 @@ fn builtin_user_routes(v: &mut Vec<RouteDoc>) {
             (&["POST", "PUT", "PATCH"], ap_update),
             (&["DELETE"], json!([])),
         ],
-    ));
-    v.push(doc(
-        "wp/v2",
-        "/wp/v2/users/me",
-        Kind::UsersMe,
-        Some(named_schema("user")),
-        vec![(&["GET"], json!({ "context": context_arg("view") }))],
     ));
 }

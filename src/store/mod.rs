@@ -68,10 +68,79 @@ pub struct NewUser {
     pub email: String,
     pub nicename: String,
     pub display_name: String,
+    pub first_name: String,
+    pub last_name: String,
     pub nickname: String,
+    pub description: String,
+    pub url: String,
+    pub locale: String,
     pub roles: Vec<Role>,
     pub pass_hash: String,
     pub registered: i64,
+}
+
+/// `orderby` of a user query (`WP_User_Query`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserOrderBy {
+    /// `display_name`.
+    #[default]
+    Name,
+    Id,
+    Login,
+    /// `user_nicename`.
+    Slug,
+    Email,
+    Url,
+    Registered,
+    /// The order of `include` (by login when `include` is empty).
+    Include,
+    /// The order of `nicenames` (by login when `nicenames` is empty).
+    IncludeSlugs,
+}
+
+/// A column a user search looks in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSearchColumn {
+    /// Equality with the id (the term must be an integer to match).
+    Id,
+    Login,
+    Nicename,
+    Email,
+    Url,
+    DisplayName,
+}
+
+/// A `WP_User_Query` as the REST collection parameters build it. Empty lists do not filter.
+/// Text comparisons (search, ordering by text columns) are case-insensitive, as on
+/// WordPress's MySQL collation.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub include: Vec<i64>,
+    pub exclude: Vec<i64>,
+    /// `user_nicename IN (…)`.
+    pub nicenames: Vec<String>,
+    /// Role conditions, all of which must hold; each is satisfied by a user who has at least
+    /// one of its roles. An empty condition matches nobody (e.g. only unknown roles asked).
+    pub role_sets: Vec<Vec<Role>>,
+    /// Users any of whose given columns contains the term (`%term%`; `Id`: equals it).
+    pub search: Option<(String, Vec<UserSearchColumn>)>,
+    /// Only users with at least one `publish` post of one of these post types.
+    pub has_published_posts: Option<Vec<String>>,
+    pub orderby: UserOrderBy,
+    pub ascending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// What `delete_user` removed or changed besides the user row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedUser {
+    /// The user's Application Passwords, revoked.
+    pub app_passwords: Vec<Uuid>,
+    /// Posts moved to the trash (when nothing was reassigned).
+    pub trashed_posts: Vec<i64>,
+    /// Posts deleted for good (when nothing was reassigned).
+    pub deleted_posts: Vec<i64>,
 }
 
 /// An Application Password record, without its hash.
@@ -182,6 +251,27 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     async fn nicename_exists(&self, nicename: &str) -> StoreResult<bool>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Matching users for one page, and the total number of matches.
+    async fn query_users(&self, q: &UserQuery) -> StoreResult<(Vec<User>, i64)>;
+    /// Writes every column of an existing user but `id` and `registered` (login, email,
+    /// nicename, names, url, locale, roles, password hash); false when the id is gone.
+    /// Unique collisions come back as `Conflict::{UserLogin, UserEmail, UserNicename}`.
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
+    /// `wp_delete_user()`, in ONE transaction: revokes the user's Application Passwords;
+    /// with `reassign`, gives every post of the user (any type) to that user; without, moves
+    /// the user's `post` and `page` posts that are not already trashed to the trash as
+    /// `wp_trash_post()` does (status → `trash`, `pre_trash_status` = old status, slug +
+    /// `__trashed` unless already suffixed, `modified` = `now`; the author id is kept), and
+    /// deletes for good the user's posts of the types in `delete_types` (with their meta; their
+    /// children move up to the deleted post's parent); then deletes the user. `None` when the
+    /// user did not exist (nothing changed).
+    async fn delete_user(
+        &self,
+        id: i64,
+        reassign: Option<i64>,
+        delete_types: &[String],
+        now: i64,
+    ) -> StoreResult<Option<DeletedUser>>;
 
     // Application Passwords.
     async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword>;

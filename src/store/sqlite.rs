@@ -166,14 +166,20 @@ impl Store for SqliteStore {
 
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO user (login, email, nicename, display_name, nickname, roles, pass_hash, registered) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO user (login, email, nicename, display_name, first_name, last_name, nickname, \
+             description, url, locale, roles, pass_hash, registered) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&u.login)
         .bind(&u.email)
         .bind(&u.nicename)
         .bind(&u.display_name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
         .bind(&u.nickname)
+        .bind(&u.description)
+        .bind(&u.url)
+        .bind(&u.locale)
         .bind(roles_to_string(&u.roles))
         .bind(&u.pass_hash)
         .bind(u.registered)
@@ -230,6 +236,148 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn query_users(&self, q: &UserQuery) -> StoreResult<(Vec<User>, i64)> {
+        // Built from fixed fragments and placeholders only; every value is bound.
+        let (filter, binds) = user_filter(q);
+        let (order_sql, order_binds) = user_order(q);
+        let count_sql = format!("SELECT COUNT(*) FROM user WHERE {filter}");
+        let page_sql = format!(
+            "SELECT {USER_COLUMNS} FROM user WHERE {filter} ORDER BY {order_sql} LIMIT ? OFFSET ?"
+        );
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for b in &binds {
+            count = match b {
+                Bind::Int(i) => count.bind(*i),
+                Bind::Text(t) => count.bind(t.clone()),
+            };
+        }
+        for b in binds.iter().chain(order_binds.iter()) {
+            page = match b {
+                Bind::Int(i) => page.bind(*i),
+                Bind::Text(t) => page.bind(t.clone()),
+            };
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let users = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
+        Ok((users, total))
+    }
+
+    async fn update_user(&self, u: &User) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE user SET login = ?, email = ?, nicename = ?, display_name = ?, first_name = ?, \
+             last_name = ?, nickname = ?, description = ?, url = ?, locale = ?, roles = ?, pass_hash = ? \
+             WHERE id = ?",
+        )
+        .bind(&u.login)
+        .bind(&u.email)
+        .bind(&u.nicename)
+        .bind(&u.display_name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.nickname)
+        .bind(&u.description)
+        .bind(&u.url)
+        .bind(&u.locale)
+        .bind(roles_to_string(&u.roles))
+        .bind(&u.pass_hash)
+        .bind(u.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_user(
+        &self,
+        id: i64,
+        reassign: Option<i64>,
+        delete_types: &[String],
+        now: i64,
+    ) -> StoreResult<Option<DeletedUser>> {
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM user WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let uuids: Vec<String> =
+            sqlx::query_scalar("SELECT uuid FROM application_password WHERE user_id = ?")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM application_password WHERE user_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let mut trashed_posts = vec![];
+        let mut deleted_posts = vec![];
+        if let Some(to) = reassign {
+            sqlx::query("UPDATE post SET author = ? WHERE author = ?")
+                .bind(to)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            trashed_posts = sqlx::query_scalar(
+                "UPDATE post SET pre_trash_status = status, status = 'trash', modified = ?, \
+                 slug = CASE WHEN slug LIKE '%\\_\\_trashed' ESCAPE '\\' THEN slug ELSE slug || '__trashed' END \
+                 WHERE author = ? AND post_type IN ('post', 'page') AND status != 'trash' RETURNING id",
+            )
+            .bind(now)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            trashed_posts.sort_unstable();
+            for post_type in delete_types {
+                let doomed: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, parent FROM post WHERE author = ? AND post_type = ? ORDER BY id",
+                )
+                .bind(id)
+                .bind(post_type)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (post_id, parent) in doomed {
+                    sqlx::query("UPDATE post SET parent = ? WHERE parent = ?")
+                        .bind(parent)
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM postmeta WHERE post_id = ?")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM post WHERE id = ?")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    deleted_posts.push(post_id);
+                }
+            }
+        }
+        sqlx::query("DELETE FROM user WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let app_passwords = uuids
+            .iter()
+            .filter_map(|u| Uuid::parse_str(u).ok())
+            .collect();
+        Ok(Some(DeletedUser {
+            app_passwords,
+            trashed_posts,
+            deleted_posts,
+        }))
     }
 
     async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword> {
@@ -530,6 +678,115 @@ fn push_in(filter: &mut String, binds: &mut Vec<Bind>, sql: &str, values: &[i64]
     filter.push_str(&vec!["?"; values.len()].join(", "));
     filter.push(')');
     binds.extend(values.iter().map(|v| Bind::Int(*v)));
+}
+
+/// The WHERE clause of a user query and its values, in order.
+fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
+    use crate::store::UserSearchColumn as C;
+    let mut filter = String::from("1 = 1");
+    let mut binds = vec![];
+    push_in(&mut filter, &mut binds, " AND id IN", &q.include);
+    push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
+    if !q.nicenames.is_empty() {
+        filter.push_str(" AND nicename IN (");
+        filter.push_str(&vec!["?"; q.nicenames.len()].join(", "));
+        filter.push(')');
+        binds.extend(q.nicenames.iter().map(|s| Bind::Text(s.clone())));
+    }
+    for set in &q.role_sets {
+        if set.is_empty() {
+            filter.push_str(" AND 0 = 1");
+            continue;
+        }
+        // `roles` is a space-separated list: match whole words.
+        let alternatives = vec!["(' ' || roles || ' ') LIKE ?"; set.len()].join(" OR ");
+        filter.push_str(&format!(" AND ({alternatives})"));
+        binds.extend(
+            set.iter()
+                .map(|r| Bind::Text(format!("% {} %", r.as_str()))),
+        );
+    }
+    if let Some((term, columns)) = &q.search {
+        let like = format!(
+            "%{}%",
+            term.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut alternatives = vec![];
+        for c in columns {
+            let col = match c {
+                C::Id => {
+                    if let Ok(n) = term.trim().parse::<i64>() {
+                        alternatives.push("id = ?".to_owned());
+                        binds.push(Bind::Int(n));
+                    }
+                    continue;
+                }
+                C::Login => "login",
+                C::Nicename => "nicename",
+                C::Email => "email",
+                C::Url => "url",
+                C::DisplayName => "display_name",
+            };
+            alternatives.push(format!("{col} LIKE ? ESCAPE '\\'"));
+            binds.push(Bind::Text(like.clone()));
+        }
+        if alternatives.is_empty() {
+            filter.push_str(" AND 0 = 1");
+        } else {
+            filter.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        }
+    }
+    if let Some(types) = &q.has_published_posts {
+        if types.is_empty() {
+            filter.push_str(" AND 0 = 1");
+        } else {
+            filter.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM post WHERE post.author = user.id AND post.status = 'publish' \
+                 AND post.post_type IN ({}))",
+                vec!["?"; types.len()].join(", ")
+            ));
+            binds.extend(types.iter().map(|t| Bind::Text(t.clone())));
+        }
+    }
+    (filter, binds)
+}
+
+/// The ORDER BY clause of a user query; ties broken by id in the same direction.
+fn user_order(q: &UserQuery) -> (String, Vec<Bind>) {
+    use crate::store::UserOrderBy as O;
+    let dir = if q.ascending { "ASC" } else { "DESC" };
+    let by_list = |col: &str, n: usize| {
+        let mut sql = format!("CASE {col}");
+        for i in 0..n {
+            sql.push_str(&format!(" WHEN ? THEN {i}"));
+        }
+        sql.push_str(&format!(" ELSE {n} END ASC"));
+        sql
+    };
+    match q.orderby {
+        O::Include if !q.include.is_empty() => (
+            by_list("id", q.include.len()),
+            q.include.iter().map(|i| Bind::Int(*i)).collect(),
+        ),
+        O::IncludeSlugs if !q.nicenames.is_empty() => (
+            by_list("nicename", q.nicenames.len()),
+            q.nicenames.iter().map(|s| Bind::Text(s.clone())).collect(),
+        ),
+        O::Id => (format!("id {dir}"), vec![]),
+        O::Registered => (format!("registered {dir}, id {dir}"), vec![]),
+        other => {
+            let col = match other {
+                O::Name => "display_name",
+                O::Slug => "nicename",
+                O::Email => "email",
+                O::Url => "url",
+                _ => "login",
+            };
+            (format!("{col} COLLATE NOCASE {dir}, id {dir}"), vec![])
+        }
+    }
 }
 
 /// The WHERE clause of a post query and its values, in order.

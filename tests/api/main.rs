@@ -11,3 +11,4 @@ mod post_types;
 mod posts;
 mod posts_write;
 mod secrets;
+mod users_api;
