@@ -428,14 +428,14 @@ def ignored(path, patterns):
                for p in patterns)
 
 
-def strip_extra(sh, s_wp, used):
-    """Drops ferropress's documented extra fields (and what is below them) from its shape,
-    unless WordPress has them too; records the anchors used."""
+def strip_documented(sh, other, rules, used):
+    """Drops from shape `sh` the paths (and what is below them) that `other` lacks and that
+    a documented rule ({glob: anchor}) covers; records the anchors used."""
     out = {}
     for p, t in sh.items():
         hit = None
-        if p not in s_wp:
-            for glob, anchor in EXTRA_FIELDS.items():
+        if p not in other:
+            for glob, anchor in rules.items():
                 if fnmatch.fnmatchcase(p, glob) or fnmatch.fnmatchcase(p, glob + ".*") \
                         or fnmatch.fnmatchcase(p, glob + "[[]]*"):
                     hit = anchor
@@ -445,24 +445,16 @@ def strip_extra(sh, s_wp, used):
         else:
             out[p] = t
     return out
+
+
+def strip_extra(sh, s_wp, used):
+    """ferropress's documented extra fields."""
+    return strip_documented(sh, s_wp, EXTRA_FIELDS, used)
 
 
 def strip_missing(s_wp, s_fp, used):
-    """Drops WordPress's fields that ferropress leaves out for a documented reason."""
-    out = {}
-    for p, t in s_wp.items():
-        hit = None
-        if p not in s_fp:
-            for glob, anchor in MISSING_FIELDS.items():
-                if fnmatch.fnmatchcase(p, glob) or fnmatch.fnmatchcase(p, glob + ".*") \
-                        or fnmatch.fnmatchcase(p, glob + "[[]]*"):
-                    hit = anchor
-                    break
-        if hit:
-            used.add(hit)
-        else:
-            out[p] = t
-    return out
+    """WordPress's fields that ferropress leaves out for a documented reason."""
+    return strip_documented(s_wp, s_fp, MISSING_FIELDS, used)
 
 
 def allow_documented(step, a_wp, a_fp):

@@ -427,6 +427,7 @@ async fn delete_item(
     auth: Auth,
     transport: Transport,
     Path((user_id, uuid)): Path<(String, String)>,
+    params: Params,
 ) -> WpResult<Response> {
     check_route(&user_id, Some(&uuid))?;
     let user = permitted_user(
@@ -455,7 +456,7 @@ async fn delete_item(
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "deleted": true, "previous": previous }),
+        &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
     ))
 }
 
@@ -475,14 +476,10 @@ async fn delete_introspect(
     auth: Auth,
     transport: Transport,
     Path(user_id): Path<String>,
+    params: Params,
 ) -> WpResult<Response> {
-    delete_item(
-        site,
-        auth,
-        transport,
-        Path((user_id, "introspect".to_owned())),
-    )
-    .await
+    let path = Path((user_id, "introspect".to_owned()));
+    delete_item(site, auth, transport, path, params).await
 }
 
 /// `GET …/application-passwords/introspect`: the token that authenticated this request.

@@ -86,6 +86,28 @@ impl FieldTree {
     }
 }
 
+/// A `previous` item of a delete response as WordPress builds it: the controller's
+/// `prepare_item_for_response()` keeps only the fields `_fields` names at the top level, so
+/// `_fields=deleted,previous.slug` leaves `previous` empty.
+pub fn previous_item(params: &super::params::Params, item: Value) -> Value {
+    let list = match params.get("_fields") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => return item,
+    };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("_fields", &list)
+        .finish();
+    match GlobalParams::from_query(Some(&query)).fields {
+        Some(tree) => tree.filter(item),
+        None => item,
+    }
+}
+
 impl GlobalParams {
     pub fn from_query(query: Option<&str>) -> Self {
         let mut params = Self::default();

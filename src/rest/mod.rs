@@ -107,10 +107,9 @@ pub fn canonicalize<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B
     } else if let Some(rest) = path
         .strip_prefix("/index.php/wp-json")
         .or_else(|| path.strip_prefix(PREFIX))
+        && (rest.is_empty() || rest.starts_with('/'))
     {
-        if rest.is_empty() || rest.starts_with('/') {
-            route = Some((rest.to_owned(), query.to_owned()));
-        }
+        route = Some((rest.to_owned(), query.to_owned()));
     }
     let Some((route, query)) = route else {
         return req;

@@ -73,19 +73,8 @@ pub async fn allowed_on_item(
 }
 
 const STATUSES: &[&str] = &["publish", "future", "draft", "pending", "private"];
+/// `orderby` values; `menu_order` (last) only for hierarchical types.
 const ORDERBY: &[&str] = &[
-    "author",
-    "date",
-    "id",
-    "include",
-    "modified",
-    "parent",
-    "relevance",
-    "slug",
-    "include_slugs",
-    "title",
-];
-const ORDERBY_HIERARCHICAL: &[&str] = &[
     "author",
     "date",
     "id",
@@ -253,7 +242,10 @@ fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
 /// `rest_parse_date()`'s shape: `YYYY-MM-DD[T ]hh:mm:ss[.frac][Z|±hh[:mm]]`.
 fn is_rest_date(s: &str) -> bool {
     static RE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$").ok()
+        regex::Regex::new(
+            r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$",
+        )
+        .ok()
     });
     RE.as_ref().is_some_and(|re| re.is_match(s))
 }
@@ -650,9 +642,9 @@ async fn get_items(
         .one_of(
             "orderby",
             if pt.hierarchical {
-                ORDERBY_HIERARCHICAL
-            } else {
                 ORDERBY
+            } else {
+                &ORDERBY[..ORDERBY.len() - 1]
             },
         )
         .unwrap_or("date");
@@ -801,16 +793,16 @@ async fn get_items(
         .iter()
         .filter(|p| {
             if ctx == Context::Edit {
-                can_edit(&actor, p, &pt)
+                can_edit(&actor, p, pt)
             } else {
-                can_read(&actor, p, &pt)
+                can_read(&actor, p, pt)
             }
         })
         .map(|p| {
-            let show = ctx == Context::Edit && can_edit(&actor, p, &pt);
+            let show = ctx == Context::Edit && can_edit(&actor, p, pt);
             let mut item = prepare_item(&site, p, pt, ctx, &tz, show, &extras);
             if ctx == Context::Edit {
-                add_action_links(&mut item, &actor, &pt);
+                add_action_links(&mut item, &actor, pt);
             }
             item
         })
@@ -820,64 +812,13 @@ async fn get_items(
     let h = resp.headers_mut();
     h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
     h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
-    if let Some(link) = pagination_link(&site, &pt, &params, page, total_pages)
+    let base = site.config.rest_url(&format!("wp/v2/{}", pt.rest_base));
+    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
         && let Ok(v) = HeaderValue::from_str(&link)
     {
         h.insert(header::LINK, v);
     }
     Ok(resp)
-}
-
-/// `Link: <…&page=n>; rel="prev", <…>; rel="next"` with the request's own query args.
-fn pagination_link(
-    site: &Site,
-    pt: &PostType,
-    params: &Params,
-    page: i64,
-    total_pages: i64,
-) -> Option<String> {
-    let base = site.config.rest_url(&format!("wp/v2/{}", pt.rest_base));
-    let with_page = |n: i64| {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &params.0 {
-            if k == "page" {
-                continue;
-            }
-            match v {
-                Value::String(s) => {
-                    ser.append_pair(k, s);
-                }
-                Value::Array(a) => {
-                    for item in a {
-                        ser.append_pair(
-                            &format!("{k}[]"),
-                            &item
-                                .as_str()
-                                .map_or_else(|| item.to_string(), str::to_owned),
-                        );
-                    }
-                }
-                other => {
-                    ser.append_pair(k, &other.to_string());
-                }
-            }
-        }
-        ser.append_pair("page", &n.to_string());
-        format!("{base}?{}", ser.finish())
-    };
-    let mut parts = vec![];
-    if page > 1 {
-        let prev = (page - 1).min(total_pages.max(1));
-        parts.push(format!("<{}>; rel=\"prev\"", with_page(prev)));
-    }
-    if page < total_pages {
-        parts.push(format!("<{}>; rel=\"next\"", with_page(page + 1)));
-    }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(parts.join(", "))
-    }
 }
 
 /// `GET /wp/v2/{base}/<id>`.
@@ -899,14 +840,14 @@ async fn get_item(
         Some(p) if p.post_type == pt.name => p,
         _ => return Err(WpError::rest_post_invalid_id()),
     };
-    if ctx == Context::Edit && !can_edit(&actor, &post, &pt) {
+    if ctx == Context::Edit && !can_edit(&actor, &post, pt) {
         return Err(WpError::auth_required(
             actor.logged_in(),
             "rest_forbidden_context",
             "Sorry, you are not allowed to edit this post.",
         ));
     }
-    if !can_read(&actor, &post, &pt) {
+    if !can_read(&actor, &post, pt) {
         return Err(WpError::rest_forbidden(actor.logged_in()));
     }
     let mut show = ctx == Context::Edit;
@@ -927,14 +868,14 @@ async fn get_item(
     let mut body = prepare_item(
         &site,
         &post,
-        &pt,
+        pt,
         ctx,
         &tz,
         show || post.password.is_empty(),
         &extras,
     );
     if ctx == Context::Edit {
-        add_action_links(&mut body, &actor, &pt);
+        add_action_links(&mut body, &actor, pt);
     }
     let mut resp = json_response(StatusCode::OK, &body);
     if let Ok(v) = HeaderValue::from_str(&format!(
@@ -1334,8 +1275,8 @@ async fn apply_input(
 
     // The controller makes an explicit slug unique as if published, for drafts and pending
     // posts too: always on update, on create when the status is given as draft or pending.
-    let explicit_unique = input.slug.is_some()
-        && (!creating || matches!(input.status, Some("draft" | "pending")));
+    let explicit_unique =
+        input.slug.is_some() && (!creating || matches!(input.status, Some("draft" | "pending")));
     let wanted = match input.slug {
         Some(s) => sanitize_title(&s),
         None => post.slug.clone(),
@@ -1420,7 +1361,7 @@ async fn create_item(
     }
     check_author_and_sticky(
         &actor,
-        &pt,
+        pt,
         &input,
         "Sorry, you are not allowed to create posts as this user.",
     )?;
@@ -1458,7 +1399,7 @@ async fn create_item(
     post.id = site.store.insert_post(&post).await?;
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
         // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
-        post.slug = unique_slug(&site, &pt, &post.id.to_string(), &post.status, post.id).await?;
+        post.slug = unique_slug(&site, pt, &post.id.to_string(), &post.status, post.id).await?;
         site.store.update_post(&post).await?;
     }
     if let Some(s) = sticky {
@@ -1468,7 +1409,7 @@ async fn create_item(
         site.store.set_post_meta(post.id, key, values).await?;
     }
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
-    respond_with_post(&site, &actor, &post, &pt, StatusCode::CREATED).await
+    respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED).await
 }
 
 /// `POST|PUT|PATCH /wp/v2/{base}/<id>`.
@@ -1487,8 +1428,8 @@ async fn update_item(
     v.finish()?;
 
     // update_item_permissions_check().
-    let post = load(&site, &pt, id).await?;
-    if !can_edit(&actor, &post, &pt) {
+    let post = load(&site, pt, id).await?;
+    if !can_edit(&actor, &post, pt) {
         return Err(WpError::auth_required(
             actor.logged_in(),
             "rest_cannot_edit",
@@ -1497,7 +1438,7 @@ async fn update_item(
     }
     check_author_and_sticky(
         &actor,
-        &pt,
+        pt,
         &input,
         "Sorry, you are not allowed to update posts as this user.",
     )?;
@@ -1515,7 +1456,7 @@ async fn update_item(
         site.store.set_post_meta(post.id, key, values).await?;
     }
     tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, "post updated");
-    respond_with_post(&site, &actor, &post, &pt, StatusCode::OK).await
+    respond_with_post(&site, &actor, &post, pt, StatusCode::OK).await
 }
 
 /// `DELETE /wp/v2/{base}/<id>`: to the trash, or for good with `force=true`.
@@ -1532,8 +1473,8 @@ async fn delete_item(
     let force = v.boolean("force").unwrap_or(false);
     v.finish()?;
 
-    let mut post = load(&site, &pt, id).await?;
-    if !actor.can(Cap::DeletePost(post_ref(&post, &pt))) {
+    let mut post = load(&site, pt, id).await?;
+    if !actor.can(Cap::DeletePost(post_ref(&post, pt))) {
         return Err(WpError::auth_required(
             actor.logged_in(),
             "rest_cannot_delete",
@@ -1571,7 +1512,7 @@ async fn delete_item(
         tracing::info!(post_id = post.id, post_type = pt.name, "post deleted");
         return Ok(json_response(
             StatusCode::OK,
-            &json!({ "deleted": true, "previous": previous }),
+            &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
         ));
     }
     if post.status == "trash" {
@@ -1590,6 +1531,6 @@ async fn delete_item(
     site.store.update_post(&post).await?;
     tracing::info!(post_id = post.id, post_type = pt.name, "post trashed");
     let mut body = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
-    add_action_links(&mut body, &actor, &pt);
+    add_action_links(&mut body, &actor, pt);
     Ok(json_response(StatusCode::OK, &body))
 }

@@ -392,17 +392,20 @@ fn post_type_endpoints(pt: &PostType) -> (Endpoints, Endpoints) {
 /// Item fields (and write arguments) a post type does not have. WordPress decides by
 /// `supports`, except that `post` and `page` have fixed field lists (`get_item_schema()`).
 pub fn unsupported_fields(pt: &PostType) -> Vec<&'static str> {
-    const POST: &[&str] = &[
-        "title", "editor", "author", "excerpt", "thumbnail", "comments", "revisions",
-        "post-formats", "custom-fields",
-    ];
-    const PAGE: &[&str] = &[
-        "title", "editor", "author", "excerpt", "thumbnail", "comments", "revisions",
-        "page-attributes", "custom-fields",
+    // What `post` and `page` have in common, then each one's own feature.
+    const FIXED: &[&str] = &[
+        "title",
+        "editor",
+        "author",
+        "excerpt",
+        "thumbnail",
+        "comments",
+        "revisions",
+        "custom-fields",
     ];
     let has = |feature: &str| match pt.name.as_str() {
-        "post" => POST.contains(&feature),
-        "page" => PAGE.contains(&feature),
+        "post" => FIXED.contains(&feature) || feature == "post-formats",
+        "page" => FIXED.contains(&feature) || feature == "page-attributes",
         _ => pt.supports(feature),
     };
     let mut out = vec![];

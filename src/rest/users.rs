@@ -960,6 +960,6 @@ async fn delete(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "deleted": true, "previous": previous }),
+        &json!({ "deleted": true, "previous": super::global_params::previous_item(params, previous) }),
     ))
 }

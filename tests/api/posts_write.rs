@@ -342,12 +342,31 @@ async fn page_parents_and_menu_order() {
         .await;
     assert_eq!(status, 201, "{child}");
     let child = child["id"].as_i64().expect("id");
-    let (status, err) = ed
+    // A page cannot be its own parent, nor its descendant's child: WordPress drops such a
+    // parent (0) rather than refusing; a parent that does not exist is refused.
+    let (status, page) = ed
+        .post(&format!("pages/{parent}"), json!({ "parent": child }))
+        .await;
+    assert_eq!((status, page["parent"].as_i64()), (200, Some(0)));
+    let (status, page) = ed
         .post(&format!("pages/{child}"), json!({ "parent": child }))
+        .await;
+    assert_eq!((status, page["parent"].as_i64()), (200, Some(0)));
+    let (status, err) = ed
+        .post(&format!("pages/{child}"), json!({ "parent": 999999 }))
         .await;
     assert_eq!(
         (status, err["code"].as_str()),
         (400, Some("rest_post_invalid_id"))
+    );
+    let (status, page) = ed
+        .post(&format!("pages/{child}"), json!({ "parent": parent }))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["link"], app.url("/parent/child/"));
+    assert_eq!(
+        page["_links"]["up"][0]["href"],
+        app.url(&format!("/wp-json/wp/v2/pages/{parent}"))
     );
 
     let (_, list) = app
