@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DataDirArg, ServeArgs};
+use crate::config::{ServeArgs, StorageArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,7 +17,7 @@ use crate::config::{DataDirArg, ServeArgs};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub data_dir: DataDirArg,
+    pub storage: StorageArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -53,15 +53,15 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let data_dir = cli.data_dir.data_dir;
+    let storage = cli.storage;
     let result = match cli.command {
         Command::Serve(args) => {
             init_logging("info");
-            runtime.block_on(crate::server::run(args, data_dir))
+            runtime.block_on(crate::server::run(args, storage))
         }
         Command::User(cmd) => {
             init_logging("warn");
-            runtime.block_on(user::run(cmd, &data_dir))
+            runtime.block_on(user::run(cmd, &storage))
         }
     };
     match result {

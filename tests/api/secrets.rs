@@ -14,9 +14,9 @@ fn find_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 async fn token_never_reaches_disk_logs_or_errors() {
     install_provider();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferropress"))
-        .args(["--data-dir"])
-        .arg(dir.path())
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut child, &storage_for(dir.path()));
+    let mut child = child
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("FERROPRESS_LOG", "trace")
         .stdout(Stdio::piped())
