@@ -1,6 +1,7 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+mod migrate_store;
 mod user;
 
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ pub enum Command {
     /// Manage users and their Application Passwords.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
+    MigrateStore(migrate_store::MigrateStoreArgs),
 }
 
 fn init_logging(default: &str) {
@@ -62,6 +65,10 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => {
             init_logging("warn");
             runtime.block_on(user::run(cmd, &storage))
+        }
+        Command::MigrateStore(args) => {
+            init_logging("warn");
+            runtime.block_on(migrate_store::run(args))
         }
     };
     match result {
