@@ -35,11 +35,11 @@ pub struct MigrateStoreArgs {
 
 /// Every table, parents before children (foreign keys). Options are seeded by the
 /// migrations on both sides, so they are upserted.
-const TABLES: &[&str] = &["user", "application_password", "post", "option"];
+const TABLES: &[&str] = &["user", "application_password", "post", "postmeta", "option"];
 /// Tables that must be empty in the target before the copy.
-const MUST_BE_EMPTY: &[&str] = &["user", "application_password", "post"];
+const MUST_BE_EMPTY: &[&str] = &["user", "application_password", "post", "postmeta"];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
-const ID_SEQUENCES: &[&str] = &["user", "post"];
+const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta"];
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters per statement).
 const CHUNK: i64 = 500;
 
@@ -84,7 +84,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", application_password, post, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", application_password, post, postmeta, option IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;
@@ -184,7 +184,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
                 .fetch_optional(&mut *src)
                 .await?;
         sqlx::query(AssertSqlSafe(format!(
-            r#"SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), v, v > 0)
+            r#"SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), GREATEST(v, 1), v > 0)
                FROM (SELECT GREATEST($1, (SELECT COALESCE(MAX(id), 0) FROM "{table}")) AS v) AS s"#
         )))
         .bind(used.unwrap_or(0))
