@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use secrecy::SecretString;
+
 use crate::caps::AppPasswordGate;
 
 /// `wp_get_environment_type()` values.
@@ -115,10 +117,12 @@ impl SiteConfig {
     }
 }
 
-/// The data directory shared by every command: `--data-dir`, `FERROPRESS_DATA_DIR`, or
-/// `./ferropress-data`.
+/// Where the data lives, for every command: `--data-dir` (`FERROPRESS_DATA_DIR`, default
+/// `./ferropress-data`) and, to share one PostgreSQL database between instances,
+/// `--database-url` (`FERROPRESS_DATABASE_URL`).
 #[derive(Debug, Clone, clap::Args)]
-pub struct DataDirArg {
+pub struct StorageArgs {
+    /// Data directory: the SQLite database (unless --database-url is given).
     #[arg(
         long,
         global = true,
@@ -126,6 +130,39 @@ pub struct DataDirArg {
         default_value = "ferropress-data"
     )]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL instead of the embedded SQLite, e.g. `postgres://user:password@host/db`;
+    /// several instances may share it. Without it, the SQLite file in the data dir is used.
+    #[arg(
+        long,
+        global = true,
+        env = "FERROPRESS_DATABASE_URL",
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub database_url: Option<SecretString>,
+}
+
+impl StorageArgs {
+    /// The SQLite store in `data_dir`.
+    pub fn sqlite(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+        }
+    }
+
+    /// The data dir with the PostgreSQL database at `url` (`None`: SQLite).
+    pub fn with_database_url(mut self, url: Option<&str>) -> Self {
+        self.database_url = url.map(SecretString::from);
+        self
+    }
+}
+
+/// Secrets from the command line (a database URL may carry a password) never print in
+/// `Debug` output or logs.
+pub fn parse_secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s))
 }
 
 /// An IP network such as `10.0.0.0/8` or `::1/128` (a bare address is a single host).

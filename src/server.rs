@@ -2,7 +2,6 @@
 //! the first-run administrator, and the periodic flush of Application Password usage.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,14 +12,17 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, ServiceExt as _};
+use secrecy::ExposeSecret as _;
 use tokio::sync::oneshot;
 use tower::Layer as _;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::caps::Role;
-use crate::config::{ServeArgs, SiteConfig};
+use crate::config::{ServeArgs, SiteConfig, StorageArgs};
 use crate::error::WpError;
 use crate::site::{Site, now};
+use crate::store::Store;
+use crate::store::postgres::{PostgresStore, is_postgres_url};
 use crate::store::sqlite::SqliteStore;
 use crate::users::{InsertUser, insert_user};
 
@@ -49,8 +51,19 @@ impl RunningServer {
     }
 }
 
-/// Creates the data dir (private to the owner) and opens the store in it.
-pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+/// Opens the store `storage` names: PostgreSQL when a database URL is given, otherwise the
+/// SQLite database in the data dir (created private to the owner).
+pub async fn open_store(storage: &StorageArgs) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &storage.database_url {
+        if !is_postgres_url(url.expose_secret()) {
+            anyhow::bail!("--database-url must start with postgres:// or postgresql://");
+        }
+        let store = PostgresStore::open(url)
+            .await
+            .context("opening the PostgreSQL database")?;
+        return Ok(Arc::new(store));
+    }
+    let data_dir = &storage.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data dir {}", data_dir.display()))?;
     #[cfg(unix)]
@@ -58,9 +71,10 @@ pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
     }
-    SqliteStore::open(data_dir)
+    let store = SqliteStore::open(data_dir)
         .await
-        .with_context(|| format!("opening the database in {}", data_dir.display()))
+        .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+    Ok(Arc::new(store))
 }
 
 fn install_crypto_provider() {
@@ -164,9 +178,9 @@ async fn ensure_first_admin(site: &Site) -> anyhow::Result<Option<(String, Strin
 }
 
 /// Binds, prepares the site and starts serving in the background.
-pub async fn start(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<RunningServer> {
+pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<RunningServer> {
     install_crypto_provider();
-    let store = Arc::new(open_store(&data_dir).await?);
+    let store = open_store(&storage).await?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(
             axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
@@ -194,7 +208,7 @@ pub async fn start(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<Running
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
         trusted_proxies: args.trusted_proxies.clone(),
-        post_types: crate::post_types::load(&data_dir)?,
+        post_types: crate::post_types::load(&storage.data_dir)?,
     };
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;
@@ -269,14 +283,19 @@ pub async fn start(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<Running
 }
 
 /// `ferropress serve`: runs until SIGINT/SIGTERM.
-pub async fn run(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
+pub async fn run(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<()> {
     let env = args.environment();
-    let mut server = start(args, data_dir.clone()).await?;
+    let postgres = storage.database_url.is_some();
+    let data = if postgres {
+        "PostgreSQL".to_owned()
+    } else {
+        storage.data_dir.display().to_string()
+    };
+    let mut server = start(args, storage.clone()).await?;
     let home = server.site.config.home.clone();
     println!(
-        "ferropress is serving {home}/wp-json/ (environment: {}, data: {})",
+        "ferropress is serving {home}/wp-json/ (environment: {}, data: {data})",
         env.as_str(),
-        data_dir.display()
     );
     if let Some((login, password)) = server.initial_admin.take() {
         println!();
@@ -285,9 +304,14 @@ pub async fn run(args: ServeArgs, data_dir: PathBuf) -> anyhow::Result<()> {
         println!("  password: {password}");
         println!();
         println!("Create an Application Password for API clients:");
+        // The database URL may carry a password: it is named, never printed.
+        let store_flag = if postgres {
+            "--database-url \"$FERROPRESS_DATABASE_URL\"".to_owned()
+        } else {
+            format!("--data-dir {}", storage.data_dir.display())
+        };
         println!(
-            "  ferropress --data-dir {} user application-password create {login} \"My Integration\"",
-            data_dir.display()
+            "  ferropress {store_flag} user application-password create {login} \"My Integration\""
         );
     }
     if !server

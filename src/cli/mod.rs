@@ -1,13 +1,14 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+mod migrate_store;
 mod user;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DataDirArg, ServeArgs};
+use crate::config::{ServeArgs, StorageArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -17,7 +18,7 @@ use crate::config::{DataDirArg, ServeArgs};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub data_dir: DataDirArg,
+    pub storage: StorageArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,6 +30,8 @@ pub enum Command {
     /// Manage users and their Application Passwords.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
+    MigrateStore(migrate_store::MigrateStoreArgs),
 }
 
 fn init_logging(default: &str) {
@@ -53,15 +56,19 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let data_dir = cli.data_dir.data_dir;
+    let storage = cli.storage;
     let result = match cli.command {
         Command::Serve(args) => {
             init_logging("info");
-            runtime.block_on(crate::server::run(args, data_dir))
+            runtime.block_on(crate::server::run(args, storage))
         }
         Command::User(cmd) => {
             init_logging("warn");
-            runtime.block_on(user::run(cmd, &data_dir))
+            runtime.block_on(user::run(cmd, &storage))
+        }
+        Command::MigrateStore(args) => {
+            init_logging("warn");
+            runtime.block_on(migrate_store::run(args))
         }
     };
     match result {

@@ -1,6 +1,5 @@
 //! `ferropress user …` and `ferropress user application-password …`.
 
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::caps::{AppPasswordGate, Role};
-use crate::config::{Environment, SiteConfig};
+use crate::config::{Environment, SiteConfig, StorageArgs};
 use crate::site::Site;
 use crate::store::{AppPassword, User};
 use crate::users::{InsertUser, find_user, insert_user};
@@ -81,8 +80,8 @@ pub enum Format {
     Json,
 }
 
-async fn open_site(data_dir: &Path) -> anyhow::Result<Arc<Site>> {
-    let store = server::open_store(data_dir).await?;
+async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
+    let store = server::open_store(storage).await?;
     // The CLI does not serve requests: only the store matters in this configuration.
     let config = SiteConfig {
         post_types: Vec::new(),
@@ -93,7 +92,7 @@ async fn open_site(data_dir: &Path) -> anyhow::Result<Arc<Site>> {
         max_body_bytes: 0,
         trusted_proxies: vec![],
     };
-    Ok(Site::new(Arc::new(store), config))
+    Ok(Site::new(store, config))
 }
 
 async fn require_user(site: &Site, key: &str) -> anyhow::Result<User> {
@@ -146,8 +145,8 @@ fn app_password_json(p: &AppPassword) -> serde_json::Value {
     })
 }
 
-pub async fn run(cmd: UserCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let site = open_site(data_dir).await?;
+pub async fn run(cmd: UserCommand, storage: &StorageArgs) -> anyhow::Result<()> {
+    let site = open_site(storage).await?;
     match cmd {
         UserCommand::Create {
             login,

@@ -1,6 +1,7 @@
-//! Storage: one `Store` interface, implemented by the embedded SQLite store (and, for
-//! multi-instance deployments, by a PostgreSQL store).
+//! Storage: one `Store` interface, implemented by the embedded SQLite store and, for
+//! several instances sharing one database, by the PostgreSQL store.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -305,4 +306,7 @@ pub trait Store: Send + Sync + 'static {
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()>;
+
+    /// Waits for in-flight queries and closes the connections.
+    async fn close(&self);
 }

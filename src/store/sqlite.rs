@@ -18,6 +18,9 @@ use uuid::Uuid;
 
 use super::*;
 
+/// The database file inside the data dir.
+pub const FILE_NAME: &str = "ferropress.db";
+
 pub struct SqliteStore {
     pool: SqlitePool,
 }
@@ -25,8 +28,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `ferropress.db` in `data_dir` and applies migrations.
     pub async fn open(data_dir: &Path) -> StoreResult<Self> {
+        Self::open_file(&data_dir.join(FILE_NAME)).await
+    }
+
+    /// Opens (creating if needed) the database file `path` and applies migrations.
+    pub async fn open_file(path: &Path) -> StoreResult<Self> {
         let opts = SqliteConnectOptions::new()
-            .filename(data_dir.join("ferropress.db"))
+            .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -47,8 +55,9 @@ impl SqliteStore {
             .await?)
     }
 
-    pub async fn close(&self) {
-        self.pool.close().await;
+    /// The pool, for `migrate-store`, which reads every table as it is.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 }
 
@@ -661,6 +670,10 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }
 

@@ -12,12 +12,21 @@ fn compatibility_suite_against_wordpress_oracle() {
         );
         return;
     }
-    let out = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/run.py"))
+    let mut cmd = Command::new("python3");
+    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/run.py"))
         .arg("--ferropress")
-        .arg(env!("CARGO_BIN_EXE_ferropress"))
-        .output()
-        .expect("running python3 compat/run.py");
+        .arg(env!("CARGO_BIN_EXE_ferropress"));
+    // In the PostgreSQL pass, the ferropress that run.py starts uses a fresh schema (its own
+    // --data-dir then only holds the log).
+    let dir = tempfile::tempdir().expect("tempdir");
+    match crate::helpers::storage_for(dir.path()).database_url {
+        Some(url) => cmd.env(
+            "FERROPRESS_DATABASE_URL",
+            secrecy::ExposeSecret::expose_secret(&url),
+        ),
+        None => cmd.env_remove("FERROPRESS_DATABASE_URL"),
+    };
+    let out = cmd.output().expect("running python3 compat/run.py");
     let report = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

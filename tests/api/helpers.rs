@@ -1,20 +1,165 @@
 //! Test harness: a real server on 127.0.0.1:0 with a temporary data dir, reached over HTTP.
+//!
+//! The same tests run against both stores. By default every `TestApp` and CLI call uses
+//! SQLite in its temporary data dir. With `FERROPRESS_TEST_STORE=postgres` (set by the
+//! `postgres::pass` test for its child run) each temporary data dir is paired with a fresh
+//! schema in the database at `FERROPRESS_TEST_DATABASE_URL`, so tests stay independent.
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ferropress::caps::{AppPasswordGate, Role};
-use ferropress::config::{Environment, ServeArgs};
+use ferropress::config::{Environment, ServeArgs, StorageArgs};
 use ferropress::server::{self, RunningServer};
 use ferropress::site::Site;
 use ferropress::store::User;
 use secrecy::ExposeSecret;
 use tempfile::TempDir;
 
+/// Set to `postgres` to run the tests against PostgreSQL.
+pub const STORE_VAR: &str = "FERROPRESS_TEST_STORE";
+/// The PostgreSQL database the PostgreSQL pass uses (schemas are created in it).
+pub const DATABASE_URL_VAR: &str = "FERROPRESS_TEST_DATABASE_URL";
+/// Prefix of the schemas of one PostgreSQL pass, so that they can be dropped together.
+pub const SCHEMA_PREFIX_VAR: &str = "FERROPRESS_TEST_SCHEMA_PREFIX";
+
+/// The PostgreSQL database of this run, when this run is the PostgreSQL pass.
+pub fn postgres_base_url() -> Option<&'static str> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    URL.get_or_init(|| {
+        if std::env::var(STORE_VAR).ok()? != "postgres" {
+            return None;
+        }
+        Some(std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| {
+            panic!("{STORE_VAR}=postgres needs {DATABASE_URL_VAR}=postgres://…")
+        }))
+    })
+    .as_deref()
+}
+
+/// The PostgreSQL database of this run, for tests that only make sense there.
+pub fn require_postgres() -> &'static str {
+    postgres_base_url().unwrap_or_else(|| {
+        panic!("this test runs in the PostgreSQL pass only ({STORE_VAR}=postgres and {DATABASE_URL_VAR})")
+    })
+}
+
+/// `base` with its search_path set to `schema`.
+pub fn url_with_schema(base: &str, schema: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// Runs `sql` on the test database, on a thread of its own (callable from sync and async
+/// tests alike).
+pub fn admin_sql(base: &str, sql: String) {
+    let base = base.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("connect to FERROPRESS_TEST_DATABASE_URL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .expect("admin sql");
+            conn.close().await.expect("close");
+        });
+    })
+    .join()
+    .expect("admin thread");
+}
+
+/// Drops every schema whose name starts with `prefix`, one transaction each (a single one
+/// could run out of lock slots).
+pub fn drop_schemas(base: &str, prefix: &str) {
+    let (base, prefix) = (base.to_owned(), prefix.to_owned());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect");
+            let schemas: Vec<String> = sqlx::query_scalar(
+                "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)",
+            )
+            .bind(&prefix)
+            .fetch_all(&mut conn)
+            .await
+            .expect("list schemas");
+            for s in schemas {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{s}\" CASCADE")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("drop schema");
+            }
+            conn.close().await.expect("close");
+        });
+    })
+    .join()
+    .expect("admin thread");
+}
+
+/// A schema of its own in the test database, created on first use, named after `key`.
+fn schema_url(base: &str, key: &str) -> String {
+    static CREATED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    let prefix = std::env::var(SCHEMA_PREFIX_VAR).unwrap_or_else(|_| "dev".into());
+    let schema = format!("t_{prefix}_{:016x}", h.finish());
+    let fresh = CREATED
+        .lock()
+        .expect("lock")
+        .get_or_insert_with(HashSet::new)
+        .insert(schema.clone());
+    if fresh {
+        admin_sql(base, format!("CREATE SCHEMA IF NOT EXISTS {schema}"));
+    }
+    url_with_schema(base, &schema)
+}
+
+/// A new, empty schema of the test database (PostgreSQL pass only).
+pub fn fresh_database_url() -> String {
+    schema_url(require_postgres(), &uuid::Uuid::new_v4().to_string())
+}
+
+/// The store a data dir stands for: SQLite in it, or in the PostgreSQL pass the schema
+/// paired with it (the same one every time, so a server and CLI calls share it).
+pub fn storage_for(data_dir: &Path) -> StorageArgs {
+    let storage = StorageArgs::sqlite(data_dir);
+    match postgres_base_url() {
+        None => storage,
+        Some(base) => {
+            let url = schema_url(base, &data_dir.to_string_lossy());
+            storage.with_database_url(Some(&url))
+        }
+    }
+}
+
+/// Points a `ferropress` process at `storage`, whatever the environment of the tests says.
+pub fn store_env(cmd: &mut Command, storage: &StorageArgs) {
+    cmd.arg("--data-dir").arg(&storage.data_dir);
+    match &storage.database_url {
+        Some(url) => cmd.env("FERROPRESS_DATABASE_URL", url.expose_secret()),
+        None => cmd.env_remove("FERROPRESS_DATABASE_URL"),
+    };
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
+    pub storage: StorageArgs,
     pub site: Arc<Site>,
     server: Option<RunningServer>,
 }
@@ -48,10 +193,27 @@ impl TestApp {
     }
 
     pub async fn spawn_in(data_dir: TempDir, configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let storage = storage_for(data_dir.path());
+        Self::spawn_at(data_dir, storage, configure).await
+    }
+
+    /// A server on the PostgreSQL database at `url`, which other servers may share.
+    pub async fn spawn_on(url: &str, configure: impl FnOnce(&mut ServeArgs)) -> Self {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let storage = StorageArgs::sqlite(data_dir.path()).with_database_url(Some(url));
+        Self::spawn_at(data_dir, storage, configure).await
+    }
+
+    /// A server on `storage`.
+    pub async fn spawn_at(
+        data_dir: TempDir,
+        storage: StorageArgs,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Self {
         install_provider();
         let mut args = default_args();
         configure(&mut args);
-        let server = server::start(args, data_dir.path().to_path_buf())
+        let server = server::start(args, storage.clone())
             .await
             .expect("server starts");
         let base = server.site.config.home.clone();
@@ -64,6 +226,7 @@ impl TestApp {
             base,
             client,
             data_dir,
+            storage,
             site: server.site.clone(),
             server: Some(server),
         }
@@ -108,7 +271,7 @@ impl TestApp {
     }
 
     pub fn cli(&self, args: &[&str]) -> Output {
-        cli(self.data_dir.path(), args)
+        cli_with(&self.storage, args)
     }
 
     /// Stops the server (flushing usage) and hands back the data dir.
@@ -120,13 +283,15 @@ impl TestApp {
     }
 }
 
-pub fn cli(data_dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ferropress"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .output()
-        .expect("run ferropress")
+/// Runs `ferropress` on the store of `data_dir` (see `storage_for`).
+pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
+    cli_with(&storage_for(data_dir), args)
+}
+
+pub fn cli_with(storage: &StorageArgs, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut cmd, storage);
+    cmd.args(args).output().expect("run ferropress")
 }
 
 pub fn stdout(o: &Output) -> String {

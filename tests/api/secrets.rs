@@ -14,15 +14,23 @@ fn find_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 async fn token_never_reaches_disk_logs_or_errors() {
     install_provider();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferropress"))
-        .args(["--data-dir"])
-        .arg(dir.path())
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut child, &storage_for(dir.path()));
+    let mut child = child
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env("FERROPRESS_LOG", "trace")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn serve");
+    // Trace logging fills a pipe quickly (PostgreSQL's connection and migration logs alone
+    // exceed its 64 KiB): drain stderr all along so the server never blocks on it.
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("first line");
@@ -107,12 +115,7 @@ async fn token_never_reaches_disk_logs_or_errors() {
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
     let mut logs = String::new();
     stdout.read_to_string(&mut logs).expect("stdout");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .expect("stderr");
+    logs.push_str(&stderr_reader.join().expect("stderr reader"));
     assert!(
         logs.contains("path=/wp-json/wp/v2/posts") || logs.contains("/wp-json/wp/v2/posts"),
         "one line per request"

@@ -1,0 +1,959 @@
+//! The PostgreSQL store: several ferropress instances behind a load balancer share one
+//! database. Same tables, constraints and behaviour as the SQLite store (`sqlite.rs`).
+//!
+//! Nothing is cached per instance: every request reads users and Application Passwords from
+//! the database, so a revocation or a role change made through one instance holds on every
+//! other instance from the next request on, and no LISTEN/NOTIFY invalidation is needed.
+//! Writes are acknowledged after PostgreSQL commits them (`synchronous_commit` as the server
+//! is configured, `on` by default).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
+use uuid::Uuid;
+
+use super::*;
+
+/// Connections per instance. Several instances share the server's `max_connections`
+/// (100 by default), so this stays modest.
+const MAX_CONNECTIONS: u32 = 16;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+/// Whether a `--database-url` names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+impl PostgresStore {
+    /// Connects to `url` and applies the migrations, one instance at a time.
+    pub async fn open(url: &SecretString) -> StoreResult<Self> {
+        let opts = PgConnectOptions::from_str(url.expose_secret())?;
+        migrate(&opts).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// The pool, for `migrate-store`, which writes every table in one transaction.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Applies the embedded migrations under a session-level advisory lock, so that instances
+/// starting at the same moment apply them one after the other and the later ones find them
+/// done.
+///
+/// sqlx's migrator locks too, but on a key derived from the database name alone (instances
+/// using different schemas of one database would wait for each other), and it returns
+/// without unlocking when a migration fails, which would leave a pooled connection holding
+/// the lock. Here the lock is keyed on database and schema and taken on a connection of its
+/// own that is closed afterwards, which releases the lock whatever happened.
+async fn migrate(opts: &PgConnectOptions) -> StoreResult<()> {
+    let mut conn = PgConnection::connect_with(opts).await?;
+    let result = migrate_locked(&mut conn).await;
+    // Closing ends the session, and with it the advisory lock (also after an error).
+    let closed = conn.close().await;
+    result?;
+    Ok(closed?)
+}
+
+async fn migrate_locked(conn: &mut PgConnection) -> StoreResult<()> {
+    let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(&mut *conn)
+        .await?;
+    let Some(schema) = schema else {
+        return Err(StoreError::Other(
+            "PostgreSQL: no schema of the search_path exists to create the tables in".into(),
+        ));
+    };
+    sqlx::query(
+        "SELECT pg_advisory_lock(hashtextextended('ferropress migrations ' || current_database() || '.' || $1, 0))",
+    )
+    .bind(&schema)
+    .execute(&mut *conn)
+    .await?;
+    let mut migrator = sqlx::migrate!("migrations/postgres");
+    migrator.set_locking(false);
+    migrator.run(&mut *conn).await?;
+    Ok(())
+}
+
+/// Maps a unique violation to the collision it means, by constraint name (see the
+/// migration); unnamed cases fall back as in the SQLite store.
+fn conflict_of(err: &sqlx::Error) -> Option<Conflict> {
+    let db = err.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    Some(match db.constraint() {
+        Some("user_login_key") => Conflict::UserLogin,
+        Some("user_email_key") => Conflict::UserEmail,
+        Some("user_nicename_key") => Conflict::UserNicename,
+        Some("application_password_user_id_name_key") => Conflict::AppPasswordName,
+        _ => Conflict::AppPasswordHash,
+    })
+}
+
+fn map_write_err(err: sqlx::Error) -> StoreError {
+    match conflict_of(&err) {
+        Some(c) => StoreError::Conflict(c),
+        None => StoreError::Db(err),
+    }
+}
+
+fn parse_roles(s: &str) -> Vec<Role> {
+    s.split_whitespace()
+        .filter_map(|r| Role::from_str(r).ok())
+        .collect()
+}
+
+fn roles_to_string(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn user_from_row(row: &PgRow) -> Result<User, sqlx::Error> {
+    let roles: String = row.try_get("roles")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        email: row.try_get("email")?,
+        nicename: row.try_get("nicename")?,
+        display_name: row.try_get("display_name")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        nickname: row.try_get("nickname")?,
+        description: row.try_get("description")?,
+        url: row.try_get("url")?,
+        locale: row.try_get("locale")?,
+        roles: parse_roles(&roles),
+        pass_hash: row.try_get("pass_hash")?,
+        registered: row.try_get("registered")?,
+    })
+}
+
+fn app_password_from_row(row: &PgRow) -> Result<AppPassword, sqlx::Error> {
+    let uuid: String = row.try_get("uuid")?;
+    Ok(AppPassword {
+        uuid: Uuid::parse_str(&uuid).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        user_id: row.try_get("user_id")?,
+        app_id: row.try_get("app_id")?,
+        name: row.try_get("name")?,
+        created: row.try_get("created")?,
+        last_used: row.try_get("last_used")?,
+        last_ip: row.try_get("last_ip")?,
+        last_user_agent: row.try_get("last_user_agent")?,
+    })
+}
+
+fn post_from_row(row: &PgRow) -> Result<Post, sqlx::Error> {
+    Ok(Post {
+        id: row.try_get("id")?,
+        post_type: row.try_get("post_type")?,
+        status: row.try_get("status")?,
+        author: row.try_get("author")?,
+        title: row.try_get("title")?,
+        content: row.try_get("content")?,
+        excerpt: row.try_get("excerpt")?,
+        slug: row.try_get("slug")?,
+        password: row.try_get("password")?,
+        parent: row.try_get("parent")?,
+        menu_order: row.try_get("menu_order")?,
+        comment_status: row.try_get("comment_status")?,
+        ping_status: row.try_get("ping_status")?,
+        date: row.try_get("date")?,
+        date_floating: row.try_get("date_floating")?,
+        modified: row.try_get("modified")?,
+        pre_trash_status: row.try_get("pre_trash_status")?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name, last_name, nickname, \
+     description, url, locale, roles, pass_hash, registered";
+const APP_PASSWORD_COLUMNS: &str =
+    "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent";
+const POST_COLUMNS: &str = "id, post_type, status, author, title, content, excerpt, slug, password, \
+     parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status";
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn count_users(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(r#"SELECT COUNT(*) FROM "user""#)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn create_user(&self, u: NewUser) -> StoreResult<User> {
+        let id: i64 = sqlx::query_scalar(
+            r#"INSERT INTO "user" (login, email, nicename, display_name, first_name, last_name, nickname,
+             description, url, locale, roles, pass_hash, registered)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"#,
+        )
+        .bind(&u.login)
+        .bind(&u.email)
+        .bind(&u.nicename)
+        .bind(&u.display_name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.nickname)
+        .bind(&u.description)
+        .bind(&u.url)
+        .bind(&u.locale)
+        .bind(roles_to_string(&u.roles))
+        .bind(&u.pass_hash)
+        .bind(u.registered)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        self.user_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {USER_COLUMNS} FROM "user" WHERE id = $1"#
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {USER_COLUMNS} FROM "user" WHERE lower(login COLLATE "C") = lower($1::text COLLATE "C")"#
+        )))
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {USER_COLUMNS} FROM "user" WHERE lower(email COLLATE "C") = lower($1::text COLLATE "C")"#
+        )))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn nicename_exists(&self, nicename: &str) -> StoreResult<bool> {
+        Ok(
+            sqlx::query_scalar(r#"SELECT EXISTS (SELECT 1 FROM "user" WHERE nicename = $1)"#)
+                .bind(nicename)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"SELECT {USER_COLUMNS} FROM "user" ORDER BY id"#
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn query_users(&self, q: &UserQuery) -> StoreResult<(Vec<User>, i64)> {
+        // Built from fixed fragments and numbered placeholders only; every value is bound.
+        let mut sql = QuerySql::default();
+        let filter = sql.user_filter(q);
+        let count_sql = format!(r#"SELECT COUNT(*) FROM "user" WHERE {filter}"#);
+        let count_binds = sql.binds.len();
+        let order = sql.user_order(q);
+        let limit = sql.push(Bind::Int(q.limit));
+        let offset = sql.push(Bind::Int(q.offset));
+        let page_sql = format!(
+            r#"SELECT {USER_COLUMNS} FROM "user" WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"#
+        );
+        let total = sql
+            .bind_scalar(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)),
+                count_binds,
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sql
+            .bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let users = rows.iter().map(user_from_row).collect::<Result<_, _>>()?;
+        Ok((users, total))
+    }
+
+    async fn update_user(&self, u: &User) -> StoreResult<bool> {
+        let done = sqlx::query(
+            r#"UPDATE "user" SET login = $1, email = $2, nicename = $3, display_name = $4,
+             first_name = $5, last_name = $6, nickname = $7, description = $8, url = $9,
+             locale = $10, roles = $11, pass_hash = $12 WHERE id = $13"#,
+        )
+        .bind(&u.login)
+        .bind(&u.email)
+        .bind(&u.nicename)
+        .bind(&u.display_name)
+        .bind(&u.first_name)
+        .bind(&u.last_name)
+        .bind(&u.nickname)
+        .bind(&u.description)
+        .bind(&u.url)
+        .bind(&u.locale)
+        .bind(roles_to_string(&u.roles))
+        .bind(&u.pass_hash)
+        .bind(u.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_user(
+        &self,
+        id: i64,
+        reassign: Option<i64>,
+        delete_types: &[String],
+        now: i64,
+    ) -> StoreResult<Option<DeletedUser>> {
+        let mut tx = self.pool.begin().await?;
+        // Locks the row: a concurrent deletion of the same user waits, then finds nothing.
+        let exists: Option<i64> =
+            sqlx::query_scalar(r#"SELECT id FROM "user" WHERE id = $1 FOR UPDATE"#)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let uuids: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM application_password WHERE user_id = $1 RETURNING uuid",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut trashed_posts = vec![];
+        let mut deleted_posts = vec![];
+        if let Some(to) = reassign {
+            sqlx::query("UPDATE post SET author = $1 WHERE author = $2")
+                .bind(to)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            // SQLite's LIKE ignores ASCII case: so does this suffix test.
+            trashed_posts = sqlx::query_scalar(
+                "UPDATE post SET pre_trash_status = status, status = 'trash', modified = $1, \
+                 slug = CASE WHEN lower(slug COLLATE \"C\") LIKE '%\\_\\_trashed' ESCAPE '\\' \
+                             THEN slug ELSE slug || '__trashed' END \
+                 WHERE author = $2 AND post_type IN ('post', 'page') AND status <> 'trash' RETURNING id",
+            )
+            .bind(now)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            trashed_posts.sort_unstable();
+            for post_type in delete_types {
+                let doomed: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, parent FROM post WHERE author = $1 AND post_type = $2 ORDER BY id",
+                )
+                .bind(id)
+                .bind(post_type)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (post_id, parent) in doomed {
+                    sqlx::query("UPDATE post SET parent = $1 WHERE parent = $2")
+                        .bind(parent)
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM postmeta WHERE post_id = $1")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM post WHERE id = $1")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    deleted_posts.push(post_id);
+                }
+            }
+        }
+        sqlx::query(r#"DELETE FROM "user" WHERE id = $1"#)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let app_passwords = uuids
+            .iter()
+            .filter_map(|u| Uuid::parse_str(u).ok())
+            .collect();
+        Ok(Some(DeletedUser {
+            app_passwords,
+            trashed_posts,
+            deleted_posts,
+        }))
+    }
+
+    async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword> {
+        sqlx::query(
+            "INSERT INTO application_password (uuid, user_id, app_id, name, password_hash, created) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new.uuid.to_string())
+        .bind(new.user_id)
+        .bind(&new.app_id)
+        .bind(&new.name)
+        .bind(&new.password_hash)
+        .bind(new.created)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(AppPassword {
+            uuid: new.uuid,
+            user_id: new.user_id,
+            app_id: new.app_id,
+            name: new.name,
+            created: new.created,
+            last_used: None,
+            last_ip: None,
+            last_user_agent: None,
+        })
+    }
+
+    async fn app_passwords_for_user(&self, user_id: i64) -> StoreResult<Vec<AppPassword>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_PASSWORD_COLUMNS} FROM application_password WHERE user_id = $1 ORDER BY created, seq"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(app_password_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_PASSWORD_COLUMNS}, password_hash FROM application_password WHERE password_hash = $1"
+        )))
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((
+                app_password_from_row(&row)?,
+                row.try_get("password_hash")?,
+            ))),
+        }
+    }
+
+    async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM application_password WHERE user_id = $1 AND uuid = $2")
+            .bind(user_id)
+            .bind(uuid.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn rename_app_password(&self, user_id: i64, uuid: Uuid, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE application_password SET name = $1 WHERE user_id = $2 AND uuid = $3",
+        )
+        .bind(name)
+        .bind(user_id)
+        .bind(uuid.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM application_password WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Several instances flush at the same time. Each row update waits for a concurrent one
+    /// to commit and then re-checks `last_used <= new` on the committed row (READ COMMITTED),
+    /// so the newest use wins whatever the order. The rows are locked in uuid order first, so
+    /// two flushes touching the same tokens cannot deadlock.
+    async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()> {
+        if usage.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<&AppPasswordUsage> = usage.iter().collect();
+        sorted.sort_by_key(|u| u.uuid);
+        let uuids: Vec<String> = sorted.iter().map(|u| u.uuid.to_string()).collect();
+        let used: Vec<i64> = sorted.iter().map(|u| u.last_used).collect();
+        let ips: Vec<&str> = sorted.iter().map(|u| u.last_ip.as_str()).collect();
+        let agents: Vec<&str> = sorted.iter().map(|u| u.last_user_agent.as_str()).collect();
+
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "SELECT 1 FROM application_password WHERE uuid = ANY($1) ORDER BY uuid FOR UPDATE",
+        )
+        .bind(&uuids)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE application_password AS a \
+             SET last_used = u.last_used, last_ip = u.last_ip, last_user_agent = u.last_user_agent \
+             FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[]) \
+                  AS u(uuid, last_used, last_ip, last_user_agent) \
+             WHERE a.uuid = u.uuid AND (a.last_used IS NULL OR a.last_used <= u.last_used)",
+        )
+        .bind(&uuids)
+        .bind(&used)
+        .bind(&ips)
+        .bind(&agents)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
+             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+        )
+        .bind(&p.post_type)
+        .bind(&p.status)
+        .bind(p.author)
+        .bind(&p.title)
+        .bind(&p.content)
+        .bind(&p.excerpt)
+        .bind(&p.slug)
+        .bind(&p.password)
+        .bind(p.parent)
+        .bind(p.menu_order)
+        .bind(&p.comment_status)
+        .bind(&p.ping_status)
+        .bind(p.date)
+        .bind(p.date_floating)
+        .bind(p.modified)
+        .bind(&p.pre_trash_status)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(id)
+    }
+
+    async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {POST_COLUMNS} FROM post WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(post_from_row).transpose()?)
+    }
+
+    async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)> {
+        // Built from fixed fragments and numbered placeholders only; every value is bound.
+        let mut sql = QuerySql::default();
+        let filter = sql.filter(q);
+        let count_sql = format!("SELECT COUNT(*) FROM post WHERE {filter}");
+        let count_binds = sql.binds.len();
+        let order = sql.order(q);
+        let limit = sql.push(Bind::Int(q.limit));
+        let offset = sql.push(Bind::Int(q.offset));
+        let page_sql = format!(
+            "SELECT {POST_COLUMNS} FROM post WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let total = sql
+            .bind_scalar(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)),
+                count_binds,
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sql
+            .bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let posts = rows.iter().map(post_from_row).collect::<Result<_, _>>()?;
+        Ok((posts, total))
+    }
+
+    async fn update_post(&self, p: &Post) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE post SET post_type = $1, status = $2, author = $3, title = $4, content = $5, \
+             excerpt = $6, slug = $7, password = $8, parent = $9, menu_order = $10, \
+             comment_status = $11, ping_status = $12, date = $13, date_floating = $14, \
+             modified = $15, pre_trash_status = $16 WHERE id = $17",
+        )
+        .bind(&p.post_type)
+        .bind(&p.status)
+        .bind(p.author)
+        .bind(&p.title)
+        .bind(&p.content)
+        .bind(&p.excerpt)
+        .bind(&p.slug)
+        .bind(&p.password)
+        .bind(p.parent)
+        .bind(p.menu_order)
+        .bind(&p.comment_status)
+        .bind(&p.ping_status)
+        .bind(p.date)
+        .bind(p.date_floating)
+        .bind(p.modified)
+        .bind(&p.pre_trash_status)
+        .bind(p.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_post(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM postmeta WHERE post_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM post WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn post_meta(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, String, String)>> {
+        if post_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(sqlx::query_as(
+            "SELECT post_id, meta_key, meta_value FROM postmeta WHERE post_id = ANY($1) ORDER BY id",
+        )
+        .bind(post_ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM postmeta WHERE post_id = $1 AND meta_key = $2")
+            .bind(post_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        // One statement; WITH ORDINALITY keeps the values' order in the ids.
+        sqlx::query(
+            "INSERT INTO postmeta (post_id, meta_key, meta_value) \
+             SELECT $1, $2, v FROM UNNEST($3::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
+        )
+        .bind(post_id)
+        .bind(key)
+        .bind(values)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM post WHERE post_type = $1 AND slug = $2 AND id <> $3)",
+        )
+        .bind(post_type)
+        .bind(slug)
+        .bind(except_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO option (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_option(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM option WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+    Ints(Vec<i64>),
+    Texts(Vec<String>),
+}
+
+/// A post query's clauses with `$n` placeholders, and the values in placeholder order.
+/// The same conditions as `sqlite.rs`'s `post_filter`/`post_order`; where PostgreSQL would
+/// differ, the SQL says how SQLite behaves: LIKE folds ASCII case only, text sorts by bytes.
+#[derive(Default)]
+struct QuerySql {
+    binds: Vec<Bind>,
+}
+
+impl QuerySql {
+    /// Adds a value and returns its placeholder.
+    fn push(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+
+    /// Binds the first `n` values to a scalar query.
+    fn bind_scalar<'q>(
+        &self,
+        mut q: sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments>,
+        n: usize,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, i64, sqlx::postgres::PgArguments> {
+        for b in &self.binds[..n] {
+            q = match b {
+                Bind::Int(v) => q.bind(*v),
+                Bind::Text(v) => q.bind(v.clone()),
+                Bind::Ints(v) => q.bind(v.clone()),
+                Bind::Texts(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+
+    /// Binds every value to a query.
+    fn bind_all<'q>(
+        &self,
+        mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        for b in &self.binds {
+            q = match b {
+                Bind::Int(v) => q.bind(*v),
+                Bind::Text(v) => q.bind(v.clone()),
+                Bind::Ints(v) => q.bind(v.clone()),
+                Bind::Texts(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+
+    /// `sqlite.rs`'s `user_filter`: LIKE and text order fold ASCII case only, as there.
+    fn user_filter(&mut self, q: &UserQuery) -> String {
+        use crate::store::UserSearchColumn as C;
+        let mut filter = String::from("TRUE");
+        if !q.include.is_empty() {
+            let p = self.push(Bind::Ints(q.include.clone()));
+            filter.push_str(&format!(" AND id = ANY({p})"));
+        }
+        if !q.exclude.is_empty() {
+            let p = self.push(Bind::Ints(q.exclude.clone()));
+            filter.push_str(&format!(" AND id <> ALL({p})"));
+        }
+        if !q.nicenames.is_empty() {
+            let p = self.push(Bind::Texts(q.nicenames.clone()));
+            filter.push_str(&format!(" AND nicename = ANY({p})"));
+        }
+        for set in &q.role_sets {
+            if set.is_empty() {
+                filter.push_str(" AND FALSE");
+                continue;
+            }
+            // `roles` is a space-separated list: match whole words.
+            let words: Vec<String> = set.iter().map(|r| format!("% {} %", r.as_str())).collect();
+            let p = self.push(Bind::Texts(words));
+            filter.push_str(&format!(" AND (' ' || roles || ' ') LIKE ANY({p})"));
+        }
+        if let Some((term, columns)) = &q.search {
+            let like = format!(
+                "%{}%",
+                term.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let mut alternatives = vec![];
+            for c in columns {
+                let col = match c {
+                    C::Id => {
+                        if let Ok(n) = term.trim().parse::<i64>() {
+                            let p = self.push(Bind::Int(n));
+                            alternatives.push(format!("id = {p}"));
+                        }
+                        continue;
+                    }
+                    C::Login => "login",
+                    C::Nicename => "nicename",
+                    C::Email => "email",
+                    C::Url => "url",
+                    C::DisplayName => "display_name",
+                };
+                let p = self.push(Bind::Text(like.clone()));
+                alternatives.push(format!(
+                    "lower({col} COLLATE \"C\") LIKE lower({p}::text COLLATE \"C\") ESCAPE '\\'"
+                ));
+            }
+            if alternatives.is_empty() {
+                filter.push_str(" AND FALSE");
+            } else {
+                filter.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+            }
+        }
+        if let Some(types) = &q.has_published_posts {
+            if types.is_empty() {
+                filter.push_str(" AND FALSE");
+            } else {
+                let p = self.push(Bind::Texts(types.clone()));
+                filter.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM post WHERE post.author = \"user\".id \
+                     AND post.status = 'publish' AND post.post_type = ANY({p}))"
+                ));
+            }
+        }
+        filter
+    }
+
+    /// `sqlite.rs`'s `user_order`; `COLLATE NOCASE` there is ASCII folding, then bytes.
+    fn user_order(&mut self, q: &UserQuery) -> String {
+        use crate::store::UserOrderBy as O;
+        let dir = if q.ascending { "ASC" } else { "DESC" };
+        match q.orderby {
+            O::Include if !q.include.is_empty() => {
+                let p = self.push(Bind::Ints(q.include.clone()));
+                format!("array_position({p}::bigint[], id) ASC NULLS LAST")
+            }
+            O::IncludeSlugs if !q.nicenames.is_empty() => {
+                let p = self.push(Bind::Texts(q.nicenames.clone()));
+                format!("array_position({p}::text[], nicename) ASC NULLS LAST")
+            }
+            O::Id => format!("id {dir}"),
+            O::Registered => format!("registered {dir}, id {dir}"),
+            other => {
+                let col = match other {
+                    O::Name => "display_name",
+                    O::Slug => "nicename",
+                    O::Email => "email",
+                    O::Url => "url",
+                    _ => "login",
+                };
+                format!("lower({col} COLLATE \"C\") {dir}, id {dir}")
+            }
+        }
+    }
+
+    fn filter(&mut self, q: &PostQuery) -> String {
+        let mut filter = format!("post_type = {}", self.push(Bind::Text(q.post_type.clone())));
+        if !q.statuses.is_empty() {
+            let p = self.push(Bind::Texts(q.statuses.clone()));
+            filter.push_str(&format!(" AND status = ANY({p})"));
+        }
+        for (col, op, values) in [
+            ("author", "= ANY", &q.authors),
+            ("author", "<> ALL", &q.authors_exclude),
+            ("id", "= ANY", &q.include),
+            ("id", "<> ALL", &q.exclude),
+            ("parent", "= ANY", &q.parents),
+            ("parent", "<> ALL", &q.parents_exclude),
+        ] {
+            if !values.is_empty() {
+                let p = self.push(Bind::Ints(values.clone()));
+                filter.push_str(&format!(" AND {col} {op}({p})"));
+            }
+        }
+        if !q.slugs.is_empty() {
+            let p = self.push(Bind::Texts(q.slugs.clone()));
+            filter.push_str(&format!(" AND slug = ANY({p})"));
+        }
+        if let Some(m) = q.menu_order {
+            let p = self.push(Bind::Int(m));
+            filter.push_str(&format!(" AND menu_order = {p}"));
+        }
+        for term in &q.search_terms {
+            let like = format!(
+                "%{}%",
+                term.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let p = self.push(Bind::Text(like));
+            // SQLite's LIKE ignores the case of ASCII letters only.
+            let pat = format!("lower({p}::text COLLATE \"C\")");
+            filter.push_str(&format!(
+                " AND (lower(title COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
+                 OR lower(excerpt COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
+                 OR lower(content COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
+            ));
+        }
+        for (sql, bound) in [
+            ("date >", q.after),
+            ("date <", q.before),
+            ("modified >", q.modified_after),
+            ("modified <", q.modified_before),
+        ] {
+            if let Some(v) = bound {
+                let p = self.push(Bind::Int(v));
+                filter.push_str(&format!(" AND {sql} {p}"));
+            }
+        }
+        filter
+    }
+
+    /// The ORDER BY clause; ties broken by id in the same direction.
+    fn order(&mut self, q: &PostQuery) -> String {
+        use crate::store::PostOrderBy as O;
+        let dir = if q.ascending { "ASC" } else { "DESC" };
+        match q.orderby {
+            // Position in the given list (the first one for repeated values), others last.
+            O::Include if !q.include.is_empty() => {
+                let p = self.push(Bind::Ints(q.include.clone()));
+                format!("array_position({p}::bigint[], id) ASC NULLS LAST")
+            }
+            O::IncludeSlugs if !q.slugs.is_empty() => {
+                let p = self.push(Bind::Texts(q.slugs.clone()));
+                format!("array_position({p}::text[], slug) ASC NULLS LAST")
+            }
+            other => {
+                let col = match other {
+                    O::Id => "id",
+                    O::Title => "title COLLATE \"C\"",
+                    O::Slug => "slug COLLATE \"C\"",
+                    O::Modified => "modified",
+                    O::MenuOrder => "menu_order",
+                    O::Parent => "parent",
+                    O::Author => "author",
+                    _ => "date",
+                };
+                format!("{col} {dir}, id {dir}")
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Several instances on one PostgreSQL database (PostgreSQL pass only: ignored in the SQLite
+//! pass, run by `postgres::pass`).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ferropress::caps::Role;
+use ferropress::store::AppPasswordUsage;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn request(
+    app: &TestApp,
+    login: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .request(method, app.url(&format!("/wp-json/wp/v2{path}")))
+        .basic_auth(login, Some(token));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    send(req).await
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn two_instances_starting_at_once_migrate_once_and_make_one_admin() {
+    let url = fresh_database_url();
+    let (a, b) = tokio::join!(
+        TestApp::spawn_on(&url, |_| {}),
+        TestApp::spawn_on(&url, |_| {})
+    );
+    assert_eq!(a.site.store.count_users().await.expect("count"), 1);
+    let users = b.site.store.list_users().await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].login, "admin");
+    // A third instance finds everything in place.
+    let c = TestApp::spawn_on(&url, |_| {}).await;
+    assert_eq!(c.site.store.count_users().await.expect("count"), 1);
+}
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn token_made_on_one_instance_works_on_the_other_and_revocation_is_immediate() {
+    let url = fresh_database_url();
+    let a = TestApp::spawn_on(&url, |_| {}).await;
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    let (_, own) = a.user_with_token("alice", Role::Author).await;
+
+    // Created through A.
+    let (status, created) = request(
+        &a,
+        "alice",
+        &own,
+        reqwest::Method::POST,
+        "/users/me/application-passwords",
+        Some(json!({ "name": "made on A" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let token = created["password"].as_str().expect("password").to_owned();
+    let uuid = created["uuid"].as_str().expect("uuid").to_owned();
+
+    // Works on B.
+    let (status, me) = request(&b, "alice", &token, reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["slug"], "alice");
+
+    // Revoked on B; the very next request on A fails.
+    let (status, _) = request(
+        &b,
+        "alice",
+        &own,
+        reqwest::Method::DELETE,
+        &format!("/users/me/application-passwords/{uuid}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) =
+        request(&a, "alice", &token, reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("incorrect_password"))
+    );
+
+    // Revoking everything on A ends the remaining token on B at once, too.
+    let (status, _) = request(
+        &a,
+        "alice",
+        &own,
+        reqwest::Method::DELETE,
+        "/users/me/application-passwords",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = request(&b, "alice", &own, reqwest::Method::GET, "/users/me", None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("incorrect_password"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn twenty_clients_over_two_instances_create_a_thousand_tokens() {
+    let url = fresh_database_url();
+    let a = Arc::new(TestApp::spawn_on(&url, |_| {}).await);
+    let b = Arc::new(TestApp::spawn_on(&url, |_| {}).await);
+    let (_, own) = a.user_with_token("alice", Role::Author).await;
+    let own = Arc::new(own);
+
+    // 1,000 distinct names; every tenth is asked for a second time, right after the first
+    // request and through the other instance, so that the two race.
+    let mut plan: Vec<(String, bool)> = vec![];
+    for i in 0..1000 {
+        let on_a = i % 2 == 0;
+        plan.push((format!("token {i}"), on_a));
+        if i % 10 == 0 {
+            plan.push((format!("token {i}"), !on_a));
+        }
+    }
+    let plan = Arc::new(plan);
+    let mut tasks = vec![];
+    for client in 0..20 {
+        let (a, b, own, plan) = (a.clone(), b.clone(), own.clone(), plan.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut results = vec![];
+            for (name, on_a) in plan.iter().skip(client).step_by(20) {
+                let app = if *on_a { &a } else { &b };
+                let (status, body) = request(
+                    app,
+                    "alice",
+                    &own,
+                    reqwest::Method::POST,
+                    "/users/me/application-passwords",
+                    Some(json!({ "name": name })),
+                )
+                .await;
+                results.push((name.clone(), status, body));
+            }
+            results
+        }));
+    }
+    let mut created = HashSet::new();
+    let mut refused = 0;
+    for t in tasks {
+        for (name, status, body) in t.await.expect("join") {
+            match status {
+                201 => assert!(created.insert(name.clone()), "{name} created twice"),
+                409 => {
+                    assert_eq!(body["code"], "application_password_duplicate_name");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+    }
+    assert_eq!(created.len(), 1000, "no creation lost");
+    assert_eq!(refused, 100, "every repeated name refused once");
+
+    for app in [&a, &b] {
+        let (status, list) = request(
+            app,
+            "alice",
+            &own,
+            reqwest::Method::GET,
+            "/users/me/application-passwords",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let names: Vec<&str> = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|p| p["name"].as_str().expect("name"))
+            .collect();
+        let distinct: HashSet<&str> = names.iter().copied().collect();
+        assert_eq!(names.len(), 1001, "the 1,000 plus the caller's own");
+        assert_eq!(distinct.len(), names.len(), "no duplicate names");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn concurrent_usage_flushes_from_two_instances_keep_the_newest() {
+    let url = fresh_database_url();
+    let a = TestApp::spawn_on(&url, |_| {}).await;
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    let user = a.create_user("alice", Role::Author).await;
+    for i in 0..40 {
+        a.create_token(user.id, &format!("t{i}")).await;
+    }
+    let tokens = a
+        .site
+        .store
+        .app_passwords_for_user(user.id)
+        .await
+        .expect("list");
+    assert_eq!(tokens.len(), 40);
+
+    for round in 0..15_i64 {
+        let base = 1_800_000_000 + round * 1000;
+        // Each instance saw every token; which one saw it last alternates by token and round.
+        for (i, t) in tokens.iter().enumerate() {
+            let a_newer = (i as i64 + round) % 2 == 0;
+            for (app, newer, ip) in [(&a, a_newer, "10.0.0.1"), (&b, !a_newer, "10.0.0.2")] {
+                app.site.usage.record(AppPasswordUsage {
+                    uuid: t.uuid,
+                    last_used: base + if newer { 10 } else { 5 },
+                    last_ip: ip.into(),
+                    last_user_agent: format!("agent {ip}"),
+                });
+            }
+        }
+        let (fa, fb) = tokio::join!(
+            a.site.usage.flush(a.site.store.as_ref(), base + 20),
+            b.site.usage.flush(b.site.store.as_ref(), base + 20)
+        );
+        assert_eq!(fa.expect("flush on A"), 40);
+        assert_eq!(fb.expect("flush on B"), 40);
+
+        let stored = b
+            .site
+            .store
+            .app_passwords_for_user(user.id)
+            .await
+            .expect("list");
+        for (i, t) in stored.iter().enumerate() {
+            let a_newer = (i as i64 + round) % 2 == 0;
+            let ip = if a_newer { "10.0.0.1" } else { "10.0.0.2" };
+            assert_eq!(t.uuid, tokens[i].uuid, "order kept");
+            assert_eq!(t.last_used, Some(base + 10), "round {round}, token {i}");
+            assert_eq!(t.last_ip.as_deref(), Some(ip), "round {round}, token {i}");
+            assert_eq!(t.last_user_agent, Some(format!("agent {ip}")));
+        }
+    }
+}
