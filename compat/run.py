@@ -14,6 +14,7 @@ Exit status 1 when a scenario differs without a documented reason, or on a harne
 from __future__ import annotations
 
 import argparse
+import fcntl
 import base64
 import fnmatch
 import http.client
@@ -780,6 +781,12 @@ def main():
               "  scripts/wordpress-oracle.sh start && eval \"$(scripts/wordpress-oracle.sh env)\"",
               file=sys.stderr)
         return 2
+
+    # One run at a time per oracle: runs share its users, and lists and counts there would
+    # see another run's posts (the PostgreSQL pass of `cargo test` runs the suite again).
+    lock_name = re.sub(r"[^A-Za-z0-9]+", "_", args.wordpress)
+    lock = open(os.path.join(tempfile.gettempdir(), f"ferropress-compat-{lock_name}.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     if not os.access(args.ferropress, os.X_OK):
         print(f"compat: ferropress binary {args.ferropress} not found (cargo build, or --ferropress BIN)",
               file=sys.stderr)
