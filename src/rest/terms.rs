@@ -125,7 +125,10 @@ fn prepare_item(site: &Site, tax: &Taxonomy, term: &Term, ctx: Context) -> Value
     o.insert("description".into(), json!(term.description));
     o.insert(
         "link".into(),
-        json!(format!("{}/{}/{}/", site.config.home, tax.archive, term.slug)),
+        json!(format!(
+            "{}/{}/{}/",
+            site.config.home, tax.archive, term.slug
+        )),
     );
     o.insert("name".into(), json!(term.name));
     o.insert("slug".into(), json!(term.slug));
@@ -387,10 +390,8 @@ async fn apply_input(
         } else {
             "A term with the name provided already exists in this taxonomy."
         };
-        return Err(
-            WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
-                .with_data("term_id", json!(existing)),
-        );
+        return Err(WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
+            .with_data("term_id", json!(existing)));
     }
     let wanted = match input.slug.map(|s| sanitize_title(&s)) {
         Some(s) if !s.is_empty() => s,
@@ -399,7 +400,11 @@ async fn apply_input(
     };
     let mut slug = wanted.clone();
     let mut n = 2;
-    while site.store.term_slug_exists(tax.name, &slug, term.id).await? {
+    while site
+        .store
+        .term_slug_exists(tax.name, &slug, term.id)
+        .await?
+    {
         slug = format!("{wanted}-{n}");
         n += 1;
     }
@@ -439,7 +444,10 @@ pub async fn create_item(
             return Err(WpError::new(
                 StatusCode::BAD_REQUEST,
                 "duplicate_term_slug",
-                format!("The slug “{}” is already in use by another term.", term.slug),
+                format!(
+                    "The slug “{}” is already in use by another term.",
+                    term.slug
+                ),
             ));
         }
         Err(e) => return Err(e.into()),
@@ -494,7 +502,10 @@ pub async fn update_item(
             return Err(WpError::new(
                 StatusCode::BAD_REQUEST,
                 "duplicate_term_slug",
-                format!("The slug “{}” is already in use by another term.", term.slug),
+                format!(
+                    "The slug “{}” is already in use by another term.",
+                    term.slug
+                ),
             ));
         }
         Err(e) => return Err(e.into()),

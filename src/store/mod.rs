@@ -374,11 +374,21 @@ pub trait Store: Send + Sync + 'static {
         parent: Option<i64>,
         except_id: i64,
     ) -> StoreResult<Option<i64>>;
-    async fn term_slug_exists(&self, taxonomy: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool>;
     /// (post id, term id, taxonomy) of these posts' terms.
     async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>>;
     /// Makes `term_ids` (of `taxonomy`) the post's terms of that taxonomy, atomically.
-    async fn set_post_terms(&self, post_id: i64, taxonomy: &str, term_ids: &[i64]) -> StoreResult<()>;
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

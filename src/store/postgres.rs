@@ -886,7 +886,12 @@ impl Store for PostgresStore {
         .await?)
     }
 
-    async fn term_slug_exists(&self, taxonomy: &str, slug: &str, except_id: i64) -> StoreResult<bool> {
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM term WHERE taxonomy = $1 AND slug = $2 AND id <> $3)",
         )
@@ -911,7 +916,12 @@ impl Store for PostgresStore {
         .await?)
     }
 
-    async fn set_post_terms(&self, post_id: i64, taxonomy: &str, term_ids: &[i64]) -> StoreResult<()> {
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM term_relationship WHERE post_id = $1 \

@@ -719,11 +719,13 @@ impl Store for SqliteStore {
 
     async fn delete_term(&self, id: i64) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE term SET parent = (SELECT parent FROM term WHERE id = ?) WHERE parent = ?")
-            .bind(id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE term SET parent = (SELECT parent FROM term WHERE id = ?) WHERE parent = ?",
+        )
+        .bind(id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM term_relationship WHERE term_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -768,7 +770,9 @@ impl Store for SqliteStore {
         if let Some(term) = &q.search {
             let like = format!(
                 "%{}%",
-                term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                term.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
             );
             filter.push_str(" AND (name LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')");
             binds.push(Bind::Text(like.clone()));
@@ -842,7 +846,12 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn term_slug_exists(&self, taxonomy: &str, slug: &str, except_id: i64) -> StoreResult<bool> {
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM term WHERE taxonomy = ? AND slug = ? AND id != ?",
         )
@@ -870,7 +879,12 @@ impl Store for SqliteStore {
         Ok(q.fetch_all(&self.pool).await?)
     }
 
-    async fn set_post_terms(&self, post_id: i64, taxonomy: &str, term_ids: &[i64]) -> StoreResult<()> {
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "DELETE FROM term_relationship WHERE post_id = ? \
