@@ -17,6 +17,8 @@ pub struct Site {
     pub usage: UsageRecorder,
     /// The REST routes, built once from the configuration (post types add routes).
     pub routes: Registry,
+    /// The REST router itself, for the internal requests of `_embed`.
+    pub api: std::sync::OnceLock<axum::Router>,
 }
 
 impl Site {
@@ -27,6 +29,7 @@ impl Site {
             config,
             usage: UsageRecorder::default(),
             routes,
+            api: std::sync::OnceLock::new(),
         })
     }
 
