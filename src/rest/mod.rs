@@ -10,6 +10,7 @@ pub mod post_statuses;
 pub mod post_types;
 pub mod posts;
 pub mod registry;
+pub mod revisions;
 pub mod terms;
 pub mod users;
 
@@ -66,6 +67,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(post_statuses::routes())
         .merge(terms::routes())
         .merge(posts::routes())
+        .merge(revisions::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())
         .fallback(no_route)

@@ -13,6 +13,7 @@ mod post_types;
 mod postgres;
 mod posts;
 mod posts_write;
+mod revisions;
 mod secrets;
 mod terms;
 mod users_api;
