@@ -15,6 +15,8 @@ pub struct WpError {
     /// Extra members of `data` besides `status`.
     pub extra: Map<String, Value>,
     pub data_null: bool,
+    /// `additional_data`: the data of further errors of the same code (`WP_Error`).
+    pub additional: Option<Value>,
 }
 
 pub type WpResult<T> = Result<T, WpError>;
@@ -27,6 +29,7 @@ impl WpError {
             message: message.into(),
             extra: Map::new(),
             data_null: false,
+            additional: None,
         }
     }
 
@@ -56,7 +59,11 @@ impl WpError {
             }
             Value::Object(data)
         };
-        json!({ "code": self.code, "message": self.message, "data": data })
+        let mut body = json!({ "code": self.code, "message": self.message, "data": data });
+        if let (Some(extra), Some(o)) = (&self.additional, body.as_object_mut()) {
+            o.insert("additional_data".into(), extra.clone());
+        }
+        body
     }
 
     // Infrastructure (spec 1.16).

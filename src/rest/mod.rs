@@ -231,8 +231,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let globals = GlobalParams::from_query(req.uri().query());
     let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_owned();
-    let edit_context =
-        form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
+    // The terms controller's `create_item` sets `context=edit` before `Allow` is computed.
+    let term_create = *req.method() == Method::POST
+        && matched
+            .as_ref()
+            .is_some_and(|m| matches!(m.doc.kind, registry::Kind::Terms(_)));
+    let edit_context = term_create
+        || form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
