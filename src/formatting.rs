@@ -169,6 +169,24 @@ pub fn remove_accents(input: &str) -> String {
     out
 }
 
+fn strip_entities(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find(';') {
+            Some(n) if n > 0 => rest = &after[n + 1..],
+            _ => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Lone `&` become `&amp;` (`wp_kses_normalize_entities()`), as term names are stored.
 pub fn normalize_entities(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
@@ -197,6 +215,8 @@ pub fn normalize_entities(input: &str) -> String {
 
 pub fn sanitize_title(input: &str) -> String {
     let s = remove_accents(&strip_all_tags(input));
+    // `sanitize_title_with_dashes()` drops HTML entities (`&amp;`, `&#8217;`, …).
+    let s = strip_entities(&s);
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

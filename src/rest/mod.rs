@@ -236,8 +236,8 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         && matched
             .as_ref()
             .is_some_and(|m| matches!(m.doc.kind, registry::Kind::Terms(_)));
-    let edit_context = term_create
-        || form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
+    let edit_context =
+        form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -264,9 +264,16 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             // axum's own Allow (on unrouted methods) is not WordPress's.
             resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
-                let allow =
-                    registry::allowed_methods(&site, &auth, transport, m, edit_context, &query)
-                        .await;
+                let allow = registry::allowed_methods(
+                    &site,
+                    &auth,
+                    transport,
+                    m,
+                    // A term created answers in the edit context (`create_item` sets it).
+                    edit_context || (term_create && resp.status().is_success()),
+                    &query,
+                )
+                .await;
                 // No permitted method: WordPress sends no Allow header at all.
                 if !allow.is_empty()
                     && let Ok(v) = HeaderValue::from_str(&allow.join(", "))

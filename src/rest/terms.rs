@@ -347,14 +347,6 @@ struct TermInput {
 }
 
 fn parse_input(v: &mut Validator<'_>, tax: &Taxonomy) -> TermInput {
-    if !tax.hierarchical && v.has("parent") {
-        v.invalid(
-            "parent",
-            "rest_taxonomy_not_hierarchical",
-            "Cannot set parent term, taxonomy is not hierarchical.".into(),
-            Value::Null,
-        );
-    }
     TermInput {
         name: v
             .string("name")
@@ -512,6 +504,13 @@ pub async fn create_item(
     v.require("name");
     let input = parse_input(&mut v, tax);
     v.finish()?;
+    if !tax.hierarchical && params.has("parent") {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_taxonomy_not_hierarchical",
+            "Cannot set parent term, taxonomy is not hierarchical.",
+        ));
+    }
     let actor = auth.actor();
     if !tax.can_create(&actor) {
         return Err(WpError::auth_required(
@@ -566,6 +565,13 @@ pub async fn update_item(
     let mut v = Validator::new(&params);
     let input = parse_input(&mut v, tax);
     v.finish()?;
+    if !tax.hierarchical && params.has("parent") {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_taxonomy_not_hierarchical",
+            "Cannot set parent term, taxonomy is not hierarchical.",
+        ));
+    }
     let term = load(&site, tax, &id).await?;
     let actor = auth.actor();
     if !tax.can_manage(&actor) {
