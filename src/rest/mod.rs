@@ -286,9 +286,17 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         Err(e) => (e.into_response(), false),
     };
     let links_apart = matched.as_ref().is_some_and(|m| {
+        // These controllers add their links beside the data, so `_fields` keeps them.
         matches!(
             m.doc.kind,
-            registry::Kind::Index | registry::Kind::Namespace
+            registry::Kind::Index
+                | registry::Kind::Namespace
+                | registry::Kind::Types
+                | registry::Kind::Type
+                | registry::Kind::Statuses
+                | registry::Kind::Status
+                | registry::Kind::Taxonomies
+                | registry::Kind::Taxonomy
         )
     });
     let embedder = authenticated
