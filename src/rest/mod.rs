@@ -4,6 +4,7 @@
 pub mod application_passwords;
 pub mod global_params;
 pub mod index;
+pub mod media;
 pub mod params;
 pub mod post_statuses;
 pub mod post_types;
@@ -62,6 +63,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(index::routes())
         .merge(post_types::routes())
         .merge(post_statuses::routes())
+        .merge(media::routes())
         .merge(posts::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())

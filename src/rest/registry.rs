@@ -23,6 +23,9 @@ pub enum Kind {
     Posts(String),
     /// A post type's item route, by `rest_base`.
     Post(String),
+    /// `/wp/v2/media`.
+    Media,
+    MediaItem,
     Types,
     Type,
     Statuses,
@@ -152,6 +155,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
     [
         ("post", include_str!("schemas/post.json")),
         ("page", include_str!("schemas/page.json")),
+        ("attachment", include_str!("schemas/attachment.json")),
         ("user", include_str!("schemas/user.json")),
         ("type", include_str!("schemas/type.json")),
         ("status", include_str!("schemas/status.json")),
@@ -231,6 +235,10 @@ pub async fn allowed_methods(
         Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
+        Kind::Media => super::media::allowed_on_collection(auth, edit),
+        Kind::MediaItem => {
+            super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
         Kind::Post(base) => {
             super::posts::allowed_on_item(
                 site,
@@ -322,6 +330,9 @@ impl Registry {
                 schema,
                 item,
             ));
+            if pt.name == "page" {
+                media_routes(&mut v);
+            }
         }
         let ctx_only = || vec![(&["GET"][..], json!({ "context": context_arg("view") }))];
         v.push(doc(
@@ -465,6 +476,26 @@ fn post_type_schema(pt: &PostType) -> Value {
 }
 
 type Endpoints = Vec<(&'static [&'static str], Value)>;
+
+/// `/wp/v2/media` and `/wp/v2/media/<id>`, with WordPress's arguments and schema.
+fn media_routes(v: &mut Vec<RouteDoc>) {
+    let stored: Value = serde_json::from_str(include_str!("schemas/attachment.endpoints.json"))
+        .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media",
+        Kind::Media,
+        Some(named_schema("attachment")),
+        endpoints_from(&stored["collection"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)",
+        Kind::MediaItem,
+        Some(named_schema("attachment")),
+        endpoints_from(&stored["item"]),
+    ));
+}
 
 fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
     let mut users: Value =
