@@ -63,7 +63,6 @@ MISSING_FIELDS = {
     "*._links.replies": "links-to-unserved-routes",
     "*._links.version-history": "links-to-unserved-routes",
     "*._links.predecessor-version": "links-to-unserved-routes",  # the latest revision
-    "*._links.wp:attachment": "links-to-unserved-routes",
     "*._links.wp:term": "links-to-unserved-routes",
     # Taxonomies are not implemented yet.
     "*.categories": "not-yet-implemented",
@@ -718,6 +717,8 @@ def build_request(step, target, saved, run_id):
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     elif "raw_body" in step:
         body = step["raw_body"].encode()
+    elif "raw_body_base64" in step:  # binary uploads (media)
+        body = base64.b64decode(step["raw_body_base64"])
     if query:
         query = {k: (json.dumps(v) if isinstance(v, (dict, list)) else str(v)) for k, v in query.items()}
     return method, path, query, headers, body

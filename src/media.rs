@@ -408,12 +408,8 @@ pub fn sanitize_file_name(name: &str) -> String {
     let out = out
         .trim_matches(|c| c == '.' || c == '-' || c == '_')
         .to_owned();
-    if out.is_empty() || out.starts_with('.') {
+    if out.is_empty() {
         return "unnamed-file".into();
-    }
-    if !out.contains('.') {
-        // A name that is only an extension: `sanitize_file_name` names it.
-        return out;
     }
     out
 }

@@ -46,14 +46,34 @@ fn pt() -> &'static PostType {
     &ATTACHMENT
 }
 
-/// For `Allow` on `/wp/v2/media`.
-pub fn allowed_on_collection(auth: &Auth, edit: bool) -> Vec<&'static str> {
+/// For `Allow` on `/wp/v2/media`: a `post` in the query string must be editable for POST,
+/// as the create permission check says.
+pub async fn allowed_on_collection(
+    site: &Site,
+    auth: &Auth,
+    edit: bool,
+    query: &str,
+) -> Vec<&'static str> {
     let actor = auth.actor();
     let mut methods = vec![];
     if !edit || actor.can(Cap::Primitive(&pt().caps.edit_posts)) {
         methods.push("GET");
     }
-    if actor.can(Cap::Primitive("upload_files")) {
+    let parent = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "post")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .filter(|p| *p != 0);
+    let parent_ok = match parent {
+        None => true,
+        Some(id) => match site.store.post_by_id(id).await {
+            Ok(Some(p)) => {
+                let ppt = site.post_type(&p.post_type).unwrap_or(pt());
+                actor.can(Cap::EditPost(post_ref(&p, ppt)))
+            }
+            _ => false,
+        },
+    };
+    if actor.can(Cap::Primitive("upload_files")) && parent_ok {
         methods.push("POST");
     }
     methods
@@ -211,7 +231,15 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
                 ordered.insert(key.into(), v);
             }
         }
-        ordered.insert("sizes".into(), Value::Object(sizes));
+        // WordPress adds `full` only next to generated sizes.
+        ordered.insert(
+            "sizes".into(),
+            if sizes.len() == 1 {
+                json!({})
+            } else {
+                Value::Object(sizes)
+            },
+        );
         ordered.extend(out);
         return Value::Object(ordered);
     }
@@ -303,8 +331,7 @@ fn prepare_item(
         "self": [{ "href": site.config.rest_url(&format!("wp/v2/media/{}", post.id)) }],
         "collection": [{ "href": site.config.rest_url("wp/v2/media") }],
         "about": [{ "href": site.config.rest_url("wp/v2/types/attachment") }],
-        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }],
-        "curies": [{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]
+        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }]
     });
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));
@@ -429,15 +456,18 @@ fn add_action_links(body: &mut Value, actor: &Actor<'_>) {
     let Some(self_link) = links.get("self").cloned() else {
         return;
     };
-    let curies = links.remove("curies");
     if actor.can(Cap::Primitive("unfiltered_html")) {
         links.insert("wp:action-unfiltered-html".into(), self_link.clone());
     }
     if actor.can(Cap::Primitive(&pt().caps.edit_others_posts)) {
         links.insert("wp:action-assign-author".into(), self_link);
     }
-    if let Some(c) = curies {
-        links.insert("curies".into(), c);
+    // CURIEs are added only when a `wp:` relation is there to compact.
+    if links.keys().any(|k| k.starts_with("wp:")) {
+        links.insert(
+            "curies".into(),
+            json!([{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]),
+        );
     }
 }
 

@@ -235,7 +235,7 @@ pub async fn allowed_methods(
         Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
-        Kind::Media => super::media::allowed_on_collection(auth, edit),
+        Kind::Media => super::media::allowed_on_collection(site, auth, edit, query).await,
         Kind::MediaItem => {
             super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
         }
