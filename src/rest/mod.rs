@@ -10,6 +10,7 @@ pub mod post_statuses;
 pub mod post_types;
 pub mod posts;
 pub mod registry;
+pub mod terms;
 pub mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -64,6 +65,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(post_types::routes())
         .merge(post_statuses::routes())
         .merge(media::routes())
+        .merge(terms::routes())
         .merge(posts::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())

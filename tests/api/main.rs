@@ -15,4 +15,5 @@ mod postgres;
 mod posts;
 mod posts_write;
 mod secrets;
+mod terms;
 mod users_api;
