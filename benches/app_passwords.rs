@@ -29,6 +29,8 @@ fn bench(c: &mut Criterion) {
             tls: false,
             app_password_gate: AppPasswordGate::EditPosts,
             max_body_bytes: 0,
+            max_upload_bytes: 0,
+            uploads_dir: dir.path().join("uploads"),
             trusted_proxies: vec![],
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
         };

@@ -61,7 +61,6 @@ EXTRA_FIELDS = {
 MISSING_FIELDS = {
     # Links to routes ferropress does not serve (comments, revisions, media, terms).
     "*._links.replies": "links-to-unserved-routes",
-    "*._links.wp:attachment": "links-to-unserved-routes",
     "*.allow_batch": "no-batch",
     "._links.wp:active-theme": "no-themes",
     "._links.curies": "no-themes",
@@ -705,6 +704,8 @@ def build_request(step, target, saved, run_id):
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     elif "raw_body" in step:
         body = step["raw_body"].encode()
+    elif "raw_body_base64" in step:  # binary uploads (media)
+        body = base64.b64decode(step["raw_body_base64"])
     if query:
         query = {k: (json.dumps(v) if isinstance(v, (dict, list)) else str(v)) for k, v in query.items()}
     return method, path, query, headers, body

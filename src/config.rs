@@ -75,6 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest accepted media upload (`POST /wp/v2/media`), in bytes. Uploads are streamed to
+    /// disk, so this bounds disk use, not memory; a larger one is refused with 413.
+    #[arg(long, env = "FERROPRESS_MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
     /// Seconds between flushes of coalesced Application Password usage (at most 60).
     #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub usage_flush_secs: u64,
@@ -100,6 +105,10 @@ pub struct SiteConfig {
     pub tls: bool,
     pub app_password_gate: AppPasswordGate,
     pub max_body_bytes: usize,
+    pub max_upload_bytes: u64,
+    /// `wp_upload_dir()`'s base dir: `uploads/` in the data dir, served at
+    /// `{home}/wp-content/uploads/`.
+    pub uploads_dir: PathBuf,
     pub trusted_proxies: Vec<Cidr>,
     /// `post`, `page` and the custom types of `ferropress.toml`.
     pub post_types: Vec<crate::post_types::PostType>,

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod formatting;
+pub mod media;
 pub mod post_types;
 pub mod rest;
 pub mod server;

@@ -28,6 +28,10 @@ use crate::caps::PostTypeCaps;
 
 pub const CONFIG_FILE: &str = "ferropress.toml";
 
+/// The built-in `attachment` type (`PostType::attachment()`).
+pub static ATTACHMENT: std::sync::LazyLock<PostType> =
+    std::sync::LazyLock::new(PostType::attachment);
+
 /// A registered meta key, exposed in the `meta` field of its post type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetaKey {
@@ -179,6 +183,27 @@ impl PostType {
                 "post-formats",
             ],
         )
+    }
+
+    /// `attachment`, served by the media controller at `/wp/v2/media` (not by the posts
+    /// controller): creating one needs `upload_files`.
+    pub fn attachment() -> Self {
+        let mut caps = PostTypeCaps::for_plural("posts");
+        caps.create_posts = "upload_files".into();
+        Self {
+            name: "attachment".into(),
+            rest_base: "media".into(),
+            hierarchical: false,
+            caps,
+            supports: vec!["title".into(), "author".into(), "comments".into()],
+            labels: vec![
+                ("name".into(), "Media".into()),
+                ("singular_name".into(), "Media".into()),
+            ],
+            description: String::new(),
+            builtin: true,
+            meta: vec![],
+        }
     }
 
     pub fn page() -> Self {

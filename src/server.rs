@@ -86,7 +86,8 @@ fn install_crypto_provider() {
 pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     Router::new()
-        .merge(crate::rest::routes(site))
+        .merge(crate::rest::routes(site.clone()))
+        .merge(uploads(site))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {
             (
@@ -99,6 +100,92 @@ pub fn app(site: Arc<Site>) -> Router {
             tracing::error!("request handler panicked");
             WpError::internal().into_response()
         }))
+}
+
+/// Uploaded files at `source_url` (`/wp-content/uploads/YYYY/MM/name`), served from the
+/// uploads dir as a web server would: type from the extension, `Content-Length`,
+/// `Last-Modified`, `ETag`, conditional requests and single ranges (206/416). `ServeDir`
+/// refuses `..`; hidden names and anything outside the uploads dir are never served.
+fn uploads(site: Arc<Site>) -> Router {
+    let dir = site.config.uploads_dir.clone();
+    let serve = tower_http::services::ServeDir::new(&dir)
+        .append_index_html_on_directories(false)
+        .call_fallback_on_method_not_allowed(false);
+    Router::new()
+        .nest_service("/wp-content/uploads", serve)
+        .layer(axum::middleware::from_fn_with_state(dir, upload_headers))
+}
+
+async fn upload_headers(
+    axum::extract::State(dir): axum::extract::State<std::path::PathBuf>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
+        )
+            .into_response()
+    };
+    let rel = req
+        .uri()
+        .path()
+        .strip_prefix("/wp-content/uploads/")
+        .unwrap_or("")
+        .to_owned();
+    let decoded: String =
+        form_urlencoded::parse(format!("p={}", rel.replace('+', "%2B")).as_bytes())
+            .map(|(_, v)| v.into_owned())
+            .next()
+            .unwrap_or_default();
+    if decoded
+        .split('/')
+        .any(|seg| seg.starts_with('.') || seg.contains('\\'))
+    {
+        return not_found();
+    }
+    let Some(path) = crate::media::safe_join(&dir, &decoded) else {
+        return not_found();
+    };
+    let etag = tokio::fs::metadata(&path).await.ok().map(|m| {
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        format!("\"{:x}-{mtime:x}\"", m.len())
+    });
+    if let (Some(tag), Some(inm)) = (&etag, req.headers().get(header::IF_NONE_MATCH))
+        && inm
+            .to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+    {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(tag) {
+            resp.headers_mut().insert(header::ETAG, v);
+        }
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        let h = resp.headers_mut();
+        if let Some(v) = etag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+            h.insert(header::ETAG, v);
+        }
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000"),
+        );
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+    } else if status != StatusCode::RANGE_NOT_SATISFIABLE {
+        return not_found();
+    }
+    resp
 }
 
 /// The front page carries the API discovery link, as WordPress's `rest_output_link_header`.
@@ -207,6 +294,8 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         tls: tls.is_some(),
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
+        max_upload_bytes: args.max_upload_bytes,
+        uploads_dir: storage.data_dir.join("uploads"),
         trusted_proxies: args.trusted_proxies.clone(),
         post_types: crate::post_types::load(&storage.data_dir)?,
     };

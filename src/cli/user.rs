@@ -90,6 +90,8 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         tls: false,
         app_password_gate: AppPasswordGate::All,
         max_body_bytes: 0,
+        max_upload_bytes: 0,
+        uploads_dir: storage.data_dir.join("uploads"),
         trusted_proxies: vec![],
     };
     Ok(Site::new(store, config))

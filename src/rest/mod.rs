@@ -5,6 +5,7 @@ pub mod application_passwords;
 pub mod embed;
 pub mod global_params;
 pub mod index;
+pub mod media;
 pub mod params;
 pub mod post_statuses;
 pub mod post_types;
@@ -65,6 +66,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(index::routes())
         .merge(post_types::routes())
         .merge(post_statuses::routes())
+        .merge(media::routes())
         .merge(terms::routes())
         .merge(posts::routes())
         .merge(revisions::routes())

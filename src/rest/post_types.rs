@@ -27,7 +27,9 @@ pub fn routes() -> Router<Arc<Site>> {
 
 /// The stored WordPress object of `post` or `page`, the template for other types.
 fn template(pt: &PostType) -> Value {
-    let text = if pt.hierarchical {
+    let text = if pt.name == "attachment" {
+        include_str!("schemas/attachment.type.json")
+    } else if pt.hierarchical {
         include_str!("schemas/page.type.json")
     } else {
         include_str!("schemas/post.type.json")
@@ -90,6 +92,19 @@ fn respond_item(site: &Site, pt: &PostType, ctx: Context) -> Value {
     filter_by_context(prepare_item(site, pt), "type", ctx)
 }
 
+/// The types with a REST route, in WordPress's order: `post`, `page`, `attachment`, then
+/// the custom ones.
+fn types(site: &Site) -> impl Iterator<Item = &PostType> {
+    let (builtin, custom) = site
+        .config
+        .post_types
+        .split_at(2.min(site.config.post_types.len()));
+    builtin
+        .iter()
+        .chain(std::iter::once(&*crate::post_types::ATTACHMENT))
+        .chain(custom)
+}
+
 /// Edit context needs `edit_posts` on some type (`get_items_permissions_check`).
 fn check_edit(site: &Site, auth: &Auth, ctx: Context) -> WpResult<()> {
     if ctx != Context::Edit {
@@ -133,7 +148,7 @@ async fn get_items(
     check_edit(&site, &auth, ctx)?;
     let actor = auth.actor();
     let mut out = Map::new();
-    for pt in &site.config.post_types {
+    for pt in types(&site) {
         // In the edit context, only the types the user can edit.
         if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
             continue;
@@ -153,7 +168,7 @@ async fn get_item(
     let mut v = Validator::new(&params);
     let ctx = v.context();
     v.finish()?;
-    let Some(pt) = site.post_type(&name) else {
+    let Some(pt) = types(&site).find(|t| t.name == name) else {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
             "rest_type_invalid",

@@ -171,7 +171,7 @@ async fn delete(
     }
 }
 
-fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
+pub(super) fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
     PostRef {
         author: post.author,
         status: &post.status,
@@ -213,7 +213,7 @@ pub async fn site_tz(site: &Site) -> WpResult<jiff::tz::TimeZone> {
         .unwrap_or(jiff::tz::TimeZone::UTC))
 }
 
-fn fmt_date(ts: i64, tz: &jiff::tz::TimeZone) -> String {
+pub(super) fn fmt_date(ts: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(ts)
         .map(|t| {
             t.to_zoned(tz.clone())
@@ -225,7 +225,7 @@ fn fmt_date(ts: i64, tz: &jiff::tz::TimeZone) -> String {
 
 /// Parses a REST `date-time` (`YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|±HH[:MM]]`); a value without
 /// an offset is wall time in `tz`.
-fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
+pub(super) fn parse_date(input: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
     let s = input.trim();
     if !is_rest_date(s) {
         return None;
@@ -459,6 +459,18 @@ fn prepare_item(
                 json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.parent)) }]),
             );
         }
+        if post.featured_media != 0
+            && !super::registry::unsupported_fields(pt).contains(&"featured_media")
+        {
+            l.insert(
+                "wp:featuredmedia".into(),
+                json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/media/{}", post.featured_media)) }]),
+            );
+        }
+        l.insert(
+            "wp:attachment".into(),
+            json!([{ "href": site.config.rest_url(&format!("wp/v2/media?parent={}", post.id)) }]),
+        );
         if pt.name == "post" {
             let terms: Vec<Value> = super::terms::TAXONOMIES
                 .iter()
@@ -485,7 +497,7 @@ fn prepare_item(
             json!({ "rendered": rendered_excerpt, "protected": protected }),
         );
         o.insert("author".into(), json!(post.author));
-        o.insert("featured_media".into(), json!(0));
+        o.insert("featured_media".into(), json!(post.featured_media));
         o.insert("_links".into(), links);
         for field in super::registry::unsupported_fields(pt) {
             o.remove(field);
@@ -533,7 +545,7 @@ fn prepare_item(
     o.insert("content".into(), Value::Object(content));
     o.insert("excerpt".into(), Value::Object(excerpt));
     o.insert("author".into(), json!(post.author));
-    o.insert("featured_media".into(), json!(0));
+    o.insert("featured_media".into(), json!(post.featured_media));
     if pt.hierarchical {
         o.insert("parent".into(), json!(post.parent));
         o.insert("menu_order".into(), json!(post.menu_order));
@@ -637,7 +649,7 @@ fn add_action_links(body: &mut Value, actor: &Actor<'_>, pt: &PostType) {
 }
 
 /// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
-fn excerpt_from(content: &str) -> String {
+pub(super) fn excerpt_from(content: &str) -> String {
     let text = crate::formatting::strip_all_tags(content);
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.len() > 55 {
@@ -855,6 +867,7 @@ async fn get_items(
         parents,
         parents_exclude,
         menu_order,
+        mime_types: vec![],
         search_terms: search
             .as_deref()
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
@@ -1031,7 +1044,7 @@ async fn get_item(
 
 /// `title`, `content`, `excerpt` accept a string or `{"raw": …}`; WordPress registers them
 /// without a validate callback, so anything else is ignored rather than refused.
-fn raw_field(params: &Params, name: &str) -> Option<String> {
+pub(super) fn raw_field(params: &Params, name: &str) -> Option<String> {
     match params.get(name)? {
         Value::String(s) => Some(s.clone()),
         Value::Object(o) => match o.get("raw") {
@@ -1111,6 +1124,7 @@ struct PostInput {
     menu_order: Option<i64>,
     parent: Option<i64>,
     sticky: Option<bool>,
+    featured_media: Option<i64>,
     /// Term ids per taxonomy field (`categories`, `tags`), when given.
     terms: Vec<(&'static super::terms::Taxonomy, Vec<i64>)>,
     /// Registered keys to write: JSON-encoded values, none to delete.
@@ -1177,6 +1191,9 @@ fn parse_input(
                 input.terms.push((tax, ids));
             }
         }
+    }
+    if !super::registry::unsupported_fields(pt).contains(&"featured_media") {
+        input.featured_media = v.integer("featured_media");
     }
     if pt.supports("custom-fields") {
         input.meta = parse_meta(v, params, pt);
@@ -1583,11 +1600,20 @@ async fn create_item(
         date_floating: true,
         modified: 0,
         pre_trash_status: None,
+        mime_type: String::new(),
+        featured_media: 0,
     };
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
+    // `handle_featured_media()` on create: an id that is not an image attachment is
+    // ignored (WordPress does not check the result there).
+    let featured = match input.featured_media {
+        Some(id) if id > 0 && super::media::is_image_attachment(&site, id).await? => id,
+        _ => 0,
+    };
     let terms = std::mem::take(&mut input.terms);
     let mut post = apply_input(&site, &actor, pt, blank, input).await?;
+    post.featured_media = featured;
     post.id = site.store.insert_post(&post).await?;
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
         // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
@@ -1639,8 +1665,23 @@ async fn update_item(
 
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
+    let featured = match input.featured_media {
+        None => None,
+        Some(id) if id <= 0 => Some(0),
+        Some(id) if super::media::is_image_attachment(&site, id).await? => Some(id),
+        Some(_) => {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_featured_media",
+                "Invalid featured media ID.",
+            ));
+        }
+    };
     let terms = std::mem::take(&mut input.terms);
-    let post = apply_input(&site, &actor, pt, post, input).await?;
+    let mut post = apply_input(&site, &actor, pt, post, input).await?;
+    if let Some(f) = featured {
+        post.featured_media = f;
+    }
     if !site.store.update_post(&post).await? {
         return Err(not_found());
     }

@@ -23,6 +23,9 @@ pub enum Kind {
     Posts(String),
     /// A post type's item route, by `rest_base`.
     Post(String),
+    /// `/wp/v2/media`.
+    Media,
+    MediaItem,
     Types,
     Type,
     Statuses,
@@ -160,6 +163,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
     [
         ("post", include_str!("schemas/post.json")),
         ("page", include_str!("schemas/page.json")),
+        ("attachment", include_str!("schemas/attachment.json")),
         ("user", include_str!("schemas/user.json")),
         ("type", include_str!("schemas/type.json")),
         ("category", include_str!("schemas/category.json")),
@@ -253,6 +257,10 @@ pub async fn allowed_methods(
         Kind::Terms(base) => super::terms::allowed(site, auth, base, None, edit).await,
         Kind::Term(base) => super::terms::allowed(site, auth, base, m.param("id"), edit).await,
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
+        Kind::Media => super::media::allowed_on_collection(site, auth, edit, query).await,
+        Kind::MediaItem => {
+            super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
         Kind::Post(base) => {
             super::posts::allowed_on_item(
                 site,
@@ -365,6 +373,9 @@ impl Registry {
                     Some(named_schema("revision")),
                     endpoints_from(&stored["item"]),
                 ));
+            }
+            if pt.name == "page" {
+                media_routes(&mut v);
             }
         }
         for tax in super::terms::TAXONOMIES {
@@ -568,6 +579,26 @@ fn post_type_schema(pt: &PostType) -> Value {
 }
 
 type Endpoints = Vec<(&'static [&'static str], Value)>;
+
+/// `/wp/v2/media` and `/wp/v2/media/<id>`, with WordPress's arguments and schema.
+fn media_routes(v: &mut Vec<RouteDoc>) {
+    let stored: Value = serde_json::from_str(include_str!("schemas/attachment.endpoints.json"))
+        .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media",
+        Kind::Media,
+        Some(named_schema("attachment")),
+        endpoints_from(&stored["collection"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)",
+        Kind::MediaItem,
+        Some(named_schema("attachment")),
+        endpoints_from(&stored["item"]),
+    ));
+}
 
 fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
     let mut users: Value =

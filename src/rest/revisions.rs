@@ -77,6 +77,8 @@ pub async fn save(site: &Site, pt: &PostType, after: &Post, author: i64) -> WpRe
         date_floating: false,
         modified: now,
         pre_trash_status: None,
+        mime_type: String::new(),
+        featured_media: 0,
     };
     site.store.insert_post(&revision).await?;
     Ok(())

@@ -197,6 +197,10 @@ pub struct Post {
     pub date_floating: bool,
     pub modified: i64,
     pub pre_trash_status: Option<String>,
+    /// `post_mime_type`: the file's type for attachments, empty otherwise.
+    pub mime_type: String,
+    /// The featured image's attachment id (`_thumbnail_id`), 0 for none.
+    pub featured_media: i64,
 }
 
 /// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published
@@ -276,6 +280,8 @@ pub struct PostQuery {
     pub parents: Vec<i64>,
     pub parents_exclude: Vec<i64>,
     pub menu_order: Option<i64>,
+    /// `post_mime_type IN (…)`.
+    pub mime_types: Vec<String>,
     /// Every term must occur in the title, excerpt or content (case-insensitive).
     pub search_terms: Vec<String>,
     /// Publication date bounds (exclusive), as instants.
@@ -353,6 +359,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces every value of `key` on a post with `values` (none: the key is deleted),
     /// atomically.
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()>;
+    /// Unsets a deleted attachment wherever it was the featured image.
+    async fn clear_featured_media(&self, attachment_id: i64) -> StoreResult<()>;
     /// Whether another post of the type (not `except_id`) has the slug.
     async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
 

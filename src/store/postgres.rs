@@ -180,6 +180,8 @@ fn post_from_row(row: &PgRow) -> Result<Post, sqlx::Error> {
         date_floating: row.try_get("date_floating")?,
         modified: row.try_get("modified")?,
         pre_trash_status: row.try_get("pre_trash_status")?,
+        mime_type: row.try_get("mime_type")?,
+        featured_media: row.try_get("featured_media")?,
     })
 }
 
@@ -207,7 +209,8 @@ fn term_from_row(row: &PgRow) -> Result<Term, sqlx::Error> {
 }
 
 const POST_COLUMNS: &str = "id, post_type, status, author, title, content, excerpt, slug, password, \
-     parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status";
+     parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
+     mime_type, featured_media";
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -557,8 +560,10 @@ impl Store for PostgresStore {
     async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
-             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
+             mime_type, featured_media) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             RETURNING id",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -576,6 +581,8 @@ impl Store for PostgresStore {
         .bind(p.date_floating)
         .bind(p.modified)
         .bind(&p.pre_trash_status)
+        .bind(&p.mime_type)
+        .bind(p.featured_media)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -624,7 +631,8 @@ impl Store for PostgresStore {
             "UPDATE post SET post_type = $1, status = $2, author = $3, title = $4, content = $5, \
              excerpt = $6, slug = $7, password = $8, parent = $9, menu_order = $10, \
              comment_status = $11, ping_status = $12, date = $13, date_floating = $14, \
-             modified = $15, pre_trash_status = $16 WHERE id = $17",
+             modified = $15, pre_trash_status = $16, mime_type = $17, featured_media = $18 \
+             WHERE id = $19",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -642,6 +650,8 @@ impl Store for PostgresStore {
         .bind(p.date_floating)
         .bind(p.modified)
         .bind(&p.pre_trash_status)
+        .bind(&p.mime_type)
+        .bind(p.featured_media)
         .bind(p.id)
         .execute(&self.pool)
         .await
@@ -697,6 +707,14 @@ impl Store for PostgresStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear_featured_media(&self, attachment_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE post SET featured_media = 0 WHERE featured_media = $1")
+            .bind(attachment_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -1138,6 +1156,10 @@ impl QuerySql {
         if !q.slugs.is_empty() {
             let p = self.push(Bind::Texts(q.slugs.clone()));
             filter.push_str(&format!(" AND slug = ANY({p})"));
+        }
+        if !q.mime_types.is_empty() {
+            let p = self.push(Bind::Texts(q.mime_types.clone()));
+            filter.push_str(&format!(" AND mime_type = ANY({p})"));
         }
         if let Some(m) = q.menu_order {
             let p = self.push(Bind::Int(m));

@@ -178,6 +178,8 @@ fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
         date_floating: row.try_get("date_floating")?,
         modified: row.try_get("modified")?,
         pre_trash_status: row.try_get("pre_trash_status")?,
+        mime_type: row.try_get("mime_type")?,
+        featured_media: row.try_get("featured_media")?,
     })
 }
 
@@ -519,8 +521,9 @@ impl Store for SqliteStore {
     async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
-             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
+             mime_type, featured_media) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -538,6 +541,8 @@ impl Store for SqliteStore {
         .bind(p.date_floating)
         .bind(p.modified)
         .bind(&p.pre_trash_status)
+        .bind(&p.mime_type)
+        .bind(p.featured_media)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -587,7 +592,8 @@ impl Store for SqliteStore {
         let done = sqlx::query(
             "UPDATE post SET post_type = ?, status = ?, author = ?, title = ?, content = ?, excerpt = ?, \
              slug = ?, password = ?, parent = ?, menu_order = ?, comment_status = ?, ping_status = ?, \
-             date = ?, date_floating = ?, modified = ?, pre_trash_status = ? WHERE id = ?",
+             date = ?, date_floating = ?, modified = ?, pre_trash_status = ?, mime_type = ?, \
+             featured_media = ? WHERE id = ?",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -605,6 +611,8 @@ impl Store for SqliteStore {
         .bind(p.date_floating)
         .bind(p.modified)
         .bind(&p.pre_trash_status)
+        .bind(&p.mime_type)
+        .bind(p.featured_media)
         .bind(p.id)
         .execute(&self.pool)
         .await
@@ -661,6 +669,14 @@ impl Store for SqliteStore {
                 .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear_featured_media(&self, attachment_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE post SET featured_media = 0 WHERE featured_media = ?")
+            .bind(attachment_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -1079,6 +1095,12 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
         filter.push_str(&vec!["?"; q.slugs.len()].join(", "));
         filter.push(')');
         binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
+    }
+    if !q.mime_types.is_empty() {
+        filter.push_str(" AND mime_type IN (");
+        filter.push_str(&vec!["?"; q.mime_types.len()].join(", "));
+        filter.push(')');
+        binds.extend(q.mime_types.iter().map(|s| Bind::Text(s.clone())));
     }
     if let Some(m) = q.menu_order {
         filter.push_str(" AND menu_order = ?");

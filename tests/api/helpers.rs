@@ -173,6 +173,7 @@ pub fn default_args() -> ServeArgs {
         url: None,
         application_passwords_for: AppPasswordGate::EditPosts,
         max_body_bytes: 1024 * 1024,
+        max_upload_bytes: 64 * 1024 * 1024,
         usage_flush_secs: 30,
         trusted_proxies: vec![],
     }

@@ -7,6 +7,7 @@ mod compat;
 mod global_params;
 mod helpers;
 mod index;
+mod media;
 mod migrate_store;
 mod multi_instance;
 mod post_types;

@@ -191,7 +191,7 @@ async fn hierarchical_custom_type_and_types_route() {
     let (status, types) = app.get_json("/wp-json/wp/v2/types").await;
     assert_eq!(status, 200);
     let names: Vec<&String> = types.as_object().expect("object").keys().collect();
-    assert_eq!(names, ["post", "page", "book", "recipe"]);
+    assert_eq!(names, ["post", "page", "attachment", "book", "recipe"]);
     assert_eq!(types["book"]["name"], "Books");
     assert_eq!(types["book"]["rest_base"], "books");
     assert!(

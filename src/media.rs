@@ -1,0 +1,810 @@
+//! Uploaded files: WordPress's upload handling (`wp_handle_upload()` and
+//! `wp_check_filetype_and_ext()` in `wp-includes/functions.php` / `wp-admin/includes/file.php`),
+//! file names (`sanitize_file_name()`, `wp_unique_filename()`), the `YYYY/MM` layout of
+//! `wp_upload_dir()`, and image sub-sizes (`wp_create_image_subsizes()`).
+//!
+//! Files are streamed to a temporary file next to the uploads dir (never held in memory),
+//! checked by content, then moved to `uploads/YYYY/MM/<unique sanitized name>`.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio::io::AsyncWriteExt;
+
+/// `get_allowed_mime_types()`: WordPress's default list (`wp_get_mime_types()`) without
+/// `swf` and `exe` (removed by WordPress itself) and without `htm|html` and `js`, which
+/// WordPress allows to users with `unfiltered_html`: ferropress serves uploads from the
+/// site's own origin, so it never accepts them (docs/compat.md#upload-types).
+pub const ALLOWED_MIME_TYPES: &[(&str, &str)] = &[
+    ("jpg|jpeg|jpe", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("png", "image/png"),
+    ("bmp", "image/bmp"),
+    ("tiff|tif", "image/tiff"),
+    ("webp", "image/webp"),
+    ("ico", "image/x-icon"),
+    ("heic", "image/heic"),
+    ("asf|asx", "video/x-ms-asf"),
+    ("wmv", "video/x-ms-wmv"),
+    ("wmx", "video/x-ms-wmx"),
+    ("wm", "video/x-ms-wm"),
+    ("avi", "video/avi"),
+    ("divx", "video/divx"),
+    ("flv", "video/x-flv"),
+    ("mov|qt", "video/quicktime"),
+    ("mpeg|mpg|mpe", "video/mpeg"),
+    ("mp4|m4v", "video/mp4"),
+    ("ogv", "video/ogg"),
+    ("webm", "video/webm"),
+    ("mkv", "video/x-matroska"),
+    ("3gp|3gpp", "video/3gpp"),
+    ("3g2|3gp2", "video/3gpp2"),
+    ("txt|asc|c|cc|h|srt", "text/plain"),
+    ("csv", "text/csv"),
+    ("tsv", "text/tab-separated-values"),
+    ("ics", "text/calendar"),
+    ("rtx", "text/richtext"),
+    ("css", "text/css"),
+    ("vtt", "text/vtt"),
+    ("dfxp", "application/ttaf+xml"),
+    ("mp3|m4a|m4b", "audio/mpeg"),
+    ("aac", "audio/aac"),
+    ("ra|ram", "audio/x-realaudio"),
+    ("wav", "audio/wav"),
+    ("ogg|oga", "audio/ogg"),
+    ("flac", "audio/flac"),
+    ("mid|midi", "audio/midi"),
+    ("wma", "audio/x-ms-wma"),
+    ("wax", "audio/x-ms-wax"),
+    ("mka", "audio/x-matroska"),
+    ("rtf", "application/rtf"),
+    ("pdf", "application/pdf"),
+    ("class", "application/java"),
+    ("tar", "application/x-tar"),
+    ("zip", "application/zip"),
+    ("gz|gzip", "application/x-gzip"),
+    ("rar", "application/rar"),
+    ("7z", "application/x-7z-compressed"),
+    ("psd", "application/octet-stream"),
+    ("xcf", "application/octet-stream"),
+    ("doc", "application/msword"),
+    ("pot|pps|ppt", "application/vnd.ms-powerpoint"),
+    ("wri", "application/vnd.ms-write"),
+    ("xla|xls|xlt|xlw", "application/vnd.ms-excel"),
+    ("mdb", "application/vnd.ms-access"),
+    ("mpp", "application/vnd.ms-project"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("docm", "application/vnd.ms-word.document.macroEnabled.12"),
+    (
+        "dotx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+    ),
+    ("dotm", "application/vnd.ms-word.template.macroEnabled.12"),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("xlsm", "application/vnd.ms-excel.sheet.macroEnabled.12"),
+    (
+        "xlsb",
+        "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
+    ),
+    (
+        "xltx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.template",
+    ),
+    ("xltm", "application/vnd.ms-excel.template.macroEnabled.12"),
+    ("xlam", "application/vnd.ms-excel.addin.macroEnabled.12"),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    (
+        "pptm",
+        "application/vnd.ms-powerpoint.presentation.macroEnabled.12",
+    ),
+    (
+        "ppsx",
+        "application/vnd.openxmlformats-officedocument.presentationml.slideshow",
+    ),
+    (
+        "ppsm",
+        "application/vnd.ms-powerpoint.slideshow.macroEnabled.12",
+    ),
+    (
+        "potx",
+        "application/vnd.openxmlformats-officedocument.presentationml.template",
+    ),
+    (
+        "potm",
+        "application/vnd.ms-powerpoint.template.macroEnabled.12",
+    ),
+    (
+        "ppam",
+        "application/vnd.ms-powerpoint.addin.macroEnabled.12",
+    ),
+    (
+        "sldx",
+        "application/vnd.openxmlformats-officedocument.presentationml.slide",
+    ),
+    (
+        "sldm",
+        "application/vnd.ms-powerpoint.slide.macroEnabled.12",
+    ),
+    ("onetoc|onetoc2|onetmp|onepkg", "application/onenote"),
+    ("oxps", "application/oxps"),
+    ("xps", "application/vnd.ms-xpsdocument"),
+    ("odt", "application/vnd.oasis.opendocument.text"),
+    ("odp", "application/vnd.oasis.opendocument.presentation"),
+    ("ods", "application/vnd.oasis.opendocument.spreadsheet"),
+    ("odg", "application/vnd.oasis.opendocument.graphics"),
+    ("odc", "application/vnd.oasis.opendocument.chart"),
+    ("odb", "application/vnd.oasis.opendocument.database"),
+    ("odf", "application/vnd.oasis.opendocument.formula"),
+    ("wp|wpd", "application/wordperfect"),
+    ("key", "application/vnd.apple.keynote"),
+    ("numbers", "application/vnd.apple.numbers"),
+    ("pages", "application/vnd.apple.pages"),
+];
+
+/// The message of every refused type.
+pub const NOT_ALLOWED_TYPE: &str = "Sorry, you are not allowed to upload this file type.";
+
+/// `wp_check_filetype()`: the allowed MIME type of a file name's extension.
+pub fn filetype(filename: &str) -> Option<(&'static str, &'static str)> {
+    let (_, ext) = filename.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    ALLOWED_MIME_TYPES
+        .iter()
+        .find(|(exts, _)| exts.split('|').any(|e| e == ext))
+        .map(|(_, mime)| {
+            let canonical = ALLOWED_MIME_TYPES
+                .iter()
+                .flat_map(|(exts, _)| exts.split('|'))
+                .find(|e| *e == ext)
+                .unwrap_or("");
+            (canonical, *mime)
+        })
+}
+
+/// The full MIME types of the allowed list whose top-level type is `media_type` (`image`,
+/// `video`, `text`, `application`, `audio`): `get_media_types()` for the `media_type` filter.
+pub fn mime_types_of(media_type: &str) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for (_, mime) in ALLOWED_MIME_TYPES {
+        if mime.split('/').next() == Some(media_type) && !out.iter().any(|m| m == mime) {
+            out.push((*mime).to_owned());
+        }
+    }
+    out
+}
+
+/// `wp_get_image_mime()`: an image's type from its first bytes (`exif_imagetype`).
+pub fn image_mime(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if head.starts_with(b"BM") && head.len() > 14 {
+        Some("image/bmp")
+    } else if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        Some("image/tiff")
+    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if head.starts_with(&[0, 0, 1, 0]) && head.len() > 6 {
+        Some("image/x-icon")
+    } else if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        match &head[8..12] {
+            b"heic" | b"heix" | b"hevc" | b"heim" | b"heis" | b"mif1" => Some("image/heic"),
+            b"avif" | b"avis" => Some("image/avif"),
+            _ => None,
+        }
+    } else {
+        None
+    }
+}
+
+/// What `finfo` would call a non-image file, as far as `wp_check_filetype_and_ext()` needs
+/// it: specific types for the formats that matter, `text/plain` for plain text, and
+/// `application/octet-stream` for anything else.
+pub fn content_mime(head: &[u8]) -> &'static str {
+    if let Some(m) = image_mime(head) {
+        return m;
+    }
+    let starts = |p: &[u8]| head.starts_with(p);
+    if starts(b"%PDF-") {
+        return "application/pdf";
+    }
+    if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
+        return "application/zip";
+    }
+    if starts(&[0x1F, 0x8B]) {
+        return "application/gzip";
+    }
+    if starts(b"7z\xBC\xAF\x27\x1C") {
+        return "application/x-7z-compressed";
+    }
+    if starts(b"Rar!\x1A\x07") {
+        return "application/x-rar";
+    }
+    if starts(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return "application/CDFV2";
+    }
+    if starts(b"{\\rtf") {
+        return "text/rtf";
+    }
+    if starts(b"OggS") {
+        return "audio/ogg";
+    }
+    if starts(b"fLaC") {
+        return "audio/flac";
+    }
+    if starts(b"ID3") || (head.len() > 1 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
+        return "audio/mpeg";
+    }
+    if starts(b"MThd") {
+        return "audio/midi";
+    }
+    if head.len() >= 12 && &head[..4] == b"RIFF" {
+        return match &head[8..12] {
+            b"WAVE" => "audio/x-wav",
+            b"AVI " => "video/x-msvideo",
+            _ => "application/octet-stream",
+        };
+    }
+    if starts(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        return "video/webm";
+    }
+    if head.len() >= 8 && &head[4..8] == b"ftyp" {
+        return "video/mp4";
+    }
+    if head.len() >= 8 && (&head[4..8] == b"moov" || &head[4..8] == b"mdat") {
+        return "video/quicktime";
+    }
+    if starts(b"FLV") {
+        return "video/x-flv";
+    }
+    if starts(&[0x00, 0x00, 0x01, 0xBA]) || starts(&[0x00, 0x00, 0x01, 0xB3]) {
+        return "video/mpeg";
+    }
+    if starts(&[0x30, 0x26, 0xB2, 0x75]) {
+        return "video/x-ms-asf";
+    }
+    if starts(b"\x7FELF") || starts(b"MZ") || starts(&[0xCA, 0xFE, 0xBA, 0xBE]) {
+        return "application/x-executable";
+    }
+    if head.contains(&0) {
+        return "application/octet-stream";
+    }
+    // Text: finfo names markup and scripts, which no text extension may carry.
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.contains("<?php") || trimmed.starts_with("#!") {
+        return "text/x-php";
+    }
+    if trimmed.starts_with("<svg") || (trimmed.starts_with("<?xml") && trimmed.contains("<svg")) {
+        return "image/svg+xml";
+    }
+    if trimmed.starts_with("<!doctype html")
+        || trimmed.starts_with("<html")
+        || trimmed.starts_with("<head")
+        || trimmed.starts_with("<body")
+        || trimmed.starts_with("<script")
+        || trimmed.contains("<script")
+    {
+        return "text/html";
+    }
+    if trimmed.starts_with("<?xml") {
+        return "text/xml";
+    }
+    "text/plain"
+}
+
+/// The result of `wp_check_filetype_and_ext()`: the stored extension and type, and the
+/// corrected file name when the content showed another image type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedType {
+    pub mime: &'static str,
+    pub proper_filename: Option<String>,
+}
+
+/// `wp_check_filetype_and_ext()`: the extension must be allowed; an image's real type comes
+/// from its content (a PNG named `.jpg` is stored as `.png`), and other files must not
+/// contradict their extension. `None`: "Sorry, you are not allowed to upload this file type."
+pub fn check_filetype_and_ext(head: &[u8], filename: &str) -> Option<CheckedType> {
+    let (_, ty) = filetype(filename)?;
+    if ty.starts_with("image/") {
+        let real = image_mime(head)?;
+        if real == ty {
+            return Some(CheckedType {
+                mime: ty,
+                proper_filename: None,
+            });
+        }
+        // `getimagesize_mimes_to_exts`.
+        let ext = match real {
+            "image/jpeg" => "jpg",
+            "image/png" => "png",
+            "image/gif" => "gif",
+            "image/bmp" => "bmp",
+            "image/tiff" => "tif",
+            "image/webp" => "webp",
+            "image/x-icon" => "ico",
+            "image/heic" => "heic",
+            _ => return None,
+        };
+        let stem = filename.rsplit_once('.').map_or(filename, |(s, _)| s);
+        let renamed = format!("{stem}.{ext}");
+        let (_, new_ty) = filetype(&renamed)?;
+        return Some(CheckedType {
+            mime: new_ty,
+            proper_filename: Some(renamed),
+        });
+    }
+    let real = content_mime(head);
+    let top = |m: &str| m.split('/').next().unwrap_or("").to_owned();
+    let ok = real == ty
+        || match real {
+            "application/octet-stream" | "application/CDFV2" | "application/zip" => {
+                matches!(top(ty).as_str(), "application" | "video" | "audio")
+            }
+            r if r.starts_with("video/") || r.starts_with("audio/") => top(r) == top(ty),
+            "text/plain" => matches!(
+                ty,
+                "text/plain"
+                    | "text/csv"
+                    | "text/richtext"
+                    | "text/tab-separated-values"
+                    | "text/vtt"
+                    | "text/calendar"
+                    | "text/css"
+                    | "application/ttaf+xml"
+            ),
+            "text/rtf" => matches!(ty, "application/rtf" | "text/plain"),
+            "application/gzip" => ty == "application/x-gzip",
+            "application/x-rar" => ty == "application/rar",
+            "text/xml" => ty == "application/ttaf+xml",
+            _ => false,
+        };
+    ok.then_some(CheckedType {
+        mime: ty,
+        proper_filename: None,
+    })
+}
+
+/// `sanitize_file_name()`: characters that mean something to shells, URLs or paths are
+/// removed (so no `/`, `\` or `..` survives), whitespace becomes `-`, and leading or
+/// trailing `.`, `-`, `_` are trimmed.
+pub fn sanitize_file_name(name: &str) -> String {
+    const SPECIAL: &[char] = &[
+        '?', '[', ']', '/', '\\', '=', '<', '>', ':', ';', ',', '\'', '"', '&', '$', '#', '*', '(',
+        ')', '|', '~', '`', '!', '{', '}', '%', '+', '’', '«', '»', '”', '“', '\0',
+    ];
+    let name = name.replace("%20", " ").replace('+', "-");
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !SPECIAL.contains(c) && !c.is_control() && *c != '\u{a0}' && *c != '\u{ad}')
+        .collect();
+    let mut out = String::with_capacity(cleaned.len());
+    let mut dash = false;
+    for c in cleaned.chars() {
+        if c.is_whitespace() || c == '-' {
+            if !dash {
+                out.push('-');
+            }
+            dash = true;
+        } else {
+            out.push(c);
+            dash = false;
+        }
+    }
+    let out = out
+        .trim_matches(|c| c == '.' || c == '-' || c == '_')
+        .to_owned();
+    if out.is_empty() {
+        return "unnamed-file".into();
+    }
+    out
+}
+
+/// Does `stem` look like a generated file name (`-150x150`, `-scaled`, `-rotated`)? Such
+/// names always get a number so that they cannot collide with sub-sizes.
+fn looks_generated(stem: &str) -> bool {
+    if stem.ends_with("-scaled") || stem.ends_with("-rotated") {
+        return true;
+    }
+    let Some((_, dims)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    let Some((w, h)) = dims.split_once('x') else {
+        return false;
+    };
+    !w.is_empty()
+        && !h.is_empty()
+        && w.bytes().all(|b| b.is_ascii_digit())
+        && h.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `wp_unique_filename()` + the move: creates `dir/name` (or `name-1`, `name-2`, …) without
+/// overwriting anything and moves `tmp` there. Returns the final file name.
+pub async fn place_unique(tmp: &Path, dir: &Path, filename: &str) -> std::io::Result<String> {
+    tokio::fs::create_dir_all(dir).await?;
+    let (stem, ext) = match filename.rsplit_once('.') {
+        Some((s, e)) => (s.to_owned(), format!(".{}", e.to_ascii_lowercase())),
+        None => (filename.to_owned(), String::new()),
+    };
+    let mut n = u32::from(looks_generated(&stem));
+    loop {
+        let candidate = if n == 0 {
+            format!("{stem}{ext}")
+        } else {
+            format!("{stem}-{n}{ext}")
+        };
+        let path = dir.join(&candidate);
+        // Reserving the name with create_new makes two concurrent uploads of one name safe.
+        match tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+        {
+            Ok(_) => {
+                tokio::fs::rename(tmp, &path).await?;
+                return Ok(candidate);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Why a streamed upload stopped.
+#[derive(Debug)]
+pub enum StreamError {
+    TooLarge,
+    Io(std::io::Error),
+    Body(String),
+}
+
+/// A file being received: a temporary file in `{data dir}/upload-tmp`, removed when dropped
+/// unless it was placed.
+pub struct TempUpload {
+    pub path: PathBuf,
+    pub size: u64,
+    /// The first bytes, for content checks.
+    pub head: Vec<u8>,
+    placed: bool,
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl TempUpload {
+    pub fn mark_placed(&mut self) {
+        self.placed = true;
+    }
+}
+
+/// Where temporary files go: beside the uploads dir (same filesystem, so the final move is
+/// a rename) and outside what is served.
+pub fn temp_dir(uploads_dir: &Path) -> PathBuf {
+    uploads_dir
+        .parent()
+        .map_or_else(|| PathBuf::from("upload-tmp"), |p| p.join("upload-tmp"))
+}
+
+const HEAD_LEN: usize = 8192;
+
+/// Streams a body to a temporary file, chunk by chunk, failing once more than `limit`
+/// bytes arrived. Memory use does not depend on the file's size.
+pub async fn stream_to_temp<S, E>(
+    uploads_dir: &Path,
+    mut stream: S,
+    limit: u64,
+) -> Result<TempUpload, StreamError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let dir = temp_dir(uploads_dir);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(StreamError::Io)?;
+    let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+    let mut upload = TempUpload {
+        path,
+        size: 0,
+        head: Vec::new(),
+        placed: false,
+    };
+    let file = tokio::fs::File::create(&upload.path)
+        .await
+        .map_err(StreamError::Io)?;
+    let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| StreamError::Body(e.to_string()))?;
+        upload.size += chunk.len() as u64;
+        if upload.size > limit {
+            return Err(StreamError::TooLarge);
+        }
+        if upload.head.len() < HEAD_LEN {
+            let take = (HEAD_LEN - upload.head.len()).min(chunk.len());
+            upload.head.extend_from_slice(&chunk[..take]);
+        }
+        file.write_all(&chunk).await.map_err(StreamError::Io)?;
+    }
+    file.flush().await.map_err(StreamError::Io)?;
+    Ok(upload)
+}
+
+/// A registered image size (`add_image_size()`): WordPress's defaults, in the order
+/// `wp_create_image_subsizes()` makes them (medium, large, thumbnail, medium_large first).
+pub struct ImageSize {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub crop: bool,
+}
+
+pub const IMAGE_SIZES: &[ImageSize] = &[
+    ImageSize {
+        name: "medium",
+        width: 300,
+        height: 300,
+        crop: false,
+    },
+    ImageSize {
+        name: "large",
+        width: 1024,
+        height: 1024,
+        crop: false,
+    },
+    ImageSize {
+        name: "thumbnail",
+        width: 150,
+        height: 150,
+        crop: true,
+    },
+    ImageSize {
+        name: "medium_large",
+        width: 768,
+        height: 0,
+        crop: false,
+    },
+    ImageSize {
+        name: "1536x1536",
+        width: 1536,
+        height: 1536,
+        crop: false,
+    },
+    ImageSize {
+        name: "2048x2048",
+        width: 2048,
+        height: 2048,
+        crop: false,
+    },
+];
+
+/// `image_resize_dimensions()`: the size of the resized image, or `None` when it would not
+/// be smaller than the original.
+pub fn resize_dimensions(ow: u32, oh: u32, size: &ImageSize) -> Option<(u32, u32)> {
+    if ow == 0 || oh == 0 {
+        return None;
+    }
+    let (nw, nh) = if size.crop {
+        (size.width.min(ow), size.height.min(oh))
+    } else {
+        // wp_constrain_dimensions(): the smaller ratio wins; 0 means no limit.
+        let rw = if size.width > 0 && ow > size.width {
+            f64::from(size.width) / f64::from(ow)
+        } else {
+            1.0
+        };
+        let rh = if size.height > 0 && oh > size.height {
+            f64::from(size.height) / f64::from(oh)
+        } else {
+            1.0
+        };
+        let r = rw.min(rh);
+        let w = ((f64::from(ow) * r).round() as u32).max(1);
+        let h = ((f64::from(oh) * r).round() as u32).max(1);
+        (w, h)
+    };
+    if nw >= ow && nh >= oh {
+        return None;
+    }
+    Some((nw, nh))
+}
+
+/// Images whose pixels are decoded to make sub-sizes; larger ones get none (their
+/// dimensions are still read from the header).
+const MAX_DECODE_PIXELS: u64 = 40_000_000;
+
+fn image_format(mime: &str) -> Option<image::ImageFormat> {
+    match mime {
+        "image/jpeg" => Some(image::ImageFormat::Jpeg),
+        "image/png" => Some(image::ImageFormat::Png),
+        "image/gif" => Some(image::ImageFormat::Gif),
+        "image/webp" => Some(image::ImageFormat::WebP),
+        _ => None,
+    }
+}
+
+/// Whether the image editor can read (and resize) this type.
+pub fn is_editable_image(mime: &str) -> bool {
+    image_format(mime).is_some()
+}
+
+/// `wp_generate_attachment_metadata()` for a stored file (blocking: run it off the async
+/// threads). `file` is the path relative to the uploads dir (`YYYY/MM/name.png`).
+pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str) -> Value {
+    let path = uploads_dir.join(file);
+    let filesize = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let Some(format) = image_format(mime) else {
+        return json!({ "filesize": filesize });
+    };
+    let dims = image::ImageReader::open(&path)
+        .map(|mut r| {
+            r.set_format(format);
+            r
+        })
+        .ok()
+        .and_then(|r| r.into_dimensions().ok());
+    let Some((w, h)) = dims else {
+        return json!({ "filesize": filesize });
+    };
+    let mut sizes = Map::new();
+    if u64::from(w) * u64::from(h) <= MAX_DECODE_PIXELS {
+        let decoded = image::ImageReader::open(&path).ok().and_then(|mut r| {
+            r.set_format(format);
+            r.decode().ok()
+        });
+        if let Some(img) = decoded {
+            let dir = path.parent().unwrap_or(uploads_dir);
+            let name = Path::new(file)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+            for size in IMAGE_SIZES {
+                let Some((nw, nh)) = resize_dimensions(w, h, size) else {
+                    continue;
+                };
+                let resized = if size.crop {
+                    img.resize_to_fill(nw, nh, image::imageops::FilterType::Lanczos3)
+                } else {
+                    img.resize_exact(nw, nh, image::imageops::FilterType::Lanczos3)
+                };
+                let sub_name = format!("{stem}-{nw}x{nh}.{ext}");
+                let sub_path = dir.join(&sub_name);
+                let saved = match format {
+                    image::ImageFormat::Jpeg => save_jpeg(&resized, &sub_path),
+                    _ => resized.save_with_format(&sub_path, format).is_ok(),
+                };
+                if !saved {
+                    tracing::warn!(file = %sub_name, "could not write an image sub-size");
+                    continue;
+                }
+                let sub_size = std::fs::metadata(&sub_path).map(|m| m.len()).unwrap_or(0);
+                sizes.insert(
+                    size.name.into(),
+                    json!({ "file": sub_name, "width": nw, "height": nh,
+                            "mime-type": mime, "filesize": sub_size }),
+                );
+            }
+        }
+    }
+    json!({
+        "width": w,
+        "height": h,
+        "file": file,
+        "filesize": filesize,
+        "sizes": sizes,
+        "image_meta": {
+            "aperture": "0", "credit": "", "camera": "", "caption": "",
+            "created_timestamp": "0", "copyright": "", "focal_length": "0", "iso": "0",
+            "shutter_speed": "0", "title": "", "orientation": "0", "keywords": []
+        }
+    })
+}
+
+/// JPEG sub-sizes at WordPress's default quality (82).
+fn save_jpeg(img: &image::DynamicImage, path: &Path) -> bool {
+    let Ok(file) = std::fs::File::create(path) else {
+        return false;
+    };
+    let mut w = std::io::BufWriter::new(file);
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, 82);
+    img.to_rgb8().write_with_encoder(enc).is_ok()
+}
+
+/// Every file of an attachment: the original and its sub-sizes (`wp_delete_attachment_files()`).
+pub fn attachment_files(uploads_dir: &Path, file: &str, metadata: &Value) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let Some(main) = safe_join(uploads_dir, file) else {
+        return out;
+    };
+    if let Some(dir) = main.parent() {
+        for size in metadata["sizes"].as_object().into_iter().flatten() {
+            if let Some(name) = size.1["file"].as_str()
+                && !name.contains('/')
+                && !name.contains('\\')
+                && !name.starts_with('.')
+            {
+                out.push(dir.join(name));
+            }
+        }
+    }
+    out.push(main);
+    out
+}
+
+/// `uploads_dir/rel` when `rel` is a plain relative path (no `..`, no root), else `None`.
+pub fn safe_join(uploads_dir: &Path, rel: &str) -> Option<PathBuf> {
+    let rel_path = Path::new(rel);
+    rel_path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+        .then(|| uploads_dir.join(rel_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        assert_eq!(sanitize_file_name("my pic.png"), "my-pic.png");
+        assert_eq!(sanitize_file_name("../../x.png"), "x.png");
+        assert_eq!(
+            sanitize_file_name("..\\..\\etc\\passwd.txt"),
+            "etcpasswd.txt"
+        );
+        assert_eq!(sanitize_file_name("a  -  b.pdf"), "a-b.pdf");
+        assert_eq!(sanitize_file_name("..."), "unnamed-file");
+        assert!(looks_generated("photo-150x150"));
+        assert!(!looks_generated("photo-2024"));
+    }
+
+    #[test]
+    fn types_from_content() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        let checked = check_filetype_and_ext(png, "x.jpg").expect("corrected");
+        assert_eq!(checked.mime, "image/png");
+        assert_eq!(checked.proper_filename.as_deref(), Some("x.png"));
+        assert!(check_filetype_and_ext(b"hello", "x.png").is_none());
+        assert!(check_filetype_and_ext(png, "x.pdf").is_none());
+        assert!(check_filetype_and_ext(b"%PDF-1.4", "x.png").is_none());
+        assert!(check_filetype_and_ext(b"%PDF-1.4", "x.pdf").is_some());
+        assert!(check_filetype_and_ext(b"<?php echo 1;", "x.txt").is_none());
+        assert!(check_filetype_and_ext(b"<html></html>", "x.html").is_none());
+        assert!(check_filetype_and_ext(b"<svg/>", "x.svg").is_none());
+        assert!(check_filetype_and_ext(b"MZ\x90\0", "x.exe").is_none());
+        assert!(check_filetype_and_ext(b"hello", "x.txt").is_some());
+        assert!(check_filetype_and_ext(b"PK\x03\x04", "x.docx").is_some());
+    }
+
+    #[test]
+    fn sub_size_dimensions() {
+        let thumb = &IMAGE_SIZES[2];
+        assert_eq!(resize_dimensions(400, 320, thumb), Some((150, 150)));
+        assert_eq!(
+            resize_dimensions(400, 320, &IMAGE_SIZES[0]),
+            Some((300, 240))
+        );
+        assert_eq!(resize_dimensions(400, 320, &IMAGE_SIZES[1]), None);
+        assert_eq!(resize_dimensions(10, 10, thumb), None);
+    }
+}

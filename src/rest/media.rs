@@ -1,0 +1,1460 @@
+//! Media: `WP_REST_Attachments_Controller` (`class-wp-rest-attachments-controller.php`), the
+//! posts controller for the `attachment` type with uploads (`upload_from_data()`,
+//! `upload_from_file()`), attachment fields and no trash.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Auth;
+use crate::caps::{Actor, Cap};
+use crate::error::{WpError, WpResult};
+use crate::formatting::{sanitize_text_field, sanitize_title, strip_all_tags, wpautop};
+use crate::media::{self, StreamError, TempUpload};
+use crate::post_types::{ATTACHMENT, PostType};
+use crate::site::{Site, now};
+use crate::store::{Post, PostOrderBy, PostQuery};
+
+use super::params::{Context, Params, Validator, parse_form};
+use super::posts::{fmt_date, parse_date, post_ref, raw_field, site_tz};
+use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+
+/// Meta keys WordPress keeps an attachment's file in (values stored as JSON text).
+const META_FILE: &str = "_wp_attached_file";
+const META_METADATA: &str = "_wp_attachment_metadata";
+const META_ALT: &str = "_wp_attachment_image_alt";
+
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/wp/v2/media", get(get_items).post(create_item))
+        .route(
+            "/wp/v2/media/{id}",
+            get(get_item)
+                .post(update_item)
+                .put(update_item)
+                .patch(update_item)
+                .delete(delete_item),
+        )
+}
+
+fn pt() -> &'static PostType {
+    &ATTACHMENT
+}
+
+/// For `Allow` on `/wp/v2/media`: a `post` in the query string must be editable for POST,
+/// as the create permission check says.
+pub async fn allowed_on_collection(
+    site: &Site,
+    auth: &Auth,
+    edit: bool,
+    query: &str,
+) -> Vec<&'static str> {
+    let actor = auth.actor();
+    let mut methods = vec![];
+    if !edit || actor.can(Cap::Primitive(&pt().caps.edit_posts)) {
+        methods.push("GET");
+    }
+    let parent = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "post")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .filter(|p| *p != 0);
+    let parent_ok = match parent {
+        None => true,
+        Some(id) => match site.store.post_by_id(id).await {
+            Ok(Some(p)) => {
+                let ppt = site.post_type(&p.post_type).unwrap_or(pt());
+                actor.can(Cap::EditPost(post_ref(&p, ppt)))
+            }
+            _ => false,
+        },
+    };
+    if actor.can(Cap::Primitive("upload_files")) && parent_ok {
+        methods.push("POST");
+    }
+    methods
+}
+
+/// For `Allow` on `/wp/v2/media/<id>`.
+pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str, edit: bool) -> Vec<&'static str> {
+    let Ok(id) = route_id(id) else {
+        return vec![];
+    };
+    let Ok(post) = load(site, id).await else {
+        return vec![];
+    };
+    let actor = auth.actor();
+    let editable = can_edit(&actor, &post);
+    let mut methods = vec![];
+    if can_read(site, &actor, &post).await && (!edit || editable) {
+        methods.push("GET");
+    }
+    if editable {
+        methods.extend(["POST", "PUT", "PATCH"]);
+    }
+    if actor.can(Cap::DeletePost(post_ref(&post, pt()))) {
+        methods.push("DELETE");
+    }
+    methods
+}
+
+fn can_edit(actor: &Actor<'_>, post: &Post) -> bool {
+    actor.can(Cap::EditPost(post_ref(post, pt())))
+}
+
+/// `check_read_permission()` for attachments: `inherit` follows the parent (an unattached
+/// file is public), `private` needs the read capability.
+async fn can_read(site: &Site, actor: &Actor<'_>, post: &Post) -> bool {
+    if post.status != "inherit" {
+        return post.status == "publish" || actor.can(Cap::ReadPost(post_ref(post, pt())));
+    }
+    if post.parent == 0 {
+        return true;
+    }
+    match site.store.post_by_id(post.parent).await {
+        Ok(Some(parent)) => {
+            let ppt = site.post_type(&parent.post_type).unwrap_or(pt());
+            parent.status == "publish" || actor.can(Cap::ReadPost(post_ref(&parent, ppt)))
+        }
+        // A parent that is gone leaves the file unattached in effect.
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}
+
+async fn load(site: &Site, id: i64) -> WpResult<Post> {
+    match site.store.post_by_id(id).await? {
+        Some(p) if p.post_type == "attachment" => Ok(p),
+        _ => Err(WpError::rest_post_invalid_id()),
+    }
+}
+
+/// An attachment's stored file data: relative path, metadata, alt text.
+#[derive(Default, Clone)]
+struct FileMeta {
+    file: String,
+    metadata: Value,
+    alt: String,
+}
+
+async fn file_meta(site: &Site, ids: &[i64]) -> WpResult<Vec<(i64, FileMeta)>> {
+    let rows = site.store.post_meta(ids).await?;
+    let mut out: Vec<(i64, FileMeta)> = ids.iter().map(|i| (*i, FileMeta::default())).collect();
+    for (id, key, value) in rows {
+        let Some((_, m)) = out.iter_mut().find(|(i, _)| *i == id) else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&value).unwrap_or(Value::Null);
+        match key.as_str() {
+            META_FILE => m.file = v.as_str().unwrap_or("").to_owned(),
+            META_METADATA => m.metadata = v,
+            META_ALT => m.alt = v.as_str().unwrap_or("").to_owned(),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn uploads_url(site: &Site, rel: &str) -> String {
+    format!("{}/wp-content/uploads/{rel}", site.config.home)
+}
+
+/// `wp_attachment_is_image()`.
+fn is_image(mime: &str) -> bool {
+    matches!(
+        mime,
+        "image/jpeg"
+            | "image/gif"
+            | "image/png"
+            | "image/webp"
+            | "image/bmp"
+            | "image/tiff"
+            | "image/x-icon"
+            | "image/heic"
+    )
+}
+
+/// `media_details`: the stored metadata with each size's `mime-type` as `mime_type`, its
+/// `source_url`, and a synthetic `full` size; `{}` when there is none.
+fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
+    let Some(meta) = fm.metadata.as_object() else {
+        return json!({});
+    };
+    let dir = fm.file.rsplit_once('/').map_or("", |(d, _)| d);
+    let in_dir = |name: &str| {
+        if dir.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{dir}/{name}")
+        }
+    };
+    let mut out = Map::new();
+    for (k, v) in meta {
+        if k == "sizes" {
+            continue;
+        }
+        out.insert(k.clone(), v.clone());
+        if k == "filesize" && !meta.contains_key("width") {
+            out.insert("sizes".into(), json!({}));
+        }
+    }
+    if meta.contains_key("width") {
+        let mut sizes = Map::new();
+        for (name, s) in meta
+            .get("sizes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let file = s["file"].as_str().unwrap_or("");
+            sizes.insert(
+                name.clone(),
+                json!({ "file": file, "width": s["width"], "height": s["height"],
+                        "filesize": s["filesize"], "mime_type": s["mime-type"],
+                        "source_url": uploads_url(site, &in_dir(file)) }),
+            );
+        }
+        let base = fm.file.rsplit('/').next().unwrap_or("");
+        sizes.insert(
+            "full".into(),
+            json!({ "file": base, "width": meta["width"], "height": meta["height"],
+                    "mime_type": post.mime_type, "source_url": uploads_url(site, &fm.file) }),
+        );
+        // WordPress's key order: width, height, file, filesize, sizes, image_meta.
+        let mut ordered = Map::new();
+        for key in ["width", "height", "file", "filesize"] {
+            if let Some(v) = out.remove(key) {
+                ordered.insert(key.into(), v);
+            }
+        }
+        // WordPress adds `full` only next to generated sizes.
+        ordered.insert(
+            "sizes".into(),
+            if sizes.len() == 1 {
+                json!({})
+            } else {
+                Value::Object(sizes)
+            },
+        );
+        ordered.extend(out);
+        return Value::Object(ordered);
+    }
+    Value::Object(out)
+}
+
+/// The `the_content` preview WordPress prepends to an attachment's description
+/// (`prepend_attachment()`), then the description itself.
+fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
+    let url = uploads_url(site, &fm.file);
+    let inner = if is_image(&post.mime_type) && fm.metadata.get("width").is_some() {
+        let medium = &fm.metadata["sizes"]["medium"];
+        let (src, w, h) = if medium.is_object() {
+            let dir = fm.file.rsplit_once('/').map_or("", |(d, _)| d);
+            (
+                uploads_url(
+                    site,
+                    &format!("{dir}/{}", medium["file"].as_str().unwrap_or("")),
+                ),
+                medium["width"].clone(),
+                medium["height"].clone(),
+            )
+        } else {
+            (
+                url.clone(),
+                fm.metadata["width"].clone(),
+                fm.metadata["height"].clone(),
+            )
+        };
+        format!(
+            "<img width=\"{w}\" height=\"{h}\" src=\"{src}\" class=\"attachment-medium size-medium\" alt=\"{}\" decoding=\"async\" loading=\"lazy\" />",
+            html_attr(&fm.alt)
+        )
+    } else {
+        html_text(&post.title)
+    };
+    let mut out = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>\n");
+    if !post.content.is_empty() {
+        out.push_str(&wpautop(&post.content));
+    }
+    out
+}
+
+fn html_attr(s: &str) -> String {
+    html_text(s).replace('"', "&quot;").replace('\'', "&#039;")
+}
+
+fn html_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn permalink(site: &Site, post: &Post) -> String {
+    if post.parent == 0 && !post.slug.is_empty() {
+        format!("{}/{}/", site.config.home, post.slug)
+    } else {
+        format!("{}/?attachment_id={}", site.config.home, post.id)
+    }
+}
+
+/// `prepare_item_for_response()` for an attachment, in WordPress 6.1's field order.
+fn prepare_item(
+    site: &Site,
+    post: &Post,
+    fm: &FileMeta,
+    ctx: Context,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
+    let edit = ctx == Context::Edit;
+    let source_url = uploads_url(site, &fm.file);
+    let description = rendered_description(site, post, fm);
+    let caption_rendered = if post.excerpt.is_empty() {
+        let text = super::posts::excerpt_from(&strip_all_tags(&description));
+        if text.is_empty() {
+            String::new()
+        } else {
+            wpautop(&text)
+        }
+    } else {
+        wpautop(&post.excerpt)
+    };
+    let media_type = if is_image(&post.mime_type) {
+        "image"
+    } else {
+        "file"
+    };
+    let links = json!({
+        "self": [{ "href": site.config.rest_url(&format!("wp/v2/media/{}", post.id)) }],
+        "collection": [{ "href": site.config.rest_url("wp/v2/media") }],
+        "about": [{ "href": site.config.rest_url("wp/v2/types/attachment") }],
+        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }]
+    });
+    let mut o = Map::new();
+    o.insert("id".into(), json!(post.id));
+    o.insert("date".into(), json!(fmt_date(post.date, tz)));
+    if ctx == Context::Embed {
+        o.insert("slug".into(), json!(post.slug));
+        o.insert("type".into(), json!("attachment"));
+        o.insert("link".into(), json!(permalink(site, post)));
+        o.insert("title".into(), json!({ "rendered": post.title }));
+        o.insert("author".into(), json!(post.author));
+        o.insert("caption".into(), json!({ "rendered": caption_rendered }));
+        o.insert("alt_text".into(), json!(fm.alt));
+        o.insert("media_type".into(), json!(media_type));
+        o.insert("mime_type".into(), json!(post.mime_type));
+        o.insert("media_details".into(), media_details(site, post, fm));
+        o.insert("source_url".into(), json!(source_url));
+        o.insert("_links".into(), links);
+        return Value::Object(o);
+    }
+    let utc = jiff::tz::TimeZone::UTC;
+    o.insert("date_gmt".into(), json!(fmt_date(post.date, &utc)));
+    o.insert(
+        "guid".into(),
+        if edit {
+            json!({ "rendered": source_url, "raw": source_url })
+        } else {
+            json!({ "rendered": source_url })
+        },
+    );
+    o.insert("modified".into(), json!(fmt_date(post.modified, tz)));
+    o.insert("modified_gmt".into(), json!(fmt_date(post.modified, &utc)));
+    o.insert("slug".into(), json!(post.slug));
+    o.insert("status".into(), json!(post.status));
+    o.insert("type".into(), json!("attachment"));
+    o.insert("link".into(), json!(permalink(site, post)));
+    o.insert(
+        "title".into(),
+        if edit {
+            json!({ "raw": post.title, "rendered": post.title })
+        } else {
+            json!({ "rendered": post.title })
+        },
+    );
+    o.insert("author".into(), json!(post.author));
+    o.insert("comment_status".into(), json!(post.comment_status));
+    o.insert("ping_status".into(), json!(post.ping_status));
+    o.insert("template".into(), json!(""));
+    o.insert("meta".into(), json!([]));
+    if edit {
+        o.insert(
+            "permalink_template".into(),
+            json!(format!("{}/?attachment_id={}", site.config.home, post.id)),
+        );
+        o.insert("generated_slug".into(), json!(post.slug));
+    }
+    o.insert(
+        "description".into(),
+        if edit {
+            json!({ "raw": post.content, "rendered": description })
+        } else {
+            json!({ "rendered": description })
+        },
+    );
+    o.insert(
+        "caption".into(),
+        if edit {
+            json!({ "raw": post.excerpt, "rendered": caption_rendered })
+        } else {
+            json!({ "rendered": caption_rendered })
+        },
+    );
+    o.insert("alt_text".into(), json!(fm.alt));
+    o.insert("media_type".into(), json!(media_type));
+    o.insert("mime_type".into(), json!(post.mime_type));
+    o.insert("media_details".into(), media_details(site, post, fm));
+    o.insert(
+        "post".into(),
+        if post.parent == 0 {
+            Value::Null
+        } else {
+            json!(post.parent)
+        },
+    );
+    o.insert("source_url".into(), json!(source_url));
+    if edit {
+        o.insert("missing_image_sizes".into(), json!(missing_sizes(post, fm)));
+    }
+    o.insert("_links".into(), links);
+    Value::Object(o)
+}
+
+/// `wp_get_missing_image_subsizes()`: registered sizes the image should have but lacks.
+fn missing_sizes(post: &Post, fm: &FileMeta) -> Vec<&'static str> {
+    if !media::is_editable_image(&post.mime_type) {
+        return vec![];
+    }
+    let (Some(w), Some(h)) = (
+        fm.metadata["width"]
+            .as_u64()
+            .and_then(|w| u32::try_from(w).ok()),
+        fm.metadata["height"]
+            .as_u64()
+            .and_then(|h| u32::try_from(h).ok()),
+    ) else {
+        return vec![];
+    };
+    media::IMAGE_SIZES
+        .iter()
+        .filter(|s| {
+            media::resize_dimensions(w, h, s).is_some() && fm.metadata["sizes"][s.name].is_null()
+        })
+        .map(|s| s.name)
+        .collect()
+}
+
+/// Edit-context action links (`get_available_actions()`): attachments cannot be published
+/// or made sticky.
+fn add_action_links(body: &mut Value, actor: &Actor<'_>) {
+    let Some(links) = body.get_mut("_links").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let Some(self_link) = links.get("self").cloned() else {
+        return;
+    };
+    if actor.can(Cap::Primitive("unfiltered_html")) {
+        links.insert("wp:action-unfiltered-html".into(), self_link.clone());
+    }
+    if actor.can(Cap::Primitive(&pt().caps.edit_others_posts)) {
+        links.insert("wp:action-assign-author".into(), self_link);
+    }
+    // CURIEs are added only when a `wp:` relation is there to compact.
+    if links.keys().any(|k| k.starts_with("wp:")) {
+        links.insert(
+            "curies".into(),
+            json!([{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]),
+        );
+    }
+}
+
+async fn respond(
+    site: &Site,
+    actor: &Actor<'_>,
+    post: &Post,
+    status: StatusCode,
+) -> WpResult<Response> {
+    let tz = site_tz(site).await?;
+    let fm = file_meta(site, &[post.id]).await?.remove(0).1;
+    let mut body = prepare_item(site, post, &fm, Context::Edit, &tz);
+    add_action_links(&mut body, actor);
+    let mut resp = json_response(status, &body);
+    if status == StatusCode::CREATED {
+        let h = resp.headers_mut();
+        if let Ok(loc) =
+            HeaderValue::from_str(&site.config.rest_url(&format!("wp/v2/media/{}", post.id)))
+        {
+            h.insert(header::LOCATION, loc);
+        }
+        h.insert("x-wp-upload-attachment-id", HeaderValue::from(post.id));
+    }
+    Ok(resp)
+}
+
+/// `GET /wp/v2/media`.
+async fn get_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+) -> WpResult<Response> {
+    let actor = auth.actor();
+    let pt = pt();
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    let page = v.integer_min("page", 1).unwrap_or(1);
+    let per_page = v.integer_range("per_page", 1, 100).unwrap_or(10);
+    let offset = v.integer("offset");
+    let order = v.one_of("order", &["asc", "desc"]).unwrap_or("desc");
+    let authors = v.integer_list("author").unwrap_or_default();
+    let authors_exclude = v.integer_list("author_exclude").unwrap_or_default();
+    let include = v.integer_list("include").unwrap_or_default();
+    let exclude = v.integer_list("exclude").unwrap_or_default();
+    let parents = v.integer_list("parent").unwrap_or_default();
+    let parents_exclude = v.integer_list("parent_exclude").unwrap_or_default();
+    let search = v.string("search").filter(|s| !s.trim().is_empty());
+    let slugs: Vec<String> = v
+        .string_list("slug")
+        .unwrap_or_default()
+        .iter()
+        .map(|s| sanitize_title(s))
+        .collect();
+    let orderby = v
+        .one_of(
+            "orderby",
+            &[
+                "author",
+                "date",
+                "id",
+                "include",
+                "modified",
+                "parent",
+                "relevance",
+                "slug",
+                "include_slugs",
+                "title",
+            ],
+        )
+        .unwrap_or("date");
+    let media_type = v.one_of(
+        "media_type",
+        &["image", "video", "text", "application", "audio"],
+    );
+    let mime_type = v.string("mime_type");
+    let mut statuses = vec!["inherit".to_owned()];
+    if let Some(list) = v.string_list("status") {
+        let mut checked = vec![];
+        for (i, s) in list.iter().enumerate() {
+            let allowed = s == "inherit"
+                || actor.can(Cap::Primitive(&pt.caps.edit_posts))
+                || (s == "private" && actor.can(Cap::Primitive(&pt.caps.read_private_posts)));
+            if !allowed {
+                let status = if actor.logged_in() { 403 } else { 401 };
+                v.invalid(
+                    "status",
+                    "rest_forbidden_status",
+                    "Status is forbidden.".into(),
+                    json!({ "status": status }),
+                );
+                break;
+            }
+            if !["inherit", "private", "trash"].contains(&s.as_str()) {
+                v.invalid(
+                    "status",
+                    "rest_not_in_enum",
+                    format!("status[{i}] is not one of inherit, private, and trash."),
+                    Value::Null,
+                );
+                break;
+            }
+            checked.push(s.clone());
+        }
+        statuses = checked;
+    }
+    let tz = site_tz(&site).await?;
+    let mut dates = [None; 4];
+    for (i, key) in ["after", "before", "modified_after", "modified_before"]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(s) = v.string(key) {
+            match parse_date(&s, &tz) {
+                Some(ts) => dates[i] = Some(ts),
+                None => v.invalid(
+                    key,
+                    "rest_invalid_date",
+                    "Invalid date.".into(),
+                    Value::Null,
+                ),
+            }
+        }
+    }
+    v.finish()?;
+
+    if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit posts in this post type.",
+        ));
+    }
+    if orderby == "relevance" && search.is_none() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_no_search_term_defined",
+            "You need to define a search term to order by relevance.",
+        ));
+    }
+    if orderby == "include" && include.is_empty() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_orderby_include_missing_include",
+            "You need to define an include parameter to order by include.",
+        ));
+    }
+    // `media_type` wins over `mime_type`; a `mime_type` outside the allowed list is ignored.
+    let mime_types = match (media_type, mime_type) {
+        (Some(t), _) => media::mime_types_of(t),
+        (None, Some(m))
+            if media::ALLOWED_MIME_TYPES
+                .iter()
+                .any(|(_, a)| a.eq_ignore_ascii_case(&m)) =>
+        {
+            vec![m.to_ascii_lowercase()]
+        }
+        _ => vec![],
+    };
+    let mut q = PostQuery {
+        post_type: "attachment".into(),
+        statuses,
+        authors,
+        authors_exclude,
+        include,
+        exclude,
+        slugs,
+        parents,
+        parents_exclude,
+        mime_types,
+        search_terms: search
+            .as_deref()
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default(),
+        after: dates[0],
+        before: dates[1],
+        modified_after: dates[2],
+        modified_before: dates[3],
+        orderby: match orderby {
+            "id" => PostOrderBy::Id,
+            "title" => PostOrderBy::Title,
+            "slug" => PostOrderBy::Slug,
+            "modified" => PostOrderBy::Modified,
+            "parent" => PostOrderBy::Parent,
+            "author" => PostOrderBy::Author,
+            "include" => PostOrderBy::Include,
+            "include_slugs" => PostOrderBy::IncludeSlugs,
+            _ => PostOrderBy::Date,
+        },
+        limit: per_page,
+        offset: offset.unwrap_or((page - 1).saturating_mul(per_page)).max(0),
+        ascending: order == "asc",
+        ..PostQuery::default()
+    };
+    if !q.include.is_empty() {
+        q.exclude.clear();
+    }
+    if !q.authors_exclude.is_empty() {
+        q.authors.clear();
+    }
+    let (posts, mut total) = site.store.query_posts(&q).await?;
+    if posts.is_empty() && page == 1 {
+        total = 0;
+    }
+    let total_pages = if total == 0 {
+        0
+    } else {
+        (total + per_page - 1) / per_page
+    };
+    if page > total_pages && total > 0 {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_post_invalid_page_number",
+            "The page number requested is larger than the number of pages available.",
+        ));
+    }
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let fms = file_meta(&site, &ids).await?;
+    let mut items = vec![];
+    for (p, (_, fm)) in posts.iter().zip(fms.iter()) {
+        let visible = if ctx == Context::Edit {
+            can_edit(&actor, p)
+        } else {
+            can_read(&site, &actor, p).await
+        };
+        if !visible {
+            continue;
+        }
+        let mut item = prepare_item(&site, p, fm, ctx, &tz);
+        if ctx == Context::Edit {
+            add_action_links(&mut item, &actor);
+        }
+        items.push(item);
+    }
+    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
+    let h = resp.headers_mut();
+    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
+    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
+    let base = site.config.rest_url("wp/v2/media");
+    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
+        && let Ok(v) = HeaderValue::from_str(&link)
+    {
+        h.insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+/// `GET /wp/v2/media/<id>`.
+async fn get_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let actor = auth.actor();
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    v.finish()?;
+    let post = load(&site, id).await?;
+    if ctx == Context::Edit && !can_edit(&actor, &post) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+    if !can_read(&site, &actor, &post).await {
+        return Err(WpError::rest_forbidden(actor.logged_in()));
+    }
+    let tz = site_tz(&site).await?;
+    let fm = file_meta(&site, &[post.id]).await?.remove(0).1;
+    let mut body = prepare_item(&site, &post, &fm, ctx, &tz);
+    if ctx == Context::Edit {
+        add_action_links(&mut body, &actor);
+    }
+    let mut resp = json_response(StatusCode::OK, &body);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "<{}>; rel=\"alternate\"; type=text/html",
+        permalink(&site, &post)
+    )) {
+        resp.headers_mut().insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+/// The writable fields of an attachment.
+#[derive(Default)]
+struct MediaInput {
+    title: Option<String>,
+    caption: Option<String>,
+    description: Option<String>,
+    alt_text: Option<String>,
+    post: Option<i64>,
+    author: Option<i64>,
+    status: Option<&'static str>,
+    slug: Option<String>,
+    comment_status: Option<&'static str>,
+    ping_status: Option<&'static str>,
+    date: Option<i64>,
+}
+
+fn parse_input(v: &mut Validator<'_>, params: &Params, tz: &jiff::tz::TimeZone) -> MediaInput {
+    let mut input = MediaInput {
+        title: raw_field(params, "title"),
+        caption: raw_field(params, "caption"),
+        description: raw_field(params, "description"),
+        alt_text: v.string("alt_text"),
+        post: v.integer("post"),
+        author: v.integer("author"),
+        status: v.one_of(
+            "status",
+            &["publish", "future", "draft", "pending", "private"],
+        ),
+        slug: v.string("slug"),
+        comment_status: v.one_of("comment_status", &["open", "closed"]),
+        ping_status: v.one_of("ping_status", &["open", "closed"]),
+        date: None,
+    };
+    for (key, zone) in [("date", tz.clone()), ("date_gmt", jiff::tz::TimeZone::UTC)] {
+        match params.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => match parse_date(s, &zone) {
+                Some(ts) => {
+                    input.date.get_or_insert(ts);
+                }
+                None => v.invalid(
+                    key,
+                    "rest_invalid_date",
+                    "Invalid date.".into(),
+                    Value::Null,
+                ),
+            },
+            Some(_) => v.invalid(
+                key,
+                "rest_invalid_type",
+                format!("{key} is not of type string,null."),
+                json!({ "param": key }),
+            ),
+        }
+    }
+    input
+}
+
+/// The permission checks create and update share: another author needs
+/// `edit_others_posts`, a parent needs `edit_post` on it.
+async fn check_input_permissions(
+    site: &Site,
+    actor: &Actor<'_>,
+    input: &MediaInput,
+    author_message: &'static str,
+) -> WpResult<Option<Post>> {
+    if let Some(a) = input.author
+        && a != 0
+        && a != actor.id
+        && !actor.can(Cap::Primitive(&pt().caps.edit_others_posts))
+    {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit_others",
+            author_message,
+        ));
+    }
+    let Some(parent_id) = input.post.filter(|p| *p != 0) else {
+        return Ok(None);
+    };
+    let parent = site.store.post_by_id(parent_id).await?;
+    let editable = parent.as_ref().is_some_and(|p| {
+        let ppt = site.post_type(&p.post_type).unwrap_or(pt());
+        actor.can(Cap::EditPost(post_ref(p, ppt)))
+    });
+    if !editable {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to upload media to this post.",
+        ));
+    }
+    let parent = parent.filter(|p| p.post_type != "attachment");
+    if parent.is_none() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_param",
+            "Invalid parent type.",
+        ));
+    }
+    Ok(parent)
+}
+
+/// Attachment slugs are unique across every post type (`wp_unique_post_slug()`).
+async fn unique_slug(site: &Site, base: &str, self_id: i64) -> WpResult<String> {
+    let base = if base.is_empty() { "attachment" } else { base };
+    let mut slug = base.to_owned();
+    let mut n = 2;
+    loop {
+        let mut taken = site.store.slug_exists("attachment", &slug, self_id).await?;
+        for t in &site.config.post_types {
+            if taken {
+                break;
+            }
+            taken = site.store.slug_exists(&t.name, &slug, self_id).await?;
+        }
+        if !taken {
+            return Ok(slug);
+        }
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+}
+
+/// Applies the input (`prepare_item_for_database()` + `wp_insert_attachment()`'s rules).
+async fn apply_input(
+    site: &Site,
+    actor: &Actor<'_>,
+    mut post: Post,
+    input: &MediaInput,
+) -> WpResult<Post> {
+    if let Some(status) = input.status {
+        // Attachments are `inherit` unless made private (by someone who may publish).
+        if status == "private" {
+            if !actor.can(Cap::Primitive(&pt().caps.publish_posts)) {
+                return Err(WpError::auth_required(
+                    actor.logged_in(),
+                    "rest_cannot_publish",
+                    "Sorry, you are not allowed to create private posts in this post type.",
+                ));
+            }
+            post.status = "private".into();
+        } else {
+            post.status = "inherit".into();
+        }
+    }
+    if let Some(author) = input.author
+        && author != post.author
+    {
+        if site.store.user_by_id(author).await?.is_none() {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "rest_invalid_author",
+                "Invalid author ID.",
+            ));
+        }
+        post.author = author;
+    }
+    if let Some(p) = input.post {
+        post.parent = p;
+    }
+    if let Some(t) = &input.title {
+        post.title.clone_from(t);
+    }
+    if let Some(c) = &input.caption {
+        post.excerpt.clone_from(c);
+    }
+    if let Some(d) = &input.description {
+        post.content.clone_from(d);
+    }
+    if let Some(c) = input.comment_status {
+        c.clone_into(&mut post.comment_status);
+    }
+    if let Some(p) = input.ping_status {
+        p.clone_into(&mut post.ping_status);
+    }
+    if let Some(d) = input.date {
+        post.date = d;
+    }
+    let wanted = match &input.slug {
+        Some(s) => sanitize_title(s),
+        None if post.slug.is_empty() => sanitize_title(&post.title),
+        None => post.slug.clone(),
+    };
+    post.slug = unique_slug(site, &wanted, post.id).await?;
+    post.modified = now();
+    Ok(post)
+}
+
+async fn write_alt(site: &Site, id: i64, alt: Option<&String>) -> WpResult<()> {
+    if let Some(alt) = alt {
+        let value = Value::String(sanitize_text_field(alt)).to_string();
+        site.store.set_post_meta(id, META_ALT, &[value]).await?;
+    }
+    Ok(())
+}
+
+fn sideload_error(multipart: bool, message: impl Into<String>) -> WpError {
+    if multipart {
+        WpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "rest_upload_unknown_error",
+            message,
+        )
+    } else {
+        WpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "rest_upload_sideload_error",
+            message,
+        )
+    }
+}
+
+fn too_big(site: &Site) -> WpError {
+    WpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "rest_upload_file_too_big",
+        format!(
+            "This file is too big. Files must be less than {} KB in size.",
+            site.config.max_upload_bytes / 1024
+        ),
+    )
+}
+
+fn stream_error(site: &Site, multipart: bool, e: StreamError) -> WpError {
+    match e {
+        StreamError::TooLarge => too_big(site),
+        StreamError::Io(e) => {
+            tracing::error!(error = %e, "writing an upload failed");
+            if multipart {
+                sideload_error(
+                    true,
+                    "The uploaded file could not be moved to wp-content/uploads.",
+                )
+            } else {
+                WpError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "rest_upload_file_error",
+                    "Could not open file handle.",
+                )
+            }
+        }
+        StreamError::Body(e) => {
+            tracing::info!(error = %e, "upload body ended early");
+            sideload_error(multipart, "The uploaded file was only partially uploaded.")
+        }
+    }
+}
+
+/// `get_filename_from_disposition()`: the `filename` of the last value that has one.
+fn filename_from_disposition(headers: &HeaderMap) -> Option<String> {
+    let mut found = None;
+    for value in headers.get_all(header::CONTENT_DISPOSITION) {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        let Some((_, attrs)) = value.split_once(';') else {
+            continue;
+        };
+        for part in attrs.split(';') {
+            let Some((k, v)) = part.split_once('=') else {
+                continue;
+            };
+            if k.trim() != "filename" {
+                continue;
+            }
+            let mut name = v.trim();
+            if name.len() >= 2 && name.starts_with('"') && name.ends_with('"') {
+                name = &name[1..name.len() - 1];
+            }
+            if !name.is_empty() {
+                found = Some(name.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// What an upload request carried: the file, its name as sent, and the other parameters.
+struct Received {
+    file: TempUpload,
+    filename: String,
+    params: Params,
+    multipart: bool,
+}
+
+/// Largest text field of a multipart upload.
+const MAX_FIELD_BYTES: usize = 1024 * 1024;
+
+async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpResult<Received> {
+    let query = req.uri().query().map(parse_form).unwrap_or_default();
+    let mut params = Params(query);
+    let stream = req.into_body().into_data_stream();
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut file: Option<(TempUpload, String)> = None;
+    let mut other_file = false;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, "malformed multipart upload");
+                return Err(sideload_error(true, "Specified file failed upload test."));
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if let Some(filename) = field.file_name().map(str::to_owned) {
+            if name != "file" || file.is_some() {
+                other_file = true;
+                // Drain it without keeping it.
+                let mut f = field;
+                while let Ok(Some(_)) = f.chunk().await {}
+                continue;
+            }
+            let upload = media::stream_to_temp(
+                &site.config.uploads_dir,
+                Box::pin(field),
+                site.config.max_upload_bytes,
+            )
+            .await
+            .map_err(|e| stream_error(site, true, e))?;
+            file = Some((upload, filename));
+        } else {
+            let mut text = Vec::new();
+            let mut f = field;
+            while let Ok(Some(chunk)) = f.chunk().await {
+                if text.len() + chunk.len() > MAX_FIELD_BYTES {
+                    return Err(WpError::payload_too_large());
+                }
+                text.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8_lossy(&text).into_owned();
+            let encoded = form_urlencoded::Serializer::new(String::new())
+                .append_pair(&name, &text)
+                .finish();
+            for (k, v) in parse_form(&encoded) {
+                match (params.0.get_mut(&k), v) {
+                    (Some(Value::Array(a)), Value::Array(b)) => a.extend(b),
+                    (Some(Value::Object(a)), Value::Object(b)) => a.extend(b),
+                    (_, v) => {
+                        params.0.insert(k, v);
+                    }
+                }
+            }
+        }
+    }
+    match file {
+        Some((file, filename)) if file.size > 0 => Ok(Received {
+            file,
+            filename,
+            params,
+            multipart: true,
+        }),
+        Some(_) => Err(sideload_error(
+            true,
+            "File is empty. Please upload something more substantial. This error could also be caused by uploads being disabled in your php.ini or by post_max_size being defined as smaller than upload_max_filesize in php.ini.",
+        )),
+        None if other_file => Err(sideload_error(true, "Specified file failed upload test.")),
+        None => Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_upload_no_data",
+            "No data supplied.",
+        )),
+    }
+}
+
+async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
+    let no_data = || {
+        WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_upload_no_data",
+            "No data supplied.",
+        )
+    };
+    let headers = req.headers().clone();
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared_len == Some(0) {
+        return Err(no_data());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim();
+    if content_type.is_empty() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_upload_no_content_type",
+            "No Content-Type supplied.",
+        ));
+    }
+    if headers.get(header::CONTENT_DISPOSITION).is_none() {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_upload_no_content_disposition",
+            "No Content-Disposition supplied.",
+        ));
+    }
+    let Some(filename) = filename_from_disposition(&headers) else {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_upload_invalid_disposition",
+            "Invalid Content-Disposition supplied. Content-Disposition needs to be formatted as `attachment; filename=\"image.png\"` or similar.",
+        ));
+    };
+    if declared_len.is_some_and(|n| n > site.config.max_upload_bytes) {
+        return Err(too_big(site));
+    }
+    let params = Params(req.uri().query().map(parse_form).unwrap_or_default());
+    let stream = req.into_body().into_data_stream();
+    let file = media::stream_to_temp(
+        &site.config.uploads_dir,
+        stream,
+        site.config.max_upload_bytes,
+    )
+    .await
+    .map_err(|e| stream_error(site, false, e))?;
+    if file.size == 0 {
+        return Err(no_data());
+    }
+    Ok(Received {
+        file,
+        filename,
+        params,
+        multipart: false,
+    })
+}
+
+/// `POST /wp/v2/media`: the file as the raw body (with `Content-Disposition`) or as the
+/// `file` part of a `multipart/form-data` body, streamed to disk.
+async fn create_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    req: Request,
+) -> WpResult<Response> {
+    let actor = auth.actor();
+    // create_item_permissions_check(): `create_posts` of attachments is `upload_files`.
+    // Checked before the body is read, so refused uploads cost nothing.
+    if !actor.can(Cap::Primitive(&pt().caps.create_posts)) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_create",
+            "Sorry, you are not allowed to create posts as this user.",
+        ));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let received = match multer::parse_boundary(&content_type) {
+        Ok(boundary)
+            if content_type
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data") =>
+        {
+            receive_multipart(&site, req, boundary).await?
+        }
+        _ => receive_raw(&site, req).await?,
+    };
+    let Received {
+        mut file,
+        filename,
+        params,
+        multipart,
+    } = received;
+
+    let tz = site_tz(&site).await?;
+    let mut v = Validator::new(&params);
+    let input = parse_input(&mut v, &params, &tz);
+    v.finish()?;
+    if params.get("id").is_some_and(|id| {
+        !matches!(id, Value::Null) && id != &json!(0) && id != &json!("") && id != &json!("0")
+    }) {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_post_exists",
+            "Cannot create existing post.",
+        ));
+    }
+    let parent = check_input_permissions(
+        &site,
+        &actor,
+        &input,
+        "Sorry, you are not allowed to create posts as this user.",
+    )
+    .await?;
+
+    // wp_handle_upload(): the type from the name and the content.
+    let Some(checked) = media::check_filetype_and_ext(&file.head, &filename) else {
+        return Err(sideload_error(multipart, media::NOT_ALLOWED_TYPE));
+    };
+    let proper = checked.proper_filename.as_deref().unwrap_or(&filename);
+    let stored_name = media::sanitize_file_name(proper);
+    if media::filetype(&stored_name).map(|(_, m)| m) != Some(checked.mime) {
+        return Err(sideload_error(multipart, media::NOT_ALLOWED_TYPE));
+    }
+    // `YYYY/MM` of now, or of the parent's date when attaching to a post (not a page).
+    let month_of = match &parent {
+        Some(p) if p.post_type != "page" => p.date,
+        _ => now(),
+    };
+    let subdir = jiff::Timestamp::from_second(month_of)
+        .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
+        .unwrap_or_else(|_| "1970/01".into());
+    let dir = site.config.uploads_dir.join(&subdir);
+    let final_name = media::place_unique(&file.path, &dir, &stored_name)
+        .await
+        .map_err(|e| stream_error(&site, multipart, StreamError::Io(e)))?;
+    file.mark_placed();
+    let rel = format!("{subdir}/{final_name}");
+
+    let uploads = site.config.uploads_dir.clone();
+    let (rel2, mime) = (rel.clone(), checked.mime);
+    let metadata =
+        tokio::task::spawn_blocking(move || media::generate_metadata(&uploads, &rel2, mime))
+            .await
+            .unwrap_or_else(|_| json!({}));
+
+    // Title: the request's, else the name as uploaded (multipart) or as stored, without
+    // its extension.
+    let default_title = {
+        let base = if multipart {
+            filename.rsplit(['/', '\\']).next().unwrap_or(&filename)
+        } else {
+            final_name.as_str()
+        };
+        base.rsplit_once('.').map_or(base, |(s, _)| s).to_owned()
+    };
+    let now = now();
+    let blank = Post {
+        id: 0,
+        post_type: "attachment".into(),
+        status: "inherit".into(),
+        author: actor.id,
+        title: default_title,
+        content: String::new(),
+        excerpt: String::new(),
+        slug: String::new(),
+        password: String::new(),
+        parent: 0,
+        menu_order: 0,
+        comment_status: "open".into(),
+        ping_status: "closed".into(),
+        date: now,
+        date_floating: false,
+        modified: now,
+        pre_trash_status: None,
+        mime_type: checked.mime.into(),
+        featured_media: 0,
+    };
+    let mut post = match apply_input(&site, &actor, blank, &input).await {
+        Ok(p) => p,
+        Err(e) => {
+            remove_files(&site, &rel, &metadata).await;
+            return Err(e);
+        }
+    };
+    post.id = site.store.insert_post(&post).await?;
+    site.store
+        .set_post_meta(
+            post.id,
+            META_FILE,
+            &[Value::String(rel.clone()).to_string()],
+        )
+        .await?;
+    site.store
+        .set_post_meta(post.id, META_METADATA, &[metadata.to_string()])
+        .await?;
+    write_alt(&site, post.id, input.alt_text.as_ref()).await?;
+    tracing::info!(post_id = post.id, file = %rel, mime = %post.mime_type, size = file.size, author = post.author, "media uploaded");
+    respond(&site, &actor, &post, StatusCode::CREATED).await
+}
+
+async fn remove_files(site: &Site, rel: &str, metadata: &Value) {
+    for path in media::attachment_files(&site.config.uploads_dir, rel, metadata) {
+        if let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, path = %path.display(), "could not remove an upload");
+        }
+    }
+}
+
+/// `POST|PUT|PATCH /wp/v2/media/<id>`: the file itself cannot be replaced.
+async fn update_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let actor = auth.actor();
+    let tz = site_tz(&site).await?;
+    let mut v = Validator::new(&params);
+    let input = parse_input(&mut v, &params, &tz);
+    v.finish()?;
+    let post = load(&site, id).await?;
+    if !can_edit(&actor, &post) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+    check_input_permissions(
+        &site,
+        &actor,
+        &input,
+        "Sorry, you are not allowed to update posts as this user.",
+    )
+    .await?;
+    let post = apply_input(&site, &actor, post, &input).await?;
+    if !site.store.update_post(&post).await? {
+        return Err(WpError::rest_post_invalid_id());
+    }
+    write_alt(&site, post.id, input.alt_text.as_ref()).await?;
+    tracing::info!(post_id = post.id, "media updated");
+    respond(&site, &actor, &post, StatusCode::OK).await
+}
+
+/// `DELETE /wp/v2/media/<id>`: attachments do not go to the trash (`MEDIA_TRASH`), so
+/// `force=true` is required; the files go with the attachment.
+async fn delete_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let actor = auth.actor();
+    let mut v = Validator::new(&params);
+    let force = v.boolean("force").unwrap_or(false);
+    v.finish()?;
+    let post = load(&site, id).await?;
+    if !actor.can(Cap::DeletePost(post_ref(&post, pt()))) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_delete",
+            "Sorry, you are not allowed to delete this post.",
+        ));
+    }
+    if !force {
+        return Err(WpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "rest_trash_not_supported",
+            "The post does not support trashing. Set 'force=true' to delete.",
+        ));
+    }
+    let tz = site_tz(&site).await?;
+    let fm = file_meta(&site, &[post.id]).await?.remove(0).1;
+    let mut previous = prepare_item(&site, &post, &fm, Context::Edit, &tz);
+    if let Some(o) = previous.as_object_mut() {
+        o.remove("_links");
+    }
+    site.store.delete_post(post.id).await?;
+    site.store.clear_featured_media(post.id).await?;
+    remove_files(&site, &fm.file, &fm.metadata).await;
+    tracing::info!(post_id = post.id, file = %fm.file, "media deleted");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
+    ))
+}
+
+/// Whether `id` is an image attachment, the only kind `set_post_thumbnail()` accepts.
+pub async fn is_image_attachment(site: &Site, id: i64) -> WpResult<bool> {
+    Ok(site
+        .store
+        .post_by_id(id)
+        .await?
+        .is_some_and(|p| p.post_type == "attachment" && is_image(&p.mime_type)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_filenames() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"a b.png\""),
+        );
+        assert_eq!(filename_from_disposition(&h).as_deref(), Some("a b.png"));
+        let mut h = HeaderMap::new();
+        h.append(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("inline;filename = my foo picture.jpg"),
+        );
+        assert_eq!(
+            filename_from_disposition(&h).as_deref(),
+            Some("my foo picture.jpg")
+        );
+        let mut h = HeaderMap::new();
+        h.append(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+        assert_eq!(filename_from_disposition(&h), None);
+    }
+}

@@ -1,0 +1,756 @@
+//! Media: uploads (raw body and multipart), content checks, file names, serving the files
+//! back, each role, listing filters, update, delete, featured images, and memory use.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use ferropress::caps::Role;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 200) as u8, 40, (y % 200) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    out.into_inner()
+}
+
+const PDF: &[u8] = b"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/MediaBox[0 0 3 3]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+struct Uploader<'a> {
+    app: &'a TestApp,
+    login: String,
+    token: String,
+}
+
+impl Uploader<'_> {
+    async fn new<'a>(app: &'a TestApp, login: &str, role: Role) -> Uploader<'a> {
+        let (_, token) = app.user_with_token(login, role).await;
+        Uploader {
+            app,
+            login: login.to_owned(),
+            token,
+        }
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.app
+            .client
+            .request(method, self.app.url(&format!("/wp-json/wp/v2/{path}")))
+            .basic_auth(&self.login, Some(&self.token))
+    }
+
+    async fn upload(&self, name: &str, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+        send(
+            self.req(reqwest::Method::POST, "media")
+                .header(CONTENT_TYPE, content_type)
+                .header(
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                )
+                .body(bytes),
+        )
+        .await
+    }
+
+    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let mut r = self.req(method.clone(), path);
+        if method != reqwest::Method::GET && method != reqwest::Method::DELETE {
+            r = r.json(&body);
+        }
+        send(r).await
+    }
+}
+
+/// The path of a served URL inside the data dir's uploads.
+fn local_path(app: &TestApp, source_url: &str) -> std::path::PathBuf {
+    let rel = source_url
+        .split("/wp-content/uploads/")
+        .nth(1)
+        .expect("uploads URL");
+    app.data_dir.path().join("uploads").join(rel)
+}
+
+#[tokio::test]
+async fn png_jpeg_and_pdf_upload_and_come_back_byte_identical() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+
+    let png_bytes = png(400, 320);
+    let resp = author
+        .req(reqwest::Method::POST, "media")
+        .header(CONTENT_TYPE, "image/png")
+        .header(CONTENT_DISPOSITION, "attachment; filename=\"my pic.png\"")
+        .body(png_bytes.clone())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+    let id_header = resp.headers()["x-wp-upload-attachment-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    let location = resp.headers()["location"].to_str().expect("loc").to_owned();
+    let (_, item) = json_of(resp).await;
+    assert_eq!(item["id"].to_string(), id_header);
+    assert!(location.ends_with(&format!("/wp-json/wp/v2/media/{id_header}")));
+    assert_eq!(item["type"], "attachment");
+    assert_eq!(item["status"], "inherit");
+    assert_eq!(item["title"]["raw"], "my-pic");
+    assert_eq!(item["slug"], "my-pic");
+    assert_eq!(item["media_type"], "image");
+    assert_eq!(item["mime_type"], "image/png");
+    assert_eq!(item["post"], Value::Null);
+    assert_eq!(item["missing_image_sizes"], json!([]));
+    let details = &item["media_details"];
+    assert_eq!(
+        (details["width"].as_i64(), details["height"].as_i64()),
+        (Some(400), Some(320))
+    );
+    assert_eq!(details["filesize"], png_bytes.len());
+    let source = item["source_url"].as_str().expect("url").to_owned();
+    assert!(source.contains("/wp-content/uploads/"), "{source}");
+    assert!(source.ends_with("/my-pic.png"), "{source}");
+    let sizes = details["sizes"].as_object().expect("sizes");
+    let names: Vec<&str> = sizes.keys().map(String::as_str).collect();
+    assert_eq!(names, ["medium", "thumbnail", "full"]);
+    assert_eq!(details["sizes"]["thumbnail"]["file"], "my-pic-150x150.png");
+    assert_eq!(details["sizes"]["medium"]["width"], 300);
+    assert_eq!(details["sizes"]["medium"]["height"], 240);
+
+    // The file and a sub-size are served, with the headers a web server sends.
+    let resp = app.client.get(&source).send().await.expect("get file");
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["content-length"], png_bytes.len().to_string().as_str());
+    assert_eq!(h["accept-ranges"], "bytes");
+    assert!(h.contains_key("last-modified"));
+    assert!(h["cache-control"].to_str().expect("cc").contains("max-age"));
+    let etag = h["etag"].to_str().expect("etag").to_owned();
+    assert_eq!(
+        resp.bytes().await.expect("bytes").as_ref(),
+        png_bytes.as_slice()
+    );
+    let thumb_url = details["sizes"]["thumbnail"]["source_url"]
+        .as_str()
+        .expect("thumb");
+    let thumb = app.client.get(thumb_url).send().await.expect("thumb");
+    assert_eq!(thumb.status(), 200);
+    let decoded = image::load_from_memory(&thumb.bytes().await.expect("b")).expect("image");
+    assert_eq!((decoded.width(), decoded.height()), (150, 150));
+
+    // Conditional and range requests.
+    let resp = app
+        .client
+        .get(&source)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("conditional");
+    assert_eq!(resp.status(), 304);
+    let resp = app
+        .client
+        .get(&source)
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(resp.status(), 206);
+    assert_eq!(
+        resp.headers()["content-range"],
+        format!("bytes 10-19/{}", png_bytes.len()).as_str()
+    );
+    assert_eq!(resp.bytes().await.expect("b").as_ref(), &png_bytes[10..20]);
+    let resp = app
+        .client
+        .get(&source)
+        .header("range", "bytes=99999999-")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(resp.status(), 416);
+
+    // A JPEG, sent as multipart with fields, gets every smaller size.
+    let jpeg_bytes = jpeg(1200, 900);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(jpeg_bytes.clone())
+                .file_name("Holiday Photo.jpeg")
+                .mime_str("image/jpeg")
+                .expect("mime"),
+        )
+        .text("alt_text", "A beach")
+        .text("caption", "Summer");
+    let (status, item) = send(author.req(reqwest::Method::POST, "media").multipart(form)).await;
+    assert_eq!(status, 201, "{item}");
+    assert_eq!(item["title"]["raw"], "Holiday Photo");
+    assert_eq!(item["alt_text"], "A beach");
+    assert_eq!(item["caption"]["raw"], "Summer");
+    assert_eq!(item["mime_type"], "image/jpeg");
+    let names: Vec<&str> = item["media_details"]["sizes"]
+        .as_object()
+        .expect("sizes")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        ["medium", "large", "thumbnail", "medium_large", "full"]
+    );
+    assert_eq!(item["media_details"]["sizes"]["large"]["width"], 1024);
+    assert_eq!(item["media_details"]["sizes"]["large"]["height"], 768);
+    let source = item["source_url"].as_str().expect("url");
+    assert!(source.ends_with("/Holiday-Photo.jpeg"), "{source}");
+    let got = app.client.get(source).send().await.expect("get");
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        got.bytes().await.expect("b").as_ref(),
+        jpeg_bytes.as_slice()
+    );
+
+    // A PDF: a file, not an image.
+    let (status, item) = author
+        .upload("report.pdf", "application/pdf", PDF.to_vec())
+        .await;
+    assert_eq!(status, 201, "{item}");
+    assert_eq!(item["media_type"], "file");
+    assert_eq!(item["mime_type"], "application/pdf");
+    assert_eq!(
+        item["media_details"],
+        json!({ "filesize": PDF.len(), "sizes": {} })
+    );
+    let got = app
+        .client
+        .get(item["source_url"].as_str().expect("url"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(got.headers()["content-type"], "application/pdf");
+    assert_eq!(got.bytes().await.expect("b").as_ref(), PDF);
+
+    // The same name again is made unique.
+    let (_, again) = author
+        .upload("report.pdf", "application/pdf", PDF.to_vec())
+        .await;
+    assert!(
+        again["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/report-1.pdf")
+    );
+    assert_eq!(again["slug"], "report-1");
+}
+
+#[tokio::test]
+async fn the_type_comes_from_the_content() {
+    let app = TestApp::spawn().await;
+    let admin = Uploader::new(&app, "boss", Role::Administrator).await;
+    // A PNG named .jpg is stored as the PNG it is, as WordPress does.
+    let (status, item) = admin.upload("photo.jpg", "image/jpeg", png(20, 20)).await;
+    assert_eq!(status, 201, "{item}");
+    assert_eq!(item["mime_type"], "image/png");
+    assert!(
+        item["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/photo.png")
+    );
+
+    let refused = [
+        ("fake.png", "image/png", b"just some text".to_vec()),
+        ("doc.pdf", "application/pdf", png(5, 5)),
+        ("image.png", "image/png", PDF.to_vec()),
+        (
+            "page.html",
+            "text/html",
+            b"<html><script>alert(1)</script></html>".to_vec(),
+        ),
+        (
+            "logo.svg",
+            "image/svg+xml",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+        ),
+        ("shell.php", "text/plain", b"<?php echo 1;".to_vec()),
+        (
+            "notes.txt",
+            "text/plain",
+            b"<?php system($_GET['c']);".to_vec(),
+        ),
+        (
+            "tool.exe",
+            "application/octet-stream",
+            b"MZ\x90\x00\x03".to_vec(),
+        ),
+        ("noext", "application/octet-stream", b"data".to_vec()),
+    ];
+    for (name, ty, bytes) in refused {
+        let (status, body) = admin.upload(name, ty, bytes).await;
+        assert_eq!(status, 500, "{name}: {body}");
+        assert_eq!(body["code"], "rest_upload_sideload_error", "{name}");
+        assert_eq!(
+            body["message"],
+            "Sorry, you are not allowed to upload this file type."
+        );
+    }
+    // Multipart failures carry the other code.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("x.png"),
+    );
+    let (status, body) = send(admin.req(reqwest::Method::POST, "media").multipart(form)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (500, Some("rest_upload_unknown_error"))
+    );
+    // Nothing refused was left behind.
+    let (_, list) = admin.json(reqwest::Method::GET, "media", Value::Null).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    let tmp = app.data_dir.path().join("upload-tmp");
+    let leftovers = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0);
+}
+
+#[tokio::test]
+async fn file_names_cannot_leave_the_uploads_dir() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    for name in ["../../x.png", "..\\..\\x.png", "/etc/x.png", "./.x.png"] {
+        let (status, item) = author.upload(name, "image/png", png(4, 4)).await;
+        assert_eq!(status, 201, "{name}: {item}");
+        let path = local_path(&app, item["source_url"].as_str().expect("url"));
+        let uploads = app.data_dir.path().join("uploads");
+        let canonical = path.canonicalize().expect("file exists");
+        assert!(
+            canonical.starts_with(uploads.canonicalize().expect("uploads")),
+            "{name}"
+        );
+        let file = path.file_name().and_then(|f| f.to_str()).expect("name");
+        assert!(!file.starts_with('.'), "{file}");
+    }
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png(4, 4)).file_name("../../../evil.png"),
+    );
+    let (status, item) = send(author.req(reqwest::Method::POST, "media").multipart(form)).await;
+    assert_eq!(status, 201, "{item}");
+    assert!(local_path(&app, item["source_url"].as_str().expect("url")).exists());
+    // The server never serves what lies outside the uploads dir.
+    for path in [
+        "/wp-content/uploads/../ferropress.db",
+        "/wp-content/uploads/%2e%2e/ferropress.db",
+        "/wp-content/uploads/..%2fferropress.db",
+    ] {
+        let status = app
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("get")
+            .status();
+        assert_eq!(status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn each_role_uploads_or_is_refused_as_in_wordpress() {
+    let app = TestApp::spawn_with(|a| {
+        a.application_passwords_for = ferropress::caps::AppPasswordGate::All;
+    })
+    .await;
+    for (login, role, expected) in [
+        ("sub", Role::Subscriber, 403),
+        ("contrib", Role::Contributor, 403),
+        ("auth", Role::Author, 201),
+        ("ed", Role::Editor, 201),
+        ("adm", Role::Administrator, 201),
+    ] {
+        let u = Uploader::new(&app, login, role).await;
+        let (status, body) = u.upload("a.png", "image/png", png(8, 8)).await;
+        assert_eq!(status, expected, "{login}: {body}");
+        if expected == 403 {
+            assert_eq!(body["code"], "rest_cannot_create");
+        }
+    }
+    let resp = app
+        .client
+        .post(app.url("/wp-json/wp/v2/media"))
+        .header(CONTENT_TYPE, "image/png")
+        .header(CONTENT_DISPOSITION, "attachment; filename=a.png")
+        .body(png(8, 8))
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = json_of(resp).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("rest_cannot_create"))
+    );
+
+    // An author edits and deletes only their own files; an editor any.
+    let author = Uploader::new(&app, "writer", Role::Author).await;
+    let editor = Uploader::new(&app, "chief", Role::Editor).await;
+    let (_, mine) = author.upload("mine.png", "image/png", png(8, 8)).await;
+    let (_, theirs) = editor.upload("theirs.png", "image/png", png(8, 8)).await;
+    let theirs_path = format!("media/{}", theirs["id"]);
+    let (status, body) = author
+        .json(reqwest::Method::POST, &theirs_path, json!({ "title": "x" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("rest_cannot_edit"))
+    );
+    let (status, _) = author
+        .json(
+            reqwest::Method::DELETE,
+            &format!("{theirs_path}?force=true"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let mine_path = format!("media/{}", mine["id"]);
+    let (status, _) = editor
+        .json(
+            reqwest::Method::DELETE,
+            &format!("{mine_path}?force=true"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Anyone may read an unattached file.
+    let (status, body) = app.get_json(&format!("/wp-json/wp/v2/{theirs_path}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["description"].get("raw").is_none());
+}
+
+#[tokio::test]
+async fn upload_errors_are_wordpress_errors() {
+    let app = TestApp::spawn_with(|a| a.max_upload_bytes = 1000).await;
+    let admin = Uploader::new(&app, "boss", Role::Administrator).await;
+    let post = |ct: Option<&str>, cd: Option<&str>, body: Vec<u8>| {
+        let mut r = admin.req(reqwest::Method::POST, "media");
+        if let Some(ct) = ct {
+            r = r.header(CONTENT_TYPE, ct);
+        }
+        if let Some(cd) = cd {
+            r = r.header(CONTENT_DISPOSITION, cd);
+        }
+        send(r.body(body))
+    };
+    let cases = [
+        (
+            Some("image/png"),
+            Some("attachment; filename=a.png"),
+            vec![],
+            400,
+            "rest_upload_no_data",
+        ),
+        (
+            Some("image/png"),
+            None,
+            png(2, 2),
+            400,
+            "rest_upload_no_content_disposition",
+        ),
+        (
+            Some("image/png"),
+            Some("attachment"),
+            png(2, 2),
+            400,
+            "rest_upload_invalid_disposition",
+        ),
+        (
+            None,
+            Some("attachment; filename=a.png"),
+            png(2, 2),
+            400,
+            "rest_upload_no_content_type",
+        ),
+        (
+            Some("application/pdf"),
+            Some("attachment; filename=big.pdf"),
+            [PDF, &[b' '; 2000]].concat(),
+            413,
+            "rest_upload_file_too_big",
+        ),
+    ];
+    for (ct, cd, body, status, code) in cases {
+        let (s, b) = post(ct, cd, body).await;
+        assert_eq!((s, b["code"].as_str()), (status, Some(code)), "{b}");
+    }
+    let form = reqwest::multipart::Form::new().text("title", "no file");
+    let (s, b) = send(admin.req(reqwest::Method::POST, "media").multipart(form)).await;
+    assert_eq!((s, b["code"].as_str()), (400, Some("rest_upload_no_data")));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes([PDF, &[b' '; 2000]].concat()).file_name("big.pdf"),
+    );
+    let (s, b) = send(admin.req(reqwest::Method::POST, "media").multipart(form)).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (413, Some("rest_upload_file_too_big"))
+    );
+    // Attaching to a post that does not exist (no `edit_post` on it).
+    let resp = admin
+        .req(reqwest::Method::POST, "media?post=999999")
+        .header(CONTENT_TYPE, "image/png")
+        .header(CONTENT_DISPOSITION, "attachment; filename=a.png")
+        .body(png(2, 2))
+        .send()
+        .await
+        .expect("send");
+    let (s, b) = json_of(resp).await;
+    assert_eq!((s, b["code"].as_str()), (403, Some("rest_cannot_edit")));
+}
+
+#[tokio::test]
+async fn list_update_delete_and_featured_media() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "chief", Role::Editor).await;
+    let (_, post) = editor
+        .json(
+            reqwest::Method::POST,
+            "posts",
+            json!({ "title": "Hello", "status": "publish" }),
+        )
+        .await;
+    let post_id = post["id"].as_i64().expect("id");
+    assert_eq!(
+        post["_links"]["wp:attachment"][0]["href"],
+        app.url(&format!("/wp-json/wp/v2/media?parent={post_id}"))
+    );
+    let (_, img) = editor.upload("pic.png", "image/png", png(200, 100)).await;
+    let img_id = img["id"].as_i64().expect("id");
+    let (_, pdf) = editor
+        .upload("doc.pdf", "application/pdf", PDF.to_vec())
+        .await;
+    let pdf_id = pdf["id"].as_i64().expect("id");
+
+    // Update: attach, describe.
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &format!("media/{pdf_id}"),
+            json!({ "post": post_id, "title": "Doc", "caption": "c", "description": "d", "alt_text": "alt" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["post"], post_id);
+    assert_eq!(body["caption"]["raw"], "c");
+    assert_eq!(body["description"]["raw"], "d");
+    assert_eq!(body["alt_text"], "alt");
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &format!("media/{pdf_id}"),
+            json!({ "post": img_id }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Invalid parent type."))
+    );
+
+    // Filters.
+    let ids = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|i| i["id"].as_i64())
+            .collect()
+    };
+    let (_, l) = app.get_json("/wp-json/wp/v2/media?media_type=image").await;
+    assert_eq!(ids(&l), [img_id]);
+    let (_, l) = app
+        .get_json("/wp-json/wp/v2/media?mime_type=application/pdf")
+        .await;
+    assert_eq!(ids(&l), [pdf_id]);
+    let (_, l) = app
+        .get_json(&format!("/wp-json/wp/v2/media?parent={post_id}"))
+        .await;
+    assert_eq!(ids(&l), [pdf_id]);
+    let (status, l) = app.get_json("/wp-json/wp/v2/media?media_type=bogus").await;
+    assert_eq!(
+        (status, l["code"].as_str()),
+        (400, Some("rest_invalid_param"))
+    );
+
+    // Featured media: an image attachment only.
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &format!("posts/{post_id}"),
+            json!({ "featured_media": pdf_id }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_invalid_featured_media"))
+    );
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &format!("posts/{post_id}"),
+            json!({ "featured_media": img_id }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["featured_media"], img_id);
+    assert_eq!(
+        body["_links"]["wp:featuredmedia"],
+        json!([{ "embeddable": true, "href": app.url(&format!("/wp-json/wp/v2/media/{img_id}")) }])
+    );
+
+    // Delete: force required; the files go too, and the featured image is unset.
+    let path = local_path(&app, img["source_url"].as_str().expect("url"));
+    let thumb = path.with_file_name("pic-150x100.png");
+    assert!(thumb.exists());
+    let (status, body) = editor
+        .json(
+            reqwest::Method::DELETE,
+            &format!("media/{img_id}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (501, Some("rest_trash_not_supported"))
+    );
+    let (status, body) = editor
+        .json(
+            reqwest::Method::DELETE,
+            &format!("media/{img_id}?force=true"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["deleted"], true);
+    assert_eq!(body["previous"]["id"], img_id);
+    assert!(!path.exists() && !thumb.exists());
+    let (_, p) = app
+        .get_json(&format!("/wp-json/wp/v2/posts/{post_id}"))
+        .await;
+    assert_eq!(p["featured_media"], 0);
+    let (status, _) = app
+        .get_json(&format!("/wp-json/wp/v2/media/{img_id}"))
+        .await;
+    assert_eq!(status, 404);
+
+    // attachment is a listed type.
+    let (_, types) = app.get_json("/wp-json/wp/v2/types").await;
+    assert_eq!(types["attachment"]["rest_base"], "media");
+}
+
+/// The process's peak resident memory (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM")
+}
+
+#[tokio::test]
+async fn a_100_mb_upload_keeps_memory_flat() {
+    install_provider();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = storage_for(dir.path());
+    let out = cli_with(
+        &storage,
+        &["user", "create", "big", "big@example.com", "--role=author"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli_with(
+        &storage,
+        &[
+            "user",
+            "application-password",
+            "create",
+            "big",
+            "u",
+            "--porcelain",
+        ],
+    );
+    let token = stdout(&out).trim().to_owned();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut cmd, &storage);
+    let mut child = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("FERROPRESS_MAX_UPLOAD_BYTES", (200u64 << 20).to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = stderr_pipe.read_to_string(&mut sink);
+    });
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("first line");
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = out.read_to_string(&mut sink);
+    });
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("serving URL")
+        .trim_end_matches("/wp-json/")
+        .to_owned();
+    let pid = child.id();
+    let before = peak_rss_kib(pid);
+
+    const SIZE: u64 = 100 << 20;
+    const CHUNK: usize = 1 << 20;
+    let chunks = (0..SIZE / CHUNK as u64).map(|i| {
+        let mut c = vec![b' '; CHUNK];
+        if i == 0 {
+            c[..PDF.len()].copy_from_slice(PDF);
+        }
+        Ok::<_, std::io::Error>(c)
+    });
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{base}/wp-json/wp/v2/media"))
+        .basic_auth("big", Some(&token))
+        .header(CONTENT_TYPE, "application/pdf")
+        .header(CONTENT_DISPOSITION, "attachment; filename=\"big.pdf\"")
+        .header("content-length", SIZE.to_string())
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    let (status, item) = json_of(resp).await;
+    let peak = peak_rss_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 201, "{item}");
+    assert_eq!(item["media_details"]["filesize"], SIZE);
+    // Streamed to disk: the peak grows by a few buffers, not by the file.
+    assert!(
+        peak < 60 * 1024 && peak - before < 32 * 1024,
+        "peak RSS {peak} KiB (before the upload {before} KiB)"
+    );
+}
