@@ -30,6 +30,7 @@ fn bench(c: &mut Criterion) {
             app_password_gate: AppPasswordGate::EditPosts,
             max_body_bytes: 0,
             trusted_proxies: vec![],
+            security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
         };
         let site = Site::new(Arc::new(store), config);

@@ -86,7 +86,7 @@ fn install_crypto_provider() {
 pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     Router::new()
-        .merge(crate::rest::routes(site))
+        .merge(crate::rest::routes(site.clone()))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {
             (
@@ -94,6 +94,7 @@ pub fn app(site: Arc<Site>) -> Router {
                 Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(site, request_limits))
         .layer(axum::middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("request handler panicked");
@@ -111,6 +112,46 @@ async fn front_page(api_root: String) -> Response {
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("<{api_root}>; rel=\"https://api.w.org/\"")) {
         resp.headers_mut().insert(header::LINK, v);
+    }
+    resp
+}
+
+/// `Strict-Transport-Security` on every HTTPS answer (direct TLS, or a trusted proxy's
+/// `X-Forwarded-Proto: https`): a year, as recommended for sites that are HTTPS only.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+/// Limits every request meets before routing: header count and size (431), the whole
+/// request, body upload included, within `--request-timeout-secs` (408); and HSTS.
+async fn request_limits(
+    axum::extract::State(site): axum::extract::State<Arc<Site>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let sec = site.config.security;
+    let headers = req.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len())
+        .sum();
+    let https = crate::rest::transport_of(&site, &req).0.https;
+    let mut resp = if headers.len() as u64 > sec.max_headers || bytes as u64 > sec.max_header_bytes
+    {
+        tracing::info!(
+            headers = headers.len(),
+            bytes,
+            "request headers over the limit"
+        );
+        WpError::request_header_fields_too_large().into_response()
+    } else {
+        let limit = Duration::from_secs(sec.request_timeout_secs);
+        match tokio::time::timeout(limit, next.run(req)).await {
+            Ok(resp) => resp,
+            Err(_) => WpError::request_timeout().into_response(),
+        }
+    };
+    if https {
+        resp.headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
     resp
 }
@@ -208,6 +249,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
         trusted_proxies: args.trusted_proxies.clone(),
+        security: args.security,
         post_types: crate::post_types::load(&storage.data_dir)?,
     };
     let site = Site::new(store.clone(), config);
@@ -234,31 +276,25 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
     });
 
     let serve_site = site.clone();
+    let sec = args.security;
     let join = tokio::spawn(async move {
-        match tls {
-            None => {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                let svc =
-                    tower::util::MapRequestLayer::new(crate::rest::canonicalize).layer(router);
-                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(listener, make)
-                    .with_graceful_shutdown(shutdown_signal(rx))
-                    .await?;
-            }
-            Some(tls) => {
-                let handle = axum_server::Handle::new();
-                let h = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal(rx).await;
-                    h.graceful_shutdown(Some(Duration::from_secs(10)));
-                });
-                let svc = tower::util::MapRequestLayer::new(
-                    crate::rest::canonicalize::<hyper::body::Incoming>,
-                )
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal(rx).await;
+            h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        let svc =
+            tower::util::MapRequestLayer::new(crate::rest::canonicalize::<hyper::body::Incoming>)
                 .layer(router);
-                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
-                axum_server::from_tcp_rustls(listener, tls)?
-                    .handle(handle)
+        let make = svc.into_make_service_with_connect_info::<SocketAddr>();
+        let mut server = axum_server::from_tcp(listener)?.handle(handle);
+        configure_http(server.http_builder(), sec);
+        match tls {
+            None => server.serve(make).await?,
+            Some(tls) => {
+                server
+                    .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(tls))
                     .serve(make)
                     .await?;
             }
@@ -280,6 +316,27 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         shutdown: Some(tx),
         join,
     })
+}
+
+/// hyper's own ceilings, above the limits `request_limits` answers with a JSON 431: a
+/// header block too large for them is refused by hyper itself (431, no body) before any
+/// of it is buffered further. Slow headers close the connection after the read timeout.
+fn configure_http(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    sec: crate::config::SecurityArgs,
+) {
+    let hard_bytes = usize::try_from(sec.max_header_bytes.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .max(64 * 1024);
+    let hard_count = usize::try_from(sec.max_headers.saturating_mul(2)).unwrap_or(usize::MAX);
+    builder
+        .http1()
+        .max_buf_size(hard_bytes)
+        .max_headers(hard_count)
+        .header_read_timeout(Duration::from_secs(sec.header_read_timeout_secs));
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(hard_bytes).unwrap_or(u32::MAX));
 }
 
 /// `ferropress serve`: runs until SIGINT/SIGTERM.

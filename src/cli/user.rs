@@ -91,6 +91,7 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         app_password_gate: AppPasswordGate::All,
         max_body_bytes: 0,
         trusted_proxies: vec![],
+        security: crate::config::SecurityArgs::default(),
     };
     Ok(Site::new(store, config))
 }

@@ -174,7 +174,7 @@ impl FromRequestParts<Arc<Site>> for Transport {
     }
 }
 
-fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
+pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

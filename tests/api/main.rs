@@ -14,4 +14,5 @@ mod postgres;
 mod posts;
 mod posts_write;
 mod secrets;
+mod security;
 mod users_api;
