@@ -128,9 +128,12 @@ pub async fn authenticate_application_password(
     password: &str,
 ) -> Result<(User, Uuid), WpError> {
     let store = &site.store;
-    let mut user = store.user_by_login(login).await?;
-    if user.is_none() && is_email(login) {
-        user = store.user_by_email(login).await?;
+    // No login holds a NUL (PostgreSQL text cannot even be asked about one): such a name is
+    // an unknown user, at the same cost.
+    let login_key = if login.contains('\0') { "" } else { login };
+    let mut user = store.user_by_login(login_key).await?;
+    if user.is_none() && is_email(login_key) {
+        user = store.user_by_email(login_key).await?;
     }
     let hash = app_passwords::hash(password);
     let found = store.app_password_by_hash(&hash).await?;

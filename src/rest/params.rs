@@ -85,9 +85,51 @@ pub fn params_from_parts(
     bytes: &[u8],
 ) -> Result<Params, WpError> {
     let mut map = query.map(parse_form).unwrap_or_default();
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Params(map));
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        merge_body(&mut map, method, content_type, bytes)?;
     }
+    strip_nul(&mut map);
+    Ok(Params(map))
+}
+
+/// NUL characters are removed from every parameter name and string value, as
+/// `wp_kses_no_null()` does for most roles: PostgreSQL text cannot hold them, and the two
+/// stores must answer alike (docs/compat.md "nul-bytes").
+fn strip_nul(map: &mut Map<String, Value>) {
+    fn has_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().any(has_nul),
+            Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    fn clean(v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.replace('\0', "")),
+            Value::Array(a) => Value::Array(a.into_iter().map(clean).collect()),
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k.replace('\0', ""), clean(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+        let old = std::mem::take(map);
+        if let Value::Object(o) = clean(Value::Object(old)) {
+            *map = o;
+        }
+    }
+}
+
+fn merge_body(
+    map: &mut Map<String, Value>,
+    method: &Method,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(), WpError> {
     if is_json_content_type(content_type) {
         if let Value::Object(obj) = parse_json_body(bytes)? {
             for (k, v) in obj {
@@ -107,7 +149,7 @@ pub fn params_from_parts(
             map.insert(k, v);
         }
     }
-    Ok(Params(map))
+    Ok(())
 }
 
 impl FromRequest<Arc<Site>> for Params {

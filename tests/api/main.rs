@@ -6,6 +6,7 @@ mod cli;
 mod compat;
 mod global_params;
 mod helpers;
+mod hostile;
 mod index;
 mod migrate_store;
 mod multi_instance;
