@@ -73,7 +73,7 @@ impl Corpus {
     /// Checks one answer; `what` names the case in failure messages.
     fn judge(&mut self, what: &str, status: u16, body: &[u8], parser_ok: bool) {
         self.tally.cases += 1;
-        if status >= 500 || status < 200 {
+        if !(200..500).contains(&status) {
             self.failures.push(format!("{what}: status {status}"));
             return;
         }
