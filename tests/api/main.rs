@@ -4,6 +4,7 @@ mod app_passwords_api;
 mod auth;
 mod cli;
 mod compat;
+mod crash;
 mod global_params;
 mod helpers;
 mod hostile;
