@@ -74,6 +74,19 @@ pub async fn open_store(storage: &StorageArgs) -> anyhow::Result<Arc<dyn Store>>
     let store = SqliteStore::open(data_dir)
         .await
         .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+    // The database holds token hashes and account password hashes: owner only, whatever
+    // the umask made of the files SQLite created.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::store::sqlite::FILE_NAME;
+        for name in [db.to_owned(), format!("{db}-wal"), format!("{db}-shm")] {
+            let path = data_dir.join(name);
+            if path.exists() {
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
     Ok(Arc::new(store))
 }
 
