@@ -64,17 +64,6 @@ MISSING_FIELDS = {
     "*._links.version-history": "links-to-unserved-routes",
     "*._links.predecessor-version": "links-to-unserved-routes",  # the latest revision
     "*._links.wp:attachment": "links-to-unserved-routes",
-    "*._links.wp:term": "links-to-unserved-routes",
-    # Taxonomies are not implemented yet.
-    "*.categories": "not-yet-implemented",
-    "*.tags": "not-yet-implemented",
-    "*.categories_exclude": "not-yet-implemented",
-    "*.tags_exclude": "not-yet-implemented",
-    "*.tax_relation": "not-yet-implemented",
-    "*._links.wp:action-assign-categories": "not-yet-implemented",
-    "*._links.wp:action-create-categories": "not-yet-implemented",
-    "*._links.wp:action-assign-tags": "not-yet-implemented",
-    "*._links.wp:action-create-tags": "not-yet-implemented",
     "*.allow_batch": "no-batch",
     "._links.wp:active-theme": "no-themes",
     "._links.curies": "no-themes",

@@ -35,11 +35,25 @@ pub struct MigrateStoreArgs {
 
 /// Every table, parents before children (foreign keys). Options are seeded by the
 /// migrations on both sides, so they are upserted.
-const TABLES: &[&str] = &["user", "application_password", "post", "postmeta", "option"];
+const TABLES: &[&str] = &[
+    "user",
+    "application_password",
+    "post",
+    "postmeta",
+    "term",
+    "term_relationship",
+    "option",
+];
 /// Tables that must be empty in the target before the copy.
-const MUST_BE_EMPTY: &[&str] = &["user", "application_password", "post", "postmeta"];
+const MUST_BE_EMPTY: &[&str] = &[
+    "user",
+    "application_password",
+    "post",
+    "postmeta",
+    "term_relationship",
+];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
-const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta"];
+const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "term"];
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters per statement).
 const CHUNK: i64 = 500;
 
@@ -84,7 +98,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", application_password, post, postmeta, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", application_password, post, postmeta, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;
@@ -165,8 +179,16 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
                     };
                 }
             });
+            // Seeded by the migrations on both sides: the copy wins.
             if *table == "option" {
                 insert.push(" ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value");
+            }
+            if *table == "term" {
+                insert.push(
+                    " ON CONFLICT (id) DO UPDATE SET taxonomy = EXCLUDED.taxonomy, \
+                     name = EXCLUDED.name, slug = EXCLUDED.slug, \
+                     description = EXCLUDED.description, parent = EXCLUDED.parent",
+                );
             }
             insert.build().execute(&mut *dst).await?;
             copied += i64::try_from(rows.len())?;

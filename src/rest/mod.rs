@@ -9,6 +9,7 @@ pub mod post_statuses;
 pub mod post_types;
 pub mod posts;
 pub mod registry;
+pub mod terms;
 pub mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -62,6 +63,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(index::routes())
         .merge(post_types::routes())
         .merge(post_statuses::routes())
+        .merge(terms::routes())
         .merge(posts::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())

@@ -114,30 +114,25 @@ pub fn routes() -> Router<Arc<Site>> {
         )
 }
 
-fn post_type(site: &Site, base: &str) -> WpResult<PostType> {
-    site.post_type_by_base(base)
-        .cloned()
-        .ok_or_else(WpError::rest_no_route)
+/// The post type at a `rest_base`; `None` hands the request to the terms controller
+/// (categories and tags share the `{base}` routes), which answers `rest_no_route` for
+/// anything else.
+fn post_type(site: &Site, base: &str) -> Option<PostType> {
+    site.post_type_by_base(base).cloned()
 }
 
-async fn list(
-    s: State<Arc<Site>>,
-    a: Auth,
-    Path(base): Path<String>,
-    p: Params,
-) -> WpResult<Response> {
-    let pt = post_type(&s, &base)?;
-    get_items(s, a, p, &pt).await
+async fn list(s: State<Arc<Site>>, a: Auth, base: Path<String>, p: Params) -> WpResult<Response> {
+    match post_type(&s, &base) {
+        Some(pt) => get_items(s, a, p, &pt).await,
+        None => super::terms::get_items(s, a, base, p).await,
+    }
 }
 
-async fn create(
-    s: State<Arc<Site>>,
-    a: Auth,
-    Path(base): Path<String>,
-    p: Params,
-) -> WpResult<Response> {
-    let pt = post_type(&s, &base)?;
-    create_item(s, a, p, &pt).await
+async fn create(s: State<Arc<Site>>, a: Auth, base: Path<String>, p: Params) -> WpResult<Response> {
+    match post_type(&s, &base) {
+        Some(pt) => create_item(s, a, p, &pt).await,
+        None => super::terms::create_item(s, a, base, p).await,
+    }
 }
 
 async fn read(
@@ -146,8 +141,10 @@ async fn read(
     Path((base, id)): Path<(String, String)>,
     p: Params,
 ) -> WpResult<Response> {
-    let pt = post_type(&s, &base)?;
-    get_item(s, a, Path(id), p, &pt).await
+    match post_type(&s, &base) {
+        Some(pt) => get_item(s, a, Path(id), p, &pt).await,
+        None => super::terms::get_item(s, a, Path((base, id)), p).await,
+    }
 }
 
 async fn update(
@@ -156,8 +153,10 @@ async fn update(
     Path((base, id)): Path<(String, String)>,
     p: Params,
 ) -> WpResult<Response> {
-    let pt = post_type(&s, &base)?;
-    update_item(s, a, Path(id), p, &pt).await
+    match post_type(&s, &base) {
+        Some(pt) => update_item(s, a, Path(id), p, &pt).await,
+        None => super::terms::update_item(s, a, Path((base, id)), p).await,
+    }
 }
 
 async fn delete(
@@ -166,8 +165,10 @@ async fn delete(
     Path((base, id)): Path<(String, String)>,
     p: Params,
 ) -> WpResult<Response> {
-    let pt = post_type(&s, &base)?;
-    delete_item(s, a, Path(id), p, &pt).await
+    match post_type(&s, &base) {
+        Some(pt) => delete_item(s, a, Path(id), p, &pt).await,
+        None => super::terms::delete_item(s, a, Path((base, id)), p).await,
+    }
 }
 
 fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
@@ -273,6 +274,8 @@ fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String
 struct Extras {
     sticky: Vec<i64>,
     meta: Vec<(i64, String, String)>,
+    /// (post, term, taxonomy) of the posts' categories and tags.
+    terms: Vec<(i64, i64, String)>,
     /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
     ancestors: Vec<(i64, String)>,
 }
@@ -318,11 +321,25 @@ impl Extras {
             }
             ancestors.push((p.id, path));
         }
+        let terms = if pt.name == "post" {
+            site.store.post_terms(&ids).await?
+        } else {
+            vec![]
+        };
         Ok(Self {
             sticky,
             meta,
+            terms,
             ancestors,
         })
+    }
+
+    fn term_ids(&self, post: i64, taxonomy: &str) -> Vec<i64> {
+        self.terms
+            .iter()
+            .filter(|(p, _, t)| *p == post && t == taxonomy)
+            .map(|(_, id, _)| *id)
+            .collect()
     }
 
     fn ancestor_path(&self, id: i64) -> &str {
@@ -412,14 +429,22 @@ fn prepare_item(
         "curies": [{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]
     });
     let mut links = links;
-    if post.parent != 0
-        && let Some(l) = links.as_object_mut()
-    {
+    if let Some(l) = links.as_object_mut() {
         let curies = l.remove("curies");
-        l.insert(
-            "up".into(),
-            json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.parent)) }]),
-        );
+        if post.parent != 0 {
+            l.insert(
+                "up".into(),
+                json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, post.parent)) }]),
+            );
+        }
+        if pt.name == "post" {
+            let terms: Vec<Value> = super::terms::TAXONOMIES
+                .iter()
+                .map(|t| json!({ "taxonomy": t.name, "embeddable": true,
+                    "href": site.config.rest_url(&format!("wp/v2/{}?post={}", t.rest_base, post.id)) }))
+                .collect();
+            l.insert("wp:term".into(), Value::Array(terms));
+        }
         if let Some(c) = curies {
             l.insert("curies".into(), c);
         }
@@ -501,6 +526,14 @@ fn prepare_item(
         o.insert("format".into(), json!("standard"));
     }
     o.insert("meta".into(), meta_object(pt, post.id, &extras.meta));
+    if pt.name == "post" {
+        for tax in super::terms::TAXONOMIES {
+            o.insert(
+                tax.post_field.into(),
+                json!(extras.term_ids(post.id, tax.name)),
+            );
+        }
+    }
     if edit {
         let template = match (pt.builtin, pt.hierarchical) {
             (true, true) => format!("{}/%pagename%/", site.config.home),
@@ -552,6 +585,24 @@ fn add_action_links(body: &mut Value, actor: &Actor<'_>, pt: &PostType) {
     }
     if actor.can(Cap::Primitive(&caps.edit_others_posts)) {
         rels.push("wp:action-assign-author");
+    }
+    if pt.name == "post" {
+        for tax in super::terms::TAXONOMIES {
+            if tax.can_assign(actor) {
+                rels.push(if tax.hierarchical {
+                    "wp:action-assign-categories"
+                } else {
+                    "wp:action-assign-tags"
+                });
+            }
+            if tax.can_create(actor) {
+                rels.push(if tax.hierarchical {
+                    "wp:action-create-categories"
+                } else {
+                    "wp:action-create-tags"
+                });
+            }
+        }
     }
     // Before `curies`, which WordPress always lists last.
     let curies = links.remove("curies");
@@ -674,6 +725,23 @@ async fn get_items(
     } else {
         (vec![], vec![], None)
     };
+    // Taxonomy filters (posts only): any of the listed terms, per taxonomy.
+    let mut tax_in = vec![];
+    let mut tax_not_in = vec![];
+    let mut tax_or = false;
+    if pt.name == "post" {
+        for tax in super::terms::TAXONOMIES {
+            if let Some(ids) = v.integer_list(tax.post_field)
+                && !ids.is_empty()
+            {
+                tax_in.push(ids);
+            }
+            if let Some(ids) = v.integer_list(&format!("{}_exclude", tax.post_field)) {
+                tax_not_in.extend(ids);
+            }
+        }
+        tax_or = v.one_of("tax_relation", &["AND", "OR"]) == Some("OR");
+    }
     let sticky_filter = if pt.name == "post" {
         v.boolean("sticky")
     } else {
@@ -727,6 +795,9 @@ async fn get_items(
         before: dates[1],
         modified_after: dates[2],
         modified_before: dates[3],
+        tax_in: vec![],
+        tax_or: false,
+        tax_not_in: vec![],
         orderby: match orderby {
             "id" => PostOrderBy::Id,
             "title" => PostOrderBy::Title,
@@ -763,6 +834,9 @@ async fn get_items(
         Some(false) => q.exclude.extend(sticky_ids.iter().copied()),
         None => {}
     }
+    q.tax_in = tax_in;
+    q.tax_or = tax_or;
+    q.tax_not_in = tax_not_in;
     // WP_Query: `post__in` makes `post__not_in` moot, `author__not_in` wins over `author__in`.
     if !q.include.is_empty() {
         q.exclude.clear();
@@ -969,6 +1043,8 @@ struct PostInput {
     menu_order: Option<i64>,
     parent: Option<i64>,
     sticky: Option<bool>,
+    /// Term ids per taxonomy field (`categories`, `tags`), when given.
+    terms: Vec<(&'static super::terms::Taxonomy, Vec<i64>)>,
     /// Registered keys to write: JSON-encoded values, none to delete.
     meta: Vec<(String, Vec<String>)>,
 }
@@ -1028,6 +1104,11 @@ fn parse_input(
     }
     if pt.name == "post" {
         input.sticky = v.boolean("sticky");
+        for tax in super::terms::TAXONOMIES {
+            if let Some(ids) = v.integer_list(tax.post_field) {
+                input.terms.push((tax, ids));
+            }
+        }
     }
     if pt.supports("custom-fields") {
         input.meta = parse_meta(v, params, pt);
@@ -1122,6 +1203,37 @@ async fn creates_loop(site: &Site, id: i64, parent: i64) -> WpResult<bool> {
     Ok(true)
 }
 
+/// `handle_terms()`: the given taxonomies' terms become the post's (ids that are not terms
+/// of the taxonomy are skipped); a post left without a category gets the default one
+/// (`wp_set_post_categories`), as does a new post given none.
+async fn set_terms(
+    site: &Site,
+    pt: &PostType,
+    post_id: i64,
+    terms: &[(&'static super::terms::Taxonomy, Vec<i64>)],
+    creating: bool,
+) -> WpResult<()> {
+    if pt.name != "post" {
+        return Ok(());
+    }
+    let mut categories_set = false;
+    for (tax, ids) in terms {
+        let ids = if tax.name == "category" && ids.is_empty() {
+            vec![super::terms::DEFAULT_CATEGORY]
+        } else {
+            ids.clone()
+        };
+        categories_set |= tax.name == "category";
+        site.store.set_post_terms(post_id, tax.name, &ids).await?;
+    }
+    if creating && !categories_set {
+        site.store
+            .set_post_terms(post_id, "category", &[super::terms::DEFAULT_CATEGORY])
+            .await?;
+    }
+    Ok(())
+}
+
 /// The checks create and update permission callbacks share after their own first ones.
 fn check_author_and_sticky(
     actor: &Actor<'_>,
@@ -1138,6 +1250,18 @@ fn check_author_and_sticky(
             actor.logged_in(),
             "rest_cannot_edit_others",
             author_message,
+        ));
+    }
+    // `check_assign_terms_permission()`.
+    if input
+        .terms
+        .iter()
+        .any(|(tax, ids)| !ids.is_empty() && !tax.can_assign(actor))
+    {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_assign_term",
+            "Sorry, you are not allowed to assign the provided terms.",
         ));
     }
     if input.sticky == Some(true)
@@ -1395,6 +1519,7 @@ async fn create_item(
     };
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
+    let terms = std::mem::take(&mut input.terms);
     let mut post = apply_input(&site, &actor, pt, blank, input).await?;
     post.id = site.store.insert_post(&post).await?;
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
@@ -1408,6 +1533,7 @@ async fn create_item(
     for (key, values) in &meta {
         site.store.set_post_meta(post.id, key, values).await?;
     }
+    set_terms(&site, pt, post.id, &terms, true).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED).await
 }
@@ -1445,6 +1571,7 @@ async fn update_item(
 
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
+    let terms = std::mem::take(&mut input.terms);
     let post = apply_input(&site, &actor, pt, post, input).await?;
     if !site.store.update_post(&post).await? {
         return Err(not_found());
@@ -1455,7 +1582,8 @@ async fn update_item(
     for (key, values) in &meta {
         site.store.set_post_meta(post.id, key, values).await?;
     }
-    tracing::info!(post_id = post.id, post_type = pt.name, status = %post.status, "post updated");
+    set_terms(&site, pt, post.id, &terms, false).await?;
+    tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, "post updated");
     respond_with_post(&site, &actor, &post, pt, StatusCode::OK).await
 }
 

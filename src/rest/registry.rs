@@ -27,6 +27,11 @@ pub enum Kind {
     Type,
     Statuses,
     Status,
+    /// A taxonomy's terms collection / item, by `rest_base`.
+    Terms(&'static str),
+    Term(&'static str),
+    Taxonomies,
+    Taxonomy,
     /// `/wp/v2/users`.
     Users,
     UsersMe,
@@ -154,6 +159,9 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
         ("page", include_str!("schemas/page.json")),
         ("user", include_str!("schemas/user.json")),
         ("type", include_str!("schemas/type.json")),
+        ("category", include_str!("schemas/category.json")),
+        ("tag", include_str!("schemas/tag.json")),
+        ("taxonomy", include_str!("schemas/taxonomy.json")),
         ("status", include_str!("schemas/status.json")),
         (
             "application-password",
@@ -230,6 +238,9 @@ pub async fn allowed_methods(
         Kind::Users => super::users::allowed_on_collection(site, auth, query),
         Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
+        Kind::Taxonomies | Kind::Taxonomy => all.clone(),
+        Kind::Terms(base) => super::terms::allowed(site, auth, base, None).await,
+        Kind::Term(base) => super::terms::allowed(site, auth, base, m.param("id")).await,
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
         Kind::Post(base) => {
             super::posts::allowed_on_item(
@@ -321,6 +332,29 @@ impl Registry {
                 Kind::Post(pt.rest_base.clone()),
                 schema,
                 item,
+            ));
+        }
+        for tax in super::terms::TAXONOMIES {
+            let schema_name = if tax.hierarchical { "category" } else { "tag" };
+            let stored: Value = serde_json::from_str(if tax.hierarchical {
+                include_str!("schemas/category.endpoints.json")
+            } else {
+                include_str!("schemas/tag.endpoints.json")
+            })
+            .unwrap_or(Value::Null);
+            v.push(doc(
+                "wp/v2",
+                &format!("/wp/v2/{}", tax.rest_base),
+                Kind::Terms(tax.rest_base),
+                Some(named_schema(schema_name)),
+                endpoints_from(&stored["collection"]),
+            ));
+            v.push(doc(
+                "wp/v2",
+                &format!("/wp/v2/{}/(?P<id>[\\d]+)", tax.rest_base),
+                Kind::Term(tax.rest_base),
+                Some(named_schema(schema_name)),
+                endpoints_from(&stored["item"]),
             ));
         }
         let ctx_only = || vec![(&["GET"][..], json!({ "context": context_arg("view") }))];
@@ -425,7 +459,15 @@ pub fn unsupported_fields(pt: &PostType) -> Vec<&'static str> {
         }
     }
     if pt.name != "post" {
-        out.push("sticky");
+        // Only `post` has the category and post_tag taxonomies.
+        out.extend_from_slice(&[
+            "sticky",
+            "categories",
+            "tags",
+            "categories_exclude",
+            "tags_exclude",
+            "tax_relation",
+        ]);
     }
     // `template` needs a theme; WordPress shows it for post and page only.
     if !pt.builtin {
@@ -456,7 +498,13 @@ fn post_type_schema(pt: &PostType) -> Value {
     }
     let base = &pt.rest_base;
     if let Some(links) = schema["links"].as_array_mut() {
-        links.retain(|l| pt.name == "post" || l["rel"] != "https://api.w.org/action-sticky");
+        links.retain(|l| {
+            let rel = l["rel"].as_str().unwrap_or_default();
+            pt.name == "post"
+                || !(rel.ends_with("action-sticky")
+                    || rel.ends_with("categories")
+                    || rel.ends_with("tags"))
+        });
         for l in links {
             l["href"] = json!(format!("wp/v2/{base}/{{id}}"));
         }

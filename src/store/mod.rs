@@ -29,6 +29,7 @@ pub enum Conflict {
     UserNicename,
     AppPasswordName,
     AppPasswordHash,
+    TermSlug,
 }
 
 impl std::fmt::Display for Conflict {
@@ -39,6 +40,7 @@ impl std::fmt::Display for Conflict {
             Conflict::UserNicename => "user nicename",
             Conflict::AppPasswordName => "application password name",
             Conflict::AppPasswordHash => "application password hash",
+            Conflict::TermSlug => "term slug",
         })
     }
 }
@@ -197,6 +199,52 @@ pub struct Post {
     pub pre_trash_status: Option<String>,
 }
 
+/// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published
+/// posts that have it, computed when read.
+#[derive(Debug, Clone, Default)]
+pub struct Term {
+    pub id: i64,
+    pub taxonomy: String,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub parent: i64,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TermOrderBy {
+    #[default]
+    Name,
+    Id,
+    Slug,
+    Description,
+    Count,
+    /// The order of `include`.
+    Include,
+    /// The order of `slugs`.
+    IncludeSlugs,
+}
+
+/// A `get_terms()` query as the REST collection parameters build it.
+#[derive(Debug, Clone, Default)]
+pub struct TermQuery {
+    pub taxonomy: String,
+    pub include: Vec<i64>,
+    pub exclude: Vec<i64>,
+    pub slugs: Vec<String>,
+    pub parent: Option<i64>,
+    /// Only terms assigned to this post.
+    pub post: Option<i64>,
+    /// In the name or slug, case-insensitive.
+    pub search: Option<String>,
+    pub hide_empty: bool,
+    pub orderby: TermOrderBy,
+    pub ascending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// `orderby` of a post query.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PostOrderBy {
@@ -235,6 +283,11 @@ pub struct PostQuery {
     pub before: Option<i64>,
     pub modified_after: Option<i64>,
     pub modified_before: Option<i64>,
+    /// Posts having any term of each list (all lists, or any list when `tax_or`).
+    pub tax_in: Vec<Vec<i64>>,
+    pub tax_or: bool,
+    /// Posts having none of these terms.
+    pub tax_not_in: Vec<i64>,
     pub orderby: PostOrderBy,
     pub limit: i64,
     pub offset: i64,
@@ -302,6 +355,40 @@ pub trait Store: Send + Sync + 'static {
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()>;
     /// Whether another post of the type (not `except_id`) has the slug.
     async fn slug_exists(&self, post_type: &str, slug: &str, except_id: i64) -> StoreResult<bool>;
+
+    // Terms.
+    /// Inserts a term; a taken slug is `Conflict::TermSlug`.
+    async fn insert_term(&self, term: &Term) -> StoreResult<i64>;
+    async fn update_term(&self, term: &Term) -> StoreResult<bool>;
+    /// Deletes a term and its assignments; its children move to its parent.
+    async fn delete_term(&self, id: i64) -> StoreResult<bool>;
+    async fn term_by_id(&self, id: i64) -> StoreResult<Option<Term>>;
+    /// Matching terms for one page, and the total number of matches.
+    async fn query_terms(&self, q: &TermQuery) -> StoreResult<(Vec<Term>, i64)>;
+    /// The id of a term of the taxonomy with this name (case-insensitive), under `parent`
+    /// when given, other than `except_id` (`term_exists()`).
+    async fn term_named(
+        &self,
+        taxonomy: &str,
+        name: &str,
+        parent: Option<i64>,
+        except_id: i64,
+    ) -> StoreResult<Option<i64>>;
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool>;
+    /// (post id, term id, taxonomy) of these posts' terms.
+    async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>>;
+    /// Makes `term_ids` (of `taxonomy`) the post's terms of that taxonomy, atomically.
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

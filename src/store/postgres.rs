@@ -101,6 +101,7 @@ fn conflict_of(err: &sqlx::Error) -> Option<Conflict> {
         Some("user_email_key") => Conflict::UserEmail,
         Some("user_nicename_key") => Conflict::UserNicename,
         Some("application_password_user_id_name_key") => Conflict::AppPasswordName,
+        Some("term_taxonomy_slug") => Conflict::TermSlug,
         _ => Conflict::AppPasswordHash,
     })
 }
@@ -186,6 +187,25 @@ const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name
      description, url, locale, roles, pass_hash, registered";
 const APP_PASSWORD_COLUMNS: &str =
     "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent";
+/// Published posts having the term (`_update_post_term_count`), computed per row.
+const TERM_COUNT: &str = "(SELECT COUNT(*) FROM term_relationship r JOIN post p ON p.id = r.post_id \
+     WHERE r.term_id = term.id AND p.status = 'publish')";
+const TERM_COLUMNS: &str = "id, taxonomy, name, slug, description, parent, \
+     (SELECT COUNT(*) FROM term_relationship r JOIN post p ON p.id = r.post_id \
+     WHERE r.term_id = term.id AND p.status = 'publish') AS count";
+
+fn term_from_row(row: &PgRow) -> Result<Term, sqlx::Error> {
+    Ok(Term {
+        id: row.try_get("id")?,
+        taxonomy: row.try_get("taxonomy")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        description: row.try_get("description")?,
+        parent: row.try_get("parent")?,
+        count: row.try_get("count")?,
+    })
+}
+
 const POST_COLUMNS: &str = "id, post_type, status, author, title, content, excerpt, slug, password, \
      parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status";
 
@@ -635,6 +655,10 @@ impl Store for PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM term_relationship WHERE post_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM post WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -696,6 +720,228 @@ impl Store for PostgresStore {
         .bind(value)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO term (taxonomy, name, slug, description, parent) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&t.taxonomy)
+        .bind(&t.name)
+        .bind(&t.slug)
+        .bind(&t.description)
+        .bind(t.parent)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?)
+    }
+
+    async fn update_term(&self, t: &Term) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE term SET name = $1, slug = $2, description = $3, parent = $4 WHERE id = $5",
+        )
+        .bind(&t.name)
+        .bind(&t.slug)
+        .bind(&t.description)
+        .bind(t.parent)
+        .bind(t.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_term(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE term SET parent = (SELECT parent FROM term WHERE id = $1) WHERE parent = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM term_relationship WHERE term_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM term WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn term_by_id(&self, id: i64) -> StoreResult<Option<Term>> {
+        let sql = format!("SELECT {TERM_COLUMNS} FROM term WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(term_from_row).transpose()?)
+    }
+
+    async fn query_terms(&self, q: &TermQuery) -> StoreResult<(Vec<Term>, i64)> {
+        // Built from fixed fragments and numbered placeholders only; every value is bound.
+        let mut sql = QuerySql::default();
+        let tax = sql.push(Bind::Text(q.taxonomy.clone()));
+        let mut filter = format!("taxonomy = {tax}");
+        if !q.include.is_empty() {
+            let p = sql.push(Bind::Ints(q.include.clone()));
+            filter.push_str(&format!(" AND id = ANY({p})"));
+        }
+        if !q.exclude.is_empty() {
+            let p = sql.push(Bind::Ints(q.exclude.clone()));
+            filter.push_str(&format!(" AND id <> ALL({p})"));
+        }
+        if !q.slugs.is_empty() {
+            let p = sql.push(Bind::Texts(q.slugs.clone()));
+            filter.push_str(&format!(" AND slug = ANY({p})"));
+        }
+        if let Some(parent) = q.parent {
+            let p = sql.push(Bind::Int(parent));
+            filter.push_str(&format!(" AND parent = {p}"));
+        }
+        if let Some(post) = q.post {
+            let p = sql.push(Bind::Int(post));
+            filter.push_str(&format!(
+                " AND id IN (SELECT term_id FROM term_relationship WHERE post_id = {p})"
+            ));
+        }
+        if let Some(term) = &q.search {
+            let like = format!(
+                "%{}%",
+                term.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let p = sql.push(Bind::Text(like));
+            let pat = format!("lower({p}::text COLLATE \"C\")");
+            filter.push_str(&format!(
+                " AND (lower(name COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
+                 OR lower(slug COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
+            ));
+        }
+        if q.hide_empty {
+            filter.push_str(&format!(" AND {TERM_COUNT} > 0"));
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM term WHERE {filter}");
+        let count_binds = sql.binds.len();
+        let dir = if q.ascending { "ASC" } else { "DESC" };
+        let order = match q.orderby {
+            TermOrderBy::Include if !q.include.is_empty() => {
+                let p = sql.push(Bind::Ints(q.include.clone()));
+                format!("array_position({p}::bigint[], id) ASC NULLS LAST")
+            }
+            TermOrderBy::IncludeSlugs if !q.slugs.is_empty() => {
+                let p = sql.push(Bind::Texts(q.slugs.clone()));
+                format!("array_position({p}::text[], slug) ASC NULLS LAST")
+            }
+            TermOrderBy::Id => format!("id {dir}"),
+            TermOrderBy::Slug => format!("slug COLLATE \"C\" {dir}, id {dir}"),
+            TermOrderBy::Description => {
+                format!("lower(description COLLATE \"C\") {dir}, id {dir}")
+            }
+            TermOrderBy::Count => format!("{TERM_COUNT} {dir}, id {dir}"),
+            _ => format!("lower(name COLLATE \"C\") {dir}, id {dir}"),
+        };
+        let limit = sql.push(Bind::Int(q.limit));
+        let offset = sql.push(Bind::Int(q.offset));
+        let page_sql = format!(
+            "SELECT {TERM_COLUMNS} FROM term WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let total = sql
+            .bind_scalar(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)),
+                count_binds,
+            )
+            .fetch_one(&self.pool)
+            .await?;
+        let rows = sql
+            .bind_all(sqlx::query(sqlx::AssertSqlSafe(page_sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let terms = rows.iter().map(term_from_row).collect::<Result<_, _>>()?;
+        Ok((terms, total))
+    }
+
+    async fn term_named(
+        &self,
+        taxonomy: &str,
+        name: &str,
+        parent: Option<i64>,
+        except_id: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM term WHERE taxonomy = $1 \
+             AND lower(name COLLATE \"C\") = lower($2::text COLLATE \"C\") AND id <> $3 \
+             AND ($4::bigint IS NULL OR parent = $4) ORDER BY id LIMIT 1",
+        )
+        .bind(taxonomy)
+        .bind(name)
+        .bind(except_id)
+        .bind(parent)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM term WHERE taxonomy = $1 AND slug = $2 AND id <> $3)",
+        )
+        .bind(taxonomy)
+        .bind(slug)
+        .bind(except_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>> {
+        if post_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(sqlx::query_as(
+            "SELECT r.post_id, r.term_id, t.taxonomy FROM term_relationship r \
+             JOIN term t ON t.id = r.term_id WHERE r.post_id = ANY($1) \
+             ORDER BY lower(t.name COLLATE \"C\"), t.id",
+        )
+        .bind(post_ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM term_relationship WHERE post_id = $1 \
+             AND term_id IN (SELECT id FROM term WHERE taxonomy = $2)",
+        )
+        .bind(post_id)
+        .bind(taxonomy)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO term_relationship (post_id, term_id) \
+             SELECT $1, id FROM term WHERE id = ANY($2) AND taxonomy = $3 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(post_id)
+        .bind(term_ids)
+        .bind(taxonomy)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -911,6 +1157,23 @@ impl QuerySql {
                 " AND (lower(title COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
                  OR lower(excerpt COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
                  OR lower(content COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
+            ));
+        }
+        let mut tax = vec![];
+        for ids in &q.tax_in {
+            let p = self.push(Bind::Ints(ids.clone()));
+            tax.push(format!(
+                "id IN (SELECT post_id FROM term_relationship WHERE term_id = ANY({p}))"
+            ));
+        }
+        if !tax.is_empty() {
+            let joiner = if q.tax_or { " OR " } else { " AND " };
+            filter.push_str(&format!(" AND ({})", tax.join(joiner)));
+        }
+        if !q.tax_not_in.is_empty() {
+            let p = self.push(Bind::Ints(q.tax_not_in.clone()));
+            filter.push_str(&format!(
+                " AND id NOT IN (SELECT post_id FROM term_relationship WHERE term_id = ANY({p}))"
             ));
         }
         for (sql, bound) in [

@@ -74,6 +74,8 @@ fn conflict_of(err: &sqlx::Error) -> Option<Conflict> {
         Conflict::UserEmail
     } else if msg.contains("user.nicename") {
         Conflict::UserNicename
+    } else if msg.contains("term.taxonomy") || msg.contains("term.slug") {
+        Conflict::TermSlug
     } else if msg.contains("application_password.user_id")
         || msg.contains("application_password.name")
     {
@@ -135,6 +137,25 @@ fn app_password_from_row(row: &SqliteRow) -> Result<AppPassword, sqlx::Error> {
         last_used: row.try_get("last_used")?,
         last_ip: row.try_get("last_ip")?,
         last_user_agent: row.try_get("last_user_agent")?,
+    })
+}
+
+/// Published posts having the term (`_update_post_term_count`), computed per row.
+const TERM_COUNT: &str = "(SELECT COUNT(*) FROM term_relationship r JOIN post p ON p.id = r.post_id \
+     WHERE r.term_id = term.id AND p.status = 'publish')";
+const TERM_COLUMNS: &str = "id, taxonomy, name, slug, description, parent, \
+     (SELECT COUNT(*) FROM term_relationship r JOIN post p ON p.id = r.post_id \
+     WHERE r.term_id = term.id AND p.status = 'publish') AS count";
+
+fn term_from_row(row: &SqliteRow) -> Result<Term, sqlx::Error> {
+    Ok(Term {
+        id: row.try_get("id")?,
+        taxonomy: row.try_get("taxonomy")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        description: row.try_get("description")?,
+        parent: row.try_get("parent")?,
+        count: row.try_get("count")?,
     })
 }
 
@@ -597,6 +618,10 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM term_relationship WHERE post_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM post WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -660,6 +685,227 @@ impl Store for SqliteStore {
         .bind(value)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO term (taxonomy, name, slug, description, parent) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&t.taxonomy)
+        .bind(&t.name)
+        .bind(&t.slug)
+        .bind(&t.description)
+        .bind(t.parent)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_write_err)?)
+    }
+
+    async fn update_term(&self, t: &Term) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE term SET name = ?, slug = ?, description = ?, parent = ? WHERE id = ?",
+        )
+        .bind(&t.name)
+        .bind(&t.slug)
+        .bind(&t.description)
+        .bind(t.parent)
+        .bind(t.id)
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_term(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE term SET parent = (SELECT parent FROM term WHERE id = ?) WHERE parent = ?",
+        )
+        .bind(id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM term_relationship WHERE term_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM term WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn term_by_id(&self, id: i64) -> StoreResult<Option<Term>> {
+        let sql = format!("SELECT {TERM_COLUMNS} FROM term WHERE id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(term_from_row).transpose()?)
+    }
+
+    async fn query_terms(&self, q: &TermQuery) -> StoreResult<(Vec<Term>, i64)> {
+        // Built from fixed fragments and placeholders only; every value is bound.
+        let mut filter = String::from("taxonomy = ?");
+        let mut binds = vec![Bind::Text(q.taxonomy.clone())];
+        push_in(&mut filter, &mut binds, " AND id IN", &q.include);
+        push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
+        if !q.slugs.is_empty() {
+            filter.push_str(" AND slug IN (");
+            filter.push_str(&vec!["?"; q.slugs.len()].join(", "));
+            filter.push(')');
+            binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
+        }
+        if let Some(p) = q.parent {
+            filter.push_str(" AND parent = ?");
+            binds.push(Bind::Int(p));
+        }
+        if let Some(p) = q.post {
+            filter.push_str(" AND id IN (SELECT term_id FROM term_relationship WHERE post_id = ?)");
+            binds.push(Bind::Int(p));
+        }
+        if let Some(term) = &q.search {
+            let like = format!(
+                "%{}%",
+                term.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            filter.push_str(" AND (name LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')");
+            binds.push(Bind::Text(like.clone()));
+            binds.push(Bind::Text(like));
+        }
+        if q.hide_empty {
+            filter.push_str(&format!(" AND {TERM_COUNT} > 0"));
+        }
+        let dir = if q.ascending { "ASC" } else { "DESC" };
+        let mut order_binds = vec![];
+        let order = match q.orderby {
+            TermOrderBy::Include if !q.include.is_empty() => {
+                order_binds.extend(q.include.iter().map(|i| Bind::Int(*i)));
+                position_order("id", q.include.len())
+            }
+            TermOrderBy::IncludeSlugs if !q.slugs.is_empty() => {
+                order_binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
+                position_order("slug", q.slugs.len())
+            }
+            TermOrderBy::Id => format!("id {dir}"),
+            TermOrderBy::Slug => format!("slug {dir}, id {dir}"),
+            TermOrderBy::Description => format!("description COLLATE NOCASE {dir}, id {dir}"),
+            TermOrderBy::Count => format!("{TERM_COUNT} {dir}, id {dir}"),
+            _ => format!("name COLLATE NOCASE {dir}, id {dir}"),
+        };
+        let count_sql = format!("SELECT COUNT(*) FROM term WHERE {filter}");
+        let page_sql = format!(
+            "SELECT {TERM_COLUMNS} FROM term WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for b in &binds {
+            count = match b {
+                Bind::Int(i) => count.bind(*i),
+                Bind::Text(t) => count.bind(t.clone()),
+            };
+        }
+        for b in binds.iter().chain(order_binds.iter()) {
+            page = match b {
+                Bind::Int(i) => page.bind(*i),
+                Bind::Text(t) => page.bind(t.clone()),
+            };
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let terms = rows.iter().map(term_from_row).collect::<Result<_, _>>()?;
+        Ok((terms, total))
+    }
+
+    async fn term_named(
+        &self,
+        taxonomy: &str,
+        name: &str,
+        parent: Option<i64>,
+        except_id: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM term WHERE taxonomy = ? AND name = ? COLLATE NOCASE AND id != ? \
+             AND (? IS NULL OR parent = ?) ORDER BY id LIMIT 1",
+        )
+        .bind(taxonomy)
+        .bind(name)
+        .bind(except_id)
+        .bind(parent)
+        .bind(parent)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn term_slug_exists(
+        &self,
+        taxonomy: &str,
+        slug: &str,
+        except_id: i64,
+    ) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM term WHERE taxonomy = ? AND slug = ? AND id != ?",
+        )
+        .bind(taxonomy)
+        .bind(slug)
+        .bind(except_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>> {
+        if post_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT r.post_id, r.term_id, t.taxonomy FROM term_relationship r \
+             JOIN term t ON t.id = r.term_id WHERE r.post_id IN ({}) ORDER BY t.name COLLATE NOCASE, t.id",
+            vec!["?"; post_ids.len()].join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
+        for id in post_ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    async fn set_post_terms(
+        &self,
+        post_id: i64,
+        taxonomy: &str,
+        term_ids: &[i64],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM term_relationship WHERE post_id = ? \
+             AND term_id IN (SELECT id FROM term WHERE taxonomy = ?)",
+        )
+        .bind(post_id)
+        .bind(taxonomy)
+        .execute(&mut *tx)
+        .await?;
+        for id in term_ids {
+            sqlx::query(
+                "INSERT OR IGNORE INTO term_relationship (post_id, term_id) \
+                 SELECT ?, id FROM term WHERE id = ? AND taxonomy = ?",
+            )
+            .bind(post_id)
+            .bind(*id)
+            .bind(taxonomy)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -852,6 +1098,30 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
             binds.push(Bind::Text(like.clone()));
         }
     }
+    let tax: Vec<String> = q
+        .tax_in
+        .iter()
+        .map(|ids| {
+            if ids.is_empty() {
+                return "0 = 1".to_owned();
+            }
+            binds.extend(ids.iter().map(|i| Bind::Int(*i)));
+            format!(
+                "id IN (SELECT post_id FROM term_relationship WHERE term_id IN ({}))",
+                vec!["?"; ids.len()].join(", ")
+            )
+        })
+        .collect();
+    if !tax.is_empty() {
+        let joiner = if q.tax_or { " OR " } else { " AND " };
+        filter.push_str(&format!(" AND ({})", tax.join(joiner)));
+    }
+    if !q.tax_not_in.is_empty() {
+        filter.push_str(" AND id NOT IN (SELECT post_id FROM term_relationship WHERE term_id IN (");
+        filter.push_str(&vec!["?"; q.tax_not_in.len()].join(", "));
+        filter.push_str("))");
+        binds.extend(q.tax_not_in.iter().map(|i| Bind::Int(*i)));
+    }
     for (sql, bound) in [
         (" AND date > ?", q.after),
         (" AND date < ?", q.before),
@@ -871,15 +1141,7 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
 fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
     use crate::store::PostOrderBy as O;
     let dir = if q.ascending { "ASC" } else { "DESC" };
-    // Position in the given list: `CASE id WHEN ? THEN 0 WHEN ? THEN 1 … END`.
-    let by_list = |col: &str, n: usize| {
-        let mut sql = format!("CASE {col}");
-        for i in 0..n {
-            sql.push_str(&format!(" WHEN ? THEN {i}"));
-        }
-        sql.push_str(&format!(" ELSE {n} END ASC"));
-        sql
-    };
+    let by_list = position_order;
     match q.orderby {
         O::Include if !q.include.is_empty() => (
             by_list("id", q.include.len()),
@@ -903,4 +1165,14 @@ fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
             (format!("{col} {dir}, id {dir}"), vec![])
         }
     }
+}
+
+/// Position in a given list: `CASE id WHEN ? THEN 0 WHEN ? THEN 1 … END`.
+fn position_order(col: &str, n: usize) -> String {
+    let mut sql = format!("CASE {col}");
+    for i in 0..n {
+        sql.push_str(&format!(" WHEN ? THEN {i}"));
+    }
+    sql.push_str(&format!(" ELSE {n} END ASC"));
+    sql
 }

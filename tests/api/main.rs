@@ -17,4 +17,5 @@ mod posts;
 mod posts_write;
 mod secrets;
 mod security;
+mod terms;
 mod users_api;

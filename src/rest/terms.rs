@@ -1,0 +1,671 @@
+//! Categories and tags: `WP_REST_Terms_Controller` (`class-wp-rest-terms-controller.php`)
+//! at `/wp/v2/categories` and `/wp/v2/tags`, and `WP_REST_Taxonomies_Controller` at
+//! `/wp/v2/taxonomies`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::auth::Auth;
+use crate::caps::{Actor, Cap};
+use crate::error::{WpError, WpResult};
+use crate::formatting::{sanitize_text_field, sanitize_title};
+use crate::site::Site;
+use crate::store::{Conflict, StoreError, Term, TermOrderBy, TermQuery};
+
+use super::params::{Context, Params, Validator};
+use super::registry::filter_by_context;
+use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+
+/// A taxonomy served over REST (`register_taxonomy()` for the built-in ones).
+pub struct Taxonomy {
+    pub name: &'static str,
+    pub rest_base: &'static str,
+    pub hierarchical: bool,
+    /// `labels.name` and `labels.singular_name`.
+    pub label: &'static str,
+    pub singular: &'static str,
+    /// Permalink base of a term's archive.
+    pub archive: &'static str,
+    /// The post field that holds its terms.
+    pub post_field: &'static str,
+}
+
+pub const TAXONOMIES: &[Taxonomy] = &[
+    Taxonomy {
+        name: "category",
+        rest_base: "categories",
+        hierarchical: true,
+        label: "Categories",
+        singular: "Category",
+        archive: "category",
+        post_field: "categories",
+    },
+    Taxonomy {
+        name: "post_tag",
+        rest_base: "tags",
+        hierarchical: false,
+        label: "Tags",
+        singular: "Tag",
+        archive: "tag",
+        post_field: "tags",
+    },
+];
+
+/// `default_category`: posts without a category get it; it cannot be deleted.
+pub const DEFAULT_CATEGORY: i64 = 1;
+
+pub fn taxonomy_by_base(base: &str) -> Option<&'static Taxonomy> {
+    TAXONOMIES.iter().find(|t| t.rest_base == base)
+}
+
+impl Taxonomy {
+    /// `manage_terms`, `edit_terms`, `delete_terms`: `manage_categories` for both built-ins.
+    fn can_manage(&self, actor: &Actor<'_>) -> bool {
+        actor.can(Cap::Primitive("manage_categories"))
+    }
+
+    /// `assign_terms`: `edit_posts`.
+    pub fn can_assign(&self, actor: &Actor<'_>) -> bool {
+        actor.can(Cap::Primitive("edit_posts"))
+    }
+
+    /// Creating needs `edit_terms`, or for flat taxonomies `assign_terms` (authors add tags).
+    pub fn can_create(&self, actor: &Actor<'_>) -> bool {
+        if self.hierarchical {
+            self.can_manage(actor)
+        } else {
+            self.can_assign(actor)
+        }
+    }
+
+    fn schema_name(&self) -> &'static str {
+        if self.hierarchical { "category" } else { "tag" }
+    }
+}
+
+/// The taxonomies routes; `/wp/v2/{categories,tags}` share the `{base}` routes of the posts
+/// controller, which hands a base that is a taxonomy's to the handlers here.
+pub fn routes() -> Router<Arc<Site>> {
+    Router::new()
+        .route("/wp/v2/taxonomies", get(get_taxonomies))
+        .route("/wp/v2/taxonomies/{taxonomy}", get(get_taxonomy))
+}
+
+fn taxonomy(base: &str) -> WpResult<&'static Taxonomy> {
+    taxonomy_by_base(base).ok_or_else(WpError::rest_no_route)
+}
+
+fn invalid_term() -> WpError {
+    WpError::new(
+        StatusCode::NOT_FOUND,
+        "rest_term_invalid",
+        "Term does not exist.",
+    )
+}
+
+async fn load(site: &Site, tax: &Taxonomy, id: &str) -> WpResult<Term> {
+    let id = route_id(id)?;
+    match site.store.term_by_id(id).await? {
+        Some(t) if t.taxonomy == tax.name => Ok(t),
+        _ => Err(invalid_term()),
+    }
+}
+
+/// `prepare_item_for_response()` in the edit context; `filter_by_context` trims it.
+fn prepare_item(site: &Site, tax: &Taxonomy, term: &Term, ctx: Context) -> Value {
+    let mut o = Map::new();
+    o.insert("id".into(), json!(term.id));
+    o.insert("count".into(), json!(term.count));
+    o.insert("description".into(), json!(term.description));
+    o.insert(
+        "link".into(),
+        json!(format!(
+            "{}/{}/{}/",
+            site.config.home, tax.archive, term.slug
+        )),
+    );
+    o.insert("name".into(), json!(term.name));
+    o.insert("slug".into(), json!(term.slug));
+    o.insert("taxonomy".into(), json!(tax.name));
+    if tax.hierarchical {
+        o.insert("parent".into(), json!(term.parent));
+    }
+    o.insert("meta".into(), json!([]));
+    let rest = |p: String| site.config.rest_url(&p);
+    let mut links = Map::new();
+    links.insert(
+        "self".into(),
+        json!([{ "href": rest(format!("wp/v2/{}/{}", tax.rest_base, term.id)) }]),
+    );
+    links.insert(
+        "collection".into(),
+        json!([{ "href": rest(format!("wp/v2/{}", tax.rest_base)) }]),
+    );
+    links.insert(
+        "about".into(),
+        json!([{ "href": rest(format!("wp/v2/taxonomies/{}", tax.name)) }]),
+    );
+    if term.parent != 0 {
+        links.insert(
+            "up".into(),
+            json!([{ "embeddable": true, "href": rest(format!("wp/v2/{}/{}", tax.rest_base, term.parent)) }]),
+        );
+    }
+    links.insert(
+        "wp:post_type".into(),
+        json!([{ "href": rest(format!("wp/v2/posts?{}={}", tax.post_field, term.id)) }]),
+    );
+    links.insert(
+        "curies".into(),
+        json!([{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]),
+    );
+    o.insert("_links".into(), Value::Object(links));
+    filter_by_context(Value::Object(o), tax.schema_name(), ctx)
+}
+
+/// `GET /wp/v2/{categories,tags}`.
+pub async fn get_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(base): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let tax = taxonomy(&base)?;
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    let page = v.integer_min("page", 1).unwrap_or(1);
+    let per_page = v.integer_range("per_page", 1, 100).unwrap_or(10);
+    let search = v.string("search").filter(|s| !s.is_empty());
+    let exclude = v.integer_list("exclude").unwrap_or_default();
+    let include = v.integer_list("include").unwrap_or_default();
+    let offset = if tax.hierarchical {
+        None
+    } else {
+        v.integer("offset")
+    };
+    let order = v.one_of("order", &["asc", "desc"]).unwrap_or("asc");
+    let orderby = v
+        .one_of(
+            "orderby",
+            &[
+                "id",
+                "include",
+                "name",
+                "slug",
+                "include_slugs",
+                "term_group",
+                "description",
+                "count",
+            ],
+        )
+        .unwrap_or("name");
+    let hide_empty = v.boolean("hide_empty").unwrap_or(false);
+    let parent = if tax.hierarchical {
+        v.integer("parent")
+    } else {
+        None
+    };
+    let post = v.integer("post");
+    let slugs: Vec<String> = v
+        .string_list("slug")
+        .unwrap_or_default()
+        .iter()
+        .map(|s| sanitize_title(s))
+        .collect();
+    v.finish()?;
+    if ctx == Context::Edit && !tax.can_manage(&auth.actor()) {
+        return Err(WpError::auth_required(
+            auth.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit terms in this taxonomy.",
+        ));
+    }
+    // Terms of a post the user cannot read are not listed (`check_read_terms_permission`).
+    if let Some(post_id) = post.filter(|p| *p != 0) {
+        match site.store.post_by_id(post_id).await? {
+            None => {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_post_invalid_id",
+                    "Invalid post ID.",
+                ));
+            }
+            Some(p) if p.status != "publish" => {
+                let actor = auth.actor();
+                let readable = site.post_type(&p.post_type).is_some_and(|pt| {
+                    actor.can(Cap::ReadPost(crate::caps::PostRef {
+                        author: p.author,
+                        status: &p.status,
+                        pre_trash_status: p.pre_trash_status.as_deref(),
+                        caps: &pt.caps,
+                    }))
+                });
+                if !readable {
+                    return Err(WpError::auth_required(
+                        actor.logged_in(),
+                        "rest_forbidden_context",
+                        "Sorry, you are not allowed to view terms for this post.",
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let q = TermQuery {
+        taxonomy: tax.name.to_owned(),
+        include,
+        exclude,
+        slugs,
+        parent,
+        post,
+        search,
+        hide_empty,
+        orderby: match orderby {
+            "id" => TermOrderBy::Id,
+            "slug" => TermOrderBy::Slug,
+            "description" => TermOrderBy::Description,
+            "count" => TermOrderBy::Count,
+            "include" => TermOrderBy::Include,
+            "include_slugs" => TermOrderBy::IncludeSlugs,
+            _ => TermOrderBy::Name,
+        },
+        ascending: order == "asc",
+        limit: per_page,
+        offset: offset.unwrap_or((page - 1).saturating_mul(per_page)).max(0),
+    };
+    let (terms, total) = site.store.query_terms(&q).await?;
+    let total_pages = (total + per_page - 1) / per_page;
+    let items: Vec<Value> = terms
+        .iter()
+        .map(|t| prepare_item(&site, tax, t, ctx))
+        .collect();
+    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
+    let h = resp.headers_mut();
+    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
+    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
+    let base = site.config.rest_url(&format!("wp/v2/{}", tax.rest_base));
+    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
+        && let Ok(v) = HeaderValue::from_str(&link)
+    {
+        h.insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+/// `GET /wp/v2/{categories,tags}/<id>`.
+pub async fn get_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((base, id)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    let tax = taxonomy(&base)?;
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    v.finish()?;
+    let term = load(&site, tax, &id).await?;
+    if ctx == Context::Edit && !tax.can_manage(&auth.actor()) {
+        return Err(WpError::auth_required(
+            auth.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit this term.",
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, tax, &term, ctx),
+    ))
+}
+
+/// The writable fields of a term.
+struct TermInput {
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+    parent: Option<i64>,
+}
+
+fn parse_input(v: &mut Validator<'_>, tax: &Taxonomy) -> TermInput {
+    TermInput {
+        name: v.string("name").map(|n| sanitize_text_field(&n)),
+        slug: v.string("slug"),
+        description: v.string("description"),
+        parent: if tax.hierarchical {
+            v.integer("parent")
+        } else {
+            None
+        },
+    }
+}
+
+/// `wp_insert_term()` / `wp_update_term()`'s rules on top of the input: the parent must
+/// exist, the name must be unique among siblings (hierarchical) or in the taxonomy, and the
+/// slug unique in the taxonomy (`-2`, `-3`, … when generated).
+async fn apply_input(
+    site: &Site,
+    tax: &Taxonomy,
+    mut term: Term,
+    input: TermInput,
+) -> WpResult<Term> {
+    if let Some(parent) = input.parent {
+        if parent != 0 {
+            let found = site.store.term_by_id(parent).await?;
+            if !found.is_some_and(|p| p.taxonomy == tax.name) {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_term_invalid",
+                    "Parent term does not exist.",
+                ));
+            }
+        }
+        term.parent = parent;
+    }
+    if let Some(d) = input.description {
+        term.description = d;
+    }
+    if let Some(name) = input.name {
+        if name.trim().is_empty() {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "empty_term_name",
+                "A name is required for this term.",
+            ));
+        }
+        term.name = name;
+    }
+    let parent_scope = tax.hierarchical.then_some(term.parent);
+    if let Some(existing) = site
+        .store
+        .term_named(tax.name, &term.name, parent_scope, term.id)
+        .await?
+    {
+        let msg = if tax.hierarchical {
+            "A term with the name provided already exists with this parent."
+        } else {
+            "A term with the name provided already exists in this taxonomy."
+        };
+        return Err(WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
+            .with_data("term_id", json!(existing)));
+    }
+    let wanted = match input.slug.map(|s| sanitize_title(&s)) {
+        Some(s) if !s.is_empty() => s,
+        _ if term.slug.is_empty() => sanitize_title(&term.name),
+        _ => term.slug.clone(),
+    };
+    let mut slug = wanted.clone();
+    let mut n = 2;
+    while site
+        .store
+        .term_slug_exists(tax.name, &slug, term.id)
+        .await?
+    {
+        slug = format!("{wanted}-{n}");
+        n += 1;
+    }
+    term.slug = slug;
+    Ok(term)
+}
+
+/// `POST /wp/v2/{categories,tags}`.
+pub async fn create_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(base): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let tax = taxonomy(&base)?;
+    let mut v = Validator::new(&params);
+    v.require("name");
+    let input = parse_input(&mut v, tax);
+    v.finish()?;
+    let actor = auth.actor();
+    if !tax.can_create(&actor) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_create",
+            "Sorry, you are not allowed to create terms in this taxonomy.",
+        ));
+    }
+    let blank = Term {
+        taxonomy: tax.name.to_owned(),
+        ..Term::default()
+    };
+    let mut term = apply_input(&site, tax, blank, input).await?;
+    term.id = match site.store.insert_term(&term).await {
+        Ok(id) => id,
+        // Another request took the slug in between: the same answer as a duplicate name.
+        Err(StoreError::Conflict(Conflict::TermSlug)) => {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate_term_slug",
+                format!(
+                    "The slug “{}” is already in use by another term.",
+                    term.slug
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(term_id = term.id, taxonomy = tax.name, "term created");
+    let mut resp = json_response(
+        StatusCode::CREATED,
+        &prepare_item(&site, tax, &term, Context::Edit),
+    );
+    if let Ok(loc) = HeaderValue::from_str(
+        &site
+            .config
+            .rest_url(&format!("wp/v2/{}/{}", tax.rest_base, term.id)),
+    ) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+/// `POST|PUT|PATCH /wp/v2/{categories,tags}/<id>`.
+pub async fn update_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((base, id)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    let tax = taxonomy(&base)?;
+    let mut v = Validator::new(&params);
+    let input = parse_input(&mut v, tax);
+    v.finish()?;
+    let term = load(&site, tax, &id).await?;
+    let actor = auth.actor();
+    if !tax.can_manage(&actor) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_update",
+            "Sorry, you are not allowed to edit this term.",
+        ));
+    }
+    if input.parent == Some(term.id) {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_term_invalid",
+            "Parent term does not exist.",
+        ));
+    }
+    let term = apply_input(&site, tax, term, input).await?;
+    match site.store.update_term(&term).await {
+        Ok(true) => {}
+        Ok(false) => return Err(invalid_term()),
+        Err(StoreError::Conflict(Conflict::TermSlug)) => {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate_term_slug",
+                format!(
+                    "The slug “{}” is already in use by another term.",
+                    term.slug
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let term = load(&site, tax, &term.id.to_string()).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, tax, &term, Context::Edit),
+    ))
+}
+
+/// `DELETE /wp/v2/{categories,tags}/<id>`: terms do not trash; `force=true` is required.
+pub async fn delete_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path((base, id)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    let tax = taxonomy(&base)?;
+    let mut v = Validator::new(&params);
+    let force = v.boolean("force").unwrap_or(false);
+    v.finish()?;
+    let term = load(&site, tax, &id).await?;
+    let actor = auth.actor();
+    // `delete_term` maps to `manage_categories`, and to nobody for the default category.
+    if !tax.can_manage(&actor) || (tax.name == "category" && term.id == DEFAULT_CATEGORY) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_delete",
+            "Sorry, you are not allowed to delete this term.",
+        ));
+    }
+    if !force {
+        return Err(WpError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "rest_trash_not_supported",
+            "Terms do not support trashing. Set 'force=true' to delete.",
+        ));
+    }
+    let mut previous = prepare_item(&site, tax, &term, Context::Edit);
+    if let Some(o) = previous.as_object_mut() {
+        o.remove("_links");
+    }
+    site.store.delete_term(term.id).await?;
+    tracing::info!(term_id = term.id, taxonomy = tax.name, "term deleted");
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
+    ))
+}
+
+/// For `Allow` on a terms route.
+pub async fn allowed(site: &Site, auth: &Auth, base: &str, id: Option<&str>) -> Vec<&'static str> {
+    let Some(tax) = taxonomy_by_base(base) else {
+        return vec![];
+    };
+    let actor = auth.actor();
+    let Some(id) = id else {
+        let mut m = vec!["GET"];
+        if tax.can_create(&actor) {
+            m.push("POST");
+        }
+        return m;
+    };
+    let Ok(term) = load(site, tax, id).await else {
+        return vec![];
+    };
+    let mut m = vec!["GET"];
+    if tax.can_manage(&actor) {
+        m.extend(["POST", "PUT", "PATCH"]);
+        if !(tax.name == "category" && term.id == DEFAULT_CATEGORY) {
+            m.push("DELETE");
+        }
+    }
+    m
+}
+
+fn prepare_taxonomy(site: &Site, tax: &Taxonomy, ctx: Context) -> Value {
+    let data = json!({
+        "name": tax.label,
+        "slug": tax.name,
+        "capabilities": { "manage_terms": "manage_categories", "edit_terms": "manage_categories",
+                          "delete_terms": "manage_categories", "assign_terms": "edit_posts" },
+        "description": "",
+        "labels": { "name": tax.label, "singular_name": tax.singular },
+        "types": ["post"],
+        "show_cloud": !tax.hierarchical,
+        "hierarchical": tax.hierarchical,
+        "rest_base": tax.rest_base,
+        "rest_namespace": "wp/v2",
+        "visibility": { "public": true, "publicly_queryable": true, "hierarchical": tax.hierarchical,
+                        "show_admin_column": true, "show_in_nav_menus": true, "show_in_quick_edit": true,
+                        "show_ui": true },
+        "_links": {
+            "collection": [{ "href": site.config.rest_url("wp/v2/taxonomies") }],
+            "wp:items": [{ "href": site.config.rest_url(&format!("wp/v2/{}", tax.rest_base)) }],
+            "curies": [{ "name": "wp", "href": "https://api.w.org/{rel}", "templated": true }]
+        }
+    });
+    filter_by_context(data, "taxonomy", ctx)
+}
+
+/// `GET /wp/v2/taxonomies` (`type` limits to one post type's).
+async fn get_taxonomies(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+) -> WpResult<Response> {
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    let ty = v.string("type");
+    v.finish()?;
+    let actor = auth.actor();
+    if ctx == Context::Edit && !TAXONOMIES.iter().any(|t| t.can_manage(&actor)) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_view",
+            "Sorry, you are not allowed to manage terms in this taxonomy.",
+        ));
+    }
+    let out: Map<String, Value> = TAXONOMIES
+        .iter()
+        .filter(|_| ty.as_deref().is_none_or(|t| t == "post"))
+        .map(|t| (t.name.to_owned(), prepare_taxonomy(&site, t, ctx)))
+        .collect();
+    // PHP's empty array when nothing matches.
+    let body = if out.is_empty() {
+        json!([])
+    } else {
+        Value::Object(out)
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `GET /wp/v2/taxonomies/<taxonomy>`.
+async fn get_taxonomy(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(name): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let mut v = Validator::new(&params);
+    let ctx = v.context();
+    v.finish()?;
+    let Some(tax) = TAXONOMIES.iter().find(|t| t.name == name) else {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_taxonomy_invalid",
+            "Invalid taxonomy.",
+        ));
+    };
+    if ctx == Context::Edit && !tax.can_manage(&auth.actor()) {
+        return Err(WpError::auth_required(
+            auth.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to manage terms in this taxonomy.",
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_taxonomy(&site, tax, ctx),
+    ))
+}
