@@ -174,7 +174,11 @@ impl Corpus {
         let target = if let Some(uuid) = resp["uuid"].as_str() {
             format!("/wp-json/wp/v2/users/me/application-passwords/{uuid}")
         } else if let Some(id) = resp["id"].as_i64() {
-            if route.ends_with("/posts") || route.ends_with("/pages") {
+            if route.ends_with("/posts")
+                || route.ends_with("/pages")
+                || route.ends_with("/categories")
+                || route.ends_with("/tags")
+            {
                 format!("{route}/{id}?force=true")
             } else if route.ends_with("/users") {
                 format!("{route}/{id}?force=true&reassign={admin_id}")
@@ -203,6 +207,9 @@ impl Corpus {
             "/wp-json/wp/v2/users/me/application-passwords",
             "/wp-json/wp/v2/types?context=edit",
             "/wp-json/wp/v2/statuses?context=edit",
+            "/wp-json/wp/v2/categories?context=edit&per_page=100",
+            "/wp-json/wp/v2/tags?context=edit&per_page=100",
+            "/wp-json/wp/v2/taxonomies?context=edit",
         ] {
             let mut req = self.app.client.get(self.app.url(path));
             if let Some(a) = admin {
@@ -368,7 +375,44 @@ async fn hostile_input_corpus() {
         "offset",
         "_fields",
     ];
+    let term_params = [
+        "search",
+        "slug",
+        "include",
+        "exclude",
+        "orderby",
+        "order",
+        "hide_empty",
+        "parent",
+        "post",
+        "page",
+        "per_page",
+        "offset",
+        "context",
+        "_fields",
+    ];
     let routes: Vec<(String, &[&str])> = vec![
+        ("/wp-json/wp/v2/categories".into(), &term_params),
+        ("/wp-json/wp/v2/tags".into(), &term_params),
+        (
+            "/wp-json/wp/v2/taxonomies".into(),
+            &["context", "type", "_fields"],
+        ),
+        ("/wp-json/wp/v2/taxonomies/category".into(), &["context"]),
+        (
+            "/wp-json/wp/v2/categories/1".into(),
+            &["context", "_fields"],
+        ),
+        (
+            "/wp-json/wp/v2/posts".into(),
+            &[
+                "categories",
+                "tags",
+                "categories_exclude",
+                "tags_exclude",
+                "tax_relation",
+            ],
+        ),
         ("/wp-json/wp/v2/posts".into(), &post_params),
         ("/wp-json/wp/v2/pages".into(), &post_params),
         ("/wp-json/wp/v2/users".into(), &user_params),
@@ -428,6 +472,9 @@ async fn hostile_input_corpus() {
             "/wp-json/wp/v2/users/",
             "/wp-json/wp/v2/types/",
             "/wp-json/wp/v2/statuses/",
+            "/wp-json/wp/v2/categories/",
+            "/wp-json/wp/v2/tags/",
+            "/wp-json/wp/v2/taxonomies/",
             "/wp-json/wp/v2/users/1/application-passwords/",
             "/wp-json/wp/v2/",
             "/wp-json/",
@@ -460,6 +507,11 @@ async fn hostile_input_corpus() {
             format!("/wp-json/wp/v2/pages/{}", enc(n)),
             format!("/wp-json/wp/v2/users/{}", enc(n)),
             format!("/wp-json/wp/v2/users/{}/application-passwords", enc(n)),
+            format!("/wp-json/wp/v2/categories/{}", enc(n)),
+            format!("/wp-json/wp/v2/tags/{}", enc(n)),
+            format!("/wp-json/wp/v2/categories?parent={}", enc(n)),
+            format!("/wp-json/wp/v2/tags?post={}", enc(n)),
+            format!("/wp-json/wp/v2/posts?categories={}", enc(n)),
             format!("/wp-json/wp/v2/posts?page={}", enc(n)),
             format!("/wp-json/wp/v2/posts?per_page={}", enc(n)),
             format!("/wp-json/wp/v2/posts?offset={}", enc(n)),
@@ -632,6 +684,9 @@ async fn hostile_input_corpus() {
         format!("/wp-json/wp/v2/users/{}", admin_user.id),
         "/wp-json/wp/v2/users/me".to_owned(),
         "/wp-json/wp/v2/users/me/application-passwords".to_owned(),
+        "/wp-json/wp/v2/categories".to_owned(),
+        "/wp-json/wp/v2/tags".to_owned(),
+        "/wp-json/wp/v2/categories/1".to_owned(),
     ];
     for route in &post_routes {
         for (ct, body) in &bad_bodies {
@@ -845,6 +900,32 @@ async fn hostile_input_corpus() {
                 None,
             )
             .await;
+        }
+        for base in ["categories", "tags"] {
+            let (status, term) = c
+                .request(
+                    reqwest::Method::POST,
+                    &format!("/wp-json/wp/v2/{base}"),
+                    admin,
+                    Some("application/json"),
+                    Some(
+                        json!({"name": format!("t{s}"), "description": s, "slug": s})
+                            .to_string()
+                            .into_bytes(),
+                    ),
+                )
+                .await;
+            if status == 201 {
+                let id = term["id"].as_i64().expect("id");
+                c.request(
+                    reqwest::Method::DELETE,
+                    &format!("/wp-json/wp/v2/{base}/{id}?force=true"),
+                    admin,
+                    None,
+                    None,
+                )
+                .await;
+            }
         }
         let login = format!("u{}", c.tally.cases);
         let (status, user) = c
