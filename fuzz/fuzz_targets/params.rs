@@ -16,6 +16,15 @@ const CONTENT_TYPES: [&str; 5] = [
 ];
 const METHODS: [Method; 4] = [Method::GET, Method::POST, Method::PATCH, Method::DELETE];
 
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 fn validate(p: &Params) {
     let mut v = Validator::new(p);
     let _ = v.context();
@@ -50,8 +59,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_form(&query);
     match params_from_parts(method, Some(&query), content_type, body) {
         Ok(p) => {
-            // NUL never survives into parameters.
-            assert!(!serde_json::Value::Object(p.0.clone()).to_string().contains("\\u0000"));
+            // NUL never survives into parameter names or strings.
+            assert!(!has_nul(&serde_json::Value::Object(p.0.clone())));
             validate(&p);
         }
         Err(e) => assert!(e.status.is_client_error()),

@@ -482,6 +482,23 @@ mod tests {
         assert_eq!(err.body()["data"]["json_error_code"], 4);
     }
 
+    /// From fuzzing (`fuzz/artifacts/params/crash-6ae9…`, a harness false positive): the
+    /// six characters `\u0000` in a query are text, kept; only real NUL is removed.
+    #[test]
+    fn nul_is_removed_but_escaped_text_is_kept() {
+        let p = params_from_parts(
+            &Method::POST,
+            Some("\\u0000\u{fffd}=1&a%00b=c%00d"),
+            "application/json",
+            b"{\"t\":\"x\\u0000y\",\"l\":[\"\\u0000\"]}",
+        )
+        .expect("params");
+        assert_eq!(p.get("\\u0000\u{fffd}"), Some(&json!("1")));
+        assert_eq!(p.get("ab"), Some(&json!("cd")));
+        assert_eq!(p.get("t"), Some(&json!("xy")));
+        assert_eq!(p.get("l"), Some(&json!([""])));
+    }
+
     #[test]
     fn enum_messages() {
         let p = Params(parse_form("context=x"));
