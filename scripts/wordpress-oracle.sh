@@ -494,6 +494,14 @@ cmd_reset() {
     cmd_start
 }
 
+# start/stop/reset change the daemons: one at a time (two callers at once would start a
+# second MariaDB on the same data dir and lose the first one's socket).
+if [[ ${1:-} == start || ${1:-} == stop || ${1:-} == reset ]]; then
+    mkdir -p "$(dirname "$DIR")"
+    exec 9>"${DIR%/}.lock"
+    flock 9
+fi
+
 case ${1:-} in
     start) cmd_start ;;
     stop) cmd_stop ;;

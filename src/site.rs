@@ -20,6 +20,8 @@ pub struct Site {
     pub routes: Registry,
     /// Failed-authentication throttle (per client IP and per account) and its counters.
     pub auth_throttle: AuthThrottle,
+    /// The REST router itself, for the internal requests of `_embed`.
+    pub api: std::sync::OnceLock<axum::Router>,
 }
 
 impl Site {
@@ -42,6 +44,7 @@ impl Site {
             usage: UsageRecorder::default(),
             routes,
             auth_throttle,
+            api: std::sync::OnceLock::new(),
         })
     }
 

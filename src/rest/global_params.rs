@@ -6,6 +6,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
+use crate::auth::Auth;
+use crate::site::Site;
+
 use super::json_response;
 
 /// A response body larger than this is passed through untouched rather than buffered.
@@ -16,6 +19,8 @@ pub struct GlobalParams {
     /// `_fields`, as the nested tree of accepted field names.
     fields: Option<FieldTree>,
     envelope: bool,
+    /// `_embed`: the link relations to embed (empty: all).
+    embed: Option<Vec<String>>,
 }
 
 /// `{"title": {"rendered": Leaf}, "id": Leaf}`: what `_fields=id,title.rendered` keeps.
@@ -115,6 +120,16 @@ impl GlobalParams {
         for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             match k.as_ref() {
                 "_envelope" => params.envelope = true,
+                // `rest_parse_embed_param()`: present, or a list of relations.
+                "_embed" | "_embed[]" => {
+                    let rels = params.embed.get_or_insert_with(Vec::new);
+                    rels.extend(
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty() && *s != "1" && *s != "true")
+                            .map(str::to_owned),
+                    );
+                }
                 // `wp_parse_list()`: comma- or space-separated, or `_fields[]=`.
                 "_fields" | "_fields[]" => fields.extend(
                     v.split(|c: char| c == ',' || c.is_whitespace())
@@ -151,12 +166,17 @@ impl GlobalParams {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_none() && !self.envelope
+        self.fields.is_none() && !self.envelope && self.embed.is_none()
     }
 
     /// Applies `_fields` to a successful JSON response, then `_envelope`. `links_apart`:
     /// the response's `_links` are links, not data (the indexes), so `_fields` keeps them.
-    pub async fn apply(&self, resp: Response, links_apart: bool) -> Response {
+    pub async fn apply(
+        &self,
+        resp: Response,
+        links_apart: bool,
+        embedder: Option<(&Site, &Auth, super::Transport)>,
+    ) -> Response {
         if self.is_empty() {
             return resp;
         }
@@ -167,8 +187,20 @@ impl GlobalParams {
         let Ok(mut data) = serde_json::from_slice::<Value>(&bytes) else {
             return Response::from_parts(parts, Body::from(bytes));
         };
+        let ok = parts.status.as_u16() < 400;
+        // A collection's items carry their links as data, so `_fields` filters them before
+        // `_embed` looks at them; a single item's links are embedded first.
+        let is_collection = data.is_array();
+        if let (Some(rels), Some((site, auth, transport))) = (&self.embed, embedder)
+            && ok
+            && !is_collection
+        {
+            super::embed::Embedder::new(site, auth, transport, rels)
+                .embed(&mut data)
+                .await;
+        }
         if let Some(tree) = &self.fields
-            && parts.status.as_u16() < 400
+            && ok
         {
             let links = if links_apart {
                 data.get("_links").cloned()
@@ -189,6 +221,14 @@ impl GlobalParams {
                     o.insert("_links".into(), l);
                 }
             }
+        }
+        if let (Some(rels), Some((site, auth, transport))) = (&self.embed, embedder)
+            && ok
+            && is_collection
+        {
+            super::embed::Embedder::new(site, auth, transport, rels)
+                .embed(&mut data)
+                .await;
         }
         if self.envelope {
             let envelope = serde_json::json!({

@@ -2,6 +2,7 @@
 //! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
 
 pub mod application_passwords;
+pub mod embed;
 pub mod global_params;
 pub mod index;
 pub mod params;
@@ -9,6 +10,7 @@ pub mod post_statuses;
 pub mod post_types;
 pub mod posts;
 pub mod registry;
+pub mod revisions;
 pub mod terms;
 pub mod users;
 
@@ -65,11 +67,13 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(post_statuses::routes())
         .merge(terms::routes())
         .merge(posts::routes())
+        .merge(revisions::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .with_state(site.clone());
+    let _ = site.api.set(api.clone());
     let pipeline = axum::middleware::from_fn_with_state(site, rest_pipeline);
     Router::new().nest_service(PREFIX, tower::Layer::layer(&pipeline, api))
 }
@@ -243,8 +247,10 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         return resp;
     }
     let result = auth::authenticate_request(&site, authorization.as_deref(), https, &client).await;
+    let mut authenticated = None;
     let (mut resp, logged_in) = match result {
         Ok(auth) => {
+            authenticated = Some(auth.clone());
             let logged_in = auth.logged_in();
             req.extensions_mut().insert(auth.clone());
             let mut resp = if is_options {
@@ -291,7 +297,10 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             registry::Kind::Index | registry::Kind::Namespace
         )
     });
-    resp = globals.apply(resp, links_apart).await;
+    let embedder = authenticated
+        .as_ref()
+        .map(|auth| (site.as_ref(), auth, transport));
+    resp = globals.apply(resp, links_apart, embedder).await;
     add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
     resp
 }

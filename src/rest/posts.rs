@@ -190,7 +190,7 @@ fn can_edit(actor: &Actor<'_>, post: &Post, pt: &PostType) -> bool {
 }
 
 /// Site-local wall time for an instant (site timezone from `timezone_string`/`gmt_offset`).
-async fn site_tz(site: &Site) -> WpResult<jiff::tz::TimeZone> {
+pub async fn site_tz(site: &Site) -> WpResult<jiff::tz::TimeZone> {
     let tz_name = site
         .store
         .get_option("timezone_string")
@@ -276,6 +276,8 @@ struct Extras {
     meta: Vec<(i64, String, String)>,
     /// (post, term, taxonomy) of the posts' categories and tags.
     terms: Vec<(i64, i64, String)>,
+    /// (post, number of revisions, newest revision id), for types with revisions.
+    history: Vec<(i64, i64, i64)>,
     /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
     ancestors: Vec<(i64, String)>,
 }
@@ -326,10 +328,17 @@ impl Extras {
         } else {
             vec![]
         };
+        let mut history = vec![];
+        for p in posts {
+            if let Some((count, latest)) = super::revisions::history(site, pt, p.id).await? {
+                history.push((p.id, count, latest));
+            }
+        }
         Ok(Self {
             sticky,
             meta,
             terms,
+            history,
             ancestors,
         })
     }
@@ -431,6 +440,19 @@ fn prepare_item(
     let mut links = links;
     if let Some(l) = links.as_object_mut() {
         let curies = l.remove("curies");
+        if let Some((_, count, latest)) = extras.history.iter().find(|h| h.0 == post.id) {
+            let base = format!("wp/v2/{}/{}/revisions", pt.rest_base, post.id);
+            l.insert(
+                "version-history".into(),
+                json!([{ "count": count, "href": site.config.rest_url(&base) }]),
+            );
+            if *count > 0 {
+                l.insert(
+                    "predecessor-version".into(),
+                    json!([{ "id": latest, "href": site.config.rest_url(&format!("{base}/{latest}")) }]),
+                );
+            }
+        }
         if post.parent != 0 {
             l.insert(
                 "up".into(),
@@ -1576,6 +1598,7 @@ async fn update_item(
     if !site.store.update_post(&post).await? {
         return Err(not_found());
     }
+    super::revisions::save(&site, pt, &post, actor.id).await?;
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
     }
@@ -1637,6 +1660,7 @@ async fn delete_item(
             }
         }
         site.store.delete_post(post.id).await?;
+        super::revisions::delete_all(&site, post.id).await?;
         tracing::info!(post_id = post.id, post_type = pt.name, "post deleted");
         return Ok(json_response(
             StatusCode::OK,
@@ -1657,7 +1681,10 @@ async fn delete_item(
     }
     post.modified = now();
     site.store.update_post(&post).await?;
-    tracing::info!(post_id = post.id, post_type = pt.name, "post trashed");
+    // `wp_trash_post()` saves through `wp_update_post()`, which keeps a revision.
+    super::revisions::save(&site, pt, &post, actor.id).await?;
+    let extras = Extras::load(&site, pt, &[&post]).await?;
+    tracing::info!(post_id = post.id, post_type = %pt.name, "post trashed");
     let mut body = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
     add_action_links(&mut body, &actor, pt);
     Ok(json_response(StatusCode::OK, &body))

@@ -27,6 +27,9 @@ pub enum Kind {
     Type,
     Statuses,
     Status,
+    /// A post type's revisions collection / item, by `rest_base`.
+    Revisions(String),
+    Revision(String),
     /// A taxonomy's terms collection / item, by `rest_base`.
     Terms(&'static str),
     Term(&'static str),
@@ -162,6 +165,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
         ("category", include_str!("schemas/category.json")),
         ("tag", include_str!("schemas/tag.json")),
         ("taxonomy", include_str!("schemas/taxonomy.json")),
+        ("revision", include_str!("schemas/revision.json")),
         ("status", include_str!("schemas/status.json")),
         (
             "application-password",
@@ -239,6 +243,9 @@ pub async fn allowed_methods(
         Kind::UsersMe => super::users::allowed_on_me(auth),
         Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
         Kind::Taxonomies | Kind::Taxonomy => all.clone(),
+        Kind::Revisions(base) | Kind::Revision(base) => {
+            super::revisions::allowed(site, auth, base, m.param("parent").unwrap_or("")).await
+        }
         Kind::Terms(base) => super::terms::allowed(site, auth, base, None).await,
         Kind::Term(base) => super::terms::allowed(site, auth, base, m.param("id")).await,
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
@@ -333,6 +340,28 @@ impl Registry {
                 schema,
                 item,
             ));
+            if super::revisions::supported(pt) {
+                let stored: Value =
+                    serde_json::from_str(include_str!("schemas/revision.endpoints.json"))
+                        .unwrap_or(Value::Null);
+                v.push(doc(
+                    "wp/v2",
+                    &format!("/wp/v2/{}/(?P<parent>[\\d]+)/revisions", pt.rest_base),
+                    Kind::Revisions(pt.rest_base.clone()),
+                    Some(named_schema("revision")),
+                    endpoints_from(&stored["collection"]),
+                ));
+                v.push(doc(
+                    "wp/v2",
+                    &format!(
+                        "/wp/v2/{}/(?P<parent>[\\d]+)/revisions/(?P<id>[\\d]+)",
+                        pt.rest_base
+                    ),
+                    Kind::Revision(pt.rest_base.clone()),
+                    Some(named_schema("revision")),
+                    endpoints_from(&stored["item"]),
+                ));
+            }
         }
         for tax in super::terms::TAXONOMIES {
             let schema_name = if tax.hierarchical { "category" } else { "tag" };

@@ -181,3 +181,39 @@ async fn envelope_wraps_status_and_headers() {
         json!({ "X-WP-Total": 0, "X-WP-TotalPages": 0, "Allow": "GET" })
     );
 }
+
+#[tokio::test]
+async fn embed_includes_linked_resources_as_the_same_user() {
+    let app = TestApp::spawn().await;
+    let (author, token) = app.user_with_token("writer", Role::Author).await;
+    let (status, draft) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts?_embed"))
+            .basic_auth("writer", Some(&token))
+            .json(&json!({ "title": "Embedded" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(draft["_embedded"]["author"][0]["id"], author.id);
+    assert_eq!(draft["_embedded"]["author"][0]["name"], "writer");
+    // The author's embed context has no email, even for the author.
+    assert!(draft["_embedded"]["author"][0].get("email").is_none());
+    assert_eq!(draft["_embedded"]["wp:term"][0][0]["slug"], "uncategorized");
+
+    // Only the relations asked for; none when the items' links were filtered out.
+    let (_, list) = send(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?status=draft&_embed=wp:term"))
+            .basic_auth("writer", Some(&token)),
+    )
+    .await;
+    let embedded = list[0]["_embedded"].as_object().expect("embedded");
+    assert_eq!(embedded.keys().collect::<Vec<_>>(), ["wp:term"]);
+    let (_, list) = send(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?status=draft&_embed&_fields=id"))
+            .basic_auth("writer", Some(&token)),
+    )
+    .await;
+    assert_eq!(list, json!([{ "id": draft["id"] }]));
+}

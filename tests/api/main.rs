@@ -15,6 +15,7 @@ mod post_types;
 mod postgres;
 mod posts;
 mod posts_write;
+mod revisions;
 mod secrets;
 mod security;
 mod terms;

@@ -1,0 +1,117 @@
+//! `_embed`: `WP_REST_Server::embed_links()`. Every `embeddable` link of a response (or of
+//! each item of a collection) is fetched as the same user with `context=embed` and placed
+//! under `_embedded[rel]`; errors are embedded as their envelope.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, to_bytes};
+use axum::http::Request;
+use serde_json::{Map, Value};
+use tower::ServiceExt;
+
+use crate::auth::Auth;
+use crate::site::Site;
+
+use super::{PREFIX, Transport};
+
+/// Embedded responses larger than this are left out rather than buffered.
+const MAX_EMBED_BYTES: usize = 8 * 1024 * 1024;
+
+/// The embedding of one response: `rels` limits which link relations (empty: all).
+pub struct Embedder<'a> {
+    pub site: &'a Site,
+    pub auth: &'a Auth,
+    pub transport: Transport,
+    pub rels: &'a [String],
+    cache: HashMap<String, Value>,
+}
+
+impl<'a> Embedder<'a> {
+    pub fn new(site: &'a Site, auth: &'a Auth, transport: Transport, rels: &'a [String]) -> Self {
+        Self {
+            site,
+            auth,
+            transport,
+            rels,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// Adds `_embedded` to an item, or to every item of a collection.
+    pub async fn embed(&mut self, data: &mut Value) {
+        match data {
+            Value::Array(items) => {
+                for item in items {
+                    self.embed_item(item).await;
+                }
+            }
+            item => self.embed_item(item).await,
+        }
+    }
+
+    async fn embed_item(&mut self, item: &mut Value) {
+        let Some(links) = item.get("_links").and_then(Value::as_object).cloned() else {
+            return;
+        };
+        let mut embedded = Map::new();
+        for (rel, list) in links {
+            if !self.rels.is_empty() && !self.rels.iter().any(|r| *r == rel) {
+                continue;
+            }
+            let Some(list) = list.as_array() else {
+                continue;
+            };
+            let mut embeds = vec![];
+            for link in list {
+                if link.get("embeddable") != Some(&Value::Bool(true)) {
+                    continue;
+                }
+                let Some(href) = link.get("href").and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Some(v) = self.fetch(href).await {
+                    embeds.push(v);
+                }
+            }
+            if !embeds.is_empty() {
+                embedded.insert(rel, Value::Array(embeds));
+            }
+        }
+        if !embedded.is_empty()
+            && let Some(o) = item.as_object_mut()
+        {
+            o.insert("_embedded".into(), Value::Object(embedded));
+        }
+    }
+
+    /// A GET of one of our own routes with `context=embed`, as the same user.
+    async fn fetch(&mut self, href: &str) -> Option<Value> {
+        if let Some(v) = self.cache.get(href) {
+            return Some(v.clone());
+        }
+        let root = format!("{}{PREFIX}", self.site.config.home);
+        let rest = href.strip_prefix(&root)?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        // The serializer is not Send: finish it before awaiting.
+        let query = {
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+                if k != "context" {
+                    ser.append_pair(&k, &v);
+                }
+            }
+            ser.append_pair("context", "embed");
+            ser.finish()
+        };
+        let uri = format!("{path}?{query}");
+        let router = self.site.api.get()?.clone();
+        let mut req = Request::get(uri).body(Body::empty()).ok()?;
+        req.extensions_mut().insert(self.auth.clone());
+        req.extensions_mut().insert(self.transport);
+        let resp = router.oneshot(req).await.ok()?;
+        let bytes = to_bytes(resp.into_body(), MAX_EMBED_BYTES).await.ok()?;
+        let value: Value = serde_json::from_slice(&bytes).ok()?;
+        self.cache.insert(href.to_owned(), value.clone());
+        Some(value)
+    }
+}
