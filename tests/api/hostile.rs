@@ -196,7 +196,7 @@ impl Corpus {
     }
 
     /// What an administrator sees of everything, minus usage stamps and the `modified`
-    /// stamps that a no-op update (an ignored body) moves, as in WordPress.
+    /// stamps and revision links that a no-op update (an ignored body) adds, as in WordPress.
     async fn snapshot(&self) -> BTreeMap<String, Value> {
         let admin = Some(self.admin.as_str());
         let mut out = BTreeMap::new();
@@ -219,6 +219,12 @@ impl Corpus {
             assert_eq!(status, 200, "{path}: {body}");
             if let Some(items) = body.as_array_mut() {
                 for item in items {
+                    // A no-op update (an ignored body) records a revision, as WordPress's
+                    // first update does: links to it appear, the content does not change.
+                    if let Some(links) = item["_links"].as_object_mut() {
+                        links.remove("version-history");
+                        links.remove("predecessor-version");
+                    }
                     if let Some(o) = item.as_object_mut() {
                         for k in [
                             "last_used",
@@ -426,6 +432,13 @@ async fn hostile_input_corpus() {
             format!("/wp-json/wp/v2/posts/{post_id}"),
             &["context", "password", "_fields"],
         ),
+        (
+            format!("/wp-json/wp/v2/posts/{post_id}/revisions"),
+            &[
+                "context", "page", "per_page", "offset", "order", "orderby", "search", "include",
+                "exclude", "_embed",
+            ],
+        ),
         ("/wp-json/wp/v2/types/post".into(), &["context"]),
         ("/wp-json/wp/v2/statuses/publish".into(), &["context"]),
         (
@@ -507,6 +520,8 @@ async fn hostile_input_corpus() {
             format!("/wp-json/wp/v2/pages/{}", enc(n)),
             format!("/wp-json/wp/v2/users/{}", enc(n)),
             format!("/wp-json/wp/v2/users/{}/application-passwords", enc(n)),
+            format!("/wp-json/wp/v2/posts/{}/revisions", enc(n)),
+            format!("/wp-json/wp/v2/posts/{post_id}/revisions/{}", enc(n)),
             format!("/wp-json/wp/v2/categories/{}", enc(n)),
             format!("/wp-json/wp/v2/tags/{}", enc(n)),
             format!("/wp-json/wp/v2/categories?parent={}", enc(n)),
