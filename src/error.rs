@@ -15,6 +15,8 @@ pub struct WpError {
     /// Extra members of `data` besides `status`.
     pub extra: Map<String, Value>,
     pub data_null: bool,
+    /// `additional_data`: the data of further errors of the same code (`WP_Error`).
+    pub additional: Option<Value>,
     /// Seconds for a `Retry-After` header (429). Kept small: `WpError` travels in every
     /// handler's `Result`.
     pub retry_after: Option<std::num::NonZeroU32>,
@@ -30,6 +32,7 @@ impl WpError {
             message: message.into(),
             extra: Map::new(),
             data_null: false,
+            additional: None,
             retry_after: None,
         }
     }
@@ -60,7 +63,11 @@ impl WpError {
             }
             Value::Object(data)
         };
-        json!({ "code": self.code, "message": self.message, "data": data })
+        let mut body = json!({ "code": self.code, "message": self.message, "data": data });
+        if let (Some(extra), Some(o)) = (&self.additional, body.as_object_mut()) {
+            o.insert("additional_data".into(), extra.clone());
+        }
+        body
     }
 
     // Infrastructure (spec 1.16).

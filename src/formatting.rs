@@ -125,8 +125,98 @@ pub fn sanitize_user_strict(input: &str) -> String {
 
 /// `sanitize_title()` for slugs (`sanitize_title_with_dashes` in save context), ASCII subset:
 /// lower-case, tags stripped, non-ASCII kept as percent-encoded octets.
+/// `remove_accents()` for the Latin letters WordPress maps most often.
+pub fn remove_accents(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for ch in input.chars() {
+        let mapped = match ch {
+            'À'..='Å' => "A",
+            'à'..='å' => "a",
+            'Æ' => "AE",
+            'æ' => "ae",
+            'Ç' => "C",
+            'ç' => "c",
+            'È'..='Ë' => "E",
+            'è'..='ë' => "e",
+            'Ì'..='Ï' => "I",
+            'ì'..='ï' => "i",
+            'Ð' => "D",
+            'ð' => "d",
+            'Ñ' => "N",
+            'ñ' => "n",
+            'Ò'..='Ö' | 'Ø' => "O",
+            'ò'..='ö' | 'ø' => "o",
+            'Ù'..='Ü' => "U",
+            'ù'..='ü' => "u",
+            'Ý' => "Y",
+            'ý' | 'ÿ' => "y",
+            'Þ' => "TH",
+            'þ' => "th",
+            'ß' => "s",
+            'Œ' => "OE",
+            'œ' => "oe",
+            'Š' => "S",
+            'š' => "s",
+            'Ž' => "Z",
+            'ž' => "z",
+            _ => {
+                out.push(ch);
+                continue;
+            }
+        };
+        out.push_str(mapped);
+    }
+    out
+}
+
+fn strip_entities(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        match after.find(';') {
+            Some(n) if n > 0 => rest = &after[n + 1..],
+            _ => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Lone `&` become `&amp;` (`wp_kses_normalize_entities()`), as term names are stored.
+pub fn normalize_entities(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for (i, ch) in input.char_indices() {
+        if ch == '&' {
+            let rest = &input[i + 1..];
+            let entity_len = rest
+                .find(';')
+                .filter(|&n| {
+                    n > 0
+                        && n <= 10
+                        && rest[..n]
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'#')
+                })
+                .is_some();
+            if !entity_len {
+                out.push_str("&amp;");
+                continue;
+            }
+        }
+        out.push(ch);
+    }
+    out
+}
+
 pub fn sanitize_title(input: &str) -> String {
-    let s = strip_all_tags(input);
+    let s = remove_accents(&strip_all_tags(input));
+    // `sanitize_title_with_dashes()` drops HTML entities (`&amp;`, `&#8217;`, …).
+    let s = strip_entities(&s);
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

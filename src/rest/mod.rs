@@ -231,6 +231,11 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let globals = GlobalParams::from_query(req.uri().query());
     let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_owned();
+    // The terms controller's `create_item` sets `context=edit` before `Allow` is computed.
+    let term_create = *req.method() == Method::POST
+        && matched
+            .as_ref()
+            .is_some_and(|m| matches!(m.doc.kind, registry::Kind::Terms(_)));
     let edit_context =
         form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
     let authorization = req
@@ -266,9 +271,16 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             // axum's own Allow (on unrouted methods) is not WordPress's.
             resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
-                let allow =
-                    registry::allowed_methods(&site, &auth, transport, m, edit_context, &query)
-                        .await;
+                let allow = registry::allowed_methods(
+                    &site,
+                    &auth,
+                    transport,
+                    m,
+                    // A term created answers in the edit context (`create_item` sets it).
+                    edit_context || (term_create && resp.status().is_success()),
+                    &query,
+                )
+                .await;
                 // No permitted method: WordPress sends no Allow header at all.
                 if !allow.is_empty()
                     && let Ok(v) = HeaderValue::from_str(&allow.join(", "))
@@ -292,9 +304,17 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         .into_response();
     }
     let links_apart = matched.as_ref().is_some_and(|m| {
+        // These controllers add their links beside the data, so `_fields` keeps them.
         matches!(
             m.doc.kind,
-            registry::Kind::Index | registry::Kind::Namespace
+            registry::Kind::Index
+                | registry::Kind::Namespace
+                | registry::Kind::Types
+                | registry::Kind::Type
+                | registry::Kind::Statuses
+                | registry::Kind::Status
+                | registry::Kind::Taxonomies
+                | registry::Kind::Taxonomy
         )
     });
     let embedder = authenticated

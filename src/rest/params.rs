@@ -250,6 +250,10 @@ impl<'a> Validator<'a> {
         }
     }
 
+    pub fn has(&self, param: &str) -> bool {
+        self.params.has(param)
+    }
+
     pub fn invalid(&mut self, param: &str, code: &'static str, message: String, data: Value) {
         self.issues.push((param.to_owned(), code, message, data));
     }

@@ -46,13 +46,18 @@ fn can_edit_some_type(site: &Site, auth: &Auth) -> bool {
         .any(|t| actor.can(Cap::Primitive(&t.caps.edit_posts)))
 }
 
-/// For `Allow`.
-pub fn allowed(site: &Site, auth: &Auth, edit: bool) -> Vec<&'static str> {
-    if edit && !can_edit_some_type(site, auth) {
-        vec![]
-    } else {
-        vec!["GET"]
-    }
+/// For `Allow`: the collection's check (the edit context needs an editor), or one status's
+/// (non-public ones need an editor; the item check ignores the context).
+pub fn allowed(site: &Site, auth: &Auth, edit: bool, status: Option<&str>) -> Vec<&'static str> {
+    let editor = can_edit_some_type(site, auth);
+    let ok = match status {
+        None => !edit || editor,
+        Some(slug) => STATUSES
+            .iter()
+            .find(|s| s.0 == slug)
+            .is_some_and(|s| s.4 || editor),
+    };
+    if ok { vec!["GET"] } else { vec![] }
 }
 
 fn prepare_item(
@@ -118,6 +123,14 @@ async fn get_item(
     params: Params,
 ) -> WpResult<Response> {
     let ctx = context(&params)?;
+    // Registered but internal to WordPress: nobody may read them.
+    if slug == "auto-draft" || slug == "inherit" {
+        return Err(WpError::auth_required(
+            auth.logged_in(),
+            "rest_cannot_read_status",
+            "Cannot view status.",
+        ));
+    }
     let Some(status) = STATUSES.iter().find(|s| s.0 == slug) else {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,

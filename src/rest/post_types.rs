@@ -112,6 +112,15 @@ fn check_edit(site: &Site, auth: &Auth, ctx: Context) -> WpResult<()> {
     }
 }
 
+/// For `Allow` on `/wp/v2/types`: the edit context needs `edit_posts` on some type.
+pub fn allowed(site: &Site, auth: &Auth, edit: bool) -> Vec<&'static str> {
+    if check_edit(site, auth, if edit { Context::Edit } else { Context::View }).is_ok() {
+        vec!["GET"]
+    } else {
+        vec![]
+    }
+}
+
 /// `GET /wp/v2/types`: an object keyed by type name.
 async fn get_items(
     State(site): State<Arc<Site>>,

@@ -753,6 +753,52 @@ async fn get_items(
     let mut tax_or = false;
     if pt.name == "post" {
         for tax in super::terms::TAXONOMIES {
+            // `categories[terms]=…&categories[include_children]=1&categories[operator]=AND`
+            // (the object form), or a plain list of ids.
+            if let Some(Value::Object(o)) = params.get(tax.post_field) {
+                let form = Params(o.clone());
+                let mut fv = Validator::new(&form);
+                let ids = fv.integer_list("terms").unwrap_or_default();
+                let children = fv.boolean("include_children").unwrap_or(false);
+                let all = fv.one_of("operator", &["AND", "OR"]) == Some("AND");
+                if fv.finish().is_err() {
+                    v.invalid(
+                        tax.post_field,
+                        "rest_invalid_type",
+                        format!("{} is not of type array,object.", tax.post_field),
+                        json!({ "param": tax.post_field }),
+                    );
+                    continue;
+                }
+                let mut groups = vec![];
+                for id in ids {
+                    let mut group = vec![id];
+                    if children && tax.hierarchical {
+                        let mut frontier = vec![id];
+                        while let Some(parent) = frontier.pop() {
+                            let q = crate::store::TermQuery {
+                                taxonomy: tax.name.into(),
+                                parent: Some(parent),
+                                limit: 1000,
+                                ..crate::store::TermQuery::default()
+                            };
+                            for t in site.store.query_terms(&q).await?.0 {
+                                if !group.contains(&t.id) {
+                                    group.push(t.id);
+                                    frontier.push(t.id);
+                                }
+                            }
+                        }
+                    }
+                    groups.push(group);
+                }
+                if all {
+                    tax_in.extend(groups);
+                } else if !groups.is_empty() {
+                    tax_in.push(groups.concat());
+                }
+                continue;
+            }
             if let Some(ids) = v.integer_list(tax.post_field)
                 && !ids.is_empty()
             {
@@ -1225,33 +1271,43 @@ async fn creates_loop(site: &Site, id: i64, parent: i64) -> WpResult<bool> {
     Ok(true)
 }
 
+/// `check_assign_terms_permission()`: the last of the create and update checks.
+fn check_assign_terms(actor: &Actor<'_>, input: &PostInput) -> WpResult<()> {
+    if input
+        .terms
+        .iter()
+        .any(|(tax, ids)| !ids.is_empty() && !tax.can_assign(actor))
+    {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_assign_term",
+            "Sorry, you are not allowed to assign the provided terms.",
+        ));
+    }
+    Ok(())
+}
+
 /// `handle_terms()`: the given taxonomies' terms become the post's (ids that are not terms
-/// of the taxonomy are skipped); a post left without a category gets the default one
-/// (`wp_set_post_categories`), as does a new post given none.
+/// of the taxonomy are skipped).
 async fn set_terms(
     site: &Site,
     pt: &PostType,
     post_id: i64,
     terms: &[(&'static super::terms::Taxonomy, Vec<i64>)],
-    creating: bool,
 ) -> WpResult<()> {
     if pt.name != "post" {
         return Ok(());
     }
-    let mut categories_set = false;
-    for (tax, ids) in terms {
-        let ids = if tax.name == "category" && ids.is_empty() {
-            vec![super::terms::DEFAULT_CATEGORY]
-        } else {
-            ids.clone()
-        };
-        categories_set |= tax.name == "category";
-        site.store.set_post_terms(post_id, tax.name, &ids).await?;
-    }
-    if creating && !categories_set {
+    // `wp_insert_post()` gives a post without a category the default one on every save;
+    // the request's own lists are applied after it, so an explicit `[]` stays empty.
+    let current = site.store.post_terms(&[post_id]).await?;
+    if !current.iter().any(|(_, _, t)| t == "category") {
         site.store
             .set_post_terms(post_id, "category", &[super::terms::DEFAULT_CATEGORY])
             .await?;
+    }
+    for (tax, ids) in terms {
+        site.store.set_post_terms(post_id, tax.name, ids).await?;
     }
     Ok(())
 }
@@ -1272,18 +1328,6 @@ fn check_author_and_sticky(
             actor.logged_in(),
             "rest_cannot_edit_others",
             author_message,
-        ));
-    }
-    // `check_assign_terms_permission()`.
-    if input
-        .terms
-        .iter()
-        .any(|(tax, ids)| !ids.is_empty() && !tax.can_assign(actor))
-    {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_cannot_assign_term",
-            "Sorry, you are not allowed to assign the provided terms.",
         ));
     }
     if input.sticky == Some(true)
@@ -1518,6 +1562,7 @@ async fn create_item(
             "Sorry, you are not allowed to create posts as this user.",
         ));
     }
+    check_assign_terms(&actor, &input)?;
 
     let default_comments = if pt.name == "page" { "closed" } else { "open" };
     let blank = Post {
@@ -1555,7 +1600,7 @@ async fn create_item(
     for (key, values) in &meta {
         site.store.set_post_meta(post.id, key, values).await?;
     }
-    set_terms(&site, pt, post.id, &terms, true).await?;
+    set_terms(&site, pt, post.id, &terms).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED).await
 }
@@ -1590,6 +1635,7 @@ async fn update_item(
         &input,
         "Sorry, you are not allowed to update posts as this user.",
     )?;
+    check_assign_terms(&actor, &input)?;
 
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
@@ -1605,7 +1651,7 @@ async fn update_item(
     for (key, values) in &meta {
         site.store.set_post_meta(post.id, key, values).await?;
     }
-    set_terms(&site, pt, post.id, &terms, false).await?;
+    set_terms(&site, pt, post.id, &terms).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, "post updated");
     respond_with_post(&site, &actor, &post, pt, StatusCode::OK).await
 }

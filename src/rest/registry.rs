@@ -238,16 +238,20 @@ pub async fn allowed_methods(
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match &m.doc.kind {
-        Kind::Index | Kind::Namespace | Kind::Types | Kind::Type => all.clone(),
+        Kind::Index | Kind::Namespace | Kind::Type => all.clone(),
+        Kind::Types => super::post_types::allowed(site, auth, edit),
         Kind::Users => super::users::allowed_on_collection(site, auth, query),
         Kind::UsersMe => super::users::allowed_on_me(auth),
-        Kind::Statuses | Kind::Status => super::post_statuses::allowed(site, auth, edit),
+        Kind::Statuses => super::post_statuses::allowed(site, auth, edit, None),
+        Kind::Status => {
+            super::post_statuses::allowed(site, auth, edit, Some(m.param("status").unwrap_or("")))
+        }
         Kind::Taxonomies | Kind::Taxonomy => all.clone(),
         Kind::Revisions(base) | Kind::Revision(base) => {
             super::revisions::allowed(site, auth, base, m.param("parent").unwrap_or("")).await
         }
-        Kind::Terms(base) => super::terms::allowed(site, auth, base, None).await,
-        Kind::Term(base) => super::terms::allowed(site, auth, base, m.param("id")).await,
+        Kind::Terms(base) => super::terms::allowed(site, auth, base, None, edit).await,
+        Kind::Term(base) => super::terms::allowed(site, auth, base, m.param("id"), edit).await,
         Kind::Posts(base) => super::posts::allowed_on_collection(site, auth, base.as_str(), edit),
         Kind::Post(base) => {
             super::posts::allowed_on_item(
@@ -420,6 +424,28 @@ impl Registry {
             vec![(
                 &["GET"],
                 json!({ "status": { "description": "An alphanumeric identifier for the status.", "type": "string", "required": false },
+                        "context": context_arg("view") }),
+            )],
+        ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/taxonomies",
+            Kind::Taxonomies,
+            Some(named_schema("taxonomy")),
+            vec![(
+                &["GET"],
+                json!({ "context": context_arg("view"),
+                        "type": { "description": "Limit results to taxonomies associated with a specific post type.", "type": "string", "required": false } }),
+            )],
+        ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/taxonomies/(?P<taxonomy>[\\w-]+)",
+            Kind::Taxonomy,
+            Some(named_schema("taxonomy")),
+            vec![(
+                &["GET"],
+                json!({ "taxonomy": { "description": "An alphanumeric identifier for the taxonomy.", "type": "string", "required": false },
                         "context": context_arg("view") }),
             )],
         ));

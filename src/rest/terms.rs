@@ -236,6 +236,13 @@ pub async fn get_items(
                     "Invalid post ID.",
                 ));
             }
+            Some(p) if p.post_type != "post" => {
+                return Err(WpError::auth_required(
+                    auth.logged_in(),
+                    "rest_forbidden_context",
+                    "Sorry, you are not allowed to view terms for this post.",
+                ));
+            }
             Some(p) if p.status != "publish" => {
                 let actor = auth.actor();
                 let readable = site.post_type(&p.post_type).is_some_and(|pt| {
@@ -256,6 +263,12 @@ pub async fn get_items(
             }
             Some(_) => {}
         }
+    }
+    // WP_Term_Query applies the order to `FIELD()` too: descending reverses the lists.
+    let (mut include, mut slugs) = (include, slugs);
+    if order == "desc" {
+        include.reverse();
+        slugs.reverse();
     }
     let q = TermQuery {
         taxonomy: tax.name.to_owned(),
@@ -290,7 +303,9 @@ pub async fn get_items(
     h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
     h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base = site.config.rest_url(&format!("wp/v2/{}", tax.rest_base));
-    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
+    // With an offset, the page the links count from is the one the offset falls in.
+    let link_page = offset.map_or(page, |o| (o + per_page - 1) / per_page + 1);
+    if let Some(link) = super::pagination_link(&base, &params, link_page, total_pages)
         && let Ok(v) = HeaderValue::from_str(&link)
     {
         h.insert(header::LINK, v);
@@ -333,9 +348,13 @@ struct TermInput {
 
 fn parse_input(v: &mut Validator<'_>, tax: &Taxonomy) -> TermInput {
     TermInput {
-        name: v.string("name").map(|n| sanitize_text_field(&n)),
+        name: v
+            .string("name")
+            .map(|n| crate::formatting::normalize_entities(&sanitize_text_field(&n))),
         slug: v.string("slug"),
-        description: v.string("description"),
+        description: v
+            .string("description")
+            .map(|d| crate::formatting::normalize_entities(&d)),
         parent: if tax.hierarchical {
             v.integer("parent")
         } else {
@@ -364,7 +383,13 @@ async fn apply_input(
                 ));
             }
         }
-        term.parent = parent;
+        // Itself or a descendant as parent would make a loop: WordPress drops the parent
+        // (`wp_check_term_hierarchy_for_loops`).
+        term.parent = if parent != 0 && term.id != 0 && creates_loop(site, term.id, parent).await? {
+            0
+        } else {
+            parent
+        };
     }
     if let Some(d) = input.description {
         term.description = d;
@@ -379,37 +404,92 @@ async fn apply_input(
         }
         term.name = name;
     }
+    // `wp_insert_term()` refuses a taken name only when no other slug was asked for, and
+    // `wp_update_term()` does not check names at all.
+    let explicit_slug = input
+        .slug
+        .as_deref()
+        .is_some_and(|s| !sanitize_title(s).is_empty());
     let parent_scope = tax.hierarchical.then_some(term.parent);
-    if let Some(existing) = site
-        .store
-        .term_named(tax.name, &term.name, parent_scope, term.id)
-        .await?
-    {
+    let existing = if term.id == 0 && !explicit_slug {
+        site.store
+            .term_named(tax.name, &term.name, parent_scope, term.id)
+            .await?
+    } else {
+        None
+    };
+    if let Some(existing) = existing {
         let msg = if tax.hierarchical {
             "A term with the name provided already exists with this parent."
         } else {
             "A term with the name provided already exists in this taxonomy."
         };
-        return Err(WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
-            .with_data("term_id", json!(existing)));
+        let mut err = WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
+            .with_data("term_id", json!(existing));
+        err.additional = Some(json!([existing, existing]));
+        return Err(err);
     }
     let wanted = match input.slug.map(|s| sanitize_title(&s)) {
         Some(s) if !s.is_empty() => s,
-        _ if term.slug.is_empty() => sanitize_title(&term.name),
-        _ => term.slug.clone(),
+        // An emptied slug is made again from the name.
+        Some(_) => sanitize_title(&term.name),
+        None if term.slug.is_empty() => sanitize_title(&term.name),
+        None => term.slug.clone(),
+    };
+    let taken = |slug: String| async move {
+        site.store
+            .term_slug_exists(tax.name, &slug, term.id)
+            .await
+            .map_err(WpError::from)
     };
     let mut slug = wanted.clone();
-    let mut n = 2;
-    while site
-        .store
-        .term_slug_exists(tax.name, &slug, term.id)
-        .await?
-    {
-        slug = format!("{wanted}-{n}");
-        n += 1;
+    if taken(slug.clone()).await? {
+        // An update asking for another term's slug is refused (`wp_update_term`).
+        if term.id != 0 && explicit_slug {
+            return Err(WpError::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate_term_slug",
+                format!("The slug “{wanted}” is already in use by another term."),
+            ));
+        }
+        // `wp_unique_term_slug()`: a child tries its ancestors' slugs first, then numbers.
+        let mut cur = if tax.hierarchical { term.parent } else { 0 };
+        while cur != 0 {
+            let Some(p) = site.store.term_by_id(cur).await? else {
+                break;
+            };
+            slug = format!("{slug}-{}", p.slug);
+            if !taken(slug.clone()).await? {
+                break;
+            }
+            cur = p.parent;
+        }
+        if taken(slug.clone()).await? {
+            let base = slug.clone();
+            let mut n = 2;
+            while taken(slug.clone()).await? {
+                slug = format!("{base}-{n}");
+                n += 1;
+            }
+        }
     }
     term.slug = slug;
     Ok(term)
+}
+
+/// Whether `parent` is `id` or one of its descendants.
+async fn creates_loop(site: &Site, id: i64, parent: i64) -> WpResult<bool> {
+    let mut cur = parent;
+    for _ in 0..1000 {
+        if cur == id {
+            return Ok(true);
+        }
+        match site.store.term_by_id(cur).await? {
+            Some(t) if t.parent != 0 => cur = t.parent,
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }
 
 /// `POST /wp/v2/{categories,tags}`.
@@ -424,6 +504,13 @@ pub async fn create_item(
     v.require("name");
     let input = parse_input(&mut v, tax);
     v.finish()?;
+    if !tax.hierarchical && params.has("parent") {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_taxonomy_not_hierarchical",
+            "Cannot set parent term, taxonomy is not hierarchical.",
+        ));
+    }
     let actor = auth.actor();
     if !tax.can_create(&actor) {
         return Err(WpError::auth_required(
@@ -478,6 +565,13 @@ pub async fn update_item(
     let mut v = Validator::new(&params);
     let input = parse_input(&mut v, tax);
     v.finish()?;
+    if !tax.hierarchical && params.has("parent") {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_taxonomy_not_hierarchical",
+            "Cannot set parent term, taxonomy is not hierarchical.",
+        ));
+    }
     let term = load(&site, tax, &id).await?;
     let actor = auth.actor();
     if !tax.can_manage(&actor) {
@@ -485,13 +579,6 @@ pub async fn update_item(
             actor.logged_in(),
             "rest_cannot_update",
             "Sorry, you are not allowed to edit this term.",
-        ));
-    }
-    if input.parent == Some(term.id) {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_term_invalid",
-            "Parent term does not exist.",
         ));
     }
     let term = apply_input(&site, tax, term, input).await?;
@@ -549,7 +636,30 @@ pub async fn delete_item(
     if let Some(o) = previous.as_object_mut() {
         o.remove("_links");
     }
+    // Posts whose only category this was fall back to the default one (`wp_delete_term`).
+    let orphans = if tax.name == "category" {
+        let q = crate::store::PostQuery {
+            post_type: "post".into(),
+            tax_in: vec![vec![term.id]],
+            limit: i64::MAX,
+            ..crate::store::PostQuery::default()
+        };
+        site.store.query_posts(&q).await?.0
+    } else {
+        vec![]
+    };
     site.store.delete_term(term.id).await?;
+    if !orphans.is_empty() {
+        let ids: Vec<i64> = orphans.iter().map(|p| p.id).collect();
+        let left = site.store.post_terms(&ids).await?;
+        for id in ids {
+            if !left.iter().any(|(p, _, t)| *p == id && t == "category") {
+                site.store
+                    .set_post_terms(id, "category", &[DEFAULT_CATEGORY])
+                    .await?;
+            }
+        }
+    }
     tracing::info!(term_id = term.id, taxonomy = tax.name, "term deleted");
     Ok(json_response(
         StatusCode::OK,
@@ -558,13 +668,24 @@ pub async fn delete_item(
 }
 
 /// For `Allow` on a terms route.
-pub async fn allowed(site: &Site, auth: &Auth, base: &str, id: Option<&str>) -> Vec<&'static str> {
+pub async fn allowed(
+    site: &Site,
+    auth: &Auth,
+    base: &str,
+    id: Option<&str>,
+    edit: bool,
+) -> Vec<&'static str> {
     let Some(tax) = taxonomy_by_base(base) else {
         return vec![];
     };
     let actor = auth.actor();
+    // Reading in the edit context needs `edit_terms`.
+    let readable = !edit || tax.can_manage(&actor);
     let Some(id) = id else {
-        let mut m = vec!["GET"];
+        let mut m = vec![];
+        if readable {
+            m.push("GET");
+        }
         if tax.can_create(&actor) {
             m.push("POST");
         }
@@ -573,7 +694,10 @@ pub async fn allowed(site: &Site, auth: &Auth, base: &str, id: Option<&str>) -> 
     let Ok(term) = load(site, tax, id).await else {
         return vec![];
     };
-    let mut m = vec!["GET"];
+    let mut m = vec![];
+    if readable {
+        m.push("GET");
+    }
     if tax.can_manage(&actor) {
         m.extend(["POST", "PUT", "PATCH"]);
         if !(tax.name == "category" && term.id == DEFAULT_CATEGORY) {
@@ -587,16 +711,21 @@ fn prepare_taxonomy(site: &Site, tax: &Taxonomy, ctx: Context) -> Value {
     let data = json!({
         "name": tax.label,
         "slug": tax.name,
-        "capabilities": { "manage_terms": "manage_categories", "edit_terms": "manage_categories",
-                          "delete_terms": "manage_categories", "assign_terms": "edit_posts" },
+        "capabilities": if tax.hierarchical {
+            json!({ "manage_terms": "manage_categories", "edit_terms": "edit_categories",
+                    "delete_terms": "delete_categories", "assign_terms": "assign_categories" })
+        } else {
+            json!({ "manage_terms": "manage_post_tags", "edit_terms": "edit_post_tags",
+                    "delete_terms": "delete_post_tags", "assign_terms": "assign_post_tags" })
+        },
         "description": "",
         "labels": { "name": tax.label, "singular_name": tax.singular },
         "types": ["post"],
-        "show_cloud": !tax.hierarchical,
+        "show_cloud": true,
         "hierarchical": tax.hierarchical,
         "rest_base": tax.rest_base,
         "rest_namespace": "wp/v2",
-        "visibility": { "public": true, "publicly_queryable": true, "hierarchical": tax.hierarchical,
+        "visibility": { "public": true, "publicly_queryable": true,
                         "show_admin_column": true, "show_in_nav_menus": true, "show_in_quick_edit": true,
                         "show_ui": true },
         "_links": {
@@ -619,7 +748,8 @@ async fn get_taxonomies(
     let ty = v.string("type");
     v.finish()?;
     let actor = auth.actor();
-    if ctx == Context::Edit && !TAXONOMIES.iter().any(|t| t.can_manage(&actor)) {
+    // The edit context needs `assign_terms` on some taxonomy.
+    if ctx == Context::Edit && !TAXONOMIES.iter().any(|t| t.can_assign(&actor)) {
         return Err(WpError::auth_required(
             actor.logged_in(),
             "rest_cannot_view",
@@ -631,12 +761,8 @@ async fn get_taxonomies(
         .filter(|_| ty.as_deref().is_none_or(|t| t == "post"))
         .map(|t| (t.name.to_owned(), prepare_taxonomy(&site, t, ctx)))
         .collect();
-    // PHP's empty array when nothing matches.
-    let body = if out.is_empty() {
-        json!([])
-    } else {
-        Value::Object(out)
-    };
+    // WordPress casts the list to an object: `{}` when nothing matches.
+    let body = Value::Object(out);
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -657,7 +783,7 @@ async fn get_taxonomy(
             "Invalid taxonomy.",
         ));
     };
-    if ctx == Context::Edit && !tax.can_manage(&auth.actor()) {
+    if ctx == Context::Edit && !tax.can_assign(&auth.actor()) {
         return Err(WpError::auth_required(
             auth.logged_in(),
             "rest_forbidden_context",
