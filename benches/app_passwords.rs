@@ -1,6 +1,8 @@
 //! Verifying one Application Password for a user holding 1 token and a user holding 1,000:
 //! the lookup is by hash index, so the two should cost the same.
 //!
+//! Then the timing of a valid token against a wrong token and an unknown user.
+//!
 //! Run: `cargo bench --bench app_passwords`
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ fn bench(c: &mut Criterion) {
             max_upload_bytes: 0,
             uploads_dir: dir.path().join("uploads"),
             trusted_proxies: vec![],
+            security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
         };
         let site = Site::new(Arc::new(store), config);
@@ -84,6 +87,42 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(authenticate_application_password(&site, "many", &many))
                 .expect("valid")
+        });
+    });
+    group.finish();
+
+    // Timing side channel: a wrong token for an existing user, any token for an unknown
+    // user, and a valid token must cost the same (one hash, one indexed lookup each), so
+    // that neither the token nor the account's existence shows in response times.
+    let wrong = ferropress::auth::app_passwords::generate();
+    let wrong = wrong.expose_secret().to_owned();
+    let mut group = c.benchmark_group("verify_timing");
+    group.bench_function("valid_token", |b| {
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(&site, "one", &one))
+                .expect("valid")
+        });
+    });
+    group.bench_function("wrong_token_existing_user", |b| {
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(&site, "one", &wrong))
+                .expect_err("wrong")
+        });
+    });
+    group.bench_function("unknown_user", |b| {
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(&site, "nobody", &wrong))
+                .expect_err("unknown")
+        });
+    });
+    group.bench_function("unknown_email", |b| {
+        b.iter(|| {
+            rt.block_on(authenticate_application_password(
+                &site,
+                "nobody@example.com",
+                &wrong,
+            ))
+            .expect_err("unknown")
         });
     });
     group.finish();

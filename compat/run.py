@@ -252,7 +252,10 @@ class Ferropress(Target):
         self.proc = subprocess.Popen(
             [binary, "--data-dir", self.data, "serve", "--bind", "127.0.0.1:0",
              "--environment", "local", "--application-passwords-for", "all",
-             "--usage-flush-secs", "1"],
+             "--usage-flush-secs", "1",
+             # WordPress core has no failed-login throttle (docs/compat.md "brute-force"):
+             # off, so that scenarios with wrong credentials do not depend on their order.
+             "--auth-failures-per-minute", "0", "--auth-account-failures-per-minute", "0"],
             stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
         first = self._read_first_line(20)
         m = re.search(r"(http://127\.0\.0\.1:\d+)/wp-json/", first)

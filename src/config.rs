@@ -83,6 +83,73 @@ pub struct ServeArgs {
     /// Seconds between flushes of coalesced Application Password usage (at most 60).
     #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub usage_flush_secs: u64,
+
+    #[command(flatten)]
+    pub security: SecurityArgs,
+}
+
+/// Brute-force throttling and request limits (`ferropress serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct SecurityArgs {
+    /// Failed authentications allowed per client IP per minute (token bucket refill; 0 disables).
+    #[arg(
+        long,
+        env = "FERROPRESS_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub auth_failures_per_minute: u32,
+
+    /// Failed authentications a client IP may make in a row before the per-minute rate applies.
+    #[arg(long, env = "FERROPRESS_AUTH_FAILURES_BURST", default_value_t = 5)]
+    pub auth_failures_burst: u32,
+
+    /// Failed authentications allowed per account (login or email) per minute, from all IPs
+    /// together (0 disables). A throttled account still accepts its valid tokens.
+    #[arg(
+        long,
+        env = "FERROPRESS_AUTH_ACCOUNT_FAILURES_PER_MINUTE",
+        default_value_t = 30
+    )]
+    pub auth_account_failures_per_minute: u32,
+
+    /// Failed authentications per account in a row before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "FERROPRESS_AUTH_ACCOUNT_FAILURES_BURST",
+        default_value_t = 10
+    )]
+    pub auth_account_failures_burst: u32,
+
+    /// Largest total size of the request headers (names + values), in bytes: 431 beyond.
+    #[arg(long, env = "FERROPRESS_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024))]
+    pub max_header_bytes: u64,
+
+    /// Most request headers accepted: 431 beyond.
+    #[arg(long, env = "FERROPRESS_MAX_HEADERS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(8..=1000))]
+    pub max_headers: u64,
+
+    /// Seconds a client has to send a request's headers before the connection is closed.
+    #[arg(long, env = "FERROPRESS_HEADER_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a request (body upload included) may take before it is answered 408.
+    #[arg(long, env = "FERROPRESS_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for SecurityArgs {
+    fn default() -> Self {
+        Self {
+            auth_failures_per_minute: 10,
+            auth_failures_burst: 5,
+            auth_account_failures_per_minute: 30,
+            auth_account_failures_burst: 10,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            header_read_timeout_secs: 30,
+            request_timeout_secs: 60,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -112,6 +179,8 @@ pub struct SiteConfig {
     pub trusted_proxies: Vec<Cidr>,
     /// `post`, `page` and the custom types of `ferropress.toml`.
     pub post_types: Vec<crate::post_types::PostType>,
+    /// Brute-force throttle and request limits.
+    pub security: SecurityArgs,
 }
 
 impl SiteConfig {

@@ -17,6 +17,9 @@ pub struct WpError {
     pub data_null: bool,
     /// `additional_data`: the data of further errors of the same code (`WP_Error`).
     pub additional: Option<Value>,
+    /// Seconds for a `Retry-After` header (429). Kept small: `WpError` travels in every
+    /// handler's `Result`.
+    pub retry_after: Option<std::num::NonZeroU32>,
 }
 
 pub type WpResult<T> = Result<T, WpError>;
@@ -30,6 +33,7 @@ impl WpError {
             extra: Map::new(),
             data_null: false,
             additional: None,
+            retry_after: None,
         }
     }
 
@@ -89,13 +93,47 @@ impl WpError {
         )
     }
     pub fn rest_invalid_json(message: &str) -> Self {
+        Self::rest_invalid_json_code(4, message)
+    }
+    /// `rest_invalid_json` with PHP's `json_last_error()` code: 4 `JSON_ERROR_SYNTAX`,
+    /// 1 `JSON_ERROR_DEPTH` ("Maximum stack depth exceeded").
+    pub fn rest_invalid_json_code(code: u8, message: &str) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "rest_invalid_json",
             "Invalid JSON body passed.",
         )
-        .with_data("json_error_code", json!(4))
+        .with_data("json_error_code", json!(code))
         .with_data("json_error_message", json!(message))
+    }
+    /// Too many failed authentication attempts from this client or for this account
+    /// (ferropress's own code: WordPress core has no brute-force throttle).
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!(
+                "Too many failed authentication attempts. Try again in {retry_after_secs} seconds."
+            ),
+        )
+        .with_data("retry_after", json!(retry_after_secs));
+        e.retry_after =
+            std::num::NonZeroU32::new(u32::try_from(retry_after_secs.max(1)).unwrap_or(u32::MAX));
+        e
+    }
+    pub fn request_header_fields_too_large() -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "rest_request_header_fields_too_large",
+            "The request headers are too large.",
+        )
+    }
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "rest_request_timeout",
+            "The request took too long.",
+        )
     }
     pub fn rest_post_invalid_id() -> Self {
         Self::new(
@@ -193,6 +231,10 @@ impl IntoResponse for WpError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(crate::rest::JSON_CONTENT_TYPE),
         );
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.get()));
+        }
         resp
     }
 }
@@ -210,6 +252,18 @@ mod tests {
         );
         let body = WpError::rest_forbidden(true).body();
         assert_eq!(body["data"]["status"], 403);
+    }
+
+    #[test]
+    fn too_many_requests_carries_retry_after() {
+        let e = WpError::too_many_requests(42);
+        assert_eq!(
+            e.body().to_string(),
+            r#"{"code":"too_many_requests","message":"Too many failed authentication attempts. Try again in 42 seconds.","data":{"status":429,"retry_after":42}}"#
+        );
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "42");
     }
 
     #[test]

@@ -74,6 +74,19 @@ pub async fn open_store(storage: &StorageArgs) -> anyhow::Result<Arc<dyn Store>>
     let store = SqliteStore::open(data_dir)
         .await
         .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+    // The database holds token hashes and account password hashes: owner only, whatever
+    // the umask made of the files SQLite created.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let db = crate::store::sqlite::FILE_NAME;
+        for name in [db.to_owned(), format!("{db}-wal"), format!("{db}-shm")] {
+            let path = data_dir.join(name);
+            if path.exists() {
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+    }
     Ok(Arc::new(store))
 }
 
@@ -87,7 +100,7 @@ pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     Router::new()
         .merge(crate::rest::routes(site.clone()))
-        .merge(uploads(site))
+        .merge(uploads(site.clone()))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {
             (
@@ -95,6 +108,7 @@ pub fn app(site: Arc<Site>) -> Router {
                 Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(site, request_limits))
         .layer(axum::middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("request handler panicked");
@@ -202,6 +216,46 @@ async fn front_page(api_root: String) -> Response {
     resp
 }
 
+/// `Strict-Transport-Security` on every HTTPS answer (direct TLS, or a trusted proxy's
+/// `X-Forwarded-Proto: https`): a year, as recommended for sites that are HTTPS only.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+/// Limits every request meets before routing: header count and size (431), the whole
+/// request, body upload included, within `--request-timeout-secs` (408); and HSTS.
+async fn request_limits(
+    axum::extract::State(site): axum::extract::State<Arc<Site>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let sec = site.config.security;
+    let headers = req.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len())
+        .sum();
+    let https = crate::rest::transport_of(&site, &req).0.https;
+    let mut resp = if headers.len() as u64 > sec.max_headers || bytes as u64 > sec.max_header_bytes
+    {
+        tracing::info!(
+            headers = headers.len(),
+            bytes,
+            "request headers over the limit"
+        );
+        WpError::request_header_fields_too_large().into_response()
+    } else {
+        let limit = Duration::from_secs(sec.request_timeout_secs);
+        match tokio::time::timeout(limit, next.run(req)).await {
+            Ok(resp) => resp,
+            Err(_) => WpError::request_timeout().into_response(),
+        }
+    };
+    if https {
+        resp.headers_mut()
+            .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    resp
+}
+
 /// One log line per request. The query string is left out: it may carry passwords.
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
@@ -297,6 +351,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         max_upload_bytes: args.max_upload_bytes,
         uploads_dir: storage.data_dir.join("uploads"),
         trusted_proxies: args.trusted_proxies.clone(),
+        security: args.security,
         post_types: crate::post_types::load(&storage.data_dir)?,
     };
     let site = Site::new(store.clone(), config);
@@ -323,31 +378,25 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
     });
 
     let serve_site = site.clone();
+    let sec = args.security;
     let join = tokio::spawn(async move {
-        match tls {
-            None => {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                let svc =
-                    tower::util::MapRequestLayer::new(crate::rest::canonicalize).layer(router);
-                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(listener, make)
-                    .with_graceful_shutdown(shutdown_signal(rx))
-                    .await?;
-            }
-            Some(tls) => {
-                let handle = axum_server::Handle::new();
-                let h = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal(rx).await;
-                    h.graceful_shutdown(Some(Duration::from_secs(10)));
-                });
-                let svc = tower::util::MapRequestLayer::new(
-                    crate::rest::canonicalize::<hyper::body::Incoming>,
-                )
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal(rx).await;
+            h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        let svc =
+            tower::util::MapRequestLayer::new(crate::rest::canonicalize::<hyper::body::Incoming>)
                 .layer(router);
-                let make = svc.into_make_service_with_connect_info::<SocketAddr>();
-                axum_server::from_tcp_rustls(listener, tls)?
-                    .handle(handle)
+        let make = svc.into_make_service_with_connect_info::<SocketAddr>();
+        let mut server = axum_server::from_tcp(listener)?.handle(handle);
+        configure_http(server.http_builder(), sec);
+        match tls {
+            None => server.serve(make).await?,
+            Some(tls) => {
+                server
+                    .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(tls))
                     .serve(make)
                     .await?;
             }
@@ -369,6 +418,27 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         shutdown: Some(tx),
         join,
     })
+}
+
+/// hyper's own ceilings, above the limits `request_limits` answers with a JSON 431: a
+/// header block too large for them is refused by hyper itself (431, no body) before any
+/// of it is buffered further. Slow headers close the connection after the read timeout.
+fn configure_http(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    sec: crate::config::SecurityArgs,
+) {
+    let hard_bytes = usize::try_from(sec.max_header_bytes.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .max(64 * 1024);
+    let hard_count = usize::try_from(sec.max_headers.saturating_mul(2)).unwrap_or(usize::MAX);
+    builder
+        .http1()
+        .max_buf_size(hard_bytes)
+        .max_headers(hard_count)
+        .header_read_timeout(Duration::from_secs(sec.header_read_timeout_secs));
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(hard_bytes).unwrap_or(u32::MAX));
 }
 
 /// `ferropress serve`: runs until SIGINT/SIGTERM.

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
+use crate::auth::throttle::{AuthThrottle, Rate};
 use crate::config::SiteConfig;
 use crate::post_types::PostType;
 use crate::rest::registry::Registry;
@@ -17,6 +18,8 @@ pub struct Site {
     pub usage: UsageRecorder,
     /// The REST routes, built once from the configuration (post types add routes).
     pub routes: Registry,
+    /// Failed-authentication throttle (per client IP and per account) and its counters.
+    pub auth_throttle: AuthThrottle,
     /// The REST router itself, for the internal requests of `_embed`.
     pub api: std::sync::OnceLock<axum::Router>,
 }
@@ -24,11 +27,23 @@ pub struct Site {
 impl Site {
     pub fn new(store: Arc<dyn Store>, config: SiteConfig) -> Arc<Self> {
         let routes = Registry::build(&config.post_types);
+        let sec = config.security;
+        let auth_throttle = AuthThrottle::new(
+            Rate {
+                per_minute: sec.auth_failures_per_minute,
+                burst: sec.auth_failures_burst,
+            },
+            Rate {
+                per_minute: sec.auth_account_failures_per_minute,
+                burst: sec.auth_account_failures_burst,
+            },
+        );
         Arc::new(Self {
             store,
             config,
             usage: UsageRecorder::default(),
             routes,
+            auth_throttle,
             api: std::sync::OnceLock::new(),
         })
     }

@@ -4,6 +4,7 @@
 pub mod app_passwords;
 pub mod basic;
 pub mod password;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::error::WpError;
 use crate::formatting::is_email;
 use crate::site::{Site, now};
 use crate::store::{AppPasswordUsage, User};
+use throttle::Verdict;
 
 /// The authenticated user of a request, if any, and the Application Password used.
 #[derive(Debug, Clone, Default)]
@@ -70,9 +72,41 @@ pub async fn authenticate_request(
     let Some(creds) = basic::parse(header) else {
         return Ok(Auth::default());
     };
-    let (user, uuid) =
-        authenticate_application_password(site, &creds.login, creds.password.expose_secret())
-            .await?;
+    let throttle = &site.auth_throttle;
+    let verdict = throttle.check(&client.ip, &creds.login);
+    if let Verdict::IpLimited(wait) = verdict {
+        tracing::warn!(
+            user = ?creds.login,
+            ip = %client.ip,
+            user_agent = ?client.user_agent,
+            auth_throttled_total = throttle.metrics.throttled(),
+            "authentication refused: too many failures from this IP"
+        );
+        return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
+    }
+    let verified =
+        authenticate_application_password(site, &creds.login, creds.password.expose_secret()).await;
+    let (user, uuid) = match verified {
+        Ok(found) => found,
+        // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
+        Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
+            let failures = throttle.record_failure(&client.ip, &creds.login);
+            tracing::warn!(
+                user = ?creds.login,
+                ip = %client.ip,
+                user_agent = ?client.user_agent,
+                code = e.code,
+                auth_failures_total = failures,
+                "authentication failed"
+            );
+            if let Verdict::AccountLimited(wait) = verdict {
+                throttle.record_throttled();
+                return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     site.usage.record(AppPasswordUsage {
         uuid,
         last_used: now(),
@@ -94,15 +128,18 @@ pub async fn authenticate_application_password(
     password: &str,
 ) -> Result<(User, Uuid), WpError> {
     let store = &site.store;
-    let mut user = store.user_by_login(login).await?;
-    if user.is_none() && is_email(login) {
-        user = store.user_by_email(login).await?;
+    // No login holds a NUL (PostgreSQL text cannot even be asked about one): such a name is
+    // an unknown user, at the same cost.
+    let login_key = if login.contains('\0') { "" } else { login };
+    let mut user = store.user_by_login(login_key).await?;
+    if user.is_none() && is_email(login_key) {
+        user = store.user_by_email(login_key).await?;
     }
     let hash = app_passwords::hash(password);
     let found = store.app_password_by_hash(&hash).await?;
 
     let Some(user) = user else {
-        tracing::info!(login = ?login, "application password authentication failed: unknown user");
+        tracing::debug!(login = ?login, "application password authentication failed: unknown user");
         return Err(if is_email(login) {
             WpError::invalid_email()
         } else {
@@ -110,7 +147,7 @@ pub async fn authenticate_application_password(
         });
     };
     if !site.config.app_password_gate.allows(&user.roles) {
-        tracing::info!(user = %user.login, "application password refused: not available for this user");
+        tracing::debug!(user = %user.login, "application password refused: not available for this user");
         return Err(WpError::application_passwords_disabled_for_user());
     }
     match found {
@@ -120,7 +157,7 @@ pub async fn authenticate_application_password(
             Ok((user, item.uuid))
         }
         _ => {
-            tracing::info!(user = %user.login, "application password authentication failed: incorrect password");
+            tracing::debug!(user = %user.login, "application password authentication failed: incorrect password");
             Err(WpError::incorrect_password())
         }
     }

@@ -1,6 +1,7 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+pub mod doctor;
 mod migrate_store;
 mod user;
 
@@ -32,6 +33,9 @@ pub enum Command {
     User(user::UserCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
+    /// Report weak security settings (takes the flags and FERROPRESS_* variables of `serve`);
+    /// exits 1 when it finds a problem.
+    Doctor(ServeArgs),
 }
 
 fn init_logging(default: &str) {
@@ -66,6 +70,7 @@ pub fn run() -> ExitCode {
             init_logging("warn");
             runtime.block_on(user::run(cmd, &storage))
         }
+        Command::Doctor(args) => doctor::run(&args, &storage),
         Command::MigrateStore(args) => {
             init_logging("warn");
             runtime.block_on(migrate_store::run(args))

@@ -93,6 +93,7 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         max_upload_bytes: 0,
         uploads_dir: storage.data_dir.join("uploads"),
         trusted_proxies: vec![],
+        security: crate::config::SecurityArgs::default(),
     };
     Ok(Site::new(store, config))
 }

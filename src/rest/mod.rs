@@ -182,7 +182,7 @@ impl FromRequestParts<Arc<Site>> for Transport {
     }
 }
 
-fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
+pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -246,6 +246,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         .map(|v| v.as_bytes().to_vec());
     let https = transport.https;
 
+    // A route whose percent-decoded path is not UTF-8 matches no route pattern (axum's path
+    // extractor would answer with a plain-text 400 instead).
+    if !decodes_to_utf8(req.uri().path()) {
+        let mut resp = WpError::rest_no_route().into_response();
+        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        return resp;
+    }
     let result = auth::authenticate_request(&site, authorization.as_deref(), https, &client).await;
     let mut authenticated = None;
     let (mut resp, logged_in) = match result {
@@ -287,6 +294,17 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         }
         Err(e) => (e.into_response(), false),
     };
+    // Every error answer is a WordPress envelope: an extractor rejection of axum's own
+    // (plain text) becomes one with the same status.
+    if resp.status().is_client_error() && !is_json_response(&resp) {
+        let status = resp.status();
+        resp = WpError::new(
+            status,
+            "rest_invalid_request",
+            status.canonical_reason().unwrap_or("Invalid request."),
+        )
+        .into_response();
+    }
     let links_apart = matched.as_ref().is_some_and(|m| {
         // These controllers add their links beside the data, so `_fields` keeps them.
         matches!(
@@ -307,6 +325,37 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     resp = globals.apply(resp, links_apart, embedder).await;
     add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
     resp
+}
+
+fn is_json_response(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+/// Whether a path's percent-escapes decode to UTF-8.
+fn decodes_to_utf8(path: &str) -> bool {
+    if !path.contains('%') {
+        return true;
+    }
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
 }
 
 fn add_rest_headers(

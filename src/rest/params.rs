@@ -60,12 +60,103 @@ fn is_json_content_type(ct: &str) -> bool {
     mime == "application/json" || (mime.starts_with("application/") && mime.contains("+json"))
 }
 
+/// Deepest JSON nesting accepted in a body. serde_json stops at 128 levels on its own
+/// (PHP's `json_decode` at 512); the error is reported as PHP reports `JSON_ERROR_DEPTH`.
+pub const MAX_JSON_DEPTH: usize = 128;
+
+/// Parses a JSON request body as `WP_REST_Request::parse_json_params` does: any syntax
+/// error is `rest_invalid_json` (400) with PHP's `json_last_error()` code and message.
+pub fn parse_json_body(bytes: &[u8]) -> Result<Value, WpError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            WpError::rest_invalid_json_code(1, "Maximum stack depth exceeded")
+        } else {
+            WpError::rest_invalid_json("Syntax error")
+        }
+    })
+}
+
+/// The parameters of a request with this query string, content type and body, as the
+/// `Params` extractor merges them (public for the fuzz targets).
+pub fn params_from_parts(
+    method: &Method,
+    query: Option<&str>,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Params, WpError> {
+    let mut map = query.map(parse_form).unwrap_or_default();
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        merge_body(&mut map, method, content_type, bytes)?;
+    }
+    strip_nul(&mut map);
+    Ok(Params(map))
+}
+
+/// NUL characters are removed from every parameter name and string value, as
+/// `wp_kses_no_null()` does for most roles: PostgreSQL text cannot hold them, and the two
+/// stores must answer alike (docs/compat.md "nul-bytes").
+fn strip_nul(map: &mut Map<String, Value>) {
+    fn has_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().any(has_nul),
+            Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    fn clean(v: Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(s.replace('\0', "")),
+            Value::Array(a) => Value::Array(a.into_iter().map(clean).collect()),
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k.replace('\0', ""), clean(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+        let old = std::mem::take(map);
+        if let Value::Object(o) = clean(Value::Object(old)) {
+            *map = o;
+        }
+    }
+}
+
+fn merge_body(
+    map: &mut Map<String, Value>,
+    method: &Method,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<(), WpError> {
+    if is_json_content_type(content_type) {
+        if let Value::Object(obj) = parse_json_body(bytes)? {
+            for (k, v) in obj {
+                map.insert(k, v);
+            }
+        }
+    } else if matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && (content_type.is_empty()
+        || content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded"))
+    {
+        let text = String::from_utf8_lossy(bytes);
+        for (k, v) in parse_form(&text) {
+            map.insert(k, v);
+        }
+    }
+    Ok(())
+}
+
 impl FromRequest<Arc<Site>> for Params {
     type Rejection = WpError;
 
     async fn from_request(req: Request, site: &Arc<Site>) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
-        let mut map = parts.uri.query().map(parse_form).unwrap_or_default();
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -75,31 +166,7 @@ impl FromRequest<Arc<Site>> for Params {
         let bytes = axum::body::to_bytes(body, site.config.max_body_bytes)
             .await
             .map_err(|_| WpError::payload_too_large())?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Params(map));
-        }
-        if is_json_content_type(&content_type) {
-            let value: Value = serde_json::from_slice(&bytes)
-                .map_err(|_| WpError::rest_invalid_json("Syntax error"))?;
-            if let Value::Object(obj) = value {
-                for (k, v) in obj {
-                    map.insert(k, v);
-                }
-            }
-        } else if matches!(
-            parts.method,
-            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        ) && (content_type.is_empty()
-            || content_type
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded"))
-        {
-            let text = String::from_utf8_lossy(&bytes);
-            for (k, v) in parse_form(&text) {
-                map.insert(k, v);
-            }
-        }
-        Ok(Params(map))
+        params_from_parts(&parts.method, parts.uri.query(), &content_type, &bytes)
     }
 }
 
@@ -406,6 +473,34 @@ mod tests {
             err.body().to_string(),
             r#"{"code":"rest_invalid_param","message":"Invalid parameter(s): per_page","data":{"status":400,"params":{"per_page":"per_page must be between 1 (inclusive) and 100 (inclusive)"},"details":{"per_page":{"code":"rest_out_of_bounds","message":"per_page must be between 1 (inclusive) and 100 (inclusive)","data":null}}}}"#
         );
+    }
+
+    #[test]
+    fn too_deep_json_is_json_error_depth() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_json_body(deep.as_bytes()).expect_err("too deep");
+        assert_eq!(err.body()["data"]["json_error_code"], 1);
+        let ok = format!("{{\"a\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_json_body(ok.as_bytes()).is_ok());
+        let err = parse_json_body(b"{\"a\":").expect_err("syntax");
+        assert_eq!(err.body()["data"]["json_error_code"], 4);
+    }
+
+    /// From fuzzing (`fuzz/artifacts/params/crash-6ae9…`, a harness false positive): the
+    /// six characters `\u0000` in a query are text, kept; only real NUL is removed.
+    #[test]
+    fn nul_is_removed_but_escaped_text_is_kept() {
+        let p = params_from_parts(
+            &Method::POST,
+            Some("\\u0000\u{fffd}=1&a%00b=c%00d"),
+            "application/json",
+            b"{\"t\":\"x\\u0000y\",\"l\":[\"\\u0000\"]}",
+        )
+        .expect("params");
+        assert_eq!(p.get("\\u0000\u{fffd}"), Some(&json!("1")));
+        assert_eq!(p.get("ab"), Some(&json!("cd")));
+        assert_eq!(p.get("t"), Some(&json!("xy")));
+        assert_eq!(p.get("l"), Some(&json!([""])));
     }
 
     #[test]

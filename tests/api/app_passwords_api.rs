@@ -41,7 +41,13 @@ async fn call(
 }
 
 async fn all_roles() -> (TestApp, Vec<Caller>) {
-    let app = TestApp::spawn_with(|a| a.application_passwords_for = AppPasswordGate::All).await;
+    let app = TestApp::spawn_with(|a| {
+        a.application_passwords_for = AppPasswordGate::All;
+        // Each role checks that its revoked token fails: more failures from 127.0.0.1 than
+        // the default per-IP burst allows.
+        a.security.auth_failures_burst = 20;
+    })
+    .await;
     let mut callers = vec![];
     for (login, role) in [
         ("admin1", Role::Administrator),

@@ -224,3 +224,102 @@ fn create_without_password_prints_a_generated_one() {
         .expect("password line");
     assert_eq!(pw.len(), 24);
 }
+
+#[test]
+fn doctor_reports_weak_settings() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // A data dir made by serve (through the CLI, which opens the store the same way).
+    let out = cli_with(
+        &ferropress::config::StorageArgs::sqlite(&data),
+        &[
+            "user",
+            "create",
+            "alice",
+            "alice@example.com",
+            "--porcelain",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doctor = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferropress"));
+        for var in [
+            "FERROPRESS_DATABASE_URL",
+            "FERROPRESS_BIND",
+            "FERROPRESS_ENVIRONMENT",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.arg("--data-dir").arg(&data).arg("doctor").args(extra);
+        cmd.output().expect("run doctor")
+    };
+
+    let out = doctor(&[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("no problems found"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("data dir"), "{}", stdout(&out));
+
+    // World-readable data dir and database file.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        data.join("ferropress.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let out = doctor(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("PROBLEM data dir"), "{text}");
+    assert!(text.contains("PROBLEM database file"), "{text}");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::fs::set_permissions(
+        data.join("ferropress.db"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("chmod");
+
+    // Plain HTTP on a public address, and `local` there.
+    let out = doctor(&["--bind", "0.0.0.0:8080"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("PROBLEM plain HTTP on 0.0.0.0:8080"),
+        "{}",
+        stdout(&out)
+    );
+    let out = doctor(&["--bind", "0.0.0.0:8080", "--trusted-proxy", "10.0.0.1"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = doctor(&[
+        "--bind",
+        "0.0.0.0:8080",
+        "--trusted-proxy",
+        "10.0.0.1",
+        "--environment",
+        "local",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("environment `local`"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Throttle switched off, through the environment as serve would read it.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    cmd.env_remove("FERROPRESS_DATABASE_URL")
+        .env("FERROPRESS_AUTH_FAILURES_PER_MINUTE", "0")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("doctor");
+    let out = cmd.output().expect("doctor");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("throttle per IP is disabled"),
+        "{}",
+        stdout(&out)
+    );
+}

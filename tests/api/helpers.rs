@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ferropress::caps::{AppPasswordGate, Role};
-use ferropress::config::{Environment, ServeArgs, StorageArgs};
+use ferropress::config::{Environment, SecurityArgs, ServeArgs, StorageArgs};
 use ferropress::server::{self, RunningServer};
 use ferropress::site::Site;
 use ferropress::store::User;
@@ -176,6 +176,7 @@ pub fn default_args() -> ServeArgs {
         max_upload_bytes: 64 * 1024 * 1024,
         usage_flush_secs: 30,
         trusted_proxies: vec![],
+        security: SecurityArgs::default(),
     }
 }
 

@@ -1,0 +1,190 @@
+//! `ferropress doctor`: reports weak settings before they matter. It reads the same flags
+//! and `FERROPRESS_*` variables as `serve`, so `ferropress doctor` in the service's
+//! environment checks what `ferropress serve` would run with. Exits 1 on any problem.
+
+use std::path::Path;
+
+use secrecy::ExposeSecret as _;
+
+use crate::config::{Environment, ServeArgs, StorageArgs};
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub problem: bool,
+    pub message: String,
+}
+
+fn problem(message: impl Into<String>) -> Finding {
+    Finding {
+        problem: true,
+        message: message.into(),
+    }
+}
+
+fn ok(message: impl Into<String>) -> Finding {
+    Finding {
+        problem: false,
+        message: message.into(),
+    }
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).ok().map(|m| m.permissions().mode())
+}
+
+#[cfg(not(unix))]
+fn mode_of(_: &Path) -> Option<u32> {
+    None
+}
+
+/// Files that hold secrets (database, TLS key) must not be readable by group or others.
+fn check_private(findings: &mut Vec<Finding>, what: &str, path: &Path, is_dir: bool) {
+    let Some(mode) = mode_of(path) else {
+        return;
+    };
+    if mode & 0o077 != 0 {
+        let fix = if is_dir { "700" } else { "600" };
+        findings.push(problem(format!(
+            "{what} {} is accessible to other users (mode {:o}): chmod {fix} it",
+            path.display(),
+            mode & 0o777
+        )));
+    } else {
+        findings.push(ok(format!(
+            "{what} {} is private (mode {:o})",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+}
+
+/// Everything `doctor` finds about these settings.
+pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
+    let mut f = vec![];
+    let loopback = serve.bind.ip().is_loopback();
+    let tls = serve.tls_cert.is_some() && serve.tls_key.is_some();
+    let proxied = !serve.trusted_proxies.is_empty();
+    let env = serve.environment();
+
+    // Transport.
+    if !loopback && !tls && !proxied {
+        f.push(problem(format!(
+            "plain HTTP on {} (not loopback) without TLS or a trusted proxy: give \
+             --tls-cert/--tls-key, or put a TLS proxy in front and list it with --trusted-proxy",
+            serve.bind
+        )));
+    } else if tls {
+        f.push(ok("TLS is served directly (HSTS is sent)"));
+    } else if proxied {
+        f.push(ok(
+            "behind a trusted proxy (HTTPS when it sends X-Forwarded-Proto: https)",
+        ));
+    } else {
+        f.push(ok(format!("bound to loopback {}", serve.bind)));
+    }
+    if env == Environment::Local && !loopback {
+        f.push(problem(format!(
+            "environment `local` on {}: Application Passwords are accepted over plain HTTP \
+             from the network; use --environment production",
+            serve.bind
+        )));
+    } else {
+        f.push(ok(format!("environment: {}", env.as_str())));
+    }
+    if let Some(key) = &serve.tls_key {
+        if key.exists() {
+            check_private(&mut f, "TLS key", key, false);
+        } else {
+            f.push(problem(format!("TLS key {} does not exist", key.display())));
+        }
+    }
+    if let Some(url) = &serve.url
+        && url.starts_with("http://")
+        && !loopback
+    {
+        f.push(problem(format!(
+            "--url {url} is plain HTTP: links and Application Password authorization would \
+             send clients over HTTP"
+        )));
+    }
+
+    // Brute-force throttle.
+    let sec = serve.security;
+    if sec.auth_failures_per_minute == 0 || sec.auth_failures_burst == 0 {
+        f.push(problem(
+            "failed-authentication throttle per IP is disabled (--auth-failures-per-minute 0)",
+        ));
+    } else {
+        f.push(ok(format!(
+            "failed authentications per IP: {}/min, burst {}",
+            sec.auth_failures_per_minute, sec.auth_failures_burst
+        )));
+    }
+    if sec.auth_account_failures_per_minute == 0 || sec.auth_account_failures_burst == 0 {
+        f.push(problem(
+            "failed-authentication throttle per account is disabled \
+             (--auth-account-failures-per-minute 0)",
+        ));
+    }
+
+    // Storage.
+    match &storage.database_url {
+        Some(url) => {
+            let url = url.expose_secret();
+            let local = ["@localhost", "@127.0.0.1", "@[::1]", "@/"]
+                .iter()
+                .any(|h| url.contains(h));
+            if !local && !url.contains("sslmode=require") && !url.contains("sslmode=verify") {
+                f.push(problem(
+                    "the PostgreSQL server is not local and the URL does not require TLS: add \
+                     ?sslmode=verify-full (or require)",
+                ));
+            } else {
+                f.push(ok("PostgreSQL connection is local or requires TLS"));
+            }
+        }
+        None => {
+            let dir = &storage.data_dir;
+            if dir.exists() {
+                check_private(&mut f, "data dir", dir, true);
+                for name in [
+                    crate::store::sqlite::FILE_NAME.to_owned(),
+                    format!("{}-wal", crate::store::sqlite::FILE_NAME),
+                    format!("{}-shm", crate::store::sqlite::FILE_NAME),
+                ] {
+                    let p = dir.join(name);
+                    if p.exists() {
+                        check_private(&mut f, "database file", &p, false);
+                    }
+                }
+            } else {
+                f.push(ok(format!(
+                    "data dir {} does not exist yet (serve creates it private)",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    f
+}
+
+/// Prints the findings; `Err` when there is a problem (exit code 1).
+pub fn run(serve: &ServeArgs, storage: &StorageArgs) -> anyhow::Result<()> {
+    let findings = diagnose(serve, storage);
+    let problems = findings.iter().filter(|f| f.problem).count();
+    for f in &findings {
+        println!(
+            "{} {}",
+            if f.problem { "PROBLEM" } else { "ok     " },
+            f.message
+        );
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} problem(s) found");
+    }
+    println!("no problems found");
+    Ok(())
+}
