@@ -80,6 +80,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_MAX_UPLOAD_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_upload_bytes: u64,
 
+    /// Where uploaded media is stored (default: `uploads/` in the data dir). Instances sharing
+    /// one PostgreSQL database point this at one shared directory (an NFS-like mount).
+    #[arg(long, env = "FERROPRESS_UPLOADS_DIR")]
+    pub uploads_dir: Option<PathBuf>,
+
     /// Seconds between flushes of coalesced Application Password usage (at most 60).
     #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub usage_flush_secs: u64,

@@ -497,12 +497,11 @@ impl TempUpload {
     }
 }
 
-/// Where temporary files go: beside the uploads dir (same filesystem, so the final move is
-/// a rename) and outside what is served.
+/// Where temporary files go: inside the uploads dir (the same filesystem even when it is a
+/// mount of its own, so the final move is a rename), in a hidden directory that is never
+/// served.
 pub fn temp_dir(uploads_dir: &Path) -> PathBuf {
-    uploads_dir
-        .parent()
-        .map_or_else(|| PathBuf::from("upload-tmp"), |p| p.join("upload-tmp"))
+    uploads_dir.join(".upload-tmp")
 }
 
 const HEAD_LEN: usize = 8192;

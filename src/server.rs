@@ -349,7 +349,10 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
-        uploads_dir: storage.data_dir.join("uploads"),
+        uploads_dir: args
+            .uploads_dir
+            .clone()
+            .unwrap_or_else(|| storage.data_dir.join("uploads")),
         trusted_proxies: args.trusted_proxies.clone(),
         security: args.security,
         post_types: crate::post_types::load(&storage.data_dir)?,

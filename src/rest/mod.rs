@@ -311,8 +311,6 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             m.doc.kind,
             registry::Kind::Index
                 | registry::Kind::Namespace
-                | registry::Kind::Types
-                | registry::Kind::Type
                 | registry::Kind::Statuses
                 | registry::Kind::Status
                 | registry::Kind::Taxonomies

@@ -174,6 +174,7 @@ pub fn default_args() -> ServeArgs {
         application_passwords_for: AppPasswordGate::EditPosts,
         max_body_bytes: 1024 * 1024,
         max_upload_bytes: 64 * 1024 * 1024,
+        uploads_dir: None,
         usage_flush_secs: 30,
         trusted_proxies: vec![],
         security: SecurityArgs::default(),

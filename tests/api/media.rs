@@ -754,3 +754,40 @@ async fn a_100_mb_upload_keeps_memory_flat() {
         "peak RSS {peak} KiB (before the upload {before} KiB)"
     );
 }
+
+#[tokio::test]
+async fn uploads_dir_can_live_outside_the_data_dir() {
+    // Several instances on one PostgreSQL share a directory mounted elsewhere.
+    let shared = tempfile::tempdir().expect("tempdir");
+    let path = shared.path().to_path_buf();
+    let app = TestApp::spawn_with(move |a| a.uploads_dir = Some(path)).await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    let bytes = png(4, 3);
+    let (status, item) = author
+        .upload("shared.png", "image/png", bytes.clone())
+        .await;
+    assert_eq!(status, 201, "{item}");
+    let source = item["source_url"].as_str().expect("source_url");
+    let rel = source
+        .split("/wp-content/uploads/")
+        .nth(1)
+        .expect("uploads URL");
+    assert_eq!(
+        std::fs::read(shared.path().join(rel)).expect("stored there"),
+        bytes
+    );
+    assert!(!app.data_dir.path().join("uploads").join(rel).exists());
+    let served = app.client.get(source).send().await.expect("send");
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(served.bytes().await.expect("body").to_vec(), bytes);
+    // Nothing half-written is left behind, and temporary files are never served.
+    let tmp = shared.path().join(".upload-tmp");
+    assert!(std::fs::read_dir(&tmp).map_or(true, |mut d| d.next().is_none()));
+    let hidden = app
+        .client
+        .get(app.url("/wp-content/uploads/.upload-tmp/x"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(hidden.status().as_u16(), 404);
+}
