@@ -161,7 +161,7 @@ start_mariadb() {
     "${CLEAN_ENV[@]}" setsid mariadbd --no-defaults --user=mysql --datadir="$DATA" --socket="$SOCK" \
         --pid-file="$MYSQL_PID" --skip-networking --log-error="$LOGS/mariadb.err" \
         --innodb-buffer-pool-size=64M --character-set-server=utf8mb4 \
-        </dev/null >/dev/null 2>&1 &
+        </dev/null >/dev/null 2>&1 9>&- &
     local i
     for ((i = 0; i < 120; i++)); do
         if mariadb-admin --no-defaults --socket="$SOCK" -uroot ping >/dev/null 2>&1 &&
@@ -307,7 +307,7 @@ start_apache() {
     port_in_use && die "127.0.0.1:$PORT is already in use by another process; set WP_ORACLE_PORT"
     apache2 -f "$APACHE_CONF" -t >/dev/null 2>"$LOGS/apache-configtest.log" ||
         die "Apache config test failed: $(cat "$LOGS/apache-configtest.log")"
-    "${CLEAN_ENV[@]}" apache2 -f "$APACHE_CONF" -k start || die "Apache failed to start"
+    "${CLEAN_ENV[@]}" apache2 -f "$APACHE_CONF" -k start 9>&- || die "Apache failed to start"
     local i
     for ((i = 0; i < 60; i++)); do
         pid_alive "$APACHE_PID" apache2 && return 0
@@ -498,6 +498,8 @@ cmd_reset() {
 # second MariaDB on the same data dir and lose the first one's socket).
 if [[ ${1:-} == start || ${1:-} == stop || ${1:-} == reset ]]; then
     mkdir -p "$(dirname "$DIR")"
+    # The daemons are started with fd 9 closed (9>&-): a daemon holding it would keep
+    # the lock for its whole life and the next stop would wait forever.
     exec 9>"${DIR%/}.lock"
     flock 9
 fi
