@@ -16,7 +16,7 @@ pub struct WpError {
     pub extra: Map<String, Value>,
     pub data_null: bool,
     /// `additional_data`: the data of further errors of the same code (`WP_Error`).
-    pub additional: Option<Value>,
+    pub additional: Option<Box<Value>>,
     /// Seconds for a `Retry-After` header (429). Kept small: `WpError` travels in every
     /// handler's `Result`.
     pub retry_after: Option<std::num::NonZeroU32>,
@@ -65,7 +65,7 @@ impl WpError {
         };
         let mut body = json!({ "code": self.code, "message": self.message, "data": data });
         if let (Some(extra), Some(o)) = (&self.additional, body.as_object_mut()) {
-            o.insert("additional_data".into(), extra.clone());
+            o.insert("additional_data".into(), (**extra).clone());
         }
         body
     }

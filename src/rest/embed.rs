@@ -55,7 +55,7 @@ impl<'a> Embedder<'a> {
         };
         let mut embedded = Map::new();
         for (rel, list) in links {
-            if !self.rels.is_empty() && !self.rels.iter().any(|r| *r == rel) {
+            if !self.rels.is_empty() && !self.rels.contains(&rel) {
                 continue;
             }
             let Some(list) = list.as_array() else {

@@ -22,7 +22,7 @@ use crate::store::{Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator, parse_form};
 use super::posts::{fmt_date, parse_date, post_ref, raw_field, site_tz};
-use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+use super::{json_response, route_id};
 
 /// Meta keys WordPress keeps an attachment's file in (values stored as JSON text).
 const META_FILE: &str = "_wp_attached_file";
@@ -522,20 +522,10 @@ async fn get_items(
         .map(|s| sanitize_title(s))
         .collect();
     let orderby = v
+        // Attachments are not hierarchical: no `menu_order`.
         .one_of(
             "orderby",
-            &[
-                "author",
-                "date",
-                "id",
-                "include",
-                "modified",
-                "parent",
-                "relevance",
-                "slug",
-                "include_slugs",
-                "title",
-            ],
+            &super::posts::ORDERBY[..super::posts::ORDERBY.len() - 1],
         )
         .unwrap_or("date");
     let media_type = v.one_of(
@@ -574,46 +564,17 @@ async fn get_items(
         statuses = checked;
     }
     let tz = site_tz(&site).await?;
-    let mut dates = [None; 4];
-    for (i, key) in ["after", "before", "modified_after", "modified_before"]
-        .into_iter()
-        .enumerate()
-    {
-        if let Some(s) = v.string(key) {
-            match parse_date(&s, &tz) {
-                Some(ts) => dates[i] = Some(ts),
-                None => v.invalid(
-                    key,
-                    "rest_invalid_date",
-                    "Invalid date.".into(),
-                    Value::Null,
-                ),
-            }
-        }
-    }
+    let dates = super::posts::date_bounds(&mut v, &tz);
     v.finish()?;
 
-    if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_forbidden_context",
-            "Sorry, you are not allowed to edit posts in this post type.",
-        ));
-    }
-    if orderby == "relevance" && search.is_none() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_no_search_term_defined",
-            "You need to define a search term to order by relevance.",
-        ));
-    }
-    if orderby == "include" && include.is_empty() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_orderby_include_missing_include",
-            "You need to define an include parameter to order by include.",
-        ));
-    }
+    super::posts::check_collection_query(
+        &actor,
+        pt,
+        ctx,
+        orderby,
+        search.is_some(),
+        include.is_empty(),
+    )?;
     // `media_type` wins over `mime_type`; a `mime_type` outside the allowed list is ignored.
     let mime_types = match (media_type, mime_type) {
         (Some(t), _) => media::mime_types_of(t),
@@ -701,17 +662,15 @@ async fn get_items(
         }
         items.push(item);
     }
-    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
-    let h = resp.headers_mut();
-    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
-    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base = site.config.rest_url("wp/v2/media");
-    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        h.insert(header::LINK, v);
-    }
-    Ok(resp)
+    Ok(super::collection_response(
+        items,
+        total,
+        total_pages,
+        &base,
+        &params,
+        page,
+    ))
 }
 
 /// `GET /wp/v2/media/<id>`.

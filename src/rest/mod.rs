@@ -413,6 +413,28 @@ fn add_rest_headers(
     }
 }
 
+/// A collection answer: the items with `X-WP-Total`, `X-WP-TotalPages` and the `Link`
+/// prev/next header for `page` of `base` (the request's other arguments kept).
+pub fn collection_response(
+    items: Vec<Value>,
+    total: i64,
+    total_pages: i64,
+    base: &str,
+    params: &params::Params,
+    page: i64,
+) -> Response {
+    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
+    let h = resp.headers_mut();
+    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
+    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
+    if let Some(link) = pagination_link(base, params, page, total_pages)
+        && let Ok(v) = HeaderValue::from_str(&link)
+    {
+        h.insert(header::LINK, v);
+    }
+    resp
+}
+
 /// Response header names WordPress uses for pagination.
 pub static X_WP_TOTAL: HeaderName = HeaderName::from_static("x-wp-total");
 pub static X_WP_TOTAL_PAGES: HeaderName = HeaderName::from_static("x-wp-totalpages");

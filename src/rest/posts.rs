@@ -18,7 +18,7 @@ use crate::site::{Site, now};
 use crate::store::{Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator};
-use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+use super::{json_response, route_id};
 
 /// For `Allow`: `get_items_permissions_check()` (the edit context needs `edit_posts`);
 /// creating needs the type's `create_posts`.
@@ -73,8 +73,65 @@ pub async fn allowed_on_item(
 }
 
 const STATUSES: &[&str] = &["publish", "future", "draft", "pending", "private"];
+/// `after`, `before`, `modified_after`, `modified_before` of a collection request, as
+/// instants (site time when no offset is given).
+pub(super) fn date_bounds(v: &mut Validator<'_>, tz: &jiff::tz::TimeZone) -> [Option<i64>; 4] {
+    let mut dates = [None; 4];
+    for (i, key) in ["after", "before", "modified_after", "modified_before"]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(s) = v.string(key) {
+            match parse_date(&s, tz) {
+                Some(ts) => dates[i] = Some(ts),
+                None => v.invalid(
+                    key,
+                    "rest_invalid_date",
+                    "Invalid date.".into(),
+                    Value::Null,
+                ),
+            }
+        }
+    }
+    dates
+}
+
+/// The checks `get_items()` makes after validation: the edit context needs the type's
+/// `edit_posts`; `orderby=relevance` needs a search, `orderby=include` an include list.
+pub(super) fn check_collection_query(
+    actor: &Actor<'_>,
+    pt: &PostType,
+    ctx: Context,
+    orderby: &str,
+    has_search: bool,
+    include_empty: bool,
+) -> WpResult<()> {
+    if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit posts in this post type.",
+        ));
+    }
+    if orderby == "relevance" && !has_search {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_no_search_term_defined",
+            "You need to define a search term to order by relevance.",
+        ));
+    }
+    if orderby == "include" && include_empty {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_orderby_include_missing_include",
+            "You need to define an include parameter to order by include.",
+        ));
+    }
+    Ok(())
+}
+
 /// `orderby` values; `menu_order` (last) only for hierarchical types.
-const ORDERBY: &[&str] = &[
+pub(super) const ORDERBY: &[&str] = &[
     "author",
     "date",
     "id",
@@ -733,23 +790,7 @@ async fn get_items(
             },
         )
         .unwrap_or("date");
-    let mut dates = [None; 4];
-    for (i, key) in ["after", "before", "modified_after", "modified_before"]
-        .into_iter()
-        .enumerate()
-    {
-        if let Some(s) = v.string(key) {
-            match parse_date(&s, &tz) {
-                Some(ts) => dates[i] = Some(ts),
-                None => v.invalid(
-                    key,
-                    "rest_invalid_date",
-                    "Invalid date.".into(),
-                    Value::Null,
-                ),
-            }
-        }
-    }
+    let dates = date_bounds(&mut v, &tz);
     let (parents, parents_exclude, menu_order) = if pt.hierarchical {
         (
             v.integer_list("parent").unwrap_or_default(),
@@ -829,27 +870,14 @@ async fn get_items(
     };
     v.finish()?;
 
-    if ctx == Context::Edit && !actor.can(Cap::Primitive(&pt.caps.edit_posts)) {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_forbidden_context",
-            "Sorry, you are not allowed to edit posts in this post type.",
-        ));
-    }
-    if orderby == "relevance" && search.is_none() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_no_search_term_defined",
-            "You need to define a search term to order by relevance.",
-        ));
-    }
-    if orderby == "include" && include.is_empty() {
-        return Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_orderby_include_missing_include",
-            "You need to define an include parameter to order by include.",
-        ));
-    }
+    check_collection_query(
+        &actor,
+        pt,
+        ctx,
+        orderby,
+        search.is_some(),
+        include.is_empty(),
+    )?;
 
     let sticky_ids = if pt.name == "post" {
         sticky_posts(&site).await?
@@ -963,17 +991,15 @@ async fn get_items(
         })
         .collect();
 
-    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
-    let h = resp.headers_mut();
-    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
-    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base = site.config.rest_url(&format!("wp/v2/{}", pt.rest_base));
-    if let Some(link) = super::pagination_link(&base, &params, page, total_pages)
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        h.insert(header::LINK, v);
-    }
-    Ok(resp)
+    Ok(super::collection_response(
+        items,
+        total,
+        total_pages,
+        &base,
+        &params,
+        page,
+    ))
 }
 
 /// `GET /wp/v2/{base}/<id>`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
@@ -21,7 +21,7 @@ use crate::store::{Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator};
 use super::registry::filter_by_context;
-use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+use super::{json_response, route_id};
 
 pub const REVISION: &str = "revision";
 
@@ -272,19 +272,17 @@ async fn get_items(
         .iter()
         .map(|r| prepare_item(&site, &pt, r, ctx, &tz))
         .collect();
-    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
-    let h = resp.headers_mut();
-    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
-    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base_url = site
         .config
         .rest_url(&format!("wp/v2/{}/{}/revisions", pt.rest_base, post.id));
-    if let Some(link) = super::pagination_link(&base_url, &params, page_n, total_pages)
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        h.insert(header::LINK, v);
-    }
-    Ok(resp)
+    Ok(super::collection_response(
+        items,
+        total,
+        total_pages,
+        &base_url,
+        &params,
+        page_n,
+    ))
 }
 
 async fn revision(site: &Site, post: &Post, id: &str) -> WpResult<Post> {

@@ -20,7 +20,7 @@ use crate::store::{Conflict, StoreError, Term, TermOrderBy, TermQuery};
 
 use super::params::{Context, Params, Validator};
 use super::registry::filter_by_context;
-use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+use super::{json_response, route_id};
 
 /// A taxonomy served over REST (`register_taxonomy()` for the built-in ones).
 pub struct Taxonomy {
@@ -298,19 +298,17 @@ pub async fn get_items(
         .iter()
         .map(|t| prepare_item(&site, tax, t, ctx))
         .collect();
-    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
-    let h = resp.headers_mut();
-    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
-    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base = site.config.rest_url(&format!("wp/v2/{}", tax.rest_base));
     // With an offset, the page the links count from is the one the offset falls in.
     let link_page = offset.map_or(page, |o| (o + per_page - 1) / per_page + 1);
-    if let Some(link) = super::pagination_link(&base, &params, link_page, total_pages)
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        h.insert(header::LINK, v);
-    }
-    Ok(resp)
+    Ok(super::collection_response(
+        items,
+        total,
+        total_pages,
+        &base,
+        &params,
+        link_page,
+    ))
 }
 
 /// `GET /wp/v2/{categories,tags}/<id>`.
@@ -375,7 +373,7 @@ async fn apply_input(
     if let Some(parent) = input.parent {
         if parent != 0 {
             let found = site.store.term_by_id(parent).await?;
-            if !found.is_some_and(|p| p.taxonomy == tax.name) {
+            if found.is_none_or(|p| p.taxonomy != tax.name) {
                 return Err(WpError::new(
                     StatusCode::BAD_REQUEST,
                     "rest_term_invalid",
@@ -426,7 +424,7 @@ async fn apply_input(
         };
         let mut err = WpError::new(StatusCode::BAD_REQUEST, "term_exists", msg)
             .with_data("term_id", json!(existing));
-        err.additional = Some(json!([existing, existing]));
+        err.additional = Some(Box::new(json!([existing, existing])));
         return Err(err);
     }
     let wanted = match input.slug.map(|s| sanitize_title(&s)) {

@@ -20,7 +20,7 @@ use crate::store::{User, UserOrderBy, UserQuery, UserSearchColumn};
 use crate::users::{InsertUser, Profile, UserChanges};
 
 use super::params::{Context, Params, Validator, parse_form};
-use super::{X_WP_TOTAL, X_WP_TOTAL_PAGES, json_response, route_id};
+use super::{json_response, route_id};
 
 pub fn routes() -> Router<Arc<Site>> {
     Router::new()
@@ -458,17 +458,15 @@ async fn get_items(
     let total_pages = (total + per_page - 1) / per_page;
     // The page the Link header is computed from: `ceil( offset / per_page + 1 )`.
     let link_page = offset / per_page + if offset % per_page == 0 { 1 } else { 2 };
-    let mut resp = json_response(StatusCode::OK, &Value::Array(items));
-    let h = resp.headers_mut();
-    h.insert(X_WP_TOTAL.clone(), HeaderValue::from(total));
-    h.insert(X_WP_TOTAL_PAGES.clone(), HeaderValue::from(total_pages));
     let base = site.config.rest_url("wp/v2/users");
-    if let Some(link) = super::pagination_link(&base, &params, link_page, total_pages)
-        && let Ok(v) = HeaderValue::from_str(&link)
-    {
-        h.insert(header::LINK, v);
-    }
-    Ok(resp)
+    Ok(super::collection_response(
+        items,
+        total,
+        total_pages,
+        &base,
+        &params,
+        link_page,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
