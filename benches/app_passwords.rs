@@ -36,6 +36,7 @@ fn bench(c: &mut Criterion) {
             trusted_proxies: vec![],
             security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
+            read_cache: false,
         };
         let site = Site::new(Arc::new(store), config);
         let mut tokens = vec![];

@@ -89,6 +89,12 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub usage_flush_secs: u64,
 
+    /// Serve repeated reads (verified tokens, posts answers) from memory while the database
+    /// is unchanged. Always exact (see `cache.rs`); `false` is for measuring without it.
+    /// PostgreSQL never uses it.
+    #[arg(long, env = "FERROPRESS_READ_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub read_cache: bool,
+
     #[command(flatten)]
     pub security: SecurityArgs,
 }
@@ -186,6 +192,8 @@ pub struct SiteConfig {
     pub post_types: Vec<crate::post_types::PostType>,
     /// Brute-force throttle and request limits.
     pub security: SecurityArgs,
+    /// Whether `crate::cache` may serve reads from memory.
+    pub read_cache: bool,
 }
 
 impl SiteConfig {

@@ -2,6 +2,7 @@
 
 pub mod application_passwords;
 pub mod auth;
+pub mod cache;
 pub mod caps;
 pub mod cli;
 pub mod config;

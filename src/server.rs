@@ -356,6 +356,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         trusted_proxies: args.trusted_proxies.clone(),
         security: args.security,
         post_types: crate::post_types::load(&storage.data_dir)?,
+        read_cache: args.read_cache,
     };
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;

@@ -20,6 +20,8 @@ pub struct Site {
     pub routes: Registry,
     /// Failed-authentication throttle (per client IP and per account) and its counters.
     pub auth_throttle: AuthThrottle,
+    /// Verified tokens and computed answers, valid for one database version.
+    pub cache: crate::cache::ReadCache,
     /// The REST router itself, for the internal requests of `_embed`.
     pub api: std::sync::OnceLock<axum::Router>,
 }
@@ -44,6 +46,7 @@ impl Site {
             usage: UsageRecorder::default(),
             routes,
             auth_throttle,
+            cache: crate::cache::ReadCache::default(),
             api: std::sync::OnceLock::new(),
         })
     }

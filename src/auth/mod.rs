@@ -11,6 +11,7 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
+use crate::cache::Version;
 use crate::caps::{Actor, Role};
 use crate::error::WpError;
 use crate::formatting::is_email;
@@ -57,11 +58,15 @@ pub struct Client {
 /// `Ok(Auth::default())` means anonymous: no header, a header PHP would not parse as Basic
 /// credentials, or Application Passwords unavailable on this connection. An `Err` is the
 /// WordPress error the REST server answers with before dispatching (status 401).
+///
+/// `version` is the database version the request started at: a token verified at the
+/// same version is not looked up again (see `crate::cache`).
 pub async fn authenticate_request(
     site: &Site,
     authorization: Option<&[u8]>,
     https: bool,
     client: &Client,
+    version: Option<Version>,
 ) -> Result<Auth, WpError> {
     let Some(header) = authorization else {
         return Ok(Auth::default());
@@ -84,8 +89,23 @@ pub async fn authenticate_request(
         );
         return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
     }
-    let verified =
-        authenticate_application_password(site, &creds.login, creds.password.expose_secret()).await;
+    let password = creds.password.expose_secret();
+    let hash = version.map(|_| app_passwords::hash(password));
+    let cached = version
+        .zip(hash.as_deref())
+        .and_then(|(v, h)| site.cache.auth(v, &creds.login, h));
+    let verified = match cached {
+        Some(found) => Ok(found),
+        None => authenticate_application_password(site, &creds.login, password)
+            .await
+            .map(|(user, uuid)| {
+                let found = (Arc::new(user), uuid);
+                if let (Some(v), Some(h)) = (version, &hash) {
+                    site.cache.put_auth(v, &creds.login, h, found.clone());
+                }
+                found
+            }),
+    };
     let (user, uuid) = match verified {
         Ok(found) => found,
         // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
@@ -114,7 +134,7 @@ pub async fn authenticate_request(
         last_user_agent: client.user_agent.chars().take(512).collect(),
     });
     Ok(Auth {
-        user: Some(Arc::new(user)),
+        user: Some(user),
         app_password: Some(uuid),
     })
 }

@@ -94,6 +94,7 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         uploads_dir: storage.data_dir.join("uploads"),
         trusted_proxies: vec![],
         security: crate::config::SecurityArgs::default(),
+        read_cache: false,
     };
     Ok(Site::new(store, config))
 }

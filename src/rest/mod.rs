@@ -253,7 +253,24 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
         return resp;
     }
-    let result = auth::authenticate_request(&site, authorization.as_deref(), https, &client).await;
+    let version = site
+        .cache
+        .version(site.store.as_ref(), site.config.read_cache)
+        .await;
+    // Answers that depend only on the user, the URL and the database: posts read with GET,
+    // without a body or a method override (whose parameters the URL would not show).
+    let cache_key = (req.method() == Method::GET
+        && matches!(
+            matched.as_ref().map(|m| &m.doc.kind),
+            Some(registry::Kind::Posts(_) | registry::Kind::Post(_))
+        )
+        && !req.headers().contains_key("x-http-method-override")
+        && !req.headers().contains_key(header::CONTENT_TYPE)
+        && axum::body::HttpBody::size_hint(req.body()).exact() == Some(0)
+        && !query.contains("_method"))
+    .then(|| req.uri().to_string());
+    let result =
+        auth::authenticate_request(&site, authorization.as_deref(), https, &client, version).await;
     let mut authenticated = None;
     let (mut resp, logged_in) = match result {
         Ok(auth) => {
@@ -267,6 +284,12 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     registry::route_data(&site, m.doc, true)
                 });
                 json_response(StatusCode::OK, &data)
+            } else if let (Some(v), Some(key)) = (version, cache_key) {
+                let key = format!("{}|{}|{key}", auth.user_id(), https);
+                match site.cache.response(v, &key) {
+                    Some(hit) => hit,
+                    None => site.cache.put_response(v, key, next.run(req).await).await,
+                }
             } else {
                 next.run(req).await
             };

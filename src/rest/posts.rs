@@ -15,7 +15,7 @@ use crate::error::{WpError, WpResult};
 use crate::formatting::{sanitize_title, wpautop};
 use crate::post_types::PostType;
 use crate::site::{Site, now};
-use crate::store::{Post, PostOrderBy, PostQuery};
+use crate::store::{NewPostWrite, Post, PostOrderBy, PostQuery};
 
 use super::params::{Context, Params, Validator};
 use super::{json_response, route_id};
@@ -349,11 +349,33 @@ impl Extras {
         Self::with_sticky(site, pt, posts, sticky).await
     }
 
+    /// For a post created by this request.
+    async fn for_new_post(site: &Site, pt: &PostType, post: &Post, sticky: bool) -> WpResult<Self> {
+        let mut extras = Self::gather(site, pt, &[post], vec![], false).await?;
+        if sticky {
+            extras.sticky.push(post.id);
+        }
+        if super::revisions::supported(pt) {
+            extras.history.push((post.id, 0, 0));
+        }
+        Ok(extras)
+    }
+
     async fn with_sticky(
         site: &Site,
         pt: &PostType,
         posts: &[&Post],
         sticky: Vec<i64>,
+    ) -> WpResult<Self> {
+        Self::gather(site, pt, posts, sticky, true).await
+    }
+
+    async fn gather(
+        site: &Site,
+        pt: &PostType,
+        posts: &[&Post],
+        sticky: Vec<i64>,
+        with_history: bool,
     ) -> WpResult<Self> {
         let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
         let meta = if pt.meta.is_empty() {
@@ -385,12 +407,11 @@ impl Extras {
         } else {
             vec![]
         };
-        let mut history = vec![];
-        for p in posts {
-            if let Some((count, latest)) = super::revisions::history(site, pt, p.id).await? {
-                history.push((p.id, count, latest));
-            }
-        }
+        let history = if with_history {
+            super::revisions::history(site, pt, &ids).await?
+        } else {
+            vec![]
+        };
         Ok(Self {
             sticky,
             meta,
@@ -1551,10 +1572,10 @@ async fn respond_with_post(
     post: &Post,
     pt: &PostType,
     status: StatusCode,
+    tz: &jiff::tz::TimeZone,
+    extras: Extras,
 ) -> WpResult<Response> {
-    let tz = site_tz(site).await?;
-    let extras = Extras::load(site, pt, &[post]).await?;
-    let mut body = prepare_item(site, post, pt, Context::Edit, &tz, true, &extras);
+    let mut body = prepare_item(site, post, pt, Context::Edit, tz, true, &extras);
     add_action_links(&mut body, actor, pt);
     let mut resp = json_response(status, &body);
     if status == StatusCode::CREATED
@@ -1640,7 +1661,26 @@ async fn create_item(
     let terms = std::mem::take(&mut input.terms);
     let mut post = apply_input(&site, &actor, pt, blank, input).await?;
     post.featured_media = featured;
-    post.id = site.store.insert_post(&post).await?;
+    // The post, its meta and its terms in one transaction (`wp_insert_post()` gives a post
+    // without a category the default one; the request's own lists come after it, so an
+    // explicit `[]` stays empty).
+    let mut post_terms = vec![];
+    if pt.name == "post" {
+        post_terms.push(("category".to_owned(), vec![super::terms::DEFAULT_CATEGORY]));
+        post_terms.extend(
+            terms
+                .iter()
+                .map(|(tax, ids)| (tax.name.to_owned(), ids.clone())),
+        );
+    }
+    post.id = site
+        .store
+        .create_post(&NewPostWrite {
+            post: post.clone(),
+            meta: meta.clone(),
+            terms: post_terms,
+        })
+        .await?;
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
         // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
         post.slug = unique_slug(&site, pt, &post.id.to_string(), &post.status, post.id).await?;
@@ -1649,12 +1689,11 @@ async fn create_item(
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
     }
-    for (key, values) in &meta {
-        site.store.set_post_meta(post.id, key, values).await?;
-    }
-    set_terms(&site, pt, post.id, &terms).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
-    respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED).await
+    // What was just written need not be read back: a new post has no revisions, and is
+    // sticky exactly when the request said so.
+    let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true)).await?;
+    respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 
 /// `POST|PUT|PATCH /wp/v2/{base}/<id>`.
@@ -1720,7 +1759,8 @@ async fn update_item(
     }
     set_terms(&site, pt, post.id, &terms).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, "post updated");
-    respond_with_post(&site, &actor, &post, pt, StatusCode::OK).await
+    let extras = Extras::load(&site, pt, &[&post]).await?;
+    respond_with_post(&site, &actor, &post, pt, StatusCode::OK, &tz, extras).await
 }
 
 /// `DELETE /wp/v2/{base}/<id>`: to the trash, or for good with `force=true`.

@@ -84,19 +84,28 @@ pub async fn save(site: &Site, pt: &PostType, after: &Post, author: i64) -> WpRe
     Ok(())
 }
 
-/// The number of revisions of a post and the newest one's id, for its links.
-pub async fn history(site: &Site, pt: &PostType, post_id: i64) -> WpResult<Option<(i64, i64)>> {
+/// (post, number of revisions, newest revision id) for each post, for their links; empty
+/// for types without revisions.
+pub async fn history(
+    site: &Site,
+    pt: &PostType,
+    post_ids: &[i64],
+) -> WpResult<Vec<(i64, i64, i64)>> {
     if !supported(pt) {
-        return Ok(None);
+        return Ok(vec![]);
     }
-    let q = PostQuery {
-        post_type: REVISION.into(),
-        parents: vec![post_id],
-        limit: 1,
-        ..PostQuery::default()
-    };
-    let (latest, total) = site.store.query_posts(&q).await?;
-    Ok(Some((total, latest.first().map_or(0, |p| p.id))))
+    let found = site.store.children_summary(REVISION, post_ids).await?;
+    // Posts without revisions still get `version-history` (count 0).
+    Ok(post_ids
+        .iter()
+        .map(|id| {
+            found
+                .iter()
+                .find(|(p, _, _)| p == id)
+                .copied()
+                .unwrap_or((*id, 0, 0))
+        })
+        .collect())
 }
 
 /// Deletes a post's revisions with it.

@@ -300,8 +300,22 @@ pub struct PostQuery {
     pub ascending: bool,
 }
 
+/// What `Store::create_post` writes in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewPostWrite {
+    pub post: Post,
+    pub meta: Vec<(String, Vec<String>)>,
+    pub terms: Vec<(String, Vec<i64>)>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// A number that changes whenever anything was committed to the database, by this
+    /// process or any other (the CLI, another server), so in-memory read caches know they
+    /// are current. `None`: the store cannot tell cheaply, and nothing may be cached.
+    async fn data_version(&self) -> StoreResult<Option<i64>> {
+        Ok(None)
+    }
     // Users.
     async fn count_users(&self) -> StoreResult<i64>;
     async fn create_user(&self, user: NewUser) -> StoreResult<User>;
@@ -347,6 +361,17 @@ pub trait Store: Send + Sync + 'static {
 
     // Posts.
     async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
+    /// A new post with its meta and terms (taxonomy, term ids), all or nothing.
+    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
+        let id = self.insert_post(&post.post).await?;
+        for (key, values) in &post.meta {
+            self.set_post_meta(id, key, values).await?;
+        }
+        for (taxonomy, ids) in &post.terms {
+            self.set_post_terms(id, taxonomy, ids).await?;
+        }
+        Ok(id)
+    }
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
     /// Matching posts for one page, and the total number of matches.
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
@@ -388,6 +413,13 @@ pub trait Store: Send + Sync + 'static {
         slug: &str,
         except_id: i64,
     ) -> StoreResult<bool>;
+    /// For each of `parents` having children of `post_type` (revisions): (parent, number
+    /// of children, newest child by date then id). One query for a whole page of posts.
+    async fn children_summary(
+        &self,
+        post_type: &str,
+        parents: &[i64],
+    ) -> StoreResult<Vec<(i64, i64, i64)>>;
     /// (post id, term id, taxonomy) of these posts' terms.
     async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>>;
     /// Makes `term_ids` (of `taxonomy`) the post's terms of that taxonomy, atomically.

@@ -920,6 +920,25 @@ impl Store for PostgresStore {
         .await?)
     }
 
+    async fn children_summary(
+        &self,
+        post_type: &str,
+        parents: &[i64],
+    ) -> StoreResult<Vec<(i64, i64, i64)>> {
+        if parents.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(sqlx::query_as(
+            "SELECT c.parent, COUNT(*), (SELECT n.id FROM post n WHERE n.post_type = c.post_type \
+             AND n.parent = c.parent ORDER BY n.date DESC, n.id DESC LIMIT 1) \
+             FROM post c WHERE c.post_type = $1 AND c.parent = ANY($2) GROUP BY c.parent, c.post_type",
+        )
+        .bind(post_type)
+        .bind(parents)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>> {
         if post_ids.is_empty() {
             return Ok(vec![]);

@@ -23,6 +23,10 @@ pub const FILE_NAME: &str = "ferropress.db";
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Only asked `PRAGMA data_version`, which changes when another connection (of this
+    /// pool or of another process) commits; this one never writes, so it sees them all.
+    version_conn: tokio::sync::Mutex<sqlx::SqliteConnection>,
+    writer: PostWriter,
 }
 
 impl SqliteStore {
@@ -42,10 +46,16 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        let version_conn = tokio::sync::Mutex::new(sqlx::ConnectOptions::connect(&opts).await?);
+        let writer = PostWriter::start(sqlx::ConnectOptions::connect(&opts).await?);
+        Ok(Self {
+            pool,
+            version_conn,
+            writer,
+        })
     }
 
     /// Runs `PRAGMA integrity_check` and returns its answer (`ok` when healthy).
@@ -190,6 +200,15 @@ const APP_PASSWORD_COLUMNS: &str =
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn data_version(&self) -> StoreResult<Option<i64>> {
+        let mut conn = self.version_conn.lock().await;
+        Ok(Some(
+            sqlx::query_scalar("PRAGMA data_version")
+                .fetch_one(&mut *conn)
+                .await?,
+        ))
+    }
+
     async fn count_users(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM user")
             .fetch_one(&self.pool)
@@ -519,34 +538,11 @@ impl Store for SqliteStore {
     }
 
     async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
-             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&p.post_type)
-        .bind(&p.status)
-        .bind(p.author)
-        .bind(&p.title)
-        .bind(&p.content)
-        .bind(&p.excerpt)
-        .bind(&p.slug)
-        .bind(&p.password)
-        .bind(p.parent)
-        .bind(p.menu_order)
-        .bind(&p.comment_status)
-        .bind(&p.ping_status)
-        .bind(p.date)
-        .bind(p.date_floating)
-        .bind(p.modified)
-        .bind(&p.pre_trash_status)
-        .bind(&p.mime_type)
-        .bind(p.featured_media)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_write_err)?;
-        Ok(id)
+        insert_post_on(&mut *self.pool.acquire().await?, p).await
+    }
+
+    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
+        self.writer.create_post(post.clone()).await
     }
 
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>> {
@@ -655,19 +651,7 @@ impl Store for SqliteStore {
 
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM postmeta WHERE post_id = ? AND meta_key = ?")
-            .bind(post_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        for v in values {
-            sqlx::query("INSERT INTO postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)")
-                .bind(post_id)
-                .bind(key)
-                .bind(v)
-                .execute(&mut *tx)
-                .await?;
-        }
+        set_post_meta_on(&mut tx, post_id, key, values).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -879,6 +863,27 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
+    async fn children_summary(
+        &self,
+        post_type: &str,
+        parents: &[i64],
+    ) -> StoreResult<Vec<(i64, i64, i64)>> {
+        if parents.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT c.parent, COUNT(*), (SELECT n.id FROM post n WHERE n.post_type = c.post_type \
+             AND n.parent = c.parent ORDER BY n.date DESC, n.id DESC LIMIT 1) \
+             FROM post c WHERE c.post_type = ? AND c.parent IN ({}) GROUP BY c.parent",
+            vec!["?"; parents.len()].join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(post_type);
+        for id in parents {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
     async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>> {
         if post_ids.is_empty() {
             return Ok(vec![]);
@@ -902,25 +907,7 @@ impl Store for SqliteStore {
         term_ids: &[i64],
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM term_relationship WHERE post_id = ? \
-             AND term_id IN (SELECT id FROM term WHERE taxonomy = ?)",
-        )
-        .bind(post_id)
-        .bind(taxonomy)
-        .execute(&mut *tx)
-        .await?;
-        for id in term_ids {
-            sqlx::query(
-                "INSERT OR IGNORE INTO term_relationship (post_id, term_id) \
-                 SELECT ?, id FROM term WHERE id = ? AND taxonomy = ?",
-            )
-            .bind(post_id)
-            .bind(*id)
-            .bind(taxonomy)
-            .execute(&mut *tx)
-            .await?;
-        }
+        set_post_terms_on(&mut tx, post_id, taxonomy, term_ids).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1065,6 +1052,206 @@ fn user_order(q: &UserQuery) -> (String, Vec<Bind>) {
 }
 
 /// The WHERE clause of a post query and its values, in order.
+async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
+         menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
+         mime_type, featured_media) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&p.post_type)
+    .bind(&p.status)
+    .bind(p.author)
+    .bind(&p.title)
+    .bind(&p.content)
+    .bind(&p.excerpt)
+    .bind(&p.slug)
+    .bind(&p.password)
+    .bind(p.parent)
+    .bind(p.menu_order)
+    .bind(&p.comment_status)
+    .bind(&p.ping_status)
+    .bind(p.date)
+    .bind(p.date_floating)
+    .bind(p.modified)
+    .bind(&p.pre_trash_status)
+    .bind(&p.mime_type)
+    .bind(p.featured_media)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_write_err)?;
+    Ok(id)
+}
+
+async fn set_post_meta_on(
+    conn: &mut sqlx::SqliteConnection,
+    post_id: i64,
+    key: &str,
+    values: &[String],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM postmeta WHERE post_id = ? AND meta_key = ?")
+        .bind(post_id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    for v in values {
+        sqlx::query("INSERT INTO postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)")
+            .bind(post_id)
+            .bind(key)
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn set_post_terms_on(
+    conn: &mut sqlx::SqliteConnection,
+    post_id: i64,
+    taxonomy: &str,
+    term_ids: &[i64],
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM term_relationship WHERE post_id = ? \
+         AND term_id IN (SELECT id FROM term WHERE taxonomy = ?)",
+    )
+    .bind(post_id)
+    .bind(taxonomy)
+    .execute(&mut *conn)
+    .await?;
+    for id in term_ids {
+        sqlx::query(
+            "INSERT OR IGNORE INTO term_relationship (post_id, term_id) \
+             SELECT ?, id FROM term WHERE id = ? AND taxonomy = ?",
+        )
+        .bind(post_id)
+        .bind(*id)
+        .bind(taxonomy)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn create_post_on(
+    conn: &mut sqlx::SqliteConnection,
+    post: &NewPostWrite,
+) -> StoreResult<i64> {
+    let id = insert_post_on(conn, &post.post).await?;
+    for (key, values) in &post.meta {
+        set_post_meta_on(conn, id, key, values).await?;
+    }
+    for (taxonomy, ids) in &post.terms {
+        set_post_terms_on(conn, id, taxonomy, ids).await?;
+    }
+    Ok(id)
+}
+
+/// Creates the posts of all requests through one connection, committing those that
+/// arrived meanwhile in one transaction (group commit). With `synchronous=FULL` every
+/// commit waits for the disk; concurrent creations share that wait instead of queueing for
+/// one each. Each creation is a savepoint of its own, so one failing leaves the others,
+/// and nobody is answered before the commit that holds their post is on disk.
+struct PostWriter {
+    jobs: tokio::sync::mpsc::Sender<CreateJob>,
+}
+
+struct CreateJob {
+    post: NewPostWrite,
+    reply: tokio::sync::oneshot::Sender<StoreResult<i64>>,
+}
+
+/// At most this many creations share a commit, so none waits behind a very long batch.
+const MAX_BATCH: usize = 64;
+
+impl PostWriter {
+    fn start(conn: sqlx::SqliteConnection) -> Self {
+        let (jobs, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(run_post_writer(conn, rx));
+        Self { jobs }
+    }
+
+    async fn create_post(&self, post: NewPostWrite) -> StoreResult<i64> {
+        let gone = || StoreError::Other("the post writer has stopped".into());
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(CreateJob { post, reply })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+async fn run_post_writer(
+    mut conn: sqlx::SqliteConnection,
+    mut rx: tokio::sync::mpsc::Receiver<CreateJob>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match write_batch(&mut conn, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, posts = batch.len(), "creating posts failed");
+                let message = e.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(StoreError::Other(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the batch; `Err` when the transaction itself failed (nothing kept).
+async fn write_batch(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[CreateJob],
+) -> Result<Vec<StoreResult<i64>>, sqlx::Error> {
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut outcome = Ok(());
+    for job in batch {
+        if let Err(e) = sqlx::query("SAVEPOINT create_post")
+            .execute(&mut *conn)
+            .await
+        {
+            outcome = Err(e);
+            break;
+        }
+        let result = create_post_on(conn, &job.post).await;
+        let end = if result.is_ok() {
+            "RELEASE create_post"
+        } else {
+            "ROLLBACK TO create_post; RELEASE create_post"
+        };
+        if let Err(e) = sqlx::raw_sql(end).execute(&mut *conn).await {
+            outcome = Err(e);
+            break;
+        }
+        results.push(result);
+    }
+    if outcome.is_ok() {
+        outcome = sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ());
+    }
+    match outcome {
+        Ok(()) => Ok(results),
+        Err(e) => {
+            // Leave the connection usable for the next batch.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
+
 fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     let mut filter = String::from("post_type = ?");
     let mut binds = vec![Bind::Text(q.post_type.clone())];

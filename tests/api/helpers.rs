@@ -176,6 +176,7 @@ pub fn default_args() -> ServeArgs {
         max_upload_bytes: 64 * 1024 * 1024,
         uploads_dir: None,
         usage_flush_secs: 30,
+        read_cache: true,
         trusted_proxies: vec![],
         security: SecurityArgs::default(),
     }

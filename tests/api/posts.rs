@@ -256,3 +256,100 @@ async fn listing_paginates_with_wordpress_headers() {
     assert_eq!(status, 400);
     assert_eq!(body["data"]["details"]["page"]["code"], "rest_invalid_type");
 }
+
+/// Reads may be served from memory (`ferropress::cache`), but never once anything changed:
+/// each write, through the API or by another process on the same database file, shows in
+/// the very next read.
+#[tokio::test]
+async fn repeated_reads_follow_every_write() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let (_, first) = create(
+        &app,
+        "alice",
+        &token,
+        json!({"title": "First", "status": "publish"}),
+    )
+    .await;
+    let id = first["id"].as_i64().expect("id");
+    let list = |auth: bool| {
+        let req = app.client.get(app.url("/wp-json/wp/v2/posts"));
+        let req = if auth {
+            req.basic_auth("alice", Some(&token))
+        } else {
+            req
+        };
+        async move {
+            let resp = req.send().await.expect("list");
+            let total = resp.headers()["x-wp-total"]
+                .to_str()
+                .expect("total")
+                .to_owned();
+            let (_, body) = json_of(resp).await;
+            let titles: Vec<String> = body
+                .as_array()
+                .expect("array")
+                .iter()
+                .map(|p| p["title"]["rendered"].as_str().unwrap_or("").to_owned())
+                .collect();
+            (total, titles)
+        }
+    };
+    for auth in [false, true, false, true] {
+        assert_eq!(list(auth).await, ("1".to_owned(), vec!["First".to_owned()]));
+    }
+
+    // An update through the API.
+    let (status, _) = send(
+        app.client
+            .post(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({"title": "Renamed"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list(false).await.1, vec!["Renamed".to_owned()]);
+    assert_eq!(list(true).await.1, vec!["Renamed".to_owned()]);
+    let (_, item) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(item["title"]["rendered"], "Renamed");
+
+    // A new post, then the first one trashed.
+    create(
+        &app,
+        "alice",
+        &token,
+        json!({"title": "Second", "status": "publish"}),
+    )
+    .await;
+    assert_eq!(list(true).await.0, "2");
+    let (status, _) = send(
+        app.client
+            .delete(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
+            .basic_auth("alice", Some(&token)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        list(false).await,
+        ("1".to_owned(), vec!["Second".to_owned()])
+    );
+    let (status, _) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(status, 401, "a trashed post is not readable anonymously");
+
+    // Another process writing to the same SQLite file (PostgreSQL answers are not cached).
+    if postgres_base_url().is_none() {
+        let db = app.data_dir.path().join("ferropress.db");
+        let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+            "sqlite://{}",
+            db.display()
+        ))
+        .await
+        .expect("open the database file");
+        sqlx::query("UPDATE post SET title = 'Changed elsewhere' WHERE title = 'Second'")
+            .execute(&mut conn)
+            .await
+            .expect("update");
+        assert_eq!(list(false).await.1, vec!["Changed elsewhere".to_owned()]);
+        assert_eq!(list(true).await.1, vec!["Changed elsewhere".to_owned()]);
+    }
+}
