@@ -379,39 +379,63 @@ pub fn check_filetype_and_ext(head: &[u8], filename: &str) -> Option<CheckedType
     })
 }
 
-/// `sanitize_file_name()`: characters that mean something to shells, URLs or paths are
-/// removed (so no `/`, `\` or `..` survives), whitespace becomes `-`, and leading or
-/// trailing `.`, `-`, `_` are trimmed.
+/// `sanitize_file_name()`: accents removed (`remove_accents()`, so `ünïcode.png` is stored as
+/// `unicode.png`), characters that mean something to shells, URLs or paths removed (so no
+/// `/`, `\\` or `..` survives), spaces, tabs, newlines and no-break spaces become one `-`,
+/// runs of `.` one `.`, leading or trailing `.`, `-`, `_` are trimmed, and an intermediate
+/// extension that is not an allowed one gets a `_` (`x.phtml.txt` → `x.phtml_.txt`).
 pub fn sanitize_file_name(name: &str) -> String {
     const SPECIAL: &[char] = &[
         '?', '[', ']', '/', '\\', '=', '<', '>', ':', ';', ',', '\'', '"', '&', '$', '#', '*', '(',
         ')', '|', '~', '`', '!', '{', '}', '%', '+', '’', '«', '»', '”', '“', '\0',
     ];
-    let name = name.replace("%20", " ").replace('+', "-");
+    let name = crate::formatting::remove_accents(name).replace('\u{a0}', " ");
+    // WordPress then replaces `%20` and `+` with `-`, but both `%` and `+` are special
+    // characters, already removed: `a+b.png` is `ab.png`, `a %20 b.png` is `a-20-b.png`.
     let cleaned: String = name
         .chars()
-        .filter(|c| !SPECIAL.contains(c) && !c.is_control() && *c != '\u{a0}' && *c != '\u{ad}')
+        .filter(|c| !SPECIAL.contains(c) && (!c.is_control() || matches!(c, '\r' | '\n' | '\t')))
         .collect();
     let mut out = String::with_capacity(cleaned.len());
-    let mut dash = false;
+    let mut prev = None;
     for c in cleaned.chars() {
-        if c.is_whitespace() || c == '-' {
-            if !dash {
-                out.push('-');
-            }
-            dash = true;
+        let c = if matches!(c, '\r' | '\n' | '\t' | ' ' | '-') {
+            '-'
         } else {
+            c
+        };
+        if !((c == '-' || c == '.') && prev == Some(c)) {
             out.push(c);
-            dash = false;
         }
+        prev = Some(c);
     }
-    let out = out
-        .trim_matches(|c| c == '.' || c == '-' || c == '_')
-        .to_owned();
+    let out = out.trim_matches(|c| c == '.' || c == '-' || c == '_');
     if out.is_empty() {
         return "unnamed-file".into();
     }
-    out
+    if !out.contains('.') && filetype(&format!("x.{out}")).is_some_and(|(ext, _)| ext == out) {
+        return format!("unnamed-file.{out}");
+    }
+    let mut parts: Vec<&str> = out.split('.').collect();
+    if parts.len() <= 2 {
+        return out.to_owned();
+    }
+    let extension = parts.pop().unwrap_or_default();
+    let mut name = parts.remove(0).to_owned();
+    for part in parts {
+        name.push('.');
+        name.push_str(part);
+        let alpha = part.trim_end_matches(|c: char| c.is_ascii_digit());
+        let looks_like_extension = (2..=5).contains(&alpha.len())
+            && alpha.bytes().all(|b| b.is_ascii_alphabetic())
+            && part.len() - alpha.len() <= 1;
+        if looks_like_extension && filetype(&format!("x.{part}")).is_none() {
+            name.push('_');
+        }
+    }
+    name.push('.');
+    name.push_str(extension);
+    name
 }
 
 /// Does `stem` look like a generated file name (`-150x150`, `-scaled`, `-rotated`)? Such
@@ -773,6 +797,31 @@ mod tests {
         );
         assert_eq!(sanitize_file_name("a  -  b.pdf"), "a-b.pdf");
         assert_eq!(sanitize_file_name("..."), "unnamed-file");
+        // WordPress's own cases (tests/phpunit/tests/formatting/sanitizeFileName.php).
+        assert_eq!(sanitize_file_name("test.phtml.txt"), "test.phtml_.txt");
+        assert_eq!(
+            sanitize_file_name("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ"),
+            "aaaaaaaeceeeeiiiinoooooouuuuyy"
+        );
+        assert_eq!(sanitize_file_name("plus+space.jpg"), "plusspace.jpg");
+        assert_eq!(
+            sanitize_file_name("multi %20 +space.png"),
+            "multi-20-space.png"
+        );
+        assert_eq!(sanitize_file_name("a----t----t----"), "a-t-t");
+        assert_eq!(sanitize_file_name("a    \n\n\nt"), "a-t");
+        assert_eq!(sanitize_file_name("a%22b.jpg"), "a22b.jpg");
+        assert_eq!(sanitize_file_name("_.jpg"), "unnamed-file.jpg");
+        assert_eq!(sanitize_file_name("_.no-extension"), "no-extension");
+        assert_eq!(sanitize_file_name("demo\u{a0}bar.png"), "demo-bar.png");
+        assert_eq!(sanitize_file_name("file.......name.png"), "file.name_.png");
+        assert_eq!(
+            sanitize_file_name(".....file....name...png......"),
+            "file.name_.png"
+        );
+        assert_eq!(sanitize_file_name("filename...."), "filename");
+        assert_eq!(sanitize_file_name("photo.2024.png"), "photo.2024.png");
+        assert_eq!(sanitize_file_name("archive.tar.gz"), "archive.tar.gz");
         assert!(looks_generated("photo-150x150"));
         assert!(!looks_generated("photo-2024"));
     }

@@ -223,7 +223,8 @@ pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
 }
 
 /// Authentication before dispatch (`rest_authentication_errors`), `OPTIONS` answers, then
-/// what `rest_post_dispatch` adds (`Allow`, `_fields`), `_envelope`, and the common headers.
+/// what `rest_post_dispatch` adds (`Allow`, `_fields`), `_envelope`, `_jsonp`, and the common
+/// headers.
 async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
     let origin = req.headers().get(header::ORIGIN).cloned();
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
@@ -233,6 +234,22 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let globals = GlobalParams::from_query(req.uri().query());
     let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_owned();
+    // `_jsonp` is checked before anything else runs: a bad callback name stops the request.
+    let Ok(jsonp) = jsonp_callback(&query) else {
+        let mut resp = json_response(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({
+                "code": "rest_callback_invalid",
+                "message": "Invalid JSONP callback function.",
+            }),
+        );
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(JSONP_CONTENT_TYPE),
+        );
+        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        return resp;
+    };
     // The terms controller's `create_item` sets `context=edit` before `Allow` is computed.
     let term_create = *req.method() == Method::POST
         && matched
@@ -344,8 +361,64 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         .as_ref()
         .map(|auth| (site.as_ref(), auth, transport));
     resp = globals.apply(resp, links_apart, embedder).await;
+    if let Some(callback) = jsonp {
+        resp = wrap_jsonp(resp, &callback).await;
+    }
     add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
     resp
+}
+
+const JSONP_CONTENT_TYPE: &str = "application/javascript; charset=UTF-8";
+
+/// `_jsonp` as `WP_REST_Server::serve_request()` reads it from the query string: `None`
+/// when absent or empty (PHP-falsy: `""`, `"0"`), `Err` when `wp_check_jsonp_callback()`
+/// refuses it (anything but `[A-Za-z0-9_.]`, or an array such as `_jsonp[]=`).
+fn jsonp_callback(query: &str) -> Result<Option<String>, ()> {
+    let mut callback = None;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if k == "_jsonp" {
+            callback = Some(Ok(v.into_owned()));
+        } else if k.starts_with("_jsonp[") {
+            callback = Some(Err(()));
+        }
+    }
+    match callback {
+        None => Ok(None),
+        Some(Err(())) => Err(()),
+        Some(Ok(name)) if name.is_empty() || name == "0" => Ok(None),
+        Some(Ok(name))
+            if name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') =>
+        {
+            Ok(Some(name))
+        }
+        Some(Ok(_)) => Err(()),
+    }
+}
+
+/// The JSON answer as `/**/callback(<json>)` (the `/**/` guards against Rosetta Flash, as
+/// in WordPress), served as JavaScript; error answers are wrapped too, with their status.
+async fn wrap_jsonp(resp: Response, callback: &str) -> Response {
+    if !is_json_response(&resp) {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(json) = axum::body::to_bytes(body, usize::MAX).await else {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, &Value::Null);
+    };
+    let mut out = Vec::with_capacity(json.len() + callback.len() + 6);
+    out.extend_from_slice(b"/**/");
+    out.extend_from_slice(callback.as_bytes());
+    out.push(b'(');
+    out.extend_from_slice(&json);
+    out.push(b')');
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSONP_CONTENT_TYPE),
+    );
+    Response::from_parts(parts, axum::body::Body::from(out))
 }
 
 fn is_json_response(resp: &Response) -> bool {

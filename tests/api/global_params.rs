@@ -217,3 +217,86 @@ async fn embed_includes_linked_resources_as_the_same_user() {
     .await;
     assert_eq!(list, json!([{ "id": draft["id"] }]));
 }
+
+/// `_jsonp` (`WP_REST_Server::serve_request()`), as WordPress 6.1 answers on the oracle:
+/// `/**/name(<json>)` as JavaScript, errors wrapped with their status, a bad name refused
+/// with 400 before anything runs.
+#[tokio::test]
+async fn jsonp_wraps_answers_and_refuses_bad_callbacks() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let get = |path: &str| app.client.get(app.url(path)).send();
+
+    let resp = get("/wp-json/wp/v2/posts?_jsonp=my.cb_1")
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/javascript; charset=UTF-8"
+    );
+    assert_eq!(resp.headers()["x-wp-total"], "0");
+    let body = resp.text().await.expect("body");
+    assert_eq!(body, "/**/my.cb_1([])");
+
+    let resp = get("/wp-json/wp/v2/posts/999?_jsonp=cb")
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 404);
+    let body = resp.text().await.expect("body");
+    assert_eq!(
+        body,
+        r#"/**/cb({"code":"rest_post_invalid_id","message":"Invalid post ID.","data":{"status":404}})"#
+    );
+
+    // Empty (or PHP-falsy "0"): no JSONP.
+    for q in ["_jsonp=", "_jsonp=0"] {
+        let resp = get(&format!("/wp-json/wp/v2/posts?{q}"))
+            .await
+            .expect("send");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/json; charset=UTF-8",
+            "{q}"
+        );
+        assert_eq!(resp.text().await.expect("body"), "[]", "{q}");
+    }
+
+    for q in [
+        "_jsonp=a-b",
+        "_jsonp=alert(1)",
+        "_jsonp[]=x",
+        "_jsonp=%C3%A9",
+    ] {
+        let resp = get(&format!("/wp-json/wp/v2/posts?{q}"))
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 400, "{q}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/javascript; charset=UTF-8"
+        );
+        assert_eq!(
+            resp.text().await.expect("body"),
+            r#"{"code":"rest_callback_invalid","message":"Invalid JSONP callback function."}"#,
+            "{q}"
+        );
+    }
+
+    // A bad callback stops a write before it runs.
+    let (status, _) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts?_jsonp=a-b"))
+            .basic_auth(&user.login, Some(&token))
+            .json(&json!({"title": "never"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, drafts) = send(
+        app.client
+            .get(app.url("/wp-json/wp/v2/posts?status=draft"))
+            .basic_auth(&user.login, Some(&token)),
+    )
+    .await;
+    assert_eq!(drafts, json!([]));
+}

@@ -3,6 +3,7 @@
 mod app_passwords_api;
 mod auth;
 mod cli;
+mod clients;
 mod compat;
 mod crash;
 mod global_params;

@@ -368,6 +368,50 @@ async fn file_names_cannot_leave_the_uploads_dir() {
     }
 }
 
+/// `sanitize_file_name()` as WordPress's own unit tests pin it: accents removed (found by
+/// the Python `requests` client of tests/api/clients.rs, which sends names as UTF-8),
+/// `+` dropped, no-break spaces as dashes, unknown intermediate extensions munged. Checked
+/// against WordPress 6.1 for these names (which also stores `Unicode-photo.png`).
+#[tokio::test]
+async fn file_names_are_sanitized_as_wordpress_does() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    for (sent, stored) in [
+        ("Ünïcode phötö.png", "Unicode-photo.png"),
+        ("naïve café.png", "naive-cafe.png"),
+        ("plus+space.png", "plusspace.png"),
+        ("demo\u{a0}bar.png", "demo-bar.png"),
+        ("x.phtml.png", "x.phtml_.png"),
+        ("a%22b.png", "a22b.png"),
+    ] {
+        let form = reqwest::multipart::Form::new().percent_encode_noop().part(
+            "file",
+            reqwest::multipart::Part::bytes(png(4, 4))
+                .file_name(sent)
+                .mime_str("image/png")
+                .expect("mime"),
+        );
+        let (status, item) = send(author.req(reqwest::Method::POST, "media").multipart(form)).await;
+        assert_eq!(status, 201, "{sent}: {item}");
+        let url = item["source_url"].as_str().expect("url");
+        assert!(
+            url.ends_with(&format!("/{stored}")),
+            "{sent} stored as {url}"
+        );
+        assert_eq!(
+            item["media_details"]["file"]
+                .as_str()
+                .map(|f| f.ends_with(stored)),
+            Some(true)
+        );
+        // The title is the name as uploaded, without its extension (current WordPress).
+        let title = sent.rsplit_once('.').map(|(t, _)| t).expect("ext");
+        assert_eq!(item["title"]["raw"], title, "{item}");
+        let served = app.client.get(url).send().await.expect("get");
+        assert_eq!(served.status(), 200, "{url}");
+    }
+}
+
 #[tokio::test]
 async fn each_role_uploads_or_is_refused_as_in_wordpress() {
     let app = TestApp::spawn_with(|a| {
