@@ -16,6 +16,8 @@
 #   D  POST /wp-json/wp/v2/posts creating drafts with Basic Auth
 #   E  B as the user holding 200 tokens, with the oldest one
 #   F  B with a wrong token (throttled per client: mostly 429)
+#   G  GET /wp-json/wp/v2/posts?per_page=100&page=N, anonymous, N cycling over 50 pages
+#      (the content issue: 100 of 10,000 posts without loading them all; see peak RSS)
 # and prints requests/s, p50/p99 latency and the server's peak RSS (VmHWM, reset before
 # each scenario) as a Markdown table, then the ratios the performance issue sets targets
 # for. --update-docs writes the result into docs/performance.md between its markers.
@@ -83,7 +85,7 @@ run() {
     shift 7
     local p line rss=0
     for p in "$@"; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
-    line=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body \
+    line=$(BENCH_PAGES=${BENCH_PAGES:-} BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body \
         wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/wrk.lua "$url" | grep '^BENCH_JSON ' |
         sed 's/^BENCH_JSON //')
     for p in "$@"; do
@@ -113,6 +115,7 @@ scenarios() {
     run "$target" D "$url" POST /wp-json/wp/v2/posts "$one" '{"title":"Bench draft","content":"<p>Draft body.</p>","status":"draft"}' "$@"
     run "$target" E "$url" GET "$list" "$many" "" "$@"
     run "$target" F "$url" GET "$list" "$wrong" "" "$@"
+    BENCH_PAGES=50 run "$target" G "$url" GET '/wp-json/wp/v2/posts?per_page=100' "" "" "$@"
 }
 
 if [[ ,$TARGETS, == *,ferropress,* || ,$TARGETS, == *,bare,* ]]; then

@@ -21,6 +21,7 @@ NAMES = {
     "D": "POST posts (drafts), Basic Auth",
     "E": "B as a user holding 200 tokens (oldest)",
     "F": "B with a wrong token",
+    "G": "GET posts?per_page=100, 50 pages in turn",
     "hello": "bare axum hello (ceiling)",
 }
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"

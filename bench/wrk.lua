@@ -4,6 +4,9 @@ local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
 local auth = os.getenv("BENCH_AUTH")
 local body = os.getenv("BENCH_BODY")
+-- BENCH_PAGES=N: each request asks for the next of N pages (&page=1..N), so answers are
+-- not all the same one.
+local pages = tonumber(os.getenv("BENCH_PAGES") or "")
 
 wrk.method = method
 wrk.path = path
@@ -11,6 +14,14 @@ if auth and auth ~= "" then wrk.headers["Authorization"] = "Basic " .. auth end
 if body and body ~= "" then
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
+end
+
+local counter = 0
+if pages then
+  request = function()
+    counter = counter + 1
+    return wrk.format(nil, path .. "&page=" .. (counter % pages + 1))
+  end
 end
 
 -- Status counts are per thread; wrk gives each thread its own Lua state, so they are
