@@ -100,6 +100,7 @@ pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     Router::new()
         .merge(crate::rest::routes(site.clone()))
+        .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {

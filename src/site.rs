@@ -22,6 +22,8 @@ pub struct Site {
     pub auth_throttle: AuthThrottle,
     /// The REST router itself, for the internal requests of `_embed`.
     pub api: std::sync::OnceLock<axum::Router>,
+    /// The key of login nonces (`wp_salt( 'nonce' )`), read from the store on first use.
+    pub nonce_key: tokio::sync::OnceCell<crate::auth::cookie::NonceKey>,
 }
 
 impl Site {
@@ -45,6 +47,7 @@ impl Site {
             routes,
             auth_throttle,
             api: std::sync::OnceLock::new(),
+            nonce_key: tokio::sync::OnceCell::new(),
         })
     }
 
