@@ -50,6 +50,7 @@ pub fn routes(site: Arc<Site>) -> Router {
             "/wp-admin/authorize-application.php",
             get(authorize_application::get).post(authorize_application::post),
         )
+        .route("/wp-admin/admin-ajax.php", get(admin_ajax).post(admin_ajax))
         .route("/wp-admin/css/ferropress-admin.css", get(stylesheet))
         .route("/wp-admin/js/ferropress-admin.js", get(script))
         .layer(axum::middleware::from_fn(admin_headers))
@@ -111,6 +112,24 @@ async fn script() -> Response {
 /// `wp-admin/index.php`: ferropress has no dashboard, so the profile is the landing page.
 async fn dashboard(_logged_in: AdminCtx) -> Response {
     Redirect::to("/wp-admin/profile.php").into_response()
+}
+
+/// `admin-ajax.php?action=rest-nonce` (`wp_ajax_rest_nonce()`): a fresh `wp_rest` nonce for
+/// the logged-in user, which scripts send as `X-WP-Nonce`; `0` with 400 otherwise, as
+/// `admin-ajax.php` answers an unknown action or a logged-out visitor.
+async fn admin_ajax(
+    axum::extract::State(site): axum::extract::State<Arc<Site>>,
+    ctx: Ctx,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    let q = query_params(q.as_deref());
+    if let (Some("rest-nonce"), Some(me)) = (q.get("action"), &ctx.logged_in) {
+        return match cookie::nonce_key(&site).await {
+            Ok(key) => me.nonce(key, "wp_rest").into_response(),
+            Err(e) => die_error(&e),
+        };
+    }
+    (StatusCode::BAD_REQUEST, "0").into_response()
 }
 
 /// What every admin handler knows about its request: transport, client, session.
