@@ -149,15 +149,15 @@ fn request_errors(site: &Site, r: &AuthRequest) -> Vec<&'static str> {
 }
 
 /// The checks of the page before the form: a valid request, no Basic auth, and Application
-/// Passwords available to this user; otherwise WordPress's `wp_die()` page.
-fn precheck(site: &Site, ctx: &AdminCtx, r: &AuthRequest) -> Result<(), Response> {
+/// Passwords available to this user; otherwise WordPress's `wp_die()` page to send back.
+fn precheck(site: &Site, ctx: &AdminCtx, r: &AuthRequest) -> Option<Response> {
     let errors = request_errors(site, r);
     if !errors.is_empty() {
         let message = format!(
             "The Authorize Application request is not allowed. {}",
             errors.join(" ")
         );
-        return Err(wp_die(
+        return Some(wp_die(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Cannot Authorize Application",
             &message,
@@ -179,25 +179,25 @@ fn precheck(site: &Site, ctx: &AdminCtx, r: &AuthRequest) -> Result<(), Response
         )
     };
     if ctx.headers.contains_key(header::AUTHORIZATION) {
-        return Err(go_back(
+        return Some(go_back(
             "Your website appears to use Basic Authentication, which is not currently compatible with Application Passwords.",
         ));
     }
     let supported = site.config.app_passwords_available(ctx.https);
     if !supported || !site.config.app_password_gate.allows(&ctx.me.user.roles) {
-        return Err(go_back(if supported {
+        return Some(go_back(if supported {
             "Application passwords are not available for your account. Please contact the site administrator for assistance."
         } else {
             "Application passwords are not available."
         }));
     }
-    Ok(())
+    None
 }
 
 /// `GET`: the request to approve or reject.
 pub async fn get(State(site): State<Arc<Site>>, ctx: AdminCtx, RawQuery(q): RawQuery) -> Response {
     let r = AuthRequest::from(&query_params(q.as_deref()));
-    if let Err(resp) = precheck(&site, &ctx, &r) {
+    if let Some(resp) = precheck(&site, &ctx, &r) {
         return resp;
     }
     page(&site, &ctx, &r, None, None, StatusCode::OK).await
@@ -244,13 +244,13 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
         Ok(k) => k,
         Err(e) => return wp_die(e.status, "Error", &e.message, None),
     };
-    if let Err(resp) = ctx.check_admin_referer(key, &form, "authorize_application_password") {
+    if let Some(resp) = ctx.check_admin_referer(key, &form, "authorize_application_password") {
         return resp;
     }
     let r = AuthRequest::from(&form);
     // WordPress redirects before validating; the URLs are checked here first, so a forged
     // post cannot send the new password to a `javascript:` or plain-HTTP address.
-    if let Err(resp) = precheck(&site, &ctx, &r) {
+    if let Some(resp) = precheck(&site, &ctx, &r) {
         return resp;
     }
     if form.has("reject") {

@@ -220,21 +220,22 @@ impl AdminCtx {
         }
     }
 
-    /// `check_admin_referer( $action )`: the form's `_wpnonce` must be this session's nonce.
+    /// `check_admin_referer( $action )`: the form's `_wpnonce` must be this session's nonce;
+    /// otherwise the refusal to send back.
     pub fn check_admin_referer(
         &self,
         key: &NonceKey,
         form: &FormData,
         action: &str,
-    ) -> Result<(), Response> {
+    ) -> Option<Response> {
         if self
             .me
             .verify(key, form.get("_wpnonce").unwrap_or(""), action)
         {
-            Ok(())
+            None
         } else {
             tracing::info!(user = %self.me.user.login, action, "admin form refused: bad nonce");
-            Err(nonce_ays())
+            Some(nonce_ays())
         }
     }
 }

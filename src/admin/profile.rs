@@ -177,7 +177,7 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
         Ok(k) => k,
         Err(e) => return wp_die(e.status, "Error", &e.message, None),
     };
-    if let Err(resp) = ctx.check_admin_referer(key, form, &nonce_action(target.id)) {
+    if let Some(resp) = ctx.check_admin_referer(key, form, &nonce_action(target.id)) {
         return resp;
     }
     if !ctx.can(Cap::ManageAppPasswords(target.id)) {

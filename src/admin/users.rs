@@ -131,7 +131,7 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
         Ok(k) => k,
         Err(e) => return wp_die(e.status, "Error", &e.message, None),
     };
-    if let Err(resp) = ctx.check_admin_referer(key, &form, "bulk-users") {
+    if let Some(resp) = ctx.check_admin_referer(key, &form, "bulk-users") {
         return resp;
     }
     if !ctx.can(Cap::PromoteUser(0)) {
@@ -219,7 +219,7 @@ pub async fn post_new(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes)
         Ok(k) => k,
         Err(e) => return wp_die(e.status, "Error", &e.message, None),
     };
-    if let Err(resp) = ctx.check_admin_referer(key, &form, "create-user") {
+    if let Some(resp) = ctx.check_admin_referer(key, &form, "create-user") {
         return resp;
     }
     if !ctx.can(Cap::CreateUsers) {
