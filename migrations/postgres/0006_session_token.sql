@@ -7,7 +7,10 @@ CREATE TABLE session_token (
     expiration  BIGINT NOT NULL,
     login       BIGINT NOT NULL,
     ip          TEXT NOT NULL DEFAULT '',
-    user_agent  TEXT NOT NULL DEFAULT ''
+    user_agent  TEXT NOT NULL DEFAULT '',
+    -- A fingerprint of the user's password hash when the session began: a new password ends
+    -- every session, as WordPress's `pass_frag` in the cookie's HMAC does.
+    pass_frag   TEXT NOT NULL DEFAULT ''
 );
 
 CREATE INDEX session_token_user ON session_token (user_id);

@@ -173,12 +173,13 @@ async fn authenticate(
     } else {
         site.store.user_by_login(login_key).await?
     };
-    let hash = user
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |u| u.pass_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || password::verify(pass.expose_secret(), &hash))
-        .await
-        .unwrap_or(false);
+    let hash = user.as_ref().map(|u| u.pass_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
+        password::verify(pass.expose_secret(), hash)
+    })
+    .await
+    .unwrap_or(false);
     let shown = esc_html(login);
     match user {
         None if by_email => Ok(Err(
@@ -222,7 +223,7 @@ async fn logout(site: &Site, ctx: Ctx, q: &FormData) -> Response {
         );
         return wp_die_html(
             StatusCode::FORBIDDEN,
-            "Something went wrong.",
+            "You are attempting to log out of ferropress",
             &message,
             None,
         );

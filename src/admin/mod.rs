@@ -381,7 +381,8 @@ pub fn format_date(ts: i64) -> String {
 /// under the site's address; anything else falls back to the admin.
 pub fn safe_redirect_target(site: &Site, to: &str) -> String {
     let fallback = "/wp-admin/".to_owned();
-    if to.is_empty() || to.chars().any(|c| c.is_control() || c == '\\') {
+    // Visible ASCII only: anything else cannot go into a `Location` header as is.
+    if to.is_empty() || !to.chars().all(|c| c.is_ascii_graphic()) || to.contains('\\') {
         return fallback;
     }
     if to.starts_with('/') && !to.starts_with("//") {

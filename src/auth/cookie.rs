@@ -153,6 +153,13 @@ pub fn cookie_name(site: &Site) -> String {
     )
 }
 
+/// `$pass_frag` of `wp_generate_auth_cookie()`: ties a session to the password hash it began
+/// with, so changing the password logs every session out. A keyless digest of the hash,
+/// shortened: it says nothing usable about the password.
+fn pass_frag(user: &User) -> String {
+    sha256_hex(&user.pass_hash)[..16].to_owned()
+}
+
 /// `WP_Session_Tokens::create()`: a new session for `user`; returns the token for the cookie.
 pub async fn create_session(
     site: &Site,
@@ -179,6 +186,7 @@ pub async fn create_session(
             login: now,
             ip: client.ip.clone(),
             user_agent: client.user_agent.chars().take(512).collect(),
+            pass_frag: pass_frag(user),
         })
         .await?;
     tracing::info!(user = %user.login, ip = %client.ip, "logged in");
@@ -255,6 +263,14 @@ pub async fn validate_auth_cookie(
     let Some(user) = site.store.user_by_id(session.user_id).await? else {
         return Ok(None);
     };
+    if !bool::from(
+        pass_frag(&user)
+            .as_bytes()
+            .ct_eq(session.pass_frag.as_bytes()),
+    ) {
+        // The password changed since this session began.
+        return Ok(None);
+    }
     Ok(Some(LoggedIn {
         user: Arc::new(user),
         token: SecretString::from(token),

@@ -179,6 +179,8 @@ pub struct Session {
     pub login: i64,
     pub ip: String,
     pub user_agent: String,
+    /// Fingerprint of the password hash the session began with (`pass_frag`).
+    pub pass_frag: String,
 }
 
 /// One recorded use of an Application Password (coalesced before it is written).

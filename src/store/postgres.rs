@@ -985,8 +985,8 @@ impl Store for PostgresStore {
 
     async fn create_session(&self, s: &Session) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO session_token (verifier, user_id, expiration, login, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO session_token (verifier, user_id, expiration, login, ip, user_agent, pass_frag) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&s.verifier)
         .bind(s.user_id)
@@ -994,27 +994,29 @@ impl Store for PostgresStore {
         .bind(s.login)
         .bind(&s.ip)
         .bind(&s.user_agent)
+        .bind(&s.pass_frag)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn session_by_verifier(&self, verifier: &str) -> StoreResult<Option<Session>> {
-        let row: Option<(String, i64, i64, i64, String, String)> = sqlx::query_as(
-            "SELECT verifier, user_id, expiration, login, ip, user_agent \
+        let row: Option<(String, i64, i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT verifier, user_id, expiration, login, ip, user_agent, pass_frag \
              FROM session_token WHERE verifier = $1",
         )
         .bind(verifier)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(
-            |(verifier, user_id, expiration, login, ip, user_agent)| Session {
+            |(verifier, user_id, expiration, login, ip, user_agent, pass_frag)| Session {
                 verifier,
                 user_id,
                 expiration,
                 login,
                 ip,
                 user_agent,
+                pass_frag,
             },
         ))
     }

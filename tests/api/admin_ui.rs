@@ -812,3 +812,56 @@ async fn authorize_application_validates_the_request_as_wordpress() {
             .expect("get");
     assert_eq!(resp.status(), 200);
 }
+
+#[tokio::test]
+async fn a_new_password_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice", Role::Author).await;
+    let client = browser();
+    log_in(&app, &client, "alice").await;
+    let profile = app.url("/wp-admin/profile.php");
+    assert_eq!(
+        client.get(&profile).send().await.expect("get").status(),
+        200
+    );
+    let changes = ferropress::users::UserChanges {
+        password: Some("a-new-password".into()),
+        ..Default::default()
+    };
+    ferropress::users::update_user(&app.site, alice, changes)
+        .await
+        .expect("password changed");
+    let resp = client.get(&profile).send().await.expect("get");
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "logged out by the new password"
+    );
+}
+
+#[tokio::test]
+async fn login_redirects_stay_on_the_site() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice", Role::Author).await;
+    for (asked, expected) in [
+        ("/wp-admin/users.php?x=1", "/wp-admin/users.php?x=1"),
+        ("https://evil.example/", "/wp-admin/"),
+        ("//evil.example/", "/wp-admin/"),
+        ("/\\evil.example", "/wp-admin/"),
+        ("/caf\u{e9}", "/wp-admin/"),
+        (&app.url("/wp-admin/profile.php"), "/wp-admin/profile.php"),
+    ] {
+        let resp = post_form(
+            &browser(),
+            &app.url("/wp-login.php"),
+            &[
+                ("log", "alice"),
+                ("pwd", "pass-alice"),
+                ("redirect_to", asked),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{asked}");
+        assert_eq!(resp.headers()[LOCATION], expected, "{asked}");
+    }
+}
