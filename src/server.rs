@@ -460,6 +460,7 @@ pub async fn run(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<()> {
         "ferropress is serving {home}/wp-json/ (environment: {}, data: {data})",
         env.as_str(),
     );
+    println!("Admin screens (users, Application Passwords): {home}/wp-admin/");
     if let Some((login, password)) = server.initial_admin.take() {
         println!();
         println!("Created the first administrator. Save this password now; it is not shown again:");
