@@ -89,6 +89,20 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
         )
     };
 
+    // Login CSRF: WordPress's form has no nonce (there is no session to bind one to). A
+    // browser says when a form was posted from another site; such a post could log the
+    // visitor into someone else's account, so it is refused.
+    if ctx
+        .headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+    {
+        tracing::info!(ip = %ctx.client.ip, "login refused: posted from another site");
+        return fail(
+            StatusCode::FORBIDDEN,
+            "<strong>Error:</strong> Log in from this site's own login form.".to_owned(),
+        );
+    }
     if login.is_empty() || pass.expose_secret().is_empty() {
         let mut errors = vec![];
         if login.is_empty() {

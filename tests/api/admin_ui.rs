@@ -188,6 +188,17 @@ async fn an_application_password_is_refused_by_the_login_form() {
         let html = resp.text().await.expect("body");
         assert!(html.contains("is incorrect"), "{html}");
     }
+    // Posted from another site (login CSRF): refused, no session.
+    let resp = client
+        .post(app.url("/wp-login.php"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("Sec-Fetch-Site", "cross-site")
+        .body(form(&[("log", "alice"), ("pwd", "pass-alice")]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 403);
+    assert!(session_set_cookie(&resp).is_none());
     // The account password logs in.
     let resp = log_in(&app, &client, "alice").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
