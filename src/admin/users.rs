@@ -137,7 +137,12 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
     if !ctx.can(Cap::PromoteUser(0)) {
         return forbidden("Sorry, you are not allowed to edit this user.");
     }
-    let Some(role) = form.get("new_role").and_then(|r| r.parse::<Role>().ok()) else {
+    // No role chosen (the placeholder) or no user ticked: nothing to do, as in WordPress.
+    let chosen = form.get("new_role").unwrap_or("");
+    if chosen.is_empty() || form.all("users[]").is_empty() {
+        return Redirect::to("/wp-admin/users.php").into_response();
+    }
+    let Ok(role) = chosen.parse::<Role>() else {
         return forbidden("Sorry, you are not allowed to give users that role.");
     };
     let mut update = "promote";
