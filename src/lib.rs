@@ -1,5 +1,6 @@
 //! ferropress: the WordPress REST API, with first-class Application Passwords, in one binary.
 
+pub mod admin;
 pub mod application_passwords;
 pub mod auth;
 pub mod cache;

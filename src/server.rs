@@ -100,6 +100,7 @@ pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     Router::new()
         .merge(crate::rest::routes(site.clone()))
+        .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {
@@ -460,6 +461,7 @@ pub async fn run(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<()> {
         "ferropress is serving {home}/wp-json/ (environment: {}, data: {data})",
         env.as_str(),
     );
+    println!("Admin screens (users, Application Passwords): {home}/wp-admin/");
     if let Some((login, password)) = server.initial_admin.take() {
         println!();
         println!("Created the first administrator. Save this password now; it is not shown again:");

@@ -24,6 +24,8 @@ pub struct Site {
     pub cache: crate::cache::ReadCache,
     /// The REST router itself, for the internal requests of `_embed`.
     pub api: std::sync::OnceLock<axum::Router>,
+    /// The key of login nonces (`wp_salt( 'nonce' )`), read from the store on first use.
+    pub nonce_key: tokio::sync::OnceCell<crate::auth::cookie::NonceKey>,
 }
 
 impl Site {
@@ -48,6 +50,7 @@ impl Site {
             auth_throttle,
             cache: crate::cache::ReadCache::default(),
             api: std::sync::OnceLock::new(),
+            nonce_key: tokio::sync::OnceCell::new(),
         })
     }
 

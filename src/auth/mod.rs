@@ -3,6 +3,7 @@
 
 pub mod app_passwords;
 pub mod basic;
+pub mod cookie;
 pub mod password;
 pub mod throttle;
 

@@ -37,6 +37,7 @@ pub struct MigrateStoreArgs {
 /// migrations on both sides, so they are upserted.
 const TABLES: &[&str] = &[
     "user",
+    "session_token",
     "application_password",
     "post",
     "postmeta",
@@ -47,6 +48,7 @@ const TABLES: &[&str] = &[
 /// Tables that must be empty in the target before the copy.
 const MUST_BE_EMPTY: &[&str] = &[
     "user",
+    "session_token",
     "application_password",
     "post",
     "postmeta",
@@ -98,7 +100,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", application_password, post, postmeta, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;

@@ -183,13 +183,21 @@ impl FromRequestParts<Arc<Site>> for Transport {
 }
 
 pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
-    let peer = req
-        .extensions()
+    transport_from(site, req.extensions(), req.headers())
+}
+
+/// `transport_of` from a request's parts (for extractors, such as the admin screens').
+pub fn transport_from(
+    site: &Site,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> (Transport, Client) {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip());
     let trusted = |ip: IpAddr| site.config.trusted_proxies.iter().any(|c| c.contains(ip));
     let via_proxy = peer.is_some_and(trusted);
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let https = site.config.tls
         || (via_proxy
             && header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
@@ -208,8 +216,7 @@ pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
             }
         }
     }
-    let user_agent = req
-        .headers()
+    let user_agent = headers
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
@@ -286,8 +293,25 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         && axum::body::HttpBody::size_hint(req.body()).exact() == Some(0)
         && !query.contains("_method"))
     .then(|| req.uri().to_string());
-    let result =
+    let mut result =
         auth::authenticate_request(&site, authorization.as_deref(), https, &client, version).await;
+    // Cookie authentication (`rest_cookie_check_errors`) for requests without credentials of
+    // their own: the admin screens' session cookie counts only with a valid `wp_rest` nonce.
+    let mut rest_nonce = None;
+    let mut cookie_refused = false;
+    if authorization.is_none() && result.as_ref().is_ok_and(|a| !a.logged_in()) {
+        match auth::cookie::rest_cookie_check_errors(&site, req.headers(), &query).await {
+            Ok(Some((auth, nonce))) => {
+                rest_nonce = Some(nonce);
+                result = Ok(auth);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                cookie_refused = true;
+                result = Err(e);
+            }
+        }
+    }
     let mut authenticated = None;
     let (mut resp, logged_in) = match result {
         Ok(auth) => {
@@ -364,7 +388,18 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     if let Some(callback) = jsonp {
         resp = wrap_jsonp(resp, &callback).await;
     }
-    add_rest_headers(resp.headers_mut(), &site, origin, logged_in, is_get);
+    // A refused cookie gets `rest_send_nocache_headers`, as in WordPress.
+    add_rest_headers(
+        resp.headers_mut(),
+        &site,
+        origin,
+        logged_in || cookie_refused,
+        is_get,
+    );
+    if let Some(nonce) = rest_nonce {
+        resp.headers_mut()
+            .insert(HeaderName::from_static("x-wp-nonce"), nonce);
+    }
     resp
 }
 

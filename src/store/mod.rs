@@ -169,6 +169,20 @@ pub struct NewAppPassword {
     pub created: i64,
 }
 
+/// A login session (`WP_Session_Tokens`): stored under the SHA-256 verifier of the token
+/// the cookie carries, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub verifier: String,
+    pub user_id: i64,
+    pub expiration: i64,
+    pub login: i64,
+    pub ip: String,
+    pub user_agent: String,
+    /// Fingerprint of the password hash the session began with (`pass_frag`).
+    pub pass_frag: String,
+}
+
 /// One recorded use of an Application Password (coalesced before it is written).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPasswordUsage {
@@ -433,6 +447,18 @@ pub trait Store: Send + Sync + 'static {
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()>;
+    /// `add_option()`: writes the option only if it does not exist yet; whether it did.
+    /// Instances starting together on one database agree on the first value written.
+    async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool>;
+
+    // Login sessions (admin screens and cookie-authenticated REST).
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session with this verifier, expired or not (the caller checks `expiration`).
+    async fn session_by_verifier(&self, verifier: &str) -> StoreResult<Option<Session>>;
+    /// Whether the session existed.
+    async fn delete_session(&self, verifier: &str) -> StoreResult<bool>;
+    /// Forgets sessions that expired before `now`; how many.
+    async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);

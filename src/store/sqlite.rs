@@ -921,6 +921,71 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO option (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO session_token (verifier, user_id, expiration, login, ip, user_agent, pass_frag) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.verifier)
+        .bind(s.user_id)
+        .bind(s.expiration)
+        .bind(s.login)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .bind(&s.pass_frag)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_by_verifier(&self, verifier: &str) -> StoreResult<Option<Session>> {
+        let row: Option<(String, i64, i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT verifier, user_id, expiration, login, ip, user_agent, pass_frag \
+             FROM session_token WHERE verifier = ?",
+        )
+        .bind(verifier)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(
+            |(verifier, user_id, expiration, login, ip, user_agent, pass_frag)| Session {
+                verifier,
+                user_id,
+                expiration,
+                login,
+                ip,
+                user_agent,
+                pass_frag,
+            },
+        ))
+    }
+
+    async fn delete_session(&self, verifier: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM session_token WHERE verifier = ?")
+            .bind(verifier)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM session_token WHERE expiration < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

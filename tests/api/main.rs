@@ -1,5 +1,6 @@
 //! Black-box tests: real HTTP against a server on port 0, and the CLI as a process.
 
+mod admin_ui;
 mod app_passwords_api;
 mod auth;
 mod cli;

@@ -244,3 +244,44 @@ async fn concurrent_usage_flushes_from_two_instances_keep_the_newest() {
         }
     }
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn login_sessions_and_nonces_are_shared_by_instances() {
+    use ferropress::auth::cookie;
+    use secrecy::ExposeSecret;
+    let url = fresh_database_url();
+    let a = TestApp::spawn_on(&url, |_| {}).await;
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    // Both make the nonce key on first use at the same moment: one value wins for both.
+    let (ka, kb) = tokio::join!(cookie::nonce_key(&a.site), cookie::nonce_key(&b.site));
+    let (ka, kb) = (ka.expect("key a"), kb.expect("key b"));
+    let nonce = cookie::create_nonce(ka, "wp_rest", 7, "token");
+    assert_eq!(
+        cookie::verify_nonce(kb, &nonce, "wp_rest", 7, "token"),
+        Some(1)
+    );
+
+    // A session begun on A is valid on B until A logs it out.
+    let alice = a.create_user("alice", Role::Author).await;
+    let (token, _) = cookie::create_session(&a.site, &alice, false, &Default::default())
+        .await
+        .expect("session");
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("{}={}", cookie::cookie_name(&b.site), token.expose_secret());
+    headers.insert("cookie", value.parse().expect("header"));
+    let on_b = cookie::validate_auth_cookie(&b.site, &headers)
+        .await
+        .expect("validate")
+        .expect("valid on B");
+    assert_eq!(on_b.user.id, alice.id);
+    cookie::destroy_session(&a.site, &on_b.session)
+        .await
+        .expect("logout");
+    assert!(
+        cookie::validate_auth_cookie(&b.site, &headers)
+            .await
+            .expect("validate")
+            .is_none()
+    );
+}

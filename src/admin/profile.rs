@@ -1,0 +1,324 @@
+//! `wp-admin/profile.php` and `wp-admin/user-edit.php?user_id=N`: a user's details and the
+//! "Application Passwords" section of `user-edit.php` (name field, "Add New Application
+//! Password", the new password shown once, the table, "Revoke" and "Revoke all").
+//!
+//! WordPress drives that section with JavaScript through the REST API; here each button is a
+//! form posted to the page with a nonce, so it works without JavaScript (the script only adds
+//! the Copy button and confirmations). Records are created and revoked through
+//! `application_passwords`, as the REST API and the CLI do; who may manage whose passwords is
+//! `caps::Cap::ManageAppPasswords` (`edit_user`), as in WordPress.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::{AdminCtx, FormData, Layout, format_date, query_params, render, wp_die};
+use crate::application_passwords;
+use crate::auth::app_passwords::chunk;
+use crate::auth::cookie::{self, NonceKey};
+use crate::caps::Cap;
+use crate::site::Site;
+use crate::store::User;
+
+/// One row of the Application Passwords table.
+pub struct Row {
+    pub uuid: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: String,
+    pub last_ip: String,
+    pub last_user_agent: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfileTemplate {
+    layout: Layout,
+    user: User,
+    roles: String,
+    is_self: bool,
+    form_action: String,
+    nonce: String,
+    /// The section can create passwords: HTTPS or `local`, and the user's role allows them.
+    available: bool,
+    /// Why not, when not: no HTTPS outside `local` (`wp_is_application_passwords_supported`).
+    needs_https: bool,
+    items: Vec<Row>,
+    new_name: String,
+    new_password: Option<(String, String)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+/// What the page shows beyond the user and their passwords.
+#[derive(Default)]
+struct Outcome {
+    new_name: String,
+    new_password: Option<(String, String)>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+pub async fn get_profile(
+    State(site): State<Arc<Site>>,
+    ctx: AdminCtx,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let me = (*ctx.me.user).clone();
+    let outcome = Outcome {
+        notice: notice_of(&query_params(q.as_deref())),
+        ..Outcome::default()
+    };
+    show(&site, &ctx, me, StatusCode::OK, outcome).await
+}
+
+pub async fn get_user_edit(
+    State(site): State<Arc<Site>>,
+    ctx: AdminCtx,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query_params(q.as_deref());
+    let target = match target_user(&site, &ctx, q.get("user_id")).await {
+        Ok(u) => u,
+        Err(resp) => return resp,
+    };
+    if target.id == ctx.me.user.id {
+        // `user-edit.php` sends users to their own profile screen.
+        return Redirect::to("/wp-admin/profile.php").into_response();
+    }
+    let outcome = Outcome {
+        notice: notice_of(&q),
+        ..Outcome::default()
+    };
+    show(&site, &ctx, target, StatusCode::OK, outcome).await
+}
+
+pub async fn post_profile(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> Response {
+    let me = (*ctx.me.user).clone();
+    act(&site, &ctx, me, &FormData::parse(&body)).await
+}
+
+pub async fn post_user_edit(
+    State(site): State<Arc<Site>>,
+    ctx: AdminCtx,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let form = FormData::parse(&body);
+    let q = query_params(q.as_deref());
+    let id = form.get("user_id").or(q.get("user_id"));
+    let target = match target_user(&site, &ctx, id).await {
+        Ok(u) => u,
+        Err(resp) => return resp,
+    };
+    act(&site, &ctx, target, &form).await
+}
+
+fn notice_of(q: &FormData) -> Option<&'static str> {
+    match q.get("revoked") {
+        Some("one") => Some("Application password revoked."),
+        Some("all") => Some("All application passwords revoked."),
+        _ => None,
+    }
+}
+
+/// The user `user-edit.php` is about, if the current user may edit them.
+async fn target_user(site: &Site, ctx: &AdminCtx, id: Option<&str>) -> Result<User, Response> {
+    let invalid = || {
+        wp_die(
+            StatusCode::NOT_FOUND,
+            "Invalid user ID.",
+            "Invalid user ID.",
+            None,
+        )
+    };
+    let Some(id) = id.and_then(|s| s.parse::<i64>().ok()).filter(|i| *i > 0) else {
+        return Err(invalid());
+    };
+    if !ctx.can(Cap::EditUser(id)) {
+        return Err(wp_die(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Sorry, you are not allowed to edit this user.",
+            None,
+        ));
+    }
+    match site.store.user_by_id(id).await {
+        Ok(Some(u)) => Ok(u),
+        Ok(None) => Err(invalid()),
+        Err(e) => {
+            let e = crate::error::WpError::from(e);
+            Err(wp_die(e.status, "Error", &e.message, None))
+        }
+    }
+}
+
+fn nonce_action(user_id: i64) -> String {
+    format!("application-passwords_{user_id}")
+}
+
+fn page_url(target: &User, is_self: bool) -> String {
+    if is_self {
+        "/wp-admin/profile.php".to_owned()
+    } else {
+        format!("/wp-admin/user-edit.php?user_id={}", target.id)
+    }
+}
+
+/// Handles one posted button of the section.
+async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Response {
+    let key = match cookie::nonce_key(site).await {
+        Ok(k) => k,
+        Err(e) => return wp_die(e.status, "Error", &e.message, None),
+    };
+    if let Some(resp) = ctx.check_admin_referer(key, form, &nonce_action(target.id)) {
+        return resp;
+    }
+    if !ctx.can(Cap::ManageAppPasswords(target.id)) {
+        return wp_die(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "Sorry, you are not allowed to manage application passwords for this user.",
+            None,
+        );
+    }
+    let is_self = target.id == ctx.me.user.id;
+    let back = page_url(&target, is_self);
+    let sep = if back.contains('?') { '&' } else { '?' };
+    match form.get("action").unwrap_or("") {
+        "create-application-password" => {
+            if !site.config.app_passwords_available(ctx.https)
+                || !site.config.app_password_gate.allows(&target.roles)
+            {
+                return wp_die(
+                    StatusCode::FORBIDDEN,
+                    "Forbidden",
+                    "Application passwords are not available.",
+                    None,
+                );
+            }
+            let name = form.get("new_application_password_name").unwrap_or("");
+            match application_passwords::create(site, target.id, name, None).await {
+                Ok((token, item)) => {
+                    let outcome = Outcome {
+                        new_password: Some((item.name, chunk(token.expose_secret()))),
+                        ..Outcome::default()
+                    };
+                    show_with_key(site, ctx, key, target, StatusCode::OK, outcome).await
+                }
+                Err(e) => {
+                    let outcome = Outcome {
+                        new_name: name.to_owned(),
+                        error: Some(e.message),
+                        ..Outcome::default()
+                    };
+                    show_with_key(site, ctx, key, target, e.status, outcome).await
+                }
+            }
+        }
+        "revoke-application-password" => {
+            let uuid = form.get("uuid").and_then(|u| Uuid::parse_str(u).ok());
+            let deleted = match uuid {
+                Some(uuid) => application_passwords::delete(site, target.id, uuid).await,
+                None => Ok(false),
+            };
+            match deleted {
+                Ok(true) => Redirect::to(&format!("{back}{sep}revoked=one")).into_response(),
+                Ok(false) => {
+                    let outcome = Outcome {
+                        error: Some("Invalid application password UUID.".into()),
+                        ..Outcome::default()
+                    };
+                    show_with_key(site, ctx, key, target, StatusCode::NOT_FOUND, outcome).await
+                }
+                Err(e) => wp_die(e.status, "Error", &e.message, None),
+            }
+        }
+        "revoke-all-application-passwords" => {
+            match application_passwords::delete_all(site, target.id).await {
+                Ok(_) => Redirect::to(&format!("{back}{sep}revoked=all")).into_response(),
+                Err(e) => wp_die(e.status, "Error", &e.message, None),
+            }
+        }
+        _ => wp_die(StatusCode::BAD_REQUEST, "Error", "Unknown action.", None),
+    }
+}
+
+async fn show(
+    site: &Site,
+    ctx: &AdminCtx,
+    target: User,
+    status: StatusCode,
+    outcome: Outcome,
+) -> Response {
+    match cookie::nonce_key(site).await {
+        Ok(key) => show_with_key(site, ctx, key, target, status, outcome).await,
+        Err(e) => wp_die(e.status, "Error", &e.message, None),
+    }
+}
+
+async fn show_with_key(
+    site: &Site,
+    ctx: &AdminCtx,
+    key: &NonceKey,
+    target: User,
+    status: StatusCode,
+    outcome: Outcome,
+) -> Response {
+    let is_self = target.id == ctx.me.user.id;
+    let items = match application_passwords::list(site, target.id).await {
+        Ok(items) => items,
+        Err(e) => return wp_die(e.status, "Error", &e.message, None),
+    };
+    let rows = items
+        .into_iter()
+        .map(|i| Row {
+            uuid: i.uuid.to_string(),
+            name: i.name,
+            created: format_date(i.created),
+            last_used: i.last_used.map_or_else(|| "—".to_owned(), format_date),
+            last_ip: i
+                .last_ip
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "—".to_owned()),
+            last_user_agent: i
+                .last_user_agent
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "—".to_owned()),
+        })
+        .collect();
+    let supported = site.config.app_passwords_available(ctx.https);
+    let title = if is_self {
+        "Profile".to_owned()
+    } else {
+        format!("Edit User {}", target.login)
+    };
+    let roles = target
+        .roles
+        .iter()
+        .map(|r| r.display_name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tpl = ProfileTemplate {
+        layout: ctx.layout(key, &title, if is_self { "profile" } else { "users" }),
+        roles,
+        is_self,
+        form_action: page_url(&target, is_self),
+        nonce: ctx.me.nonce(key, &nonce_action(target.id)),
+        available: supported && site.config.app_password_gate.allows(&target.roles),
+        needs_https: !supported,
+        items: rows,
+        new_name: outcome.new_name,
+        new_password: outcome.new_password,
+        notice: outcome.notice,
+        error: outcome.error,
+        user: target,
+    };
+    render(status, &tpl)
+}
