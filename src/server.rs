@@ -382,6 +382,19 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         }
     });
 
+    // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
+    // cron event); here a check every second does it.
+    let publish_site = site.clone();
+    let publisher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::rest::posts::publish_future_posts(&publish_site).await {
+                tracing::error!(error = %e.message, "publishing scheduled posts failed");
+            }
+        }
+    });
+
     let serve_site = site.clone();
     let sec = args.security;
     let join = tokio::spawn(async move {
@@ -407,6 +420,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
             }
         }
         flusher.abort();
+        publisher.abort();
         serve_site
             .usage
             .flush(serve_site.store.as_ref(), now())

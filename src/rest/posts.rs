@@ -1134,6 +1134,21 @@ async fn sticky_posts(site: &Site) -> WpResult<Vec<i64>> {
         .unwrap_or_default())
 }
 
+/// `check_and_publish_future_post()` for every scheduled post whose date has come: it
+/// becomes `publish` with its date kept. Returns how many were published.
+pub async fn publish_future_posts(site: &Site) -> WpResult<usize> {
+    let now = now();
+    let mut published = 0;
+    for pt in &site.config.post_types {
+        let ids = site.store.publish_due_posts(&pt.name, now).await?;
+        for id in &ids {
+            tracing::info!(post_id = id, post_type = %pt.name, "scheduled post published");
+        }
+        published += ids.len();
+    }
+    Ok(published)
+}
+
 /// `stick_post()` / `unstick_post()`.
 async fn set_sticky(site: &Site, id: i64, sticky: bool) -> WpResult<()> {
     let mut ids = sticky_posts(site).await?;

@@ -375,6 +375,9 @@ pub trait Store: Send + Sync + 'static {
 
     // Posts.
     async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
+    /// Publishes scheduled posts whose date has come (`date <= now`), touching nothing
+    /// else of them (an edit made meanwhile is kept). Returns their ids.
+    async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>>;
     /// A new post with its meta and terms (taxonomy, term ids), all or nothing.
     async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
         let id = self.insert_post(&post.post).await?;

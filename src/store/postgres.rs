@@ -589,6 +589,29 @@ impl Store for PostgresStore {
         Ok(id)
     }
 
+    async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>> {
+        // Read first (on the index): the check runs every second and should not take the
+        // write lock when nothing is due, which is nearly always.
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM post WHERE post_type = $1 AND status = 'future' AND date <= $2",
+        )
+        .bind(post_type)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        if due.is_empty() {
+            return Ok(due);
+        }
+        Ok(sqlx::query_scalar(
+            "UPDATE post SET status = 'publish' \
+             WHERE post_type = $1 AND status = 'future' AND date <= $2 RETURNING id",
+        )
+        .bind(post_type)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {POST_COLUMNS} FROM post WHERE id = $1"

@@ -541,6 +541,29 @@ impl Store for SqliteStore {
         insert_post_on(&mut *self.pool.acquire().await?, p).await
     }
 
+    async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>> {
+        // Read first (on the index): the check runs every second and should not take the
+        // write lock when nothing is due, which is nearly always.
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM post WHERE post_type = ? AND status = 'future' AND date <= ?",
+        )
+        .bind(post_type)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        if due.is_empty() {
+            return Ok(due);
+        }
+        Ok(sqlx::query_scalar(
+            "UPDATE post SET status = 'publish' \
+             WHERE post_type = ? AND status = 'future' AND date <= ? RETURNING id",
+        )
+        .bind(post_type)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
         self.writer.create_post(post.clone()).await
     }

@@ -411,3 +411,68 @@ async fn allow_on_item_routes_follows_the_post() {
     );
     assert_eq!(allow(None).await.as_deref(), Some("GET"));
 }
+
+/// A scheduled post is published when its date comes (WordPress's `publish_future_post`
+/// cron event), with its date kept. The wait is shortened by moving the date into the past
+/// directly in the database file, as another process could (SQLite pass only).
+#[tokio::test]
+async fn scheduled_posts_are_published_when_their_time_comes() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let in_an_hour = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    let (status, post) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({
+                "title": "Later",
+                "status": "publish",
+                "date_gmt": in_an_hour.strftime("%Y-%m-%dT%H:%M:%S").to_string(),
+            })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    assert_eq!(post["status"], "future");
+    let id = post["id"].as_i64().expect("id");
+    let path = format!("/wp-json/wp/v2/posts/{id}");
+    assert_eq!(
+        app.get_json(&path).await.0,
+        401,
+        "not public before its time"
+    );
+
+    if postgres_base_url().is_some() {
+        return;
+    }
+    let db = app.data_dir.path().join("ferropress.db");
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        db.display()
+    ))
+    .await
+    .expect("open the database file");
+    let past = jiff::Timestamp::now().as_second() - 5;
+    sqlx::query("UPDATE post SET date = ? WHERE id = ?")
+        .bind(past)
+        .bind(id)
+        .execute(&mut conn)
+        .await
+        .expect("update");
+    let mut seen = None;
+    for _ in 0..50 {
+        let (status, body) = app.get_json(&path).await;
+        if status == 200 {
+            seen = Some(body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let body = seen.expect("published within 5 s");
+    assert_eq!(body["status"], "publish");
+    let expected = jiff::Timestamp::from_second(past).expect("time");
+    assert_eq!(
+        body["date_gmt"],
+        expected.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+    );
+    assert_eq!(body["title"]["rendered"], "Later");
+}
