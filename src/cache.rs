@@ -16,11 +16,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-use crate::store::{Store, User};
+use crate::store::{DataVersion, Store, User};
 
 /// The database version a request read at its start. Only entries of that version serve it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version(i64);
+pub struct Version(DataVersion);
 
 /// Bounds, so a cache never grows the process past its memory budget: past them the
 /// cache is emptied (it refills with what is asked for).
@@ -63,11 +63,11 @@ impl ReadCache {
 
     /// Reads the database version for this request, emptying the caches if it moved.
     /// `None`: do not use the caches for this request.
-    pub async fn version(&self, store: &dyn Store, enabled: bool) -> Option<Version> {
+    pub fn version(&self, store: &dyn Store, enabled: bool) -> Option<Version> {
         if !enabled {
             return None;
         }
-        let v = Version(store.data_version().await.ok().flatten()?);
+        let v = Version(store.data_version()?);
         let mut s = self.state();
         if s.version != Some(v) {
             s.version = Some(v);

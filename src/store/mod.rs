@@ -314,6 +314,10 @@ pub struct PostQuery {
     pub ascending: bool,
 }
 
+/// See `Store::data_version`: compared for equality only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion(pub [u8; 48]);
+
 /// What `Store::create_post` writes in one transaction.
 #[derive(Debug, Clone)]
 pub struct NewPostWrite {
@@ -324,11 +328,12 @@ pub struct NewPostWrite {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// A number that changes whenever anything was committed to the database, by this
+    /// A value that changes whenever anything was committed to the database, by this
     /// process or any other (the CLI, another server), so in-memory read caches know they
-    /// are current. `None`: the store cannot tell cheaply, and nothing may be cached.
-    async fn data_version(&self) -> StoreResult<Option<i64>> {
-        Ok(None)
+    /// are current. `None`: the store cannot tell (now, or cheaply), and nothing may be
+    /// served from a cache.
+    fn data_version(&self) -> Option<DataVersion> {
+        None
     }
     // Users.
     async fn count_users(&self) -> StoreResult<i64>;
