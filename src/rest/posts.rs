@@ -349,16 +349,17 @@ impl Extras {
         Self::with_sticky(site, pt, posts, sticky).await
     }
 
-    /// For a post created by this request.
-    async fn for_new_post(site: &Site, pt: &PostType, post: &Post, sticky: bool) -> WpResult<Self> {
-        let mut extras = Self::gather(site, pt, &[post], vec![], false).await?;
-        if sticky {
-            extras.sticky.push(post.id);
-        }
-        if super::revisions::supported(pt) {
-            extras.history.push((post.id, 0, 0));
-        }
-        Ok(extras)
+    /// For a post created by this request, from what was written: it is sticky exactly when
+    /// the request said so, has no revisions, and its meta is what the request stored.
+    async fn for_new_post(
+        site: &Site,
+        pt: &PostType,
+        post: &Post,
+        sticky: bool,
+        meta: &[(String, Vec<String>)],
+    ) -> WpResult<Self> {
+        let sticky = if sticky { vec![post.id] } else { vec![] };
+        Self::gather(site, pt, &[post], sticky, Some(meta)).await
     }
 
     async fn with_sticky(
@@ -367,7 +368,7 @@ impl Extras {
         posts: &[&Post],
         sticky: Vec<i64>,
     ) -> WpResult<Self> {
-        Self::gather(site, pt, posts, sticky, true).await
+        Self::gather(site, pt, posts, sticky, None).await
     }
 
     async fn gather(
@@ -375,13 +376,21 @@ impl Extras {
         pt: &PostType,
         posts: &[&Post],
         sticky: Vec<i64>,
-        with_history: bool,
+        new_post_meta: Option<&[(String, Vec<String>)]>,
     ) -> WpResult<Self> {
         let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-        let meta = if pt.meta.is_empty() {
-            vec![]
-        } else {
-            site.store.post_meta(&ids).await?
+        let meta = match new_post_meta {
+            // As `post_meta` reads them back: one row per value, in the order written.
+            Some(written) => ids
+                .iter()
+                .flat_map(|id| {
+                    written.iter().flat_map(move |(key, values)| {
+                        values.iter().map(move |v| (*id, key.clone(), v.clone()))
+                    })
+                })
+                .collect(),
+            None if pt.meta.is_empty() => vec![],
+            None => site.store.post_meta(&ids).await?,
         };
         let mut ancestors = vec![];
         for p in posts.iter().filter(|p| p.parent != 0) {
@@ -407,10 +416,12 @@ impl Extras {
         } else {
             vec![]
         };
-        let history = if with_history {
-            super::revisions::history(site, pt, &ids).await?
-        } else {
-            vec![]
+        let history = match new_post_meta {
+            Some(_) if super::revisions::supported(pt) => {
+                ids.iter().map(|id| (*id, 0, 0)).collect()
+            }
+            Some(_) => vec![],
+            None => super::revisions::history(site, pt, &ids).await?,
         };
         Ok(Self {
             sticky,
@@ -1707,7 +1718,7 @@ async fn create_item(
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
     // What was just written need not be read back: a new post has no revisions, and is
     // sticky exactly when the request said so.
-    let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true)).await?;
+    let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 
