@@ -25,7 +25,7 @@ pub struct Version(DataVersion);
 /// Bounds, so a cache never grows the process past its memory budget: past them the
 /// cache is emptied (it refills with what is asked for).
 const MAX_AUTH_ENTRIES: usize = 10_000;
-const MAX_RESPONSE_BYTES: usize = 16 << 20;
+const MAX_RESPONSE_BYTES: usize = 8 << 20;
 const MAX_RESPONSE_BODY: u64 = 1 << 20;
 /// Responses are also dropped after this long, so nothing that depends on the clock
 /// (rather than on the database) can be served late by more than this.
