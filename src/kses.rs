@@ -9,8 +9,10 @@
 //! `wp_kses_check_attr_val()`, `wp_kses_bad_protocol()` with `wp_allowed_protocols()`,
 //! `_wp_kses_allow_pdf_objects()` and `safecss_filter_attr()`, step for step, including
 //! their quirks (a disallowed element loses its tags but keeps its text, `javascript:` is cut
-//! from a URL rather than the URL dropped). Not mirrored: `wp_pre_kses_block_attributes()`,
-//! which re-serialises block comment attributes (docs/compat.md).
+//! from a URL rather than the URL dropped). Also `wp_targeted_link_rel()` (`formatting.php`),
+//! which the same save filters run for every user. Not mirrored:
+//! `wp_pre_kses_block_attributes()`, which re-serialises block comment attributes
+//! (docs/compat.md row `kses-block-attributes`).
 
 use std::sync::LazyLock;
 
@@ -54,6 +56,132 @@ pub fn filter_user_description(text: &str) -> String {
         uploads_url: "",
     }
     .kses(text)
+}
+
+/// `wp_targeted_link_rel()` (`formatting.php`), which WordPress runs for every user on
+/// titles, content, excerpts and user descriptions: a link with a `target` gets
+/// `rel="noopener"` (added to its `rel`), its attributes rebuilt by `wp_kses_hair()`.
+/// WordPress runs it on slashed data; so does this, to keep its quoting rules.
+pub fn targeted_link_rel(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("target") || !lower.contains("<a ") {
+        return text.to_owned();
+    }
+    static SCRIPT_STYLE: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?is)<script.*?</script>|<style.*?</style>"));
+    static LINK: LazyLock<Regex> =
+        LazyLock::new(|| re(r"(?i)<a[ \t\n\x0B\x0C\r]([^>]*target[ \t\n\x0B\x0C\r]*=[^>]*)>"));
+    let slashed = addslashes(text);
+    let mut out = String::with_capacity(slashed.len() + 32);
+    let mut last = 0;
+    let rewrite = |part: &str, out: &mut String| {
+        out.push_str(&LINK.replace_all(part, |c: &regex::Captures<'_>| targeted_link(&c[1])));
+    };
+    for m in SCRIPT_STYLE.find_iter(&slashed) {
+        rewrite(&slashed[last..m.start()], &mut out);
+        out.push_str(m.as_str());
+        last = m.end();
+    }
+    rewrite(&slashed[last..], &mut out);
+    stripslashes(&out)
+}
+
+/// `wp_targeted_link_rel_callback()` on the attributes of one slashed `<a …>`.
+fn targeted_link(original: &str) -> String {
+    static UNESCAPED_QUOTE: LazyLock<Regex> = LazyLock::new(|| re(r#"(?:^|[^\\])['"]"#));
+    static ESCAPED_QUOTE: LazyLock<Regex> = LazyLock::new(|| re(r#"\\(['"])"#));
+    let escaped = !UNESCAPED_QUOTE.is_match(original);
+    let html = if escaped {
+        ESCAPED_QUOTE.replace_all(original, "$1").into_owned()
+    } else {
+        original.to_owned()
+    };
+    let mut attrs = hair(&html);
+    if !attrs.iter().any(|a| a.name == "target") {
+        return format!("<a {original}>");
+    }
+    let mut rel = "noopener".to_owned();
+    if let Some(existing) = attrs.iter().find(|a| a.name == "rel") {
+        let mut parts: Vec<&str> = vec![];
+        for p in existing
+            .value
+            .split(|c: char| c.is_ascii() && is_ws(c as u8))
+            .chain(["noopener"])
+        {
+            if !p.is_empty() && !parts.contains(&p) {
+                parts.push(p);
+            }
+        }
+        rel = parts.join(" ");
+    }
+    let whole = format!("rel=\"{}\"", esc_attr(&rel));
+    match attrs.iter_mut().find(|a| a.name == "rel") {
+        Some(a) => a.whole = whole,
+        None => attrs.push(HairAttr {
+            name: "rel".into(),
+            value: String::new(),
+            whole,
+            valueless: false,
+        }),
+    }
+    let mut html = attrs
+        .iter()
+        .map(|a| a.whole.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if escaped {
+        html = html.replace('\'', "\\'").replace('"', "\\\"");
+    }
+    format!("<a {html}>")
+}
+
+/// PHP's `addslashes()`.
+fn addslashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\'' | '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\0' => out.push_str("\\0"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// PHP's `stripslashes()`.
+fn stripslashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('0') => out.push('\0'),
+                Some(n) => out.push(n),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `esc_attr()`: entities normalised, then `< > " '` escaped (`&` already starts one).
+fn esc_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in normalize_entities(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#039;"),
+            _ => out.push(c),
+        }
+    }
+    out.replace("&apos;", "&amp;apos;")
 }
 
 /// `wp_allowed_protocols()` of a stock install.
@@ -1581,6 +1709,41 @@ mod tests {
             safecss_filter_attr("position: fixed; color: red"),
             "color: red"
         );
+    }
+
+    #[test]
+    fn targeted_links_get_noopener_as_wordpress_gives_it() {
+        // wp_targeted_link_rel() of WordPress 6.1 on slashed input, unslashed.
+        const LINKS: &[(&str, &str)] = &[
+            (
+                "<a href=\"x\" target=\"_blank\">l</a>",
+                "<a href=\"x\" target=\"_blank\" rel=\"noopener\">l</a>",
+            ),
+            (
+                "<a target=_blank rel=\"nofollow noopener x\">",
+                "<a target=\"_blank\" rel=\"nofollow noopener x\">",
+            ),
+            (
+                "<a href='x' target='_blank' rel='a'>",
+                "<a href='x' target='_blank' rel=\"a noopener\">",
+            ),
+            (
+                "<a title=\"a\\b\" target=\"_blank\">",
+                "<a title=\"a\\b\" target=\"_blank\" rel=\"noopener\">",
+            ),
+            (
+                "<script><a target=\"x\"></script><a target=\"y\">",
+                "<script><a target=\"x\"></script><a target=\"y\" rel=\"noopener\">",
+            ),
+            (
+                "<a href=\"javascript:x\" target=\"t\">",
+                "<a href=\"x\" target=\"t\" rel=\"noopener\">",
+            ),
+            ("no links, a target", "no links, a target"),
+        ];
+        for (input, expected) in LINKS {
+            assert_eq!(targeted_link_rel(input), *expected, "{input:?}");
+        }
     }
 
     #[test]

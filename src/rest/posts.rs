@@ -1289,14 +1289,21 @@ fn check_template(v: &mut Validator<'_>, params: &Params) {
     }
 }
 
-/// `sanitize_post()`'s save filters on the HTML fields of any post type (`title_save_pre`:
-/// `trim` then `wp_filter_kses`; `content_save_pre` and `excerpt_save_pre`:
+/// `sanitize_post()`'s save filters on the HTML fields of any post type, in WordPress's
+/// order (`title_save_pre`: `trim`, `wp_targeted_link_rel`, `wp_filter_kses`;
+/// `content_save_pre` and `excerpt_save_pre`: `wp_targeted_link_rel`,
 /// `wp_filter_post_kses`). The KSES ones apply only to users without `unfiltered_html`
-/// (`kses_init()`), and to every field on every save, as `wp_update_post()` re-saves all.
+/// (`kses_init()`); all apply to every field on every save, as `wp_update_post()` re-saves
+/// them all.
 pub(super) fn sanitize_html_fields(site: &Site, actor: &Actor<'_>, post: &mut Post) {
     const PHP_TRIM: [char; 6] = [' ', '\t', '\n', '\r', '\0', '\x0b'];
     if post.title.starts_with(PHP_TRIM) || post.title.ends_with(PHP_TRIM) {
         post.title = post.title.trim_matches(PHP_TRIM).to_owned();
+    }
+    for field in [&mut post.title, &mut post.content, &mut post.excerpt] {
+        if field.len() >= 3 {
+            *field = crate::kses::targeted_link_rel(field);
+        }
     }
     if actor.can(Cap::Primitive("unfiltered_html")) {
         return;

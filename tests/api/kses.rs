@@ -86,6 +86,28 @@ async fn editors_and_administrators_keep_their_html() {
 }
 
 #[tokio::test]
+async fn targeted_links_get_noopener_for_every_role() {
+    let app = TestApp::spawn().await;
+    for (login, role) in [("author", Role::Author), ("editor", Role::Editor)] {
+        let who = user(&app, login, role).await;
+        let (status, post) = call(
+            &app,
+            &who,
+            Method::POST,
+            "posts?context=edit",
+            json!({ "title": "t", "content": "<a href=\"https://e.com\" target=\"_blank\" rel=\"nofollow\">e</a>" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{post}");
+        assert_eq!(
+            post["content"]["raw"],
+            "<a href=\"https://e.com\" target=\"_blank\" rel=\"nofollow noopener\">e</a>",
+            "{login}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn content_that_filters_to_nothing_is_empty_content() {
     let app = TestApp::spawn().await;
     let who = user(&app, "author", Role::Author).await;
