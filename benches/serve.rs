@@ -106,6 +106,7 @@ fn bench(c: &mut Criterion) {
                     pre_trash_status: None,
                     mime_type: String::new(),
                     featured_media: 0,
+                    format: String::new(),
                 })
                 .await
                 .expect("post");

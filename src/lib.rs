@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod formatting;
+pub mod kses;
 pub mod media;
 pub mod post_types;
 pub mod rest;

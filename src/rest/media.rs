@@ -882,6 +882,7 @@ async fn apply_input(
     if let Some(d) = &input.description {
         post.content.clone_from(d);
     }
+    super::posts::sanitize_html_fields(site, actor, &mut post);
     if let Some(c) = input.comment_status {
         c.clone_into(&mut post.comment_status);
     }
@@ -1264,6 +1265,7 @@ async fn create_item(
         pre_trash_status: None,
         mime_type: checked.mime.into(),
         featured_media: 0,
+        format: String::new(),
     };
     let mut post = match apply_input(&site, &actor, blank, &input).await {
         Ok(p) => p,

@@ -645,8 +645,13 @@ fn prepare_item(
         o.insert("sticky".into(), json!(sticky));
     }
     o.insert("template".into(), json!(""));
-    if pt.name == "post" {
-        o.insert("format".into(), json!("standard"));
+    if !super::registry::unsupported_fields(pt).contains(&"format") {
+        let format = if post.format.is_empty() {
+            "standard"
+        } else {
+            post.format.as_str()
+        };
+        o.insert("format".into(), json!(format));
     }
     o.insert("meta".into(), meta_object(pt, post.id, &extras.meta));
     if pt.name == "post" {
@@ -1198,6 +1203,8 @@ struct PostInput {
     parent: Option<i64>,
     sticky: Option<bool>,
     featured_media: Option<i64>,
+    /// `format`, for types that support `post-formats`.
+    format: Option<&'static str>,
     /// Term ids per taxonomy field (`categories`, `tags`), when given.
     terms: Vec<(&'static super::terms::Taxonomy, Vec<i64>)>,
     /// Registered keys to write: JSON-encoded values, none to delete.
@@ -1265,13 +1272,72 @@ fn parse_input(
             }
         }
     }
-    if !super::registry::unsupported_fields(pt).contains(&"featured_media") {
+    let unsupported = super::registry::unsupported_fields(pt);
+    if !unsupported.contains(&"featured_media") {
         input.featured_media = v.integer("featured_media");
+    }
+    // `null` skips validation, as for every WordPress argument.
+    let given = |key: &str| params.get(key).is_some_and(|v| !v.is_null());
+    if !unsupported.contains(&"format") && given("format") {
+        input.format = v.one_of("format", POST_FORMATS);
+    }
+    if !unsupported.contains(&"template") && given("template") {
+        check_template(v, params);
     }
     if pt.supports("custom-fields") {
         input.meta = parse_meta(v, params, pt);
     }
     input
+}
+
+/// `get_post_format_slugs()`, in WordPress's order (the order of its error message).
+const POST_FORMATS: &[&str] = &[
+    "standard", "aside", "chat", "gallery", "link", "image", "quote", "status", "video", "audio",
+];
+
+/// `check_template()`: without a theme there are no page templates, so only an empty value
+/// (PHP's falsy `""`, `"0"`, `0`, `false`) is valid, and the template is always `""`.
+fn check_template(v: &mut Validator<'_>, params: &Params) {
+    let empty = match params.get("template") {
+        Some(Value::String(s)) => s.is_empty() || s == "0",
+        Some(Value::Bool(b)) => !b,
+        Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+        _ => false,
+    };
+    if !empty {
+        // `implode( ', ', array_keys( $allowed_templates ) )` of no templates.
+        v.invalid(
+            "template",
+            "rest_invalid_param",
+            "template is not one of .".into(),
+            Value::Null,
+        );
+    }
+}
+
+/// `sanitize_post()`'s save filters on the HTML fields of any post type, in WordPress's
+/// order (`title_save_pre`: `trim`, `wp_targeted_link_rel`, `wp_filter_kses`;
+/// `content_save_pre` and `excerpt_save_pre`: `wp_targeted_link_rel`,
+/// `wp_filter_post_kses`). The KSES ones apply only to users without `unfiltered_html`
+/// (`kses_init()`); all apply to every field on every save, as `wp_update_post()` re-saves
+/// them all.
+pub(super) fn sanitize_html_fields(site: &Site, actor: &Actor<'_>, post: &mut Post) {
+    const PHP_TRIM: [char; 6] = [' ', '\t', '\n', '\r', '\0', '\x0b'];
+    if post.title.starts_with(PHP_TRIM) || post.title.ends_with(PHP_TRIM) {
+        post.title = post.title.trim_matches(PHP_TRIM).to_owned();
+    }
+    for field in [&mut post.title, &mut post.content, &mut post.excerpt] {
+        if field.len() >= 3 {
+            *field = crate::kses::targeted_link_rel(field);
+        }
+    }
+    if actor.can(Cap::Primitive("unfiltered_html")) {
+        return;
+    }
+    let uploads = format!("{}/wp-content/uploads/", site.config.home);
+    post.title = crate::kses::filter_kses(&post.title);
+    post.content = crate::kses::filter_post_kses(&post.content, &uploads);
+    post.excerpt = crate::kses::filter_post_kses(&post.excerpt, &uploads);
 }
 
 /// `meta` of a write: only registered keys count (others are ignored, as in WordPress);
@@ -1500,6 +1566,11 @@ async fn apply_input(
     if let Some(e) = input.excerpt {
         post.excerpt = e;
     }
+    sanitize_html_fields(site, actor, &mut post);
+    // `set_post_format()`: `standard` is no format at all.
+    if let Some(f) = input.format {
+        post.format = if f == "standard" { "" } else { f }.to_owned();
+    }
     let checks_empty = pt.supports("title") && pt.supports("editor") && pt.supports("excerpt");
     if checks_empty && post.title.is_empty() && post.content.is_empty() && post.excerpt.is_empty() {
         return Err(WpError::new(
@@ -1675,6 +1746,7 @@ async fn create_item(
         pre_trash_status: None,
         mime_type: String::new(),
         featured_media: 0,
+        format: String::new(),
     };
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);

@@ -79,6 +79,7 @@ pub async fn save(site: &Site, pt: &PostType, after: &Post, author: i64) -> WpRe
         pre_trash_status: None,
         mime_type: String::new(),
         featured_media: 0,
+        format: String::new(),
     };
     site.store.insert_post(&revision).await?;
     Ok(())

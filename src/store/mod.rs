@@ -215,6 +215,8 @@ pub struct Post {
     pub mime_type: String,
     /// The featured image's attachment id (`_thumbnail_id`), 0 for none.
     pub featured_media: i64,
+    /// The post format (`get_post_format()`): `aside`, `gallery`, …; empty for `standard`.
+    pub format: String,
 }
 
 /// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published

@@ -182,6 +182,7 @@ fn post_from_row(row: &PgRow) -> Result<Post, sqlx::Error> {
         pre_trash_status: row.try_get("pre_trash_status")?,
         mime_type: row.try_get("mime_type")?,
         featured_media: row.try_get("featured_media")?,
+        format: row.try_get("post_format")?,
     })
 }
 
@@ -210,7 +211,7 @@ fn term_from_row(row: &PgRow) -> Result<Term, sqlx::Error> {
 
 const POST_COLUMNS: &str = "id, post_type, status, author, title, content, excerpt, slug, password, \
      parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-     mime_type, featured_media";
+     mime_type, featured_media, post_format";
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -561,8 +562,8 @@ impl Store for PostgresStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
              menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             mime_type, featured_media, post_format) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              RETURNING id",
         )
         .bind(&p.post_type)
@@ -583,6 +584,7 @@ impl Store for PostgresStore {
         .bind(&p.pre_trash_status)
         .bind(&p.mime_type)
         .bind(p.featured_media)
+        .bind(&p.format)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -654,8 +656,8 @@ impl Store for PostgresStore {
             "UPDATE post SET post_type = $1, status = $2, author = $3, title = $4, content = $5, \
              excerpt = $6, slug = $7, password = $8, parent = $9, menu_order = $10, \
              comment_status = $11, ping_status = $12, date = $13, date_floating = $14, \
-             modified = $15, pre_trash_status = $16, mime_type = $17, featured_media = $18 \
-             WHERE id = $19",
+             modified = $15, pre_trash_status = $16, mime_type = $17, featured_media = $18, \
+             post_format = $19 WHERE id = $20",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -675,6 +677,7 @@ impl Store for PostgresStore {
         .bind(&p.pre_trash_status)
         .bind(&p.mime_type)
         .bind(p.featured_media)
+        .bind(&p.format)
         .bind(p.id)
         .execute(&self.pool)
         .await

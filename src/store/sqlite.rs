@@ -195,6 +195,7 @@ fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
         pre_trash_status: row.try_get("pre_trash_status")?,
         mime_type: row.try_get("mime_type")?,
         featured_media: row.try_get("featured_media")?,
+        format: row.try_get("post_format")?,
     })
 }
 
@@ -627,7 +628,7 @@ impl Store for SqliteStore {
             "UPDATE post SET post_type = ?, status = ?, author = ?, title = ?, content = ?, excerpt = ?, \
              slug = ?, password = ?, parent = ?, menu_order = ?, comment_status = ?, ping_status = ?, \
              date = ?, date_floating = ?, modified = ?, pre_trash_status = ?, mime_type = ?, \
-             featured_media = ? WHERE id = ?",
+             featured_media = ?, post_format = ? WHERE id = ?",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -647,6 +648,7 @@ impl Store for SqliteStore {
         .bind(&p.pre_trash_status)
         .bind(&p.mime_type)
         .bind(p.featured_media)
+        .bind(&p.format)
         .bind(p.id)
         .execute(&self.pool)
         .await
@@ -1159,8 +1161,8 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
          menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-         mime_type, featured_media) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         mime_type, featured_media, post_format) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&p.post_type)
     .bind(&p.status)
@@ -1180,6 +1182,7 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     .bind(&p.pre_trash_status)
     .bind(&p.mime_type)
     .bind(p.featured_media)
+    .bind(&p.format)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_write_err)?;

@@ -11,6 +11,7 @@ mod global_params;
 mod helpers;
 mod hostile;
 mod index;
+mod kses;
 mod media;
 mod migrate_store;
 mod multi_instance;
