@@ -90,19 +90,16 @@ pub async fn authenticate_request(
         );
         return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
     }
-    let password = creds.password.expose_secret();
-    let hash = version.map(|_| app_passwords::hash(password));
-    let cached = version
-        .zip(hash.as_deref())
-        .and_then(|(v, h)| site.cache.auth(v, &creds.login, h));
+    let hash = app_passwords::hash(creds.password.expose_secret());
+    let cached = version.and_then(|v| site.cache.auth(v, &creds.login, &hash));
     let verified = match cached {
         Some(found) => Ok(found),
-        None => authenticate_application_password(site, &creds.login, password)
+        None => verify_token_hash(site, &creds.login, &hash)
             .await
             .map(|(user, uuid)| {
                 let found = (Arc::new(user), uuid);
-                if let (Some(v), Some(h)) = (version, &hash) {
-                    site.cache.put_auth(v, &creds.login, h, found.clone());
+                if let Some(v) = version {
+                    site.cache.put_auth(v, &creds.login, &hash, found.clone());
                 }
                 found
             }),
@@ -148,6 +145,12 @@ pub async fn authenticate_application_password(
     login: &str,
     password: &str,
 ) -> Result<(User, Uuid), WpError> {
+    verify_token_hash(site, login, &app_passwords::hash(password)).await
+}
+
+/// `authenticate_application_password` for a token already hashed (the request path
+/// hashes once, for the read cache's key and for the lookup).
+async fn verify_token_hash(site: &Site, login: &str, hash: &str) -> Result<(User, Uuid), WpError> {
     let store = &site.store;
     // No login holds a NUL (PostgreSQL text cannot even be asked about one): such a name is
     // an unknown user, at the same cost.
@@ -156,8 +159,7 @@ pub async fn authenticate_application_password(
     if user.is_none() && is_email(login_key) {
         user = store.user_by_email(login_key).await?;
     }
-    let hash = app_passwords::hash(password);
-    let found = store.app_password_by_hash(&hash).await?;
+    let found = store.app_password_by_hash(hash).await?;
 
     let Some(user) = user else {
         tracing::debug!(login = ?login, "application password authentication failed: unknown user");
@@ -173,7 +175,7 @@ pub async fn authenticate_application_password(
     }
     match found {
         Some((item, stored))
-            if item.user_id == user.id && app_passwords::hashes_equal(&stored, &hash) =>
+            if item.user_id == user.id && app_passwords::hashes_equal(&stored, hash) =>
         {
             Ok((user, item.uuid))
         }
