@@ -44,6 +44,29 @@ pub fn strip_all_tags(input: &str) -> String {
     out
 }
 
+/// PHP's `strip_tags()`, as far as `wp_strip_all_tags()` approximates it: a `<` followed by
+/// a letter, `/`, `!` or `?` opens a tag that runs to the next `>`; the text of every
+/// element is kept. One pass.
+pub fn strip_tags(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut in_tag = false;
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_tag {
+            in_tag = c != '>';
+        } else if c == '<'
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'))
+        {
+            in_tag = true;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Removes `%xx` percent-encoded octets, repeatedly, as `_sanitize_text_fields` does.
 fn strip_octets(s: &str) -> String {
     let mut cur = s.to_owned();
@@ -86,7 +109,9 @@ fn utf8_len(first: u8) -> usize {
 /// no percent-encoded octets.
 pub fn sanitize_text_field(input: &str) -> String {
     let s = if input.contains('<') {
-        strip_all_tags(input)
+        // A `<` that opens no tag is kept as `&lt;` (`x<y` stays visible), as
+        // `wp_pre_kses_less_than()` runs before `wp_strip_all_tags()`.
+        strip_all_tags(&pre_kses_less_than(input)).replace("<\n", "&lt;\n")
     } else {
         input.to_owned()
     };
@@ -95,7 +120,17 @@ pub fn sanitize_text_field(input: &str) -> String {
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    strip_octets(collapsed.trim()).trim().to_owned()
+    let trimmed = collapsed.trim();
+    let stripped = strip_octets(trimmed);
+    if stripped.len() == trimmed.len() {
+        return stripped;
+    }
+    // Octets were removed: `trim(preg_replace('/ +/', ' ', …))`, so `a %41 b` is `a b`.
+    stripped
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `sanitize_user( $username, true )`: strict login sanitisation.
@@ -187,34 +222,68 @@ fn strip_entities(input: &str) -> String {
     out
 }
 
-/// Lone `&` become `&amp;` (`wp_kses_normalize_entities()`), as term names are stored.
-pub fn normalize_entities(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
-    for (i, ch) in input.char_indices() {
-        if ch == '&' {
-            let rest = &input[i + 1..];
-            let entity_len = rest
-                .find(';')
-                .filter(|&n| {
-                    n > 0
-                        && n <= 10
-                        && rest[..n]
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'#')
-                })
-                .is_some();
-            if !entity_len {
-                out.push_str("&amp;");
-                continue;
-            }
+/// `wp_pre_kses_less_than()`: a `<` run not closed by `>` before the next `<` (or the end)
+/// is text, escaped with `esc_html()`. One pass: each byte is looked at once.
+fn pre_kses_less_than(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' {
+            i += 1;
+            continue;
         }
-        out.push(ch);
+        let mut j = i + 1;
+        while j < b.len() && b[j] != b'<' && b[j] != b'>' {
+            j += 1;
+        }
+        if j < b.len() && b[j] == b'>' {
+            i = j + 1;
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        out.push_str(&esc_html(&s[i..j]));
+        i = j;
+        last = j;
     }
+    out.push_str(&s[last..]);
     out
 }
 
+/// `esc_html()`: `_wp_specialchars()` with `ENT_QUOTES`.
+fn esc_html(s: &str) -> String {
+    crate::kses::normalize_entities(s)
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#039;")
+}
+
+/// `_wp_specialchars()` with its defaults (`ENT_NOQUOTES`, no double encoding), the last
+/// save filter of term names and user names (`default-filters.php`): entities normalised
+/// as `wp_kses_normalize_entities()` does, then `<` and `>` escaped.
+pub fn specialchars(input: &str) -> String {
+    if !input.contains(['&', '<', '>']) {
+        return input.to_owned();
+    }
+    crate::kses::normalize_entities(input)
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The save filters WordPress gives one-line names (`pre_term_name`, `pre_user_first_name`,
+/// `pre_user_last_name`, `pre_user_nickname`, `pre_user_display_name` in
+/// `default-filters.php`), whatever the user's role: `sanitize_text_field()`,
+/// `wp_filter_kses()`, `_wp_specialchars()`.
+pub fn pre_name_field(input: &str) -> String {
+    specialchars(&crate::kses::filter_kses(&sanitize_text_field(input)))
+}
+
 pub fn sanitize_title(input: &str) -> String {
-    let s = remove_accents(&strip_all_tags(input));
+    // `sanitize_title_with_dashes()` uses PHP's `strip_tags()`, which keeps the text of
+    // `<script>`/`<style>` elements (`<script>x</script>` gives the slug `x`).
+    let s = remove_accents(&strip_tags(input));
     // `sanitize_title_with_dashes()` drops HTML entities (`&amp;`, `&#8217;`, …).
     let s = strip_entities(&s);
     let mut out = String::with_capacity(s.len());
@@ -346,6 +415,29 @@ mod tests {
         );
         assert_eq!(sanitize_text_field("<b>Bold</b> app"), "Bold app");
         assert_eq!(sanitize_text_field("a%20b"), "ab");
+    }
+
+    /// A `<` that opens no tag survives as `&lt;` (`wp_pre_kses_less_than()`); outputs of
+    /// WordPress 6.1's `sanitize_text_field()` on the oracle.
+    #[test]
+    fn sanitize_text_field_keeps_lone_less_than() {
+        for (input, expected) in [
+            ("x<y", "x&lt;y"),
+            ("a<b & c", "a&lt;b &amp; c"),
+            ("a < b > c", "a < b > c"),
+            ("<b>Bold</b> app", "Bold app"),
+            (
+                "1 < 2 \"q\" 'r' <",
+                "1 &lt; 2 &quot;q&quot; &#039;r&#039; &lt;",
+            ),
+            ("<<script>x</script>y", "&lt;y"),
+            ("x <\ny", "x &lt; y"),
+            ("<p", "&lt;p"),
+            ("a &amp; <i", "a &amp; &lt;i"),
+            ("%41<b>%42</b>", ""),
+        ] {
+            assert_eq!(sanitize_text_field(input), expected, "{input:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{sanitize_text_field, sanitize_title};
+use crate::formatting::{pre_name_field, sanitize_text_field, sanitize_title};
 use crate::site::Site;
 use crate::store::{Conflict, StoreError, Term, TermOrderBy, TermQuery};
 
@@ -346,13 +346,16 @@ struct TermInput {
 
 fn parse_input(v: &mut Validator<'_>, tax: &Taxonomy) -> TermInput {
     TermInput {
+        // The schema's `sanitize_text_field`, then `sanitize_term_field()`'s `pre_term_name`.
         name: v
             .string("name")
-            .map(|n| crate::formatting::normalize_entities(&sanitize_text_field(&n))),
+            .map(|n| pre_name_field(&sanitize_text_field(&n))),
         slug: v.string("slug"),
+        // `pre_term_description`: `wp_filter_kses()` then `wp_targeted_link_rel()`, for every
+        // role (`unfiltered_html` does not lift it, unlike for posts).
         description: v
             .string("description")
-            .map(|d| crate::formatting::normalize_entities(&d)),
+            .map(|d| crate::kses::targeted_link_rel(&crate::kses::filter_kses(&d))),
         parent: if tax.hierarchical {
             v.integer("parent")
         } else {
