@@ -625,12 +625,10 @@ fn parse_input(v: &mut Validator<'_>, params: &Params) -> UserInput {
             );
         }
     }
-    input.profile.url = v.string("url");
-    // `pre_user_description` runs `wp_filter_kses`, then `wp_targeted_link_rel`, for every
-    // user, whatever their role.
-    input.profile.description = v
-        .string("description")
-        .map(|d| crate::kses::targeted_link_rel(&crate::kses::filter_user_description(&d)));
+    // The schema's `format: uri` sanitiser; `wp_insert_user()` runs `pre_user_url` after it.
+    input.profile.url = v.string("url").map(|u| crate::users::esc_url_raw(&u));
+    // `wp_insert_user()` runs `pre_user_description` (crate::users).
+    input.profile.description = v.string("description");
     input.profile.locale = v.one_of("locale", &["", "en_US"]).map(str::to_owned);
     input.profile.nickname = text(v, "nickname");
     input.profile.nicename = v.string("slug").map(|s| sanitize_title(&s));
