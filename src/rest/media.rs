@@ -598,6 +598,7 @@ async fn get_items(
         parents,
         parents_exclude,
         mime_types,
+        search_skips_protected: !actor.logged_in(),
         search_terms: search
             .as_deref()
             .map(|s| s.split_whitespace().map(str::to_owned).collect())

@@ -933,6 +933,7 @@ async fn get_items(
         parents_exclude,
         menu_order,
         mime_types: vec![],
+        search_skips_protected: !actor.logged_in(),
         search_terms: search
             .as_deref()
             .map(|s| s.split_whitespace().map(str::to_owned).collect())

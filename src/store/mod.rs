@@ -300,6 +300,9 @@ pub struct PostQuery {
     pub mime_types: Vec<String>,
     /// Every term must occur in the title, excerpt or content (case-insensitive).
     pub search_terms: Vec<String>,
+    /// A search leaves out password-protected posts: `WP_Query::parse_search()` adds
+    /// `post_password = ''` when the visitor is logged out.
+    pub search_skips_protected: bool,
     /// Publication date bounds (exclusive), as instants.
     pub after: Option<i64>,
     pub before: Option<i64>,

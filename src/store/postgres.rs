@@ -1291,6 +1291,9 @@ impl QuerySql {
                  OR lower(content COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
             ));
         }
+        if q.search_skips_protected && !q.search_terms.is_empty() {
+            filter.push_str(" AND password = ''");
+        }
         let mut tax = vec![];
         for ids in &q.tax_in {
             let p = self.push(Bind::Ints(ids.clone()));

@@ -1413,6 +1413,9 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
             binds.push(Bind::Text(like.clone()));
         }
     }
+    if q.search_skips_protected && !q.search_terms.is_empty() {
+        filter.push_str(" AND password = ''");
+    }
     let tax: Vec<String> = q
         .tax_in
         .iter()
