@@ -11,6 +11,32 @@ use crate::formatting::sanitize_text_field;
 use crate::site::{Site, now};
 use crate::store::{AppPassword, Conflict, NewAppPassword, StoreError};
 
+/// `wp_is_uuid()`: a lower-case hexadecimal UUID of any version. Upper case is refused, as
+/// WordPress's pattern has no `/i`.
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+}
+
+/// `application_name_exists_for_user()`: names compare after PHP's ASCII-only
+/// `strtolower()` (WordPress 5.7+), so `CaseApp` and `caseapp` are the same application.
+/// `except` is the token being renamed, which may change the case of its own name.
+async fn name_exists(
+    site: &Site,
+    user_id: i64,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<bool, WpError> {
+    let items = site.store.app_passwords_for_user(user_id).await?;
+    Ok(items
+        .iter()
+        .any(|p| Some(p.uuid) != except && p.name.eq_ignore_ascii_case(name)))
+}
+
 /// `create_new_application_password()`: the new token (shown once) and its record.
 pub async fn create(
     site: &Site,
@@ -26,7 +52,10 @@ pub async fn create(
             "An application name is required to create an application password.",
         ));
     }
-    // The unique (user, name) index decides, so concurrent creations cannot both win.
+    if name_exists(site, user_id, &name, None).await? {
+        return Err(duplicate_name());
+    }
+    // The unique (user, name) index decides between concurrent creations of one exact name.
     for _ in 0..3 {
         let token = app_passwords::generate();
         let new = NewAppPassword {
@@ -86,6 +115,9 @@ pub async fn rename(site: &Site, user_id: i64, uuid: Uuid, name: &str) -> Result
     if name.is_empty() {
         // WordPress ignores an update whose sanitised name is empty.
         return Ok(());
+    }
+    if name_exists(site, user_id, &name, Some(uuid)).await? {
+        return Err(duplicate_name());
     }
     match site.store.rename_app_password(user_id, uuid, &name).await {
         Ok(_) => Ok(()),

@@ -85,16 +85,6 @@ fn add_query_args(url: &str, pairs: &[(&str, &str)]) -> String {
     out
 }
 
-/// `wp_is_uuid()`: a lower-case hexadecimal UUID of any version.
-fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-        })
-}
-
 /// `wp_is_authorize_application_redirect_url_valid()`: `Err(message)` for a URL without a
 /// scheme and host, a `javascript:` or `data:` URL, or plain `http` outside `local`.
 fn redirect_url_valid(url: &str, environment: Environment) -> Result<(), &'static str> {
@@ -142,7 +132,7 @@ fn request_errors(site: &Site, r: &AuthRequest) -> Vec<&'static str> {
             errors.push(e);
         }
     }
-    if !r.app_id.is_empty() && !is_uuid(&r.app_id) {
+    if !r.app_id.is_empty() && !crate::application_passwords::is_uuid(&r.app_id) {
         errors.push("The application ID must be a UUID.");
     }
     errors
@@ -305,6 +295,7 @@ fn redirect_anywhere(to: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application_passwords::is_uuid;
 
     #[test]
     fn redirect_urls_as_wordpress_checks_them() {

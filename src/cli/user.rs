@@ -244,8 +244,11 @@ async fn app_password(site: &Site, cmd: AppPasswordCommand) -> anyhow::Result<()
             let user = require_user(site, &user).await?;
             let app_id = app_id
                 .map(|s| {
+                    // `wp_is_uuid()`, as the REST route and the authorize screen check it.
                     Uuid::parse_str(&s)
-                        .with_context(|| format!("--app-id must be a UUID, got '{s}'"))
+                        .ok()
+                        .filter(|_| application_passwords::is_uuid(&s))
+                        .with_context(|| format!("--app-id must be a lower-case UUID, got '{s}'"))
                 })
                 .transpose()?;
             let (token, _) = application_passwords::create(site, user.id, &app_name, app_id)

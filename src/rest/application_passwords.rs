@@ -286,8 +286,9 @@ async fn create_item(
     let app_id = match params.get("app_id") {
         None => None,
         Some(Value::String(s)) if s.is_empty() => None,
+        // `wp_is_uuid()`: lower case only; an upper-case UUID is refused, not folded.
         Some(Value::String(s)) => match Uuid::parse_str(s) {
-            Ok(u) if s.len() == 36 => Some(u),
+            Ok(u) if records::is_uuid(s) => Some(u),
             _ => {
                 v.invalid(
                     "app_id",
