@@ -420,7 +420,11 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
             .handle(handle)
             .first_request_timeout(header_timeout);
         configure_http(server.http_builder(), sec);
-        let limit = ConnectionLimit::new(connection_bound(sec.max_connections), tls.is_none());
+        // No byte either way for this long ends a connection (an HTTP/2 one idling between
+        // requests): longer than any request may run, so an answer always comes first.
+        let idle = Duration::from_secs(sec.request_timeout_secs + sec.header_read_timeout_secs);
+        let limit =
+            ConnectionLimit::new(connection_bound(sec.max_connections), tls.is_none(), idle);
         match tls {
             None => server.acceptor(limit).serve(make).await?,
             Some(tls) => {
@@ -497,13 +501,15 @@ fn open_files_limit() -> Option<usize> {
 struct ConnectionLimit {
     permits: Arc<tokio::sync::Semaphore>,
     plain: bool,
+    idle: Duration,
 }
 
 impl ConnectionLimit {
-    fn new(max: usize, plain: bool) -> Self {
+    fn new(max: usize, plain: bool, idle: Duration) -> Self {
         Self {
             permits: Arc::new(tokio::sync::Semaphore::new(max)),
             plain,
+            idle,
         }
     }
 }
@@ -516,13 +522,15 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
         let permit = self.permits.clone().try_acquire_owned();
-        let plain = self.plain;
+        let (plain, idle) = (self.plain, self.idle);
         Box::pin(async move {
             match permit {
                 Ok(permit) => Ok((
                     Limited {
                         stream,
                         _permit: permit,
+                        idle,
+                        deadline: Box::pin(tokio::time::sleep(idle)),
                     },
                     service,
                 )),
@@ -559,10 +567,20 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
     let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }
 
-/// A served connection's stream, holding its permit until hyper drops it.
+/// A served connection's stream, holding its permit until hyper drops it, and failing its
+/// reads once no byte went either way for `idle`.
 struct Limited {
     stream: tokio::net::TcpStream,
     _permit: tokio::sync::OwnedSemaphorePermit,
+    idle: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Limited {
+    fn active(&mut self) {
+        let next = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
 }
 
 impl tokio::io::AsyncRead for Limited {
@@ -571,7 +589,21 @@ impl tokio::io::AsyncRead for Limited {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.active();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::ErrorKind::TimedOut.into())),
+                Poll::Pending => Poll::Pending,
+            },
+            other => other,
+        }
     }
 }
 
@@ -581,7 +613,11 @@ impl tokio::io::AsyncWrite for Limited {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+        let done = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(done, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.active();
+        }
+        done
     }
 
     fn poll_write_vectored(
@@ -589,7 +625,11 @@ impl tokio::io::AsyncWrite for Limited {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let done = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if matches!(done, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.active();
+        }
+        done
     }
 
     fn is_write_vectored(&self) -> bool {

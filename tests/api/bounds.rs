@@ -118,6 +118,25 @@ async fn silent_connections_are_closed_and_their_number_is_bounded() {
     // The slots they held are free again.
     let (status, _) = app.get_json("/wp-json/").await;
     assert_eq!(status, 200);
+
+    // A kept-alive connection idle after its answer is closed too.
+    let mut c = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    tokio::io::AsyncWriteExt::write_all(&mut c, b"GET /wp-json/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut got = vec![];
+    let done = tokio::time::timeout(PATIENCE, c.read_to_end(&mut got)).await;
+    assert!(
+        done.is_ok(),
+        "an idle kept-alive connection was never closed"
+    );
+    assert!(
+        got.starts_with(b"HTTP/1.1 200 "),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
 }
 
 /// A PNG of `w`×`h` black 8-bit grey pixels: tiny on disk, `w * h` bytes once decoded.
