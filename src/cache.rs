@@ -224,7 +224,7 @@ impl<V> Clock<V> {
         let ttl = self.ttl;
         let requeue = match self.map.get_mut(k.as_ref()) {
             Some(slot) if slot.seq == seq => {
-                let live = !ttl.is_some_and(|t| now.duration_since(slot.at) >= t);
+                let live = ttl.is_none_or(|t| now.duration_since(slot.at) < t);
                 if slot.referenced && live {
                     slot.referenced = false;
                     self.seq += 1;
