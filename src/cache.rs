@@ -358,3 +358,40 @@ impl ReadCache {
 fn auth_key(login: &str, hash: &str) -> String {
     format!("{hash}:{login}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_stays_within_its_bounds_and_spares_entries_being_read() {
+        let mut c: Clock<usize> = Clock::new(100, 100 * (ENTRY_OVERHEAD + 20), 64, None);
+        assert!(c.insert("hot", 0, 10));
+        for i in 0..10_000 {
+            assert!(c.insert(&format!("k{i}"), i, 10));
+            assert!(c.get("hot").is_some(), "a read entry gets a second chance");
+            let s = c.stats();
+            assert!(
+                s.bytes <= s.max_bytes && s.entries <= s.max_entries,
+                "{s:?}"
+            );
+            assert!(c.queue.len() <= 2 * s.max_entries);
+        }
+        assert!(c.get("k9999").is_some());
+        assert!(c.get("k0").is_none());
+        assert!(
+            !c.insert(&"x".repeat(65), 0, 0),
+            "keys over the limit are not kept"
+        );
+    }
+
+    #[test]
+    fn expired_entries_are_dropped_first() {
+        let mut c: Clock<usize> = Clock::new(100, 1 << 20, 64, Some(Duration::ZERO));
+        for i in 0..1000 {
+            c.insert(&format!("k{i}"), i, 10);
+        }
+        assert_eq!(c.stats().entries, 1);
+        assert!(c.get("k999").is_none());
+    }
+}
