@@ -139,6 +139,41 @@ async fn silent_connections_are_closed_and_their_number_is_bounded() {
     );
 }
 
+#[tokio::test]
+async fn silent_tls_connections_are_closed_and_bounded_too() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("cert");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let app = TestApp::spawn_with(|a| {
+        a.tls_cert = Some(cert_path.clone());
+        a.tls_key = Some(key_path.clone());
+        a.security.max_connections = 3;
+        a.security.header_read_timeout_secs = 1;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("https://").to_owned();
+    let mut reads = vec![];
+    for _ in 0..6 {
+        let mut c = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        reads.push(tokio::spawn(async move {
+            let mut got = vec![];
+            let done = tokio::time::timeout(PATIENCE, c.read_to_end(&mut got)).await;
+            (done.is_ok(), got.len())
+        }));
+    }
+    for r in reads {
+        // Closed without a byte: past the bound at once, the others when the handshake
+        // does not start within --header-read-timeout-secs.
+        assert_eq!(r.await.expect("reader"), (true, 0));
+    }
+    let (status, _) = app.get_json("/wp-json/").await;
+    assert_eq!(status, 200);
+}
+
 /// A PNG of `w`×`h` black 8-bit grey pixels: tiny on disk, `w * h` bytes once decoded.
 fn black_png(w: u32, h: u32) -> Vec<u8> {
     let img = image::GrayImage::new(w, h);
