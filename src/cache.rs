@@ -7,7 +7,7 @@
 //! WordPress has the same idea in its object cache; here it is what lets an authenticated
 //! read cost about what an anonymous one does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,34 +22,235 @@ use crate::store::{DataVersion, Store, User};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Version(DataVersion);
 
-/// Bounds, so a cache never grows the process past its memory budget: past them the
-/// cache is emptied (it refills with what is asked for).
-const MAX_AUTH_ENTRIES: usize = 10_000;
-const MAX_RESPONSE_BYTES: usize = 8 << 20;
+/// Bounds, so a cache never grows the process past its memory budget. Every byte an entry
+/// holds counts against its cache's cap: key, headers, body, and a fixed overhead for the
+/// map slot, the queue slot and the allocations around them. Past a bound the oldest
+/// entries not read since the clock hand last passed are evicted.
+pub const MAX_RESPONSE_BYTES: usize = 8 << 20;
+pub const MAX_RESPONSE_ENTRIES: usize = 4096;
 const MAX_RESPONSE_BODY: u64 = 1 << 20;
+/// Answers to longer request targets are not kept: such URLs are not ones a client repeats.
+pub const MAX_RESPONSE_KEY: usize = 2048;
+const MAX_AUTH_BYTES: usize = 2 << 20;
+const MAX_AUTH_ENTRIES: usize = 10_000;
+/// Logins longer than any real one (`user_login` is 60 characters, `user_email` 100) are
+/// never cached.
+const MAX_AUTH_KEY: usize = 512;
+/// What one entry costs beyond its key and value bytes (hash-map and queue slots, the
+/// `HeaderMap` and `Bytes` headers, allocator rounding), counted so that a flood of tiny
+/// entries is bounded too.
+const ENTRY_OVERHEAD: usize = 256;
+/// Per header: the `HeaderMap` entry around a name and a value.
+const HEADER_OVERHEAD: usize = 64;
 /// Responses are also dropped after this long, so nothing that depends on the clock
 /// (rather than on the database) can be served late by more than this.
 const RESPONSE_TTL: Duration = Duration::from_secs(2);
+
+/// What a cache holds now (for tests and diagnostics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    pub entries: usize,
+    /// Bytes counted against the cap (keys, headers, bodies, per-entry overhead).
+    pub bytes: usize,
+    pub max_entries: usize,
+    pub max_bytes: usize,
+}
 
 #[derive(Default)]
 pub struct ReadCache {
     state: Mutex<State>,
 }
 
-#[derive(Default)]
 struct State {
     version: Option<Version>,
-    /// (login as sent, token hash) -> the user and the Application Password it verified as.
-    auth: HashMap<(String, String), (Arc<User>, Uuid)>,
-    responses: HashMap<String, CachedResponse>,
-    response_bytes: usize,
+    /// "token hash:login as sent" -> the user and the Application Password it verified as.
+    auth: Clock<(Arc<User>, Uuid)>,
+    responses: Clock<CachedResponse>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            version: None,
+            auth: Clock::new(MAX_AUTH_ENTRIES, MAX_AUTH_BYTES, MAX_AUTH_KEY, None),
+            responses: Clock::new(
+                MAX_RESPONSE_ENTRIES,
+                MAX_RESPONSE_BYTES,
+                MAX_RESPONSE_KEY,
+                Some(RESPONSE_TTL),
+            ),
+        }
+    }
 }
 
 struct CachedResponse {
-    at: Instant,
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+}
+
+/// A map bounded in entries and in counted bytes, evicting with the clock algorithm
+/// (second chance): entries queue in insertion order; when room is needed the oldest one is
+/// dropped unless it was read since it was queued, in which case it is queued again with
+/// its mark cleared. Every step is O(1) amortized: a re-queue is paid for by the read that
+/// set the mark, and queue records of replaced entries are skipped when they come up.
+struct Clock<V> {
+    map: HashMap<Arc<str>, Slot<V>>,
+    /// (key, the `seq` of the entry when it was queued).
+    queue: VecDeque<(Arc<str>, u64)>,
+    bytes: usize,
+    seq: u64,
+    max_entries: usize,
+    max_bytes: usize,
+    max_key: usize,
+    ttl: Option<Duration>,
+}
+
+struct Slot<V> {
+    seq: u64,
+    at: Instant,
+    referenced: bool,
+    cost: usize,
+    value: V,
+}
+
+impl<V> Clock<V> {
+    fn new(max_entries: usize, max_bytes: usize, max_key: usize, ttl: Option<Duration>) -> Self {
+        Self {
+            map: HashMap::new(),
+            queue: VecDeque::new(),
+            bytes: 0,
+            seq: 0,
+            max_entries,
+            max_bytes,
+            max_key,
+            ttl,
+        }
+    }
+
+    fn stats(&self) -> CacheStats {
+        CacheStats {
+            entries: self.map.len(),
+            bytes: self.bytes,
+            max_entries: self.max_entries,
+            max_bytes: self.max_bytes,
+        }
+    }
+
+    fn expired(&self, at: Instant, now: Instant) -> bool {
+        self.ttl.is_some_and(|ttl| now.duration_since(at) >= ttl)
+    }
+
+    /// Empties the cache and gives its memory back (the maps do not shrink by themselves).
+    fn clear(&mut self) {
+        self.map = HashMap::new();
+        self.queue = VecDeque::new();
+        self.bytes = 0;
+    }
+
+    fn get(&mut self, key: &str) -> Option<&V> {
+        let ttl = self.ttl;
+        let slot = self.map.get_mut(key)?;
+        if ttl.is_some_and(|ttl| slot.at.elapsed() >= ttl) {
+            return None;
+        }
+        slot.referenced = true;
+        Some(&slot.value)
+    }
+
+    /// Inserts `value`, which holds `value_bytes` bytes besides its key. Nothing is kept
+    /// when the key is over the key limit or the entry alone would fill the cache.
+    fn insert(&mut self, key: &str, value: V, value_bytes: usize) -> bool {
+        let cost = key.len() + value_bytes + ENTRY_OVERHEAD;
+        if key.len() > self.max_key || cost > self.max_bytes / 4 {
+            return false;
+        }
+        if let Some(old) = self.map.remove(key) {
+            self.bytes -= old.cost;
+        }
+        let now = Instant::now();
+        // Expired entries sit at the front (insertion order is time order): drop them first.
+        while let Some((k, seq)) = self.queue.front() {
+            let stale = match self.map.get(k.as_ref()) {
+                Some(slot) if slot.seq == *seq => self.expired(slot.at, now),
+                _ => true,
+            };
+            if !stale {
+                break;
+            }
+            self.pop_front();
+        }
+        while self.bytes + cost > self.max_bytes
+            || self.map.len() >= self.max_entries
+            || self.queue.len() >= 2 * self.max_entries
+        {
+            if !self.evict_one(now) {
+                break;
+            }
+        }
+        self.seq += 1;
+        let key: Arc<str> = Arc::from(key);
+        self.queue.push_back((key.clone(), self.seq));
+        self.map.insert(
+            key,
+            Slot {
+                seq: self.seq,
+                at: now,
+                referenced: false,
+                cost,
+                value,
+            },
+        );
+        self.bytes += cost;
+        true
+    }
+
+    /// Removes the queue's front record, and its entry if the record is the entry's current
+    /// one (a replaced entry left an outdated record behind).
+    fn pop_front(&mut self) {
+        if let Some((k, seq)) = self.queue.pop_front()
+            && self.map.get(k.as_ref()).is_some_and(|s| s.seq == seq)
+            && let Some(slot) = self.map.remove(k.as_ref())
+        {
+            self.bytes -= slot.cost;
+        }
+    }
+
+    /// One step of the clock hand; `false` when the cache is empty.
+    fn evict_one(&mut self, now: Instant) -> bool {
+        let Some((k, seq)) = self.queue.pop_front() else {
+            return false;
+        };
+        let ttl = self.ttl;
+        let requeue = match self.map.get_mut(k.as_ref()) {
+            Some(slot) if slot.seq == seq => {
+                let live = ttl.is_none_or(|t| now.duration_since(slot.at) < t);
+                if slot.referenced && live {
+                    slot.referenced = false;
+                    self.seq += 1;
+                    slot.seq = self.seq;
+                    true
+                } else {
+                    false
+                }
+            }
+            // An outdated record: its entry was replaced and queued again.
+            _ => return true,
+        };
+        if requeue {
+            self.queue.push_back((k, self.seq));
+        } else if let Some(slot) = self.map.remove(k.as_ref()) {
+            self.bytes -= slot.cost;
+        }
+        true
+    }
+}
+
+/// Bytes a header map holds, as counted against the cache's cap.
+fn header_bytes(h: &HeaderMap) -> usize {
+    h.iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + HEADER_OVERHEAD)
+        .sum()
 }
 
 impl ReadCache {
@@ -73,17 +274,26 @@ impl ReadCache {
             s.version = Some(v);
             s.auth.clear();
             s.responses.clear();
-            s.response_bytes = 0;
         }
         Some(v)
     }
 
+    /// What the response cache holds now.
+    pub fn response_stats(&self) -> CacheStats {
+        self.state().responses.stats()
+    }
+
+    /// What the verified-credentials cache holds now.
+    pub fn auth_stats(&self) -> CacheStats {
+        self.state().auth.stats()
+    }
+
     pub fn auth(&self, v: Version, login: &str, hash: &str) -> Option<(Arc<User>, Uuid)> {
-        let s = self.state();
+        let mut s = self.state();
         if s.version != Some(v) {
             return None;
         }
-        s.auth.get(&(login.to_owned(), hash.to_owned())).cloned()
+        s.auth.get(&auth_key(login, hash)).cloned()
     }
 
     /// Remembers a successful verification made by a request that started at `v`. Dropped
@@ -93,21 +303,16 @@ impl ReadCache {
         if s.version != Some(v) {
             return;
         }
-        if s.auth.len() >= MAX_AUTH_ENTRIES {
-            s.auth.clear();
-        }
-        s.auth.insert((login.to_owned(), hash.to_owned()), found);
+        // The user is shared with the request (`Arc`): count a typical user row.
+        s.auth.insert(&auth_key(login, hash), found, 512);
     }
 
     pub fn response(&self, v: Version, key: &str) -> Option<Response> {
-        let s = self.state();
+        let mut s = self.state();
         if s.version != Some(v) {
             return None;
         }
-        let c = s
-            .responses
-            .get(key)
-            .filter(|c| c.at.elapsed() < RESPONSE_TTL)?;
+        let c = s.responses.get(key)?;
         let mut resp = Response::new(Body::from(c.body.clone()));
         *resp.status_mut() = c.status;
         *resp.headers_mut() = c.headers.clone();
@@ -122,7 +327,7 @@ impl ReadCache {
             .size_hint()
             .exact()
             .is_some_and(|n| n <= MAX_RESPONSE_BODY);
-        if resp.status() != StatusCode::OK || !small {
+        if resp.status() != StatusCode::OK || !small || key.len() > MAX_RESPONSE_KEY {
             return resp;
         }
         let (parts, body) = resp.into_parts();
@@ -133,25 +338,60 @@ impl ReadCache {
         {
             let mut s = self.state();
             if s.version == Some(v) {
-                if s.response_bytes + bytes.len() > MAX_RESPONSE_BYTES {
-                    s.responses.clear();
-                    s.response_bytes = 0;
-                }
-                s.response_bytes += bytes.len();
-                let old = s.responses.insert(
-                    key,
+                let cost = header_bytes(&parts.headers) + bytes.len();
+                s.responses.insert(
+                    &key,
                     CachedResponse {
-                        at: Instant::now(),
                         status: parts.status,
                         headers: parts.headers.clone(),
                         body: bytes.clone(),
                     },
+                    cost,
                 );
-                if let Some(old) = old {
-                    s.response_bytes -= old.body.len();
-                }
             }
         }
         Response::from_parts(parts, Body::from(bytes))
+    }
+}
+
+/// The token hash has a fixed alphabet without `:`, so the pair cannot be ambiguous.
+fn auth_key(login: &str, hash: &str) -> String {
+    format!("{hash}:{login}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_stays_within_its_bounds_and_spares_entries_being_read() {
+        let mut c: Clock<usize> = Clock::new(100, 100 * (ENTRY_OVERHEAD + 20), 64, None);
+        assert!(c.insert("hot", 0, 10));
+        for i in 0..10_000 {
+            assert!(c.insert(&format!("k{i}"), i, 10));
+            assert!(c.get("hot").is_some(), "a read entry gets a second chance");
+            let s = c.stats();
+            assert!(
+                s.bytes <= s.max_bytes && s.entries <= s.max_entries,
+                "{s:?}"
+            );
+            assert!(c.queue.len() <= 2 * s.max_entries);
+        }
+        assert!(c.get("k9999").is_some());
+        assert!(c.get("k0").is_none());
+        assert!(
+            !c.insert(&"x".repeat(65), 0, 0),
+            "keys over the limit are not kept"
+        );
+    }
+
+    #[test]
+    fn expired_entries_are_dropped_first() {
+        let mut c: Clock<usize> = Clock::new(100, 1 << 20, 64, Some(Duration::ZERO));
+        for i in 0..1000 {
+            c.insert(&format!("k{i}"), i, 10);
+        }
+        assert_eq!(c.stats().entries, 1);
+        assert!(c.get("k999").is_none());
     }
 }

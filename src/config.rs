@@ -139,9 +139,23 @@ pub struct SecurityArgs {
     #[arg(long, env = "FERROPRESS_MAX_HEADERS", default_value_t = 64, value_parser = clap::value_parser!(u64).range(8..=1000))]
     pub max_headers: u64,
 
-    /// Seconds a client has to send a request's headers before the connection is closed.
+    /// Seconds a client has to send a request's headers before the connection is closed:
+    /// counted from the connection's opening (after the TLS handshake, which has as long
+    /// again) and, on a kept-alive connection, from the previous answer. A connection that
+    /// sends nothing is closed after this long.
     #[arg(long, env = "FERROPRESS_HEADER_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_secs: u64,
+
+    /// Connections served at once. A connection past it is answered 503 with `Retry-After`
+    /// (over HTTPS: closed) right away. Lowered at start to fit the open-files limit
+    /// (`ulimit -n`) with room kept for the database and uploads.
+    #[arg(long, env = "FERROPRESS_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+
+    /// Largest image (width × height, in pixels) decoded to make sub-sizes; larger ones are
+    /// kept without sub-sizes, decided from the header before decoding.
+    #[arg(long, env = "FERROPRESS_MAX_IMAGE_PIXELS", default_value_t = crate::media::DEFAULT_MAX_IMAGE_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_image_pixels: u64,
 
     /// Seconds a request (body upload included) may take before it is answered 408.
     #[arg(long, env = "FERROPRESS_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
@@ -159,6 +173,8 @@ impl Default for SecurityArgs {
             max_headers: 64,
             header_read_timeout_secs: 30,
             request_timeout_secs: 60,
+            max_connections: 1024,
+            max_image_pixels: crate::media::DEFAULT_MAX_IMAGE_PIXELS,
         }
     }
 }

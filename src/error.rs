@@ -128,6 +128,24 @@ impl WpError {
             "The request headers are too large.",
         )
     }
+    /// A request target longer than `--max-header-bytes` (Apache answers 414 past 8 KB).
+    pub fn uri_too_long() -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "rest_uri_too_long",
+            "The request URL is too long.",
+        )
+    }
+    /// Past `--max-connections`: come back in a second.
+    pub fn too_many_connections() -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "rest_too_many_connections",
+            "The server is serving as many connections as it can. Try again shortly.",
+        );
+        e.retry_after = std::num::NonZeroU32::new(1);
+        e
+    }
     pub fn request_timeout() -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,

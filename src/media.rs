@@ -7,6 +7,7 @@
 //! checked by content, then moved to `uploads/YYYY/MM/<unique sanitized name>`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -651,9 +652,56 @@ pub fn resize_dimensions(ow: u32, oh: u32, size: &ImageSize) -> Option<(u32, u32
     Some((nw, nh))
 }
 
-/// Images whose pixels are decoded to make sub-sizes; larger ones get none (their
-/// dimensions are still read from the header).
-const MAX_DECODE_PIXELS: u64 = 40_000_000;
+/// Default `--max-image-pixels`: 25 MP (a 6000×4000 camera photo fits). Larger images are
+/// kept without sub-sizes, as WordPress keeps an upload its image editor cannot load
+/// (`wp_create_image_subsizes()` returns the metadata it has when `wp_get_image_editor()`
+/// fails); their dimensions are still read from the header.
+pub const DEFAULT_MAX_IMAGE_PIXELS: u64 = 25_000_000;
+/// The decoded image may hold 4 bytes (8-bit RGBA) per pixel of the budget: an image with
+/// 16-bit channels gets half the pixels.
+const DECODED_BYTES_PER_PIXEL: u64 = 4;
+/// Reading dimensions parses headers only; nothing near this is needed for it.
+const HEADER_ALLOC: u64 = 16 << 20;
+
+static MAX_IMAGE_PIXELS: AtomicU64 = AtomicU64::new(DEFAULT_MAX_IMAGE_PIXELS);
+
+/// Sets the pixel budget of `generate_metadata` for this process (`--max-image-pixels`).
+pub fn set_max_image_pixels(pixels: u64) {
+    MAX_IMAGE_PIXELS.store(pixels.max(1), Ordering::Relaxed);
+}
+
+/// The decoder limits for an image that is within `budget` pixels: no allocation past the
+/// decoded size the budget allows, no side longer than the budget.
+fn decode_limits(budget: u64) -> image::Limits {
+    let mut limits = image::Limits::default();
+    let side = u32::try_from(budget).unwrap_or(u32::MAX);
+    limits.max_image_width = Some(side);
+    limits.max_image_height = Some(side);
+    limits.max_alloc = Some(budget.saturating_mul(DECODED_BYTES_PER_PIXEL));
+    limits
+}
+
+/// Decodes the image at `path` if its header says it fits `budget` (pixels, and decoded
+/// bytes); `None` otherwise, before any pixel is decoded.
+fn decode_within(
+    path: &Path,
+    format: image::ImageFormat,
+    budget: u64,
+) -> Option<image::DynamicImage> {
+    let mut reader = image::ImageReader::open(path).ok()?;
+    reader.set_format(format);
+    let limits = decode_limits(budget);
+    let max_bytes = limits.max_alloc.unwrap_or(0);
+    reader.limits(limits);
+    let decoder = reader.into_decoder().ok()?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    if u64::from(w) * u64::from(h) > budget
+        || image::ImageDecoder::total_bytes(&decoder) > max_bytes
+    {
+        return None;
+    }
+    image::DynamicImage::from_decoder(decoder).ok()
+}
 
 fn image_format(mime: &str) -> Option<image::ImageFormat> {
     match mime {
@@ -681,6 +729,9 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str) -> Value {
     let dims = image::ImageReader::open(&path)
         .map(|mut r| {
             r.set_format(format);
+            let mut limits = image::Limits::default();
+            limits.max_alloc = Some(HEADER_ALLOC);
+            r.limits(limits);
             r
         })
         .ok()
@@ -689,11 +740,17 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str) -> Value {
         return json!({ "filesize": filesize });
     };
     let mut sizes = Map::new();
-    if u64::from(w) * u64::from(h) <= MAX_DECODE_PIXELS {
-        let decoded = image::ImageReader::open(&path).ok().and_then(|mut r| {
-            r.set_format(format);
-            r.decode().ok()
-        });
+    let budget = MAX_IMAGE_PIXELS.load(Ordering::Relaxed);
+    if u64::from(w) * u64::from(h) > budget {
+        tracing::info!(
+            file,
+            width = w,
+            height = h,
+            budget,
+            "image over --max-image-pixels: no sub-sizes"
+        );
+    } else {
+        let decoded = decode_within(&path, format, budget);
         if let Some(img) = decoded {
             let dir = path.parent().unwrap_or(uploads_dir);
             let name = Path::new(file)

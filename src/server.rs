@@ -221,8 +221,9 @@ async fn front_page(api_root: String) -> Response {
 /// `X-Forwarded-Proto: https`): a year, as recommended for sites that are HTTPS only.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
 
-/// Limits every request meets before routing: header count and size (431), the whole
-/// request, body upload included, within `--request-timeout-secs` (408); and HSTS.
+/// Limits every request meets before routing: the request target's length (414, as Apache
+/// answers past its `LimitRequestLine`), header count and size (431), the whole request,
+/// body upload included, within `--request-timeout-secs` (408); and HSTS.
 async fn request_limits(
     axum::extract::State(site): axum::extract::State<Arc<Site>>,
     req: Request,
@@ -235,8 +236,11 @@ async fn request_limits(
         .map(|(k, v)| k.as_str().len() + v.as_bytes().len())
         .sum();
     let https = crate::rest::transport_of(&site, &req).0.https;
-    let mut resp = if headers.len() as u64 > sec.max_headers || bytes as u64 > sec.max_header_bytes
-    {
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let mut resp = if target as u64 > sec.max_header_bytes {
+        tracing::info!(bytes = target, "request target over the limit");
+        WpError::uri_too_long().into_response()
+    } else if headers.len() as u64 > sec.max_headers || bytes as u64 > sec.max_header_bytes {
         tracing::info!(
             headers = headers.len(),
             bytes,
@@ -359,6 +363,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         post_types: crate::post_types::load(&storage.data_dir)?,
         read_cache: args.read_cache,
     };
+    crate::media::set_max_image_pixels(args.security.max_image_pixels);
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;
 
@@ -408,13 +413,27 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
             tower::util::MapRequestLayer::new(crate::rest::canonicalize::<hyper::body::Incoming>)
                 .layer(router);
         let make = svc.into_make_service_with_connect_info::<SocketAddr>();
-        let mut server = axum_server::from_tcp(listener)?.handle(handle);
+        let header_timeout = Duration::from_secs(sec.header_read_timeout_secs);
+        // hyper's header timer runs only once bytes arrive (its protocol detection waits
+        // without one): a connection that sends nothing is closed after the same time.
+        let mut server = axum_server::from_tcp(listener)?
+            .handle(handle)
+            .first_request_timeout(header_timeout);
         configure_http(server.http_builder(), sec);
+        // No byte either way for this long ends a connection (an HTTP/2 one idling between
+        // requests): longer than any request may run, so an answer always comes first.
+        let idle = Duration::from_secs(sec.request_timeout_secs + sec.header_read_timeout_secs);
+        let limit =
+            ConnectionLimit::new(connection_bound(sec.max_connections), tls.is_none(), idle);
         match tls {
-            None => server.serve(make).await?,
+            None => server.acceptor(limit).serve(make).await?,
             Some(tls) => {
                 server
-                    .acceptor(axum_server::tls_rustls::RustlsAcceptor::new(tls))
+                    .acceptor(
+                        axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                            .handshake_timeout(header_timeout)
+                            .acceptor(limit),
+                    )
                     .serve(make)
                     .await?;
             }
@@ -437,6 +456,199 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         shutdown: Some(tx),
         join,
     })
+}
+
+/// Kept free under the open-files limit for the database, uploads, logs and the listener.
+const FD_RESERVE: usize = 64;
+
+/// `--max-connections`, lowered to fit the open-files limit: past that limit `accept()`
+/// fails and every client waits, so the bound must bite first.
+fn connection_bound(configured: u64) -> usize {
+    let configured = usize::try_from(configured).unwrap_or(usize::MAX).max(1);
+    let Some(files) = open_files_limit() else {
+        return configured;
+    };
+    let fit = files.saturating_sub(FD_RESERVE.min(files / 2)).max(1);
+    if fit < configured {
+        tracing::warn!(
+            max_connections = configured,
+            open_files = files,
+            serving = fit,
+            "--max-connections lowered to fit the open-files limit (ulimit -n)"
+        );
+    }
+    configured.min(fit)
+}
+
+/// The soft `RLIMIT_NOFILE` (`ulimit -n`), read from `/proc/self/limits` (Linux), which
+/// needs no `unsafe` call; `None` when unknown or unlimited.
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Bounds the connections being served: each holds a permit from accept to close (TLS
+/// handshake included). Past the bound a plain HTTP connection is answered 503 with
+/// `Retry-After` and closed; a TLS one is closed (an HTTP answer would not be readable
+/// before a handshake). Nothing queues, so an attacker holding connections open cannot
+/// make other clients wait in line, only be turned away until theirs time out.
+#[derive(Clone)]
+struct ConnectionLimit {
+    permits: Arc<tokio::sync::Semaphore>,
+    plain: bool,
+    idle: Duration,
+}
+
+impl ConnectionLimit {
+    fn new(max: usize, plain: bool, idle: Duration) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(max)),
+            plain,
+            idle,
+        }
+    }
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for ConnectionLimit {
+    type Stream = Limited;
+    type Service = S;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<(Limited, S)>> + Send>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let permit = self.permits.clone().try_acquire_owned();
+        let (plain, idle) = (self.plain, self.idle);
+        Box::pin(async move {
+            match permit {
+                Ok(permit) => Ok((
+                    Limited {
+                        stream,
+                        _permit: permit,
+                        idle,
+                        deadline: Box::pin(tokio::time::sleep(idle)),
+                    },
+                    service,
+                )),
+                Err(_) => {
+                    tracing::debug!("connection refused: --max-connections reached");
+                    if plain {
+                        refuse(stream).await;
+                    }
+                    Err(std::io::Error::other("--max-connections reached"))
+                }
+            }
+        })
+    }
+}
+
+/// Answers 503 on a connection past the bound, without reading its request (a write to
+/// a fresh socket lands in its send buffer at once; the timeout covers a full one).
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let e = WpError::too_many_connections();
+    let body = crate::rest::json_body(&e.body());
+    let retry = e.retry_after.map_or(1, std::num::NonZeroU32::get);
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: {}\r\nretry-after: {retry}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        crate::rest::JSON_CONTENT_TYPE,
+        body.len()
+    );
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
+/// A served connection's stream, holding its permit until hyper drops it, and failing its
+/// reads once no byte went either way for `idle`.
+struct Limited {
+    stream: tokio::net::TcpStream,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    idle: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Limited {
+    fn active(&mut self) {
+        let next = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+}
+
+impl tokio::io::AsyncRead for Limited {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.active();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(std::io::ErrorKind::TimedOut.into())),
+                Poll::Pending => Poll::Pending,
+            },
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Limited {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let done = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(done, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.active();
+        }
+        done
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let done = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        if matches!(done, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.active();
+        }
+        done
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 /// hyper's own ceilings, above the limits `request_limits` answers with a JSON 431: a

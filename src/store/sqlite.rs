@@ -678,15 +678,13 @@ impl Store for SqliteStore {
         if post_ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!(
-            "SELECT post_id, meta_key, meta_value FROM postmeta WHERE post_id IN ({}) ORDER BY id",
-            vec!["?"; post_ids.len()].join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
-        for id in post_ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as::<_, (i64, String, String)>(
+            "SELECT post_id, meta_key, meta_value FROM postmeta \
+             WHERE post_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        )
+        .bind(json_array(post_ids))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
@@ -793,12 +791,7 @@ impl Store for SqliteStore {
         let mut binds = vec![Bind::Text(q.taxonomy.clone())];
         push_in(&mut filter, &mut binds, " AND id IN", &q.include);
         push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
-        if !q.slugs.is_empty() {
-            filter.push_str(" AND slug IN (");
-            filter.push_str(&vec!["?"; q.slugs.len()].join(", "));
-            filter.push(')');
-            binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
-        }
+        push_in(&mut filter, &mut binds, " AND slug IN", &q.slugs);
         if let Some(p) = q.parent {
             filter.push_str(" AND parent = ?");
             binds.push(Bind::Int(p));
@@ -825,12 +818,12 @@ impl Store for SqliteStore {
         let mut order_binds = vec![];
         let order = match q.orderby {
             TermOrderBy::Include if !q.include.is_empty() => {
-                order_binds.extend(q.include.iter().map(|i| Bind::Int(*i)));
-                position_order("id", q.include.len())
+                order_binds.push(json_list(&q.include));
+                position_order("term.id", q.include.len())
             }
             TermOrderBy::IncludeSlugs if !q.slugs.is_empty() => {
-                order_binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
-                position_order("slug", q.slugs.len())
+                order_binds.push(json_list(&q.slugs));
+                position_order("term.slug", q.slugs.len())
             }
             TermOrderBy::Id => format!("id {dir}"),
             TermOrderBy::Slug => format!("slug {dir}, id {dir}"),
@@ -911,33 +904,30 @@ impl Store for SqliteStore {
         if parents.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!(
+        Ok(sqlx::query_as::<_, (i64, i64, i64)>(
             "SELECT c.parent, COUNT(*), (SELECT n.id FROM post n WHERE n.post_type = c.post_type \
              AND n.parent = c.parent ORDER BY n.date DESC, n.id DESC LIMIT 1) \
-             FROM post c WHERE c.post_type = ? AND c.parent IN ({}) GROUP BY c.parent",
-            vec!["?"; parents.len()].join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(post_type);
-        for id in parents {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+             FROM post c WHERE c.post_type = ? AND c.parent IN (SELECT value FROM json_each(?)) \
+             GROUP BY c.parent",
+        )
+        .bind(post_type)
+        .bind(json_array(parents))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn post_terms(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, i64, String)>> {
         if post_ids.is_empty() {
             return Ok(vec![]);
         }
-        let sql = format!(
+        Ok(sqlx::query_as::<_, (i64, i64, String)>(
             "SELECT r.post_id, r.term_id, t.taxonomy FROM term_relationship r \
-             JOIN term t ON t.id = r.term_id WHERE r.post_id IN ({}) ORDER BY t.name COLLATE NOCASE, t.id",
-            vec!["?"; post_ids.len()].join(", ")
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64, String)>(sqlx::AssertSqlSafe(sql));
-        for id in post_ids {
-            q = q.bind(*id);
-        }
-        Ok(q.fetch_all(&self.pool).await?)
+             JOIN term t ON t.id = r.term_id WHERE r.post_id IN (SELECT value FROM json_each(?)) \
+             ORDER BY t.name COLLATE NOCASE, t.id",
+        )
+        .bind(json_array(post_ids))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn set_post_terms(
@@ -1036,15 +1026,30 @@ enum Bind {
     Text(String),
 }
 
-fn push_in(filter: &mut String, binds: &mut Vec<Bind>, sql: &str, values: &[i64]) {
+/// A list of values as one JSON array parameter, read back with `json_each`: SQLite allows
+/// at most 32,766 parameters per statement, and WordPress's lists (`include`, `exclude`,
+/// `slug`, …) have no length limit, so one parameter per item would fail on long lists.
+fn json_array<T: serde::Serialize>(values: &[T]) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn json_list<T: serde::Serialize>(values: &[T]) -> Bind {
+    Bind::Text(json_array(values))
+}
+
+/// `{sql} (…values…)`, e.g. `AND id IN (…)`; nothing for an empty list (no condition).
+fn push_in<T: serde::Serialize>(
+    filter: &mut String,
+    binds: &mut Vec<Bind>,
+    sql: &str,
+    values: &[T],
+) {
     if values.is_empty() {
         return;
     }
     filter.push_str(sql);
-    filter.push_str(" (");
-    filter.push_str(&vec!["?"; values.len()].join(", "));
-    filter.push(')');
-    binds.extend(values.iter().map(|v| Bind::Int(*v)));
+    filter.push_str(" (SELECT value FROM json_each(?))");
+    binds.push(json_list(values));
 }
 
 /// The WHERE clause of a user query and its values, in order.
@@ -1054,24 +1059,18 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
     let mut binds = vec![];
     push_in(&mut filter, &mut binds, " AND id IN", &q.include);
     push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
-    if !q.nicenames.is_empty() {
-        filter.push_str(" AND nicename IN (");
-        filter.push_str(&vec!["?"; q.nicenames.len()].join(", "));
-        filter.push(')');
-        binds.extend(q.nicenames.iter().map(|s| Bind::Text(s.clone())));
-    }
+    push_in(&mut filter, &mut binds, " AND nicename IN", &q.nicenames);
     for set in &q.role_sets {
         if set.is_empty() {
             filter.push_str(" AND 0 = 1");
             continue;
         }
         // `roles` is a space-separated list: match whole words.
-        let alternatives = vec!["(' ' || roles || ' ') LIKE ?"; set.len()].join(" OR ");
-        filter.push_str(&format!(" AND ({alternatives})"));
-        binds.extend(
-            set.iter()
-                .map(|r| Bind::Text(format!("% {} %", r.as_str()))),
+        filter.push_str(
+            " AND EXISTS (SELECT 1 FROM json_each(?) r WHERE (' ' || roles || ' ') LIKE r.value)",
         );
+        let patterns: Vec<String> = set.iter().map(|r| format!("% {} %", r.as_str())).collect();
+        binds.push(json_list(&patterns));
     }
     if let Some((term, columns)) = &q.search {
         let like = format!(
@@ -1109,12 +1108,11 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
         if types.is_empty() {
             filter.push_str(" AND 0 = 1");
         } else {
-            filter.push_str(&format!(
+            filter.push_str(
                 " AND EXISTS (SELECT 1 FROM post WHERE post.author = user.id AND post.status = 'publish' \
-                 AND post.post_type IN ({}))",
-                vec!["?"; types.len()].join(", ")
-            ));
-            binds.extend(types.iter().map(|t| Bind::Text(t.clone())));
+                 AND post.post_type IN (SELECT value FROM json_each(?)))",
+            );
+            binds.push(json_list(types));
         }
     }
     (filter, binds)
@@ -1124,22 +1122,14 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
 fn user_order(q: &UserQuery) -> (String, Vec<Bind>) {
     use crate::store::UserOrderBy as O;
     let dir = if q.ascending { "ASC" } else { "DESC" };
-    let by_list = |col: &str, n: usize| {
-        let mut sql = format!("CASE {col}");
-        for i in 0..n {
-            sql.push_str(&format!(" WHEN ? THEN {i}"));
-        }
-        sql.push_str(&format!(" ELSE {n} END ASC"));
-        sql
-    };
     match q.orderby {
         O::Include if !q.include.is_empty() => (
-            by_list("id", q.include.len()),
-            q.include.iter().map(|i| Bind::Int(*i)).collect(),
+            position_order("user.id", q.include.len()),
+            vec![json_list(&q.include)],
         ),
         O::IncludeSlugs if !q.nicenames.is_empty() => (
-            by_list("nicename", q.nicenames.len()),
-            q.nicenames.iter().map(|s| Bind::Text(s.clone())).collect(),
+            position_order("user.nicename", q.nicenames.len()),
+            vec![json_list(&q.nicenames)],
         ),
         O::Id => (format!("id {dir}"), vec![]),
         O::Registered => (format!("registered {dir}, id {dir}"), vec![]),
@@ -1225,17 +1215,18 @@ async fn set_post_terms_on(
     .bind(taxonomy)
     .execute(&mut *conn)
     .await?;
-    for id in term_ids {
-        sqlx::query(
-            "INSERT OR IGNORE INTO term_relationship (post_id, term_id) \
-             SELECT ?, id FROM term WHERE id = ? AND taxonomy = ?",
-        )
-        .bind(post_id)
-        .bind(*id)
-        .bind(taxonomy)
-        .execute(&mut *conn)
-        .await?;
+    if term_ids.is_empty() {
+        return Ok(());
     }
+    sqlx::query(
+        "INSERT OR IGNORE INTO term_relationship (post_id, term_id) \
+         SELECT ?, id FROM term WHERE id IN (SELECT value FROM json_each(?)) AND taxonomy = ?",
+    )
+    .bind(post_id)
+    .bind(json_array(term_ids))
+    .bind(taxonomy)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -1361,12 +1352,7 @@ async fn write_batch(
 fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     let mut filter = String::from("post_type = ?");
     let mut binds = vec![Bind::Text(q.post_type.clone())];
-    if !q.statuses.is_empty() {
-        filter.push_str(" AND status IN (");
-        filter.push_str(&vec!["?"; q.statuses.len()].join(", "));
-        filter.push(')');
-        binds.extend(q.statuses.iter().map(|s| Bind::Text(s.clone())));
-    }
+    push_in(&mut filter, &mut binds, " AND status IN", &q.statuses);
     push_in(&mut filter, &mut binds, " AND author IN", &q.authors);
     push_in(
         &mut filter,
@@ -1383,18 +1369,8 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
         " AND parent NOT IN",
         &q.parents_exclude,
     );
-    if !q.slugs.is_empty() {
-        filter.push_str(" AND slug IN (");
-        filter.push_str(&vec!["?"; q.slugs.len()].join(", "));
-        filter.push(')');
-        binds.extend(q.slugs.iter().map(|s| Bind::Text(s.clone())));
-    }
-    if !q.mime_types.is_empty() {
-        filter.push_str(" AND mime_type IN (");
-        filter.push_str(&vec!["?"; q.mime_types.len()].join(", "));
-        filter.push(')');
-        binds.extend(q.mime_types.iter().map(|s| Bind::Text(s.clone())));
-    }
+    push_in(&mut filter, &mut binds, " AND slug IN", &q.slugs);
+    push_in(&mut filter, &mut binds, " AND mime_type IN", &q.mime_types);
     if let Some(m) = q.menu_order {
         filter.push_str(" AND menu_order = ?");
         binds.push(Bind::Int(m));
@@ -1423,11 +1399,10 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
             if ids.is_empty() {
                 return "0 = 1".to_owned();
             }
-            binds.extend(ids.iter().map(|i| Bind::Int(*i)));
-            format!(
-                "id IN (SELECT post_id FROM term_relationship WHERE term_id IN ({}))",
-                vec!["?"; ids.len()].join(", ")
-            )
+            binds.push(json_list(ids));
+            "id IN (SELECT post_id FROM term_relationship \
+             WHERE term_id IN (SELECT value FROM json_each(?)))"
+                .to_owned()
         })
         .collect();
     if !tax.is_empty() {
@@ -1435,10 +1410,11 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
         filter.push_str(&format!(" AND ({})", tax.join(joiner)));
     }
     if !q.tax_not_in.is_empty() {
-        filter.push_str(" AND id NOT IN (SELECT post_id FROM term_relationship WHERE term_id IN (");
-        filter.push_str(&vec!["?"; q.tax_not_in.len()].join(", "));
-        filter.push_str("))");
-        binds.extend(q.tax_not_in.iter().map(|i| Bind::Int(*i)));
+        filter.push_str(
+            " AND id NOT IN (SELECT post_id FROM term_relationship \
+             WHERE term_id IN (SELECT value FROM json_each(?)))",
+        );
+        binds.push(json_list(&q.tax_not_in));
     }
     for (sql, bound) in [
         (" AND date > ?", q.after),
@@ -1459,15 +1435,14 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
 fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
     use crate::store::PostOrderBy as O;
     let dir = if q.ascending { "ASC" } else { "DESC" };
-    let by_list = position_order;
     match q.orderby {
         O::Include if !q.include.is_empty() => (
-            by_list("id", q.include.len()),
-            q.include.iter().map(|i| Bind::Int(*i)).collect(),
+            position_order("post.id", q.include.len()),
+            vec![json_list(&q.include)],
         ),
         O::IncludeSlugs if !q.slugs.is_empty() => (
-            by_list("slug", q.slugs.len()),
-            q.slugs.iter().map(|s| Bind::Text(s.clone())).collect(),
+            position_order("post.slug", q.slugs.len()),
+            vec![json_list(&q.slugs)],
         ),
         other => {
             let col = match other {
@@ -1485,12 +1460,9 @@ fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
     }
 }
 
-/// Position in a given list: `CASE id WHEN ? THEN 0 WHEN ? THEN 1 … END`.
+/// Position in a given list (MySQL's `FIELD()`, which `orderby=include` uses): the first
+/// index of the value in the JSON array bound for it, values not in it last. `col` names its
+/// table: `json_each` has columns of its own (`id`, `key`, `value`, …).
 fn position_order(col: &str, n: usize) -> String {
-    let mut sql = format!("CASE {col}");
-    for i in 0..n {
-        sql.push_str(&format!(" WHEN ? THEN {i}"));
-    }
-    sql.push_str(&format!(" ELSE {n} END ASC"));
-    sql
+    format!("COALESCE((SELECT MIN(key) FROM json_each(?) WHERE value = {col}), {n}) ASC")
 }

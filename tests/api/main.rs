@@ -3,6 +3,7 @@
 mod admin_ui;
 mod app_passwords_api;
 mod auth;
+mod bounds;
 mod cli;
 mod clients;
 mod compat;
