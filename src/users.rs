@@ -137,15 +137,9 @@ fn nicename_of(slug: &str) -> String {
     sanitize_title(&sanitize_user_strict(slug))
 }
 
-async fn hash_password(plain: &str) -> Result<String, WpError> {
-    let plain = plain.to_owned();
-    tokio::task::spawn_blocking(move || password::hash(&plain))
-        .await
-        .map_err(|_| WpError::internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            WpError::internal()
-        })
+/// `wp_hash_password()`, on the bounded CPU pool (503 when its queue is full).
+async fn hash_password(site: &Site, plain: &str) -> Result<String, WpError> {
+    password::hash_in(&site.cpu, plain.into()).await
 }
 
 pub async fn insert_user(site: &Site, new: InsertUser<'_>) -> Result<User, WpError> {
@@ -237,7 +231,7 @@ pub async fn insert_user_with_profile(
     };
     let nicename = unique_nicename(site, &base, 0).await?;
 
-    let pass_hash = hash_password(new.password).await?;
+    let pass_hash = hash_password(site, new.password).await?;
 
     let first_name = profile.first_name.unwrap_or_default();
     let last_name = profile.last_name.unwrap_or_default();
@@ -340,7 +334,7 @@ pub async fn update_user(
         user.roles = roles;
     }
     if let Some(plain) = changes.password {
-        user.pass_hash = hash_password(&plain).await?;
+        user.pass_hash = hash_password(site, &plain).await?;
     }
     match site.store.update_user(&user).await {
         Ok(true) => Ok(user),

@@ -7,6 +7,7 @@ mod cli;
 mod clients;
 mod compat;
 mod crash;
+mod flood;
 mod global_params;
 mod helpers;
 mod hostile;
