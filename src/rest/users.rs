@@ -626,11 +626,8 @@ fn parse_input(v: &mut Validator<'_>, params: &Params) -> UserInput {
         }
     }
     input.profile.url = v.string("url");
-    // `pre_user_description` runs `wp_filter_kses`, then `wp_targeted_link_rel`, for every
-    // user, whatever their role.
-    input.profile.description = v
-        .string("description")
-        .map(|d| crate::kses::targeted_link_rel(&crate::kses::filter_user_description(&d)));
+    // Filtered by `filter_description` once the input is valid.
+    input.profile.description = v.string("description");
     input.profile.locale = v.one_of("locale", &["", "en_US"]).map(str::to_owned);
     input.profile.nickname = text(v, "nickname");
     input.profile.nicename = v.string("slug").map(|s| sanitize_title(&s));
@@ -672,6 +669,27 @@ fn parse_input(v: &mut Validator<'_>, params: &Params) -> UserInput {
 /// `check_role_update()`: every role must exist; nobody may give themselves a role without
 /// `edit_users`; and the role must be one the requester may hand out (`get_editable_roles`,
 /// here: holders of `promote_users`).
+/// Descriptions up to this many bytes are filtered inline; larger ones on the bounded CPU
+/// pool (`crate::work`), off the async threads.
+const KSES_INLINE_BYTES: usize = 64 * 1024;
+
+/// `pre_user_description`: `wp_filter_kses`, then `wp_targeted_link_rel`, for every user,
+/// whatever their role. 503 when a large one finds the CPU queue full.
+async fn filter_description(site: &Site, input: &mut UserInput) -> WpResult<()> {
+    fn filter(d: &str) -> String {
+        crate::kses::targeted_link_rel(&crate::kses::filter_user_description(d))
+    }
+    let Some(d) = input.profile.description.take() else {
+        return Ok(());
+    };
+    input.profile.description = Some(if d.len() > KSES_INLINE_BYTES {
+        site.cpu.run(move || filter(&d)).await?
+    } else {
+        filter(&d)
+    });
+    Ok(())
+}
+
 fn check_role_update(
     actor: &Actor<'_>,
     target: Option<i64>,
@@ -718,8 +736,9 @@ async fn create_item(
     v.require("username");
     v.require("email");
     v.require("password");
-    let input = parse_input(&mut v, &params);
+    let mut input = parse_input(&mut v, &params);
     v.finish()?;
+    filter_description(&site, &mut input).await?;
 
     let actor = auth.actor();
     if !actor.can(Cap::CreateUsers) {
@@ -795,8 +814,9 @@ async fn update_current_item(
 /// `update_item_permissions_check()` then `update_item()`.
 async fn update(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<Response> {
     let mut v = Validator::new(params);
-    let input = parse_input(&mut v, params);
+    let mut input = parse_input(&mut v, params);
     v.finish()?;
+    filter_description(site, &mut input).await?;
 
     let actor = auth.actor();
     let user = get_user(site, id).await?;
