@@ -24,6 +24,7 @@ use crate::auth::throttle;
 use crate::formatting::is_email;
 use crate::site::Site;
 use crate::store::User;
+use crate::work::Priority;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -124,7 +125,14 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
         }
     };
 
-    match authenticate(&site, &login, pass).await {
+    // A flood against one account spends its budget: its checks then wait behind everyone
+    // else's and give their place up to them (`crate::work::Priority`).
+    let priority = if attempt.account_limited().is_some() {
+        Priority::Low
+    } else {
+        Priority::Normal
+    };
+    match authenticate(&site, &login, pass, priority).await {
         Ok(Ok(user)) => {
             attempt.refund();
             let (token, _) = match cookie::create_session(&site, &user, remember, &ctx.client).await
@@ -200,6 +208,7 @@ async fn authenticate(
     site: &Site,
     login: &str,
     pass: SecretString,
+    priority: Priority,
 ) -> Result<Result<User, String>, crate::error::WpError> {
     let by_email = is_email(login);
     let login_key = if login.contains('\0') { "" } else { login };
@@ -209,7 +218,7 @@ async fn authenticate(
         site.store.user_by_login(login_key).await?
     };
     let hash = user.as_ref().map(|u| u.pass_hash.clone());
-    let ok = password::verify_in(&site.cpu, pass, hash, dummy_hash).await?;
+    let ok = password::verify_in(&site.cpu, priority, pass, hash, dummy_hash).await?;
     let shown = esc_html(login);
     match user {
         None if by_email => Ok(Err(

@@ -6,7 +6,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::WpError;
-use crate::work::CpuPool;
+use crate::work::{CpuPool, Priority};
 
 pub fn hash(password: &str) -> Result<String, String> {
     Argon2::default()
@@ -36,11 +36,12 @@ pub async fn hash_in(pool: &CpuPool, password: SecretString) -> Result<String, W
 /// when there is no stored hash. `Err`: the queue is full (503), nothing was verified.
 pub async fn verify_in(
     pool: &CpuPool,
+    priority: Priority,
     password: SecretString,
     phc: Option<String>,
     fallback: fn() -> &'static str,
 ) -> Result<bool, WpError> {
-    pool.run(move || {
+    pool.run_with(priority, move || {
         let phc = phc.as_deref().unwrap_or_else(fallback);
         verify(password.expose_secret(), phc)
     })
@@ -68,13 +69,25 @@ mod tests {
     async fn on_the_pool() {
         let pool = crate::work::CpuPool::new(1, 4);
         let h = super::hash_in(&pool, "s3cret".into()).await.expect("hash");
-        let ok = super::verify_in(&pool, "s3cret".into(), Some(h), || "")
-            .await
-            .expect("verify");
+        let ok = super::verify_in(
+            &pool,
+            crate::work::Priority::Normal,
+            "s3cret".into(),
+            Some(h),
+            || "",
+        )
+        .await
+        .expect("verify");
         assert!(ok);
-        let unknown = super::verify_in(&pool, "s3cret".into(), None, || "not a hash")
-            .await
-            .expect("verify");
+        let unknown = super::verify_in(
+            &pool,
+            crate::work::Priority::Normal,
+            "s3cret".into(),
+            None,
+            || "not a hash",
+        )
+        .await
+        .expect("verify");
         assert!(!unknown);
     }
 }

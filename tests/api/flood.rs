@@ -250,3 +250,45 @@ async fn rest_writes_past_the_cpu_queue_get_a_busy_envelope() {
     assert!(created >= 1, "the pool works at all");
     assert!(busy >= 1, "a queue of 1 took 20 hashes at once");
 }
+
+#[tokio::test]
+async fn a_flood_against_one_account_does_not_keep_others_from_logging_in() {
+    let app = TestApp::spawn_with(|a| {
+        a.trusted_proxies = vec!["127.0.0.1".parse().expect("cidr")];
+        a.security.cpu_workers = 1;
+        a.security.cpu_queue = 2;
+        // alice's budget is spent after one failure: every later check of hers is low priority.
+        a.security.auth_account_failures_burst = 1;
+        a.security.auth_account_failures_per_minute = 1;
+    })
+    .await;
+    app.create_user("alice", Role::Author).await;
+    app.create_user("bob", Role::Author).await;
+    let client = no_redirects();
+    let flood: Vec<_> = (0..60)
+        .map(|i| {
+            let req = login_post(&app, &client, &format!("10.1.0.{i}"), "alice", "wrong");
+            tokio::spawn(async move { req.send().await.expect("send").status().as_u16() })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // At most one of alice's checks is of normal priority, so bob's always finds room: his
+    // first try logs in, flood or not.
+    for ip in ["10.2.0.1", "10.2.0.2", "10.2.0.3"] {
+        let resp = login_post(&app, &client, ip, "bob", "pass-bob")
+            .send()
+            .await
+            .expect("send");
+        assert!(resp.status().is_redirection(), "{}", resp.status());
+    }
+    let mut statuses = BTreeMap::new();
+    for t in flood {
+        *statuses.entry(t.await.expect("task")).or_insert(0) += 1;
+    }
+    // alice's guesses: 200 (the first), 429 (checked while throttled) or 503.
+    assert!(
+        statuses.keys().all(|s| [200, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains_key(&503), "{statuses:?}");
+}
