@@ -131,6 +131,16 @@ pub struct SecurityArgs {
     )]
     pub auth_account_failures_burst: u32,
 
+    /// Threads for CPU-heavy work (argon2 logins and password hashing, image sub-sizes, KSES
+    /// of large bodies); 0: one per core, at most 8. Each may keep ~19 MiB (argon2).
+    #[arg(long, env = "FERROPRESS_CPU_WORKERS", default_value_t = 0)]
+    pub cpu_workers: usize,
+
+    /// CPU-heavy jobs that may wait for a worker; beyond, the request is answered 503
+    /// `rest_server_busy` with `Retry-After` at once.
+    #[arg(long, env = "FERROPRESS_CPU_QUEUE", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub cpu_queue: u64,
+
     /// Largest total size of the request headers (names + values), in bytes: 431 beyond.
     #[arg(long, env = "FERROPRESS_MAX_HEADER_BYTES", default_value_t = 16 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024))]
     pub max_header_bytes: u64,
@@ -169,6 +179,8 @@ impl Default for SecurityArgs {
             auth_failures_burst: 5,
             auth_account_failures_per_minute: 30,
             auth_account_failures_burst: 10,
+            cpu_workers: 0,
+            cpu_queue: 64,
             max_header_bytes: 16 * 1024,
             max_headers: 64,
             header_read_timeout_secs: 30,

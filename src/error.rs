@@ -121,6 +121,20 @@ impl WpError {
             std::num::NonZeroU32::new(u32::try_from(retry_after_secs.max(1)).unwrap_or(u32::MAX));
         e
     }
+    /// The bounded queue of CPU-heavy work (`crate::work`) is full: try again shortly
+    /// (ferropress's own code: WordPress has none; its maintenance mode also answers 503
+    /// with `Retry-After`).
+    pub fn server_busy(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "rest_server_busy",
+            "The server is too busy to do this now. Please try again shortly.",
+        )
+        .with_data("retry_after", json!(retry_after_secs));
+        e.retry_after =
+            std::num::NonZeroU32::new(u32::try_from(retry_after_secs.max(1)).unwrap_or(u32::MAX));
+        e
+    }
     pub fn request_header_fields_too_large() -> Self {
         Self::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -282,6 +296,18 @@ mod tests {
         let resp = e.into_response();
         assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(resp.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[test]
+    fn server_busy_is_503_with_retry_after() {
+        let e = WpError::server_busy(1);
+        assert_eq!(
+            e.body().to_string(),
+            r#"{"code":"rest_server_busy","message":"The server is too busy to do this now. Please try again shortly.","data":{"status":503,"retry_after":1}}"#
+        );
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

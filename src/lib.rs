@@ -17,3 +17,4 @@ pub mod server;
 pub mod site;
 pub mod store;
 pub mod users;
+pub mod work;

@@ -20,6 +20,8 @@ pub struct Site {
     pub routes: Registry,
     /// Failed-authentication throttle (per client IP and per account) and its counters.
     pub auth_throttle: AuthThrottle,
+    /// The bounded pool for CPU-heavy work (argon2, images, KSES of large bodies).
+    pub cpu: crate::work::CpuPool,
     /// Verified tokens and computed answers, valid for one database version.
     pub cache: crate::cache::ReadCache,
     /// The REST router itself, for the internal requests of `_embed`.
@@ -42,12 +44,17 @@ impl Site {
                 burst: sec.auth_account_failures_burst,
             },
         );
+        let cpu = crate::work::CpuPool::new(
+            sec.cpu_workers,
+            usize::try_from(sec.cpu_queue).unwrap_or(usize::MAX),
+        );
         Arc::new(Self {
             store,
             config,
             usage: UsageRecorder::default(),
             routes,
             auth_throttle,
+            cpu,
             cache: crate::cache::ReadCache::default(),
             api: std::sync::OnceLock::new(),
             nonce_key: tokio::sync::OnceCell::new(),

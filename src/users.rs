@@ -41,7 +41,8 @@ fn pre_user_description(description: &str) -> String {
 }
 
 /// The save filters `wp_insert_user()` runs on a user's text fields (`pre_user_*` in
-/// `default-filters.php`), for every caller (REST, admin screens, CLI) and every role:
+/// `default-filters.php`; the description's, which may be large, runs on the CPU pool
+/// before this), for every caller (REST, admin screens, CLI) and every role:
 /// `unfiltered_html` lifts none of them. `wp_update_user()` goes through `wp_insert_user()`
 /// with every field, so an update filters the stored values again too.
 fn apply_save_filters(user: &mut User) {
@@ -53,7 +54,6 @@ fn apply_save_filters(user: &mut User) {
     ] {
         *field = pre_name_field(field);
     }
-    user.description = pre_user_description(&user.description);
     user.url = pre_user_url(&user.url);
     user.email = pre_user_email(&user.email);
 }
@@ -341,15 +341,9 @@ fn nicename_of(slug: &str) -> String {
     sanitize_title(&sanitize_user_strict(slug))
 }
 
-async fn hash_password(plain: &str) -> Result<String, WpError> {
-    let plain = plain.to_owned();
-    tokio::task::spawn_blocking(move || password::hash(&plain))
-        .await
-        .map_err(|_| WpError::internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            WpError::internal()
-        })
+/// `wp_hash_password()`, on the bounded CPU pool (503 when its queue is full).
+async fn hash_password(site: &Site, plain: &str) -> Result<String, WpError> {
+    password::hash_in(&site.cpu, plain.into()).await
 }
 
 pub async fn insert_user(site: &Site, new: InsertUser<'_>) -> Result<User, WpError> {
@@ -441,7 +435,7 @@ pub async fn insert_user_with_profile(
     };
     let nicename = unique_nicename(site, &base, 0).await?;
 
-    let pass_hash = hash_password(new.password).await?;
+    let pass_hash = hash_password(site, new.password).await?;
 
     // `wp_insert_user()`'s order: the names are filtered, the default display name made
     // from the filtered ones, then filtered in turn; the nickname falls back to the login
@@ -460,6 +454,11 @@ pub async fn insert_user_with_profile(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| login.clone()),
     );
+    let description = profile.description.unwrap_or_default();
+    let description = site
+        .cpu
+        .run_sized(description.len(), move || pre_user_description(&description))
+        .await?;
     let created = site
         .store
         .create_user(NewUser {
@@ -470,7 +469,7 @@ pub async fn insert_user_with_profile(
             first_name,
             last_name,
             nickname,
-            description: pre_user_description(profile.description.as_deref().unwrap_or("")),
+            description,
             url,
             locale: profile.locale.unwrap_or_default(),
             roles: new.roles,
@@ -543,6 +542,11 @@ pub async fn update_user(
             user.nicename = unique_nicename(site, &n, user.id).await?;
         }
     }
+    let description = std::mem::take(&mut user.description);
+    user.description = site
+        .cpu
+        .run_sized(description.len(), move || pre_user_description(&description))
+        .await?;
     apply_save_filters(&mut user);
     if user.url.chars().count() > 100 {
         return Err(user_url_too_long());
@@ -551,7 +555,7 @@ pub async fn update_user(
         user.roles = roles;
     }
     if let Some(plain) = changes.password {
-        user.pass_hash = hash_password(&plain).await?;
+        user.pass_hash = hash_password(site, &plain).await?;
     }
     match site.store.update_user(&user).await {
         Ok(true) => Ok(user),

@@ -20,10 +20,11 @@ use super::{
 };
 use crate::auth::cookie;
 use crate::auth::password;
-use crate::auth::throttle::{self, Verdict};
+use crate::auth::throttle;
 use crate::formatting::is_email;
 use crate::site::Site;
 use crate::store::User;
+use crate::work::Priority;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -115,14 +116,25 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
     }
 
     let throttle = &site.auth_throttle;
-    let verdict = throttle.check(&ctx.client.ip, &login);
-    if let Verdict::IpLimited(wait) = verdict {
-        tracing::warn!(user = ?login, ip = %ctx.client.ip, "login refused: too many failures from this IP");
-        return too_many(fail, throttle::retry_after_secs(wait));
-    }
+    // Reserved before the (slow) check, so parallel guesses verify at most the burst.
+    let attempt = match throttle.reserve(&ctx.client.ip, &login).await {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::warn!(user = ?login, ip = %ctx.client.ip, "login refused: too many failures from this IP");
+            return too_many(fail, throttle::retry_after_secs(wait));
+        }
+    };
 
-    match authenticate(&site, &login, pass).await {
+    // A flood against one account spends its budget: its checks then wait behind everyone
+    // else's and give their place up to them (`crate::work::Priority`).
+    let priority = if attempt.account_limited().is_some() {
+        Priority::Low
+    } else {
+        Priority::Normal
+    };
+    match authenticate(&site, &login, pass, priority).await {
         Ok(Ok(user)) => {
+            attempt.refund();
             let (token, _) = match cookie::create_session(&site, &user, remember, &ctx.client).await
             {
                 Ok(t) => t,
@@ -137,35 +149,52 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
             resp
         }
         Ok(Err(error)) => {
-            let failures = throttle.record_failure(&ctx.client.ip, &login);
+            let failure = attempt.fail();
             tracing::warn!(
                 user = ?login,
                 ip = %ctx.client.ip,
                 user_agent = ?ctx.client.user_agent,
-                auth_failures_total = failures,
+                auth_failures_total = failure.failures,
                 "login failed"
             );
-            if let Verdict::AccountLimited(wait) = verdict {
-                throttle.record_throttled();
+            if let Some(wait) = failure.throttled {
                 return too_many(fail, throttle::retry_after_secs(wait));
             }
             fail(StatusCode::OK, error)
         }
-        Err(e) => wp_die(e.status, "Error", &e.message, None),
+        // Nothing was verified (storage error, or the CPU queue is full): not a failure.
+        Err(e) => {
+            attempt.refund();
+            if e.status == StatusCode::SERVICE_UNAVAILABLE {
+                let secs = e.retry_after.map_or(1, |s| u64::from(s.get()));
+                return with_retry_after(
+                    fail(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "<strong>Error:</strong> The server is too busy to check your password now. Please try again shortly.".to_owned(),
+                    ),
+                    secs,
+                );
+            }
+            wp_die(e.status, "Error", &e.message, None)
+        }
     }
 }
 
+fn with_retry_after(mut resp: Response, secs: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
 fn too_many(fail: impl Fn(StatusCode, String) -> Response, secs: u64) -> Response {
-    let mut resp = fail(
+    let resp = fail(
         StatusCode::TOO_MANY_REQUESTS,
         format!(
             "<strong>Error:</strong> Too many failed login attempts. Please try again in {secs} seconds."
         ),
     );
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    with_retry_after(resp, secs)
 }
 
 /// A hash to verify against when the user does not exist, so both paths cost one argon2.
@@ -179,6 +208,7 @@ async fn authenticate(
     site: &Site,
     login: &str,
     pass: SecretString,
+    priority: Priority,
 ) -> Result<Result<User, String>, crate::error::WpError> {
     let by_email = is_email(login);
     let login_key = if login.contains('\0') { "" } else { login };
@@ -188,12 +218,7 @@ async fn authenticate(
         site.store.user_by_login(login_key).await?
     };
     let hash = user.as_ref().map(|u| u.pass_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || {
-        let hash = hash.as_deref().unwrap_or_else(|| dummy_hash());
-        password::verify(pass.expose_secret(), hash)
-    })
-    .await
-    .unwrap_or(false);
+    let ok = password::verify_in(&site.cpu, priority, pass, hash, dummy_hash).await?;
     let shown = esc_html(login);
     match user {
         None if by_email => Ok(Err(

@@ -18,7 +18,6 @@ use crate::error::WpError;
 use crate::formatting::is_email;
 use crate::site::{Site, now};
 use crate::store::{AppPasswordUsage, User};
-use throttle::Verdict;
 
 /// The authenticated user of a request, if any, and the Application Password used.
 #[derive(Debug, Clone, Default)]
@@ -79,17 +78,21 @@ pub async fn authenticate_request(
         return Ok(Auth::default());
     };
     let throttle = &site.auth_throttle;
-    let verdict = throttle.check(&client.ip, &creds.login);
-    if let Verdict::IpLimited(wait) = verdict {
-        tracing::warn!(
-            user = ?creds.login,
-            ip = %client.ip,
-            user_agent = ?client.user_agent,
-            auth_throttled_total = throttle.metrics.throttled(),
-            "authentication refused: too many failures from this IP"
-        );
-        return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
-    }
+    // The throttle's token is taken before the check, so parallel guesses cannot all be
+    // verified before the first failure is counted.
+    let attempt = match throttle.reserve(&client.ip, &creds.login).await {
+        Ok(a) => a,
+        Err(wait) => {
+            tracing::warn!(
+                user = ?creds.login,
+                ip = %client.ip,
+                user_agent = ?client.user_agent,
+                auth_throttled_total = throttle.metrics.throttled(),
+                "authentication refused: too many failures from this IP"
+            );
+            return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
+        }
+    };
     let hash = app_passwords::hash(creds.password.expose_secret());
     let cached = version.and_then(|v| site.cache.auth(v, &creds.login, &hash));
     let verified = match cached {
@@ -105,25 +108,30 @@ pub async fn authenticate_request(
             }),
     };
     let (user, uuid) = match verified {
-        Ok(found) => found,
+        Ok(found) => {
+            attempt.refund();
+            found
+        }
         // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
         Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
-            let failures = throttle.record_failure(&client.ip, &creds.login);
+            let failure = attempt.fail();
             tracing::warn!(
                 user = ?creds.login,
                 ip = %client.ip,
                 user_agent = ?client.user_agent,
                 code = e.code,
-                auth_failures_total = failures,
+                auth_failures_total = failure.failures,
                 "authentication failed"
             );
-            if let Verdict::AccountLimited(wait) = verdict {
-                throttle.record_throttled();
+            if let Some(wait) = failure.throttled {
                 return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
             }
             return Err(e);
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            attempt.refund();
+            return Err(e);
+        }
     };
     site.usage.record(AppPasswordUsage {
         uuid,

@@ -1,59 +1,51 @@
-//! Account passwords: argon2id PHC strings. Expensive by design, so callers in async code
-//! run these through `spawn_blocking`; the work itself happens on one thread (`on_hasher`).
-
-use std::sync::OnceLock;
-use std::sync::mpsc;
+//! Account passwords: argon2id PHC strings. Expensive by design (19 MiB and tens of
+//! milliseconds each), so the server runs them on the bounded CPU pool (`crate::work`) through
+//! [`hash_in`] and [`verify_in`]; [`hash`] and [`verify`] do the work on the calling thread.
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::error::WpError;
+use crate::work::{CpuPool, Priority};
 
 pub fn hash(password: &str) -> Result<String, String> {
-    let password = password.to_owned();
-    on_hasher(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .unwrap_or_else(|| Err("the password hashing thread is gone".into()))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
 }
 
 pub fn verify(password: &str, phc: &str) -> bool {
-    let (password, phc) = (password.to_owned(), phc.to_owned());
-    on_hasher(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), phc.as_str())
-            .is_ok()
-    })
-    .unwrap_or(false)
+    Argon2::default()
+        .verify_password(password.as_bytes(), phc)
+        .is_ok()
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// [`hash`] on the CPU pool: 503 `rest_server_busy` when its queue is full, 500 if hashing
+/// fails.
+pub async fn hash_in(pool: &CpuPool, password: SecretString) -> Result<String, WpError> {
+    pool.run(move || hash(password.expose_secret()))
+        .await?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            WpError::internal()
+        })
+}
 
-/// Runs `job` on the one thread that does all argon2 work, and waits for it. Each argon2
-/// call needs 19 MiB; spread over the blocking pool's threads, glibc gives every thread an
-/// arena of its own and keeps those blocks (200 users created through the API left a
-/// server at 1 GB). On one thread the same memory is reused. `None`: the thread is gone.
-fn on_hasher<T: Send + 'static>(job: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    static HASHER: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();
-    let jobs = HASHER.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("argon2".into())
-            .spawn(move || {
-                for job in rx {
-                    job();
-                }
-            })
-            .ok()
-            .map(|_| tx)
-    });
-    let (reply, answer) = mpsc::sync_channel(1);
-    jobs.as_ref()?
-        .send(Box::new(move || {
-            let _ = reply.send(job());
-        }))
-        .ok()?;
-    answer.recv().ok()
+/// [`verify`] on the CPU pool against `phc`, or against `fallback()` (computed on the worker)
+/// when there is no stored hash. `Err`: the queue is full (503), nothing was verified.
+pub async fn verify_in(
+    pool: &CpuPool,
+    priority: Priority,
+    password: SecretString,
+    phc: Option<String>,
+    fallback: fn() -> &'static str,
+) -> Result<bool, WpError> {
+    pool.run_with(priority, move || {
+        let phc = phc.as_deref().unwrap_or_else(fallback);
+        verify(password.expose_secret(), phc)
+    })
+    .await
 }
 
 /// `wp_generate_password( 24 )`-style random account password, for the first admin.
@@ -71,5 +63,31 @@ mod tests {
         assert!(super::verify("s3cret", &h));
         assert!(!super::verify("s3cret!", &h));
         assert!(!super::verify("s3cret", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn on_the_pool() {
+        let pool = crate::work::CpuPool::new(1, 4);
+        let h = super::hash_in(&pool, "s3cret".into()).await.expect("hash");
+        let ok = super::verify_in(
+            &pool,
+            crate::work::Priority::Normal,
+            "s3cret".into(),
+            Some(h),
+            || "",
+        )
+        .await
+        .expect("verify");
+        assert!(ok);
+        let unknown = super::verify_in(
+            &pool,
+            crate::work::Priority::Normal,
+            "s3cret".into(),
+            None,
+            || "not a hash",
+        )
+        .await
+        .expect("verify");
+        assert!(!unknown);
     }
 }

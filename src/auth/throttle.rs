@@ -2,13 +2,19 @@
 //! IP and per account, kept in memory. WordPress core has no equivalent (plugins such as
 //! Limit Login Attempts add one); vaultwarden's `ratelimit.rs` is the model.
 //!
-//! Only failures take tokens. An IP whose bucket is empty is refused (429) before its
-//! credentials are even checked. An account whose bucket is empty still lets a *valid*
-//! credential through, so an attacker hammering one login from many addresses cannot lock
-//! the real owner out; their wrong guesses get 429 instead of 401. The same
-//! [`AuthThrottle`] serves any credential check (Basic auth today, the login form later):
-//! call [`AuthThrottle::check`] before verifying and [`AuthThrottle::record_failure`] after
-//! a failed verification.
+//! Every credential check first *reserves* a token ([`AuthThrottle::reserve`]): the bucket is
+//! checked and a token taken under one lock, before the expensive verification, so N guesses
+//! sent in parallel from one IP verify at most `burst` of them. The [`Attempt`] guard gives
+//! the tokens back when the credential was valid ([`Attempt::refund`]) and keeps them when it
+//! was not ([`Attempt::fail`]) or when the request was dropped half-way (a cancelled guess is
+//! not free). A request that finds the bucket's remaining tokens all held by attempts still in
+//! flight waits for them to settle (bounded): they may be refunded.
+//!
+//! An IP whose bucket is empty is refused (429) before its credentials are even checked. An
+//! account whose bucket is empty still lets a *valid* credential through, so an attacker
+//! hammering one login from many addresses cannot lock the real owner out: such a request
+//! proceeds without an account reservation and a wrong credential gets 429 instead of 401.
+//! The same [`AuthThrottle`] serves every credential check (Basic auth, the login form).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -19,6 +25,10 @@ use std::time::{Duration, Instant};
 /// Beyond this many keys, buckets that have refilled completely are forgotten (they carry
 /// no information); the map therefore stays bounded by the keys currently throttled.
 const PRUNE_ABOVE: usize = 10_000;
+
+/// How long a request waits for attempts in flight from the same IP to settle before it is
+/// answered 429. Verifications take milliseconds (argon2 tens of them, plus the CPU queue).
+const SETTLE_WAIT: Duration = Duration::from_secs(10);
 
 /// A bucket's refill rate and capacity. `per_minute == 0` disables the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +51,19 @@ impl Rate {
 struct Bucket {
     tokens: f64,
     updated: Instant,
+    /// Tokens taken by reservations not yet settled (refunded or kept).
+    in_flight: u32,
+}
+
+/// The outcome of [`KeyedLimiter::try_take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    /// A token was taken: settle it with [`KeyedLimiter::refund`] or [`KeyedLimiter::keep`].
+    Taken,
+    /// No token is free, but reservations in flight hold some: one may come back.
+    Busy,
+    /// No token left: the next one comes after this wait.
+    Limited(Duration),
 }
 
 /// Token buckets keyed by `K`, each starting full (`burst` tokens) and refilling at
@@ -81,27 +104,66 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
         (b.tokens < 1.0).then(|| self.wait_for_one(b.tokens))
     }
 
-    /// Takes one token from `key` (a failure). Returns the wait before the next attempt is
-    /// allowed, if the bucket is now empty.
-    pub fn take(&self, key: &K, now: Instant) -> Option<Duration> {
+    /// Checks and takes one token of `key` under one lock: the reservation made before a
+    /// credential is verified. A disabled limit always answers `Taken` and tracks nothing.
+    pub fn try_take(&self, key: &K, now: Instant) -> Take {
         if !self.rate.enabled() {
-            return None;
+            return Take::Taken;
         }
-        let mut map = self.buckets.lock().ok()?;
+        // A poisoned lock means a panic elsewhere: refuse rather than let guesses through.
+        let Ok(mut map) = self.buckets.lock() else {
+            return Take::Limited(Duration::from_secs(1));
+        };
         if map.len() > PRUNE_ABOVE {
             let full = f64::from(self.rate.burst);
             let rate = self.rate.per_second();
             map.retain(|_, b| {
-                b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * rate < full
+                b.in_flight > 0
+                    || b.tokens + now.saturating_duration_since(b.updated).as_secs_f64() * rate
+                        < full
             });
         }
         let b = map.entry(key.clone()).or_insert(Bucket {
             tokens: f64::from(self.rate.burst),
             updated: now,
+            in_flight: 0,
         });
         self.refill(b, now);
-        b.tokens = (b.tokens - 1.0).max(0.0);
-        (b.tokens < 1.0).then(|| self.wait_for_one(b.tokens))
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            b.in_flight += 1;
+            Take::Taken
+        } else if b.in_flight > 0 && b.tokens + f64::from(b.in_flight) >= 1.0 {
+            Take::Busy
+        } else {
+            Take::Limited(self.wait_for_one(b.tokens))
+        }
+    }
+
+    /// Settles a reservation of `key` by giving its token back (the credential was valid).
+    pub fn refund(&self, key: &K, now: Instant) {
+        self.settle(key, now, true);
+    }
+
+    /// Settles a reservation of `key` keeping its token taken (a failure).
+    pub fn keep(&self, key: &K, now: Instant) {
+        self.settle(key, now, false);
+    }
+
+    fn settle(&self, key: &K, now: Instant, give_back: bool) {
+        if !self.rate.enabled() {
+            return;
+        }
+        let Ok(mut map) = self.buckets.lock() else {
+            return;
+        };
+        if let Some(b) = map.get_mut(key) {
+            self.refill(b, now);
+            b.in_flight = b.in_flight.saturating_sub(1);
+            if give_back {
+                b.tokens = (b.tokens + 1.0).min(f64::from(self.rate.burst));
+            }
+        }
     }
 
     /// Number of keys tracked (for tests and diagnostics).
@@ -112,18 +174,6 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-/// The decision before a credential check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Check the credentials normally.
-    Allow,
-    /// The account is throttled: check the credentials, let a valid one through, answer a
-    /// wrong one with 429 after this wait.
-    AccountLimited(Duration),
-    /// The client IP is throttled: refuse without checking, retry after this wait.
-    IpLimited(Duration),
 }
 
 /// Counters for the failed-authentication metric (logged with every failure).
@@ -150,7 +200,90 @@ impl AuthMetrics {
 pub struct AuthThrottle {
     ip: KeyedLimiter<String>,
     account: KeyedLimiter<String>,
+    /// Woken whenever a reservation settles, for requests waiting on a busy bucket.
+    settled: tokio::sync::Notify,
     pub metrics: AuthMetrics,
+}
+
+/// A credential check that may go ahead: the tokens it reserved, settled by
+/// [`Attempt::refund`] (valid credential, or nothing was verified) or [`Attempt::fail`]. If it
+/// is dropped unsettled (the request was cancelled mid-check) the tokens stay taken.
+#[derive(Debug)]
+#[must_use = "settle the attempt with refund() or fail()"]
+pub struct Attempt<'a> {
+    throttle: &'a AuthThrottle,
+    ip: String,
+    account: String,
+    /// Whether an account token was reserved (not when the account was limited).
+    account_reserved: bool,
+    /// The account was throttled when the attempt started: a wrong credential gets 429
+    /// after this wait (a valid one still passes).
+    account_limited: Option<Duration>,
+    settled: bool,
+}
+
+/// What a failed [`Attempt`] is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The running count of failures, for the log.
+    pub failures: u64,
+    /// `Some(wait)`: the account is throttled, answer 429 instead of the usual error.
+    pub throttled: Option<Duration>,
+}
+
+impl Attempt<'_> {
+    /// Whether a wrong credential will be answered 429 (the account is throttled).
+    pub fn account_limited(&self) -> Option<Duration> {
+        self.account_limited
+    }
+
+    /// The credential was valid (or never verified, e.g. a storage error or a full CPU
+    /// queue): the reserved tokens go back.
+    pub fn refund(mut self) {
+        self.settle(true);
+    }
+
+    /// The credential was wrong: the reserved tokens stay taken.
+    pub fn fail(mut self) -> Failure {
+        self.settle(false);
+        let t = self.throttle;
+        let failures = t.metrics.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.account_limited.is_some() {
+            t.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        Failure {
+            failures,
+            throttled: self.account_limited,
+        }
+    }
+
+    fn settle(&mut self, give_back: bool) {
+        if std::mem::replace(&mut self.settled, true) {
+            return;
+        }
+        let t = self.throttle;
+        let now = Instant::now();
+        if give_back {
+            t.ip.refund(&self.ip, now);
+        } else {
+            t.ip.keep(&self.ip, now);
+        }
+        if self.account_reserved {
+            if give_back {
+                t.account.refund(&self.account, now);
+            } else {
+                t.account.keep(&self.account, now);
+            }
+        }
+        t.settled.notify_waiters();
+    }
+}
+
+impl Drop for Attempt<'_> {
+    /// A cancelled request keeps its tokens: dropping a connection must not make a guess free.
+    fn drop(&mut self) {
+        self.settle(false);
+    }
 }
 
 impl AuthThrottle {
@@ -158,6 +291,7 @@ impl AuthThrottle {
         Self {
             ip: KeyedLimiter::new(per_ip),
             account: KeyedLimiter::new(per_account),
+            settled: tokio::sync::Notify::new(),
             metrics: AuthMetrics::default(),
         }
     }
@@ -168,30 +302,47 @@ impl AuthThrottle {
         login.trim().to_lowercase()
     }
 
-    /// What to do with a credential check for `login` from `ip`.
-    pub fn check(&self, ip: &str, login: &str) -> Verdict {
-        let now = Instant::now();
-        if let Some(wait) = self.ip.limited(&ip.to_owned(), now) {
-            self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
-            return Verdict::IpLimited(wait);
+    /// Reserves the tokens of a credential check for `login` from `ip`, before verifying it.
+    /// `Err(wait)`: the IP is throttled; refuse without checking and retry after `wait`.
+    pub async fn reserve(&self, ip: &str, login: &str) -> Result<Attempt<'_>, Duration> {
+        let ip = ip.to_owned();
+        let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
+        loop {
+            // Registered before looking, so a settlement in between is not missed.
+            let notified = self.settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.ip.try_take(&ip, Instant::now()) {
+                Take::Taken => break,
+                Take::Limited(wait) => return Err(self.refused(wait)),
+                Take::Busy => {
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        return Err(self.refused(Duration::from_secs(1)));
+                    }
+                }
+            }
         }
-        match self.account.limited(&Self::account_key(login), now) {
-            Some(wait) => Verdict::AccountLimited(wait),
-            None => Verdict::Allow,
-        }
+        let account = Self::account_key(login);
+        let (account_reserved, account_limited) =
+            match self.account.try_take(&account, Instant::now()) {
+                Take::Taken => (true, None),
+                // All of the account's tokens are held by checks in flight: as if limited.
+                Take::Busy => (false, Some(Duration::from_secs(1))),
+                Take::Limited(wait) => (false, Some(wait)),
+            };
+        Ok(Attempt {
+            throttle: self,
+            ip,
+            account,
+            account_reserved,
+            account_limited,
+            settled: false,
+        })
     }
 
-    /// Records a failed credential check; returns the running failure count.
-    pub fn record_failure(&self, ip: &str, login: &str) -> u64 {
-        let now = Instant::now();
-        self.ip.take(&ip.to_owned(), now);
-        self.account.take(&Self::account_key(login), now);
-        self.metrics.failures.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Records that a wrong credential was answered 429 (account throttled).
-    pub fn record_throttled(&self) {
+    fn refused(&self, wait: Duration) -> Duration {
         self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
+        wait
     }
 }
 
@@ -215,9 +366,13 @@ mod tests {
         let t0 = Instant::now();
         let k = "1.2.3.4".to_owned();
         assert_eq!(l.limited(&k, t0), None);
-        assert!(l.take(&k, t0).is_none());
-        assert!(l.take(&k, t0).is_none());
-        let wait = l.take(&k, t0).expect("empty after 3");
+        for _ in 0..3 {
+            assert_eq!(l.try_take(&k, t0), Take::Taken);
+            l.keep(&k, t0);
+        }
+        let Take::Limited(wait) = l.try_take(&k, t0) else {
+            panic!("empty after 3");
+        };
         assert!(wait <= Duration::from_secs(1), "{wait:?}");
         assert!(l.limited(&k, t0).is_some());
         // 60/min = one token a second.
@@ -227,27 +382,160 @@ mod tests {
     }
 
     #[test]
+    fn reservations_in_flight_make_the_bucket_busy_not_limited() {
+        let l = KeyedLimiter::new(rate(1, 2));
+        let t0 = Instant::now();
+        let k = "ip".to_owned();
+        assert_eq!(l.try_take(&k, t0), Take::Taken);
+        assert_eq!(l.try_take(&k, t0), Take::Taken);
+        // Both tokens are held by checks in flight: the third can neither go nor be refused.
+        assert_eq!(l.try_take(&k, t0), Take::Busy);
+        // One succeeds: its token comes back and the third may go.
+        l.refund(&k, t0);
+        assert_eq!(l.try_take(&k, t0), Take::Taken);
+        // Both remaining fail: their tokens stay taken and the bucket is empty.
+        l.keep(&k, t0);
+        l.keep(&k, t0);
+        assert!(matches!(l.try_take(&k, t0), Take::Limited(_)));
+    }
+
+    #[test]
+    fn refunds_never_exceed_the_burst() {
+        let l = KeyedLimiter::new(rate(60, 2));
+        let t0 = Instant::now();
+        let k = "ip".to_owned();
+        for _ in 0..100 {
+            assert_eq!(l.try_take(&k, t0), Take::Taken);
+            l.refund(&k, t0);
+        }
+        // Still exactly two failures allowed.
+        for _ in 0..2 {
+            assert_eq!(l.try_take(&k, t0), Take::Taken);
+            l.keep(&k, t0);
+        }
+        assert!(matches!(l.try_take(&k, t0), Take::Limited(_)));
+    }
+
+    #[test]
     fn zero_rate_disables() {
         let l = KeyedLimiter::new(rate(0, 5));
         let k = "x".to_owned();
         for _ in 0..100 {
-            assert!(l.take(&k, Instant::now()).is_none());
+            assert_eq!(l.try_take(&k, Instant::now()), Take::Taken);
+            l.keep(&k, Instant::now());
         }
         assert!(l.is_empty());
     }
 
-    #[test]
-    fn account_limit_does_not_block_checks_but_ip_limit_does() {
-        let t = AuthThrottle::new(rate(10, 2), rate(30, 3));
-        assert_eq!(t.check("a", "Alice"), Verdict::Allow);
-        t.record_failure("a", "alice");
-        t.record_failure("a", "ALICE");
-        assert!(matches!(t.check("a", "alice"), Verdict::IpLimited(_)));
+    #[tokio::test]
+    async fn valid_credentials_give_their_reservation_back() {
+        let t = AuthThrottle::new(rate(1, 2), rate(1, 2));
+        for _ in 0..20 {
+            let a = t.reserve("a", "alice").await.expect("not limited");
+            assert_eq!(a.account_limited(), None);
+            a.refund();
+        }
+        assert_eq!(t.metrics.failures(), 0);
+        assert_eq!(t.metrics.throttled(), 0);
+    }
+
+    #[tokio::test]
+    async fn account_limit_does_not_block_checks_but_ip_limit_does() {
+        let t = AuthThrottle::new(rate(1, 2), rate(1, 3));
+        assert!(
+            t.reserve("a", "Alice")
+                .await
+                .expect("go")
+                .fail()
+                .throttled
+                .is_none()
+        );
+        assert!(
+            t.reserve("a", "alice")
+                .await
+                .expect("go")
+                .fail()
+                .throttled
+                .is_none()
+        );
+        assert!(
+            t.reserve("a", "alice").await.is_err(),
+            "IP a is out of tokens"
+        );
         // From another IP the account still has one token, then it is limited.
-        assert_eq!(t.check("b", "alice"), Verdict::Allow);
-        t.record_failure("b", "alice");
-        assert!(matches!(t.check("c", "alice"), Verdict::AccountLimited(_)));
-        assert_eq!(t.metrics.failures(), 3);
+        assert!(
+            t.reserve("b", "ALICE")
+                .await
+                .expect("go")
+                .fail()
+                .throttled
+                .is_none()
+        );
+        let a = t
+            .reserve("c", "alice")
+            .await
+            .expect("the account limit checks anyway");
+        assert!(a.account_limited().is_some());
+        // A valid credential passes and gives IP c's token back...
+        a.refund();
+        // ...a wrong one is answered 429.
+        let f = t.reserve("c", "alice").await.expect("go").fail();
+        assert!(f.throttled.is_some());
+        assert_eq!(f.failures, 4);
+        assert_eq!(t.metrics.throttled(), 2, "one IP refusal, one account 429");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_attempt_keeps_its_token() {
+        let t = AuthThrottle::new(rate(1, 2), rate(0, 0));
+        drop(t.reserve("a", "x").await.expect("go"));
+        drop(t.reserve("a", "x").await.expect("go"));
+        assert!(t.reserve("a", "x").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn parallel_guesses_verify_at_most_the_burst() {
+        let t = std::sync::Arc::new(AuthThrottle::new(rate(1, 3), rate(0, 0)));
+        let verified = std::sync::Arc::new(AtomicU64::new(0));
+        let mut tasks = vec![];
+        for _ in 0..40 {
+            let (t, verified) = (t.clone(), verified.clone());
+            tasks.push(tokio::spawn(async move {
+                let Ok(a) = t.reserve("10.0.0.1", "alice").await else {
+                    return;
+                };
+                verified.fetch_add(1, Ordering::Relaxed);
+                // The slow verification: every other guess is in flight meanwhile.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                a.fail();
+            }));
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+        assert_eq!(verified.load(Ordering::Relaxed), 3);
+        assert_eq!(t.metrics.throttled(), 37);
+    }
+
+    #[tokio::test]
+    async fn requests_waiting_on_a_busy_bucket_go_once_a_check_succeeds() {
+        let t = std::sync::Arc::new(AuthThrottle::new(rate(1, 2), rate(0, 0)));
+        let mut tasks = vec![];
+        for _ in 0..10 {
+            let t = t.clone();
+            tasks.push(tokio::spawn(async move {
+                let Ok(a) = t.reserve("10.0.0.1", "alice").await else {
+                    return false;
+                };
+                // A valid credential, checked while the others wait.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                a.refund();
+                true
+            }));
+        }
+        for task in tasks {
+            assert!(task.await.expect("task"), "a valid client is never refused");
+        }
     }
 
     #[test]

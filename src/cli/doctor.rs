@@ -130,6 +130,13 @@ pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
         ));
     }
 
+    // CPU-heavy work (argon2, images, KSES of large bodies).
+    f.push(ok(format!(
+        "CPU-heavy work: {} worker threads, {} jobs may wait (then 503 rest_server_busy)",
+        crate::work::effective_workers(sec.cpu_workers),
+        sec.cpu_queue
+    )));
+
     // Storage.
     match &storage.database_url {
         Some(url) => {

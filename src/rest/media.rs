@@ -883,7 +883,7 @@ async fn apply_input(
     if let Some(d) = &input.description {
         post.content.clone_from(d);
     }
-    super::posts::sanitize_html_fields(site, actor, &mut post);
+    super::posts::sanitize_html_fields(site, actor, &mut post).await?;
     if let Some(c) = input.comment_status {
         c.clone_into(&mut post.comment_status);
     }
@@ -1230,10 +1230,21 @@ async fn create_item(
 
     let uploads = site.config.uploads_dir.clone();
     let (rel2, mime) = (rel.clone(), checked.mime);
-    let metadata =
-        tokio::task::spawn_blocking(move || media::generate_metadata(&uploads, &rel2, mime))
-            .await
-            .unwrap_or_else(|_| json!({}));
+    // Decoding and resizing run on the bounded CPU pool; when its queue is full the upload
+    // is refused (503, the file removed) rather than queued without bound.
+    let metadata = match site
+        .cpu
+        .run(move || media::generate_metadata(&uploads, &rel2, mime))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+            remove_files(&site, &rel, &json!({})).await;
+            return Err(e);
+        }
+        // The job panicked: the file is kept without sub-sizes, as before.
+        Err(_) => json!({}),
+    };
 
     // Title: the request's, else the name as uploaded (multipart) or as stored, without
     // its extension.

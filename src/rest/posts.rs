@@ -1321,24 +1321,48 @@ fn check_template(v: &mut Validator<'_>, params: &Params) {
 /// `content_save_pre` and `excerpt_save_pre`: `wp_targeted_link_rel`,
 /// `wp_filter_post_kses`). The KSES ones apply only to users without `unfiltered_html`
 /// (`kses_init()`); all apply to every field on every save, as `wp_update_post()` re-saves
-/// them all.
-pub(super) fn sanitize_html_fields(site: &Site, actor: &Actor<'_>, post: &mut Post) {
+/// them all. Large fields are filtered on the CPU pool: 503 when its queue is full.
+pub(super) async fn sanitize_html_fields(
+    site: &Site,
+    actor: &Actor<'_>,
+    post: &mut Post,
+) -> Result<(), WpError> {
+    let kses = !actor.can(Cap::Primitive("unfiltered_html"));
+    let uploads = format!("{}/wp-content/uploads/", site.config.home);
+    let fields = [
+        std::mem::take(&mut post.title),
+        std::mem::take(&mut post.content),
+        std::mem::take(&mut post.excerpt),
+    ];
+    let size: usize = fields.iter().map(String::len).sum();
+    let [title, content, excerpt] = site
+        .cpu
+        .run_sized(size, move || filter_html_fields(fields, kses, &uploads))
+        .await?;
+    post.title = title;
+    post.content = content;
+    post.excerpt = excerpt;
+    Ok(())
+}
+
+/// The filters of [`sanitize_html_fields`] on `[title, content, excerpt]`.
+fn filter_html_fields(fields: [String; 3], kses: bool, uploads: &str) -> [String; 3] {
     const PHP_TRIM: [char; 6] = [' ', '\t', '\n', '\r', '\0', '\x0b'];
-    if post.title.starts_with(PHP_TRIM) || post.title.ends_with(PHP_TRIM) {
-        post.title = post.title.trim_matches(PHP_TRIM).to_owned();
+    let [mut title, mut content, mut excerpt] = fields;
+    if title.starts_with(PHP_TRIM) || title.ends_with(PHP_TRIM) {
+        title = title.trim_matches(PHP_TRIM).to_owned();
     }
-    for field in [&mut post.title, &mut post.content, &mut post.excerpt] {
+    for field in [&mut title, &mut content, &mut excerpt] {
         if field.len() >= 3 {
             *field = crate::kses::targeted_link_rel(field);
         }
     }
-    if actor.can(Cap::Primitive("unfiltered_html")) {
-        return;
+    if kses {
+        title = crate::kses::filter_kses(&title);
+        content = crate::kses::filter_post_kses(&content, uploads);
+        excerpt = crate::kses::filter_post_kses(&excerpt, uploads);
     }
-    let uploads = format!("{}/wp-content/uploads/", site.config.home);
-    post.title = crate::kses::filter_kses(&post.title);
-    post.content = crate::kses::filter_post_kses(&post.content, &uploads);
-    post.excerpt = crate::kses::filter_post_kses(&post.excerpt, &uploads);
+    [title, content, excerpt]
 }
 
 /// `meta` of a write: only registered keys count (others are ignored, as in WordPress);
@@ -1567,7 +1591,7 @@ async fn apply_input(
     if let Some(e) = input.excerpt {
         post.excerpt = e;
     }
-    sanitize_html_fields(site, actor, &mut post);
+    sanitize_html_fields(site, actor, &mut post).await?;
     // `set_post_format()`: `standard` is no format at all.
     if let Some(f) = input.format {
         post.format = if f == "standard" { "" } else { f }.to_owned();

@@ -351,11 +351,8 @@ fn parse_input(v: &mut Validator<'_>, tax: &Taxonomy) -> TermInput {
             .string("name")
             .map(|n| pre_name_field(&sanitize_text_field(&n))),
         slug: v.string("slug"),
-        // `pre_term_description`: `wp_filter_kses()` then `wp_targeted_link_rel()`, for every
-        // role (`unfiltered_html` does not lift it, unlike for posts).
-        description: v
-            .string("description")
-            .map(|d| crate::kses::targeted_link_rel(&crate::kses::filter_kses(&d))),
+        // Filtered by `apply_input` (`pre_term_description`).
+        description: v.string("description"),
         parent: if tax.hierarchical {
             v.integer("parent")
         } else {
@@ -393,7 +390,14 @@ async fn apply_input(
         };
     }
     if let Some(d) = input.description {
-        term.description = d;
+        // `pre_term_description`: `wp_filter_kses()` then `wp_targeted_link_rel()`, for every
+        // role (`unfiltered_html` does not lift it, unlike for posts); large ones on the pool.
+        term.description = site
+            .cpu
+            .run_sized(d.len(), move || {
+                crate::kses::targeted_link_rel(&crate::kses::filter_kses(&d))
+            })
+            .await?;
     }
     if let Some(name) = input.name {
         if name.trim().is_empty() {

@@ -9,6 +9,7 @@ mod clients;
 mod compat;
 mod crash;
 mod field_filters;
+mod flood;
 mod global_params;
 mod helpers;
 mod hostile;
