@@ -971,10 +971,6 @@ struct HairAttr {
 /// `wp_kses_hair()`: splits an attribute list, dropping what is malformed; the first of
 /// duplicate names wins; URI attributes go through `wp_kses_bad_protocol()`.
 fn hair(attr: &str) -> Vec<HairAttr> {
-    static NAME: LazyLock<Regex> = LazyLock::new(|| re("^[_a-zA-Z][-_a-zA-Z0-9:.]*"));
-    static EQUALS: LazyLock<Regex> =
-        LazyLock::new(|| re(r"^[ \t\n\x0B\x0C\r]*=[ \t\n\x0B\x0C\r]*"));
-    static SPACES: LazyLock<Regex> = LazyLock::new(|| re(r"^[ \t\n\x0B\x0C\r]+"));
     static DQ: LazyLock<Regex> =
         LazyLock::new(|| re(r#"^"([^"]*)"(?:[ \t\n\x0B\x0C\r]+|/?\n?\z)"#));
     static DQ_CUT: LazyLock<Regex> = LazyLock::new(|| re(r#"^"[^"]*"(?:[ \t\n\x0B\x0C\r]+|\z)"#));
@@ -988,48 +984,64 @@ fn hair(attr: &str) -> Vec<HairAttr> {
     static ERROR: LazyLock<Regex> = LazyLock::new(|| {
         re(r#"^(?:"[^"]*(?:"|\z)|'[^']*(?:'|\z)|[^ \t\n\x0B\x0C\r])*[ \t\n\x0B\x0C\r]*"#)
     });
+    /// Length of the `^[_a-zA-Z][-_a-zA-Z0-9:.]*` match.
+    fn name_len(b: &[u8]) -> usize {
+        match b.first() {
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                1 + b[1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || b"-_:.".contains(c))
+                    .count()
+            }
+            _ => 0,
+        }
+    }
+    /// Length of the `^\s*` match.
+    fn spaces_len(b: &[u8]) -> usize {
+        b.iter().take_while(|c| is_ws(**c)).count()
+    }
 
     let mut out: Vec<HairAttr> = vec![];
-    // The first of duplicate names wins (`array_key_exists()`); a set keeps the check O(1)
-    // for tags with thousands of attributes.
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut push = |out: &mut Vec<HairAttr>, a: HairAttr| {
-        if seen.insert(a.name.clone()) {
-            out.push(a);
-        }
-    };
+    // The first of duplicate names wins (`array_key_exists()`): a set keeps the check O(1)
+    // for tags with thousands of attributes, and a name already seen costs no more work.
+    let mut seen: HashSet<&str> = HashSet::new();
     // A slice of `attr`, moved forward: the rest is never copied per attribute (issue 14
     // finding 10, a 400 KB `<b a a a …>` took seconds when it was).
     let mut rest: &str = attr;
     let mut mode = 0;
-    let mut name = String::new();
+    let mut name: &str = "";
+    let valueless = |name: &str| HairAttr {
+        name: name.to_owned(),
+        value: String::new(),
+        whole: name.to_owned(),
+        valueless: true,
+    };
     while !rest.is_empty() {
         let mut working = false;
         match mode {
             0 => {
-                if let Some(m) = NAME.find(rest) {
-                    name = m.as_str().to_owned();
-                    rest = &rest[m.end()..];
+                let n = name_len(rest.as_bytes());
+                if n > 0 {
+                    name = &rest[..n];
+                    rest = &rest[n..];
                     working = true;
                     mode = 1;
                 }
             }
             1 => {
-                if let Some(m) = EQUALS.find(rest) {
-                    rest = &rest[m.end()..];
+                // `^\s*=\s*`, else `^\s+`.
+                let b = rest.as_bytes();
+                let lead = spaces_len(b);
+                if b.get(lead) == Some(&b'=') {
+                    let trail = spaces_len(&b[lead + 1..]);
+                    rest = &rest[lead + 1 + trail..];
                     working = true;
                     mode = 2;
-                } else if let Some(m) = SPACES.find(rest) {
-                    push(
-                        &mut out,
-                        HairAttr {
-                            name: name.clone(),
-                            value: String::new(),
-                            whole: name.clone(),
-                            valueless: true,
-                        },
-                    );
-                    rest = &rest[m.end()..];
+                } else if lead > 0 {
+                    if seen.insert(name) {
+                        out.push(valueless(name));
+                    }
+                    rest = &rest[lead..];
                     working = true;
                     mode = 0;
                 }
@@ -1044,24 +1056,23 @@ fn hair(attr: &str) -> Vec<HairAttr> {
                     let Some(c) = matcher.captures(rest) else {
                         continue;
                     };
-                    let mut value = c[1].to_owned();
-                    if URI_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
-                        value = bad_protocol(&value);
-                    }
-                    let whole = if quote == '\'' {
-                        format!("{name}='{value}'")
-                    } else {
-                        format!("{name}=\"{value}\"")
-                    };
-                    push(
-                        &mut out,
-                        HairAttr {
-                            name: name.clone(),
+                    if seen.insert(name) {
+                        let mut value = c[1].to_owned();
+                        if URI_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
+                            value = bad_protocol(&value);
+                        }
+                        let whole = if quote == '\'' {
+                            format!("{name}='{value}'")
+                        } else {
+                            format!("{name}=\"{value}\"")
+                        };
+                        out.push(HairAttr {
+                            name: name.to_owned(),
                             value,
                             whole,
                             valueless: false,
-                        },
-                    );
+                        });
+                    }
                     if let Some(m) = cut.find(rest) {
                         rest = &rest[m.end()..];
                     }
@@ -1077,16 +1088,8 @@ fn hair(attr: &str) -> Vec<HairAttr> {
             mode = 0;
         }
     }
-    if mode == 1 {
-        push(
-            &mut out,
-            HairAttr {
-                name: name.clone(),
-                value: String::new(),
-                whole: name,
-                valueless: true,
-            },
-        );
+    if mode == 1 && seen.insert(name) {
+        out.push(valueless(name));
     }
     out
 }
