@@ -1,5 +1,6 @@
 //! Posts and pages: `WP_REST_Posts_Controller` (`class-wp-rest-posts-controller.php`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::Router;
@@ -872,8 +873,15 @@ async fn get_items(
                     continue;
                 }
                 let mut groups = vec![];
+                // A repeated id adds nothing (its group would be the same), and with
+                // children each id costs a query per descendant: each is expanded once.
+                let mut expanded = HashSet::new();
                 for id in ids {
+                    if !expanded.insert(id) {
+                        continue;
+                    }
                     let mut group = vec![id];
+                    let mut in_group = HashSet::from([id]);
                     if children && tax.hierarchical {
                         let mut frontier = vec![id];
                         while let Some(parent) = frontier.pop() {
@@ -884,7 +892,7 @@ async fn get_items(
                                 ..crate::store::TermQuery::default()
                             };
                             for t in site.store.query_terms(&q).await?.0 {
-                                if !group.contains(&t.id) {
+                                if in_group.insert(t.id) {
                                     group.push(t.id);
                                     frontier.push(t.id);
                                 }
