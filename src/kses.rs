@@ -676,15 +676,9 @@ impl Kses<'_> {
             }
             return format!("<!--{inner}-->");
         }
-        static TAG: LazyLock<Regex> = LazyLock::new(|| {
-            re(r"^<[ \t\n\x0B\x0C\r]*(/[ \t\n\x0B\x0C\r]*)?([a-zA-Z0-9-]+)([^>]*)>?\n?\z")
-        });
-        let Some(m) = TAG.captures(&tag) else {
+        let Some((slash, elem, attrlist)) = parse_tag(&tag) else {
             return String::new();
         };
-        let slash = m.get(1).is_some();
-        let elem = &m[2];
-        let attrlist = &m[3];
         let elem_low = elem.to_ascii_lowercase();
         let Some(rule) = self.element(&elem_low) else {
             return String::new();
@@ -775,6 +769,44 @@ impl Kses<'_> {
             _ => true,
         }
     }
+}
+
+/// `%^<\s*(/\s*)?([a-zA-Z0-9-]+)([^>]*)>?$%` of `wp_kses_split2()` (`$` also before a final
+/// newline): the closing slash, the element and the attribute list. By hand, because the
+/// regex crate's capture engines are several times slower per byte on a 1 MB tag than on
+/// a small one (linear, but the benchmark's 3× bound is per byte).
+fn parse_tag(tag: &str) -> Option<(bool, &str, &str)> {
+    let b = tag.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    if b.first() != Some(&b'<') {
+        return None;
+    }
+    let mut i = skip_ws(1);
+    let slash = b.get(i) == Some(&b'/');
+    if slash {
+        i = skip_ws(i + 1);
+    }
+    let name_start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+        i += 1;
+    }
+    if i == name_start {
+        return None;
+    }
+    let attr_start = i;
+    while i < b.len() && b[i] != b'>' {
+        i += 1;
+    }
+    // `[^>]*` took any newline, so what may follow is nothing, `>` or `>\n`.
+    if !matches!(&b[i..], b"" | b">" | b">\n") {
+        return None;
+    }
+    Some((slash, &tag[name_start..attr_start], &tag[attr_start..i]))
 }
 
 /// `data-*` as `wp_kses_attr_check()` accepts it: `^data(?:-[a-z0-9_]+)+$`.
@@ -870,16 +902,14 @@ pub fn normalize_entities(s: &str) -> String {
     static DEC: LazyLock<Regex> = LazyLock::new(|| re("&amp;#(0*[0-9]{1,7});"));
     static HEX: LazyLock<Regex> = LazyLock::new(|| re("&amp;#[Xx](0*[0-9A-Fa-f]{1,6});"));
     let s = s.replace('&', "&amp;");
-    let s = NAMED.replace_all(&s, |c: &regex::Captures<'_>| {
-        let name = &c[1];
+    let s = replace_group(&NAMED, &s, "&amp;".len(), |name| {
         if ENTITY_NAMES.binary_search(&name).is_ok() {
             format!("&{name};")
         } else {
             format!("&amp;{name};")
         }
     });
-    let s = DEC.replace_all(&s, |c: &regex::Captures<'_>| {
-        let digits = &c[1];
+    let s = replace_group(&DEC, &s, "&amp;#".len(), |digits| {
         if php_empty(digits) {
             return String::new();
         }
@@ -890,8 +920,7 @@ pub fn normalize_entities(s: &str) -> String {
             format!("&amp;#{digits};")
         }
     });
-    HEX.replace_all(&s, |c: &regex::Captures<'_>| {
-        let hex = &c[1];
+    replace_group(&HEX, &s, "&amp;#x".len(), |hex| {
         if php_empty(hex) {
             return String::new();
         }
@@ -902,7 +931,21 @@ pub fn normalize_entities(s: &str) -> String {
             format!("&amp;#x{hex};")
         }
     })
-    .into_owned()
+}
+
+/// `re.replace_all(s, f)` for a pattern of a fixed-length prefix, one group and a final `;`:
+/// `f` gets the group, cut from each match found with `find_iter` (no capture engine,
+/// see `parse_tag`).
+fn replace_group(re: &Regex, s: &str, prefix: usize, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for m in re.find_iter(s) {
+        out.push_str(&s[last..m.start()]);
+        out.push_str(&f(&m.as_str()[prefix..m.len() - 1]));
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    out
 }
 
 /// `wp_pre_kses_less_than()` on any text, as `sanitize_text_field()` runs it: `esc_html()`
@@ -1053,11 +1096,22 @@ fn hair(attr: &str) -> Vec<HairAttr> {
                     (&*BARE, &*BARE_CUT, ' '),
                 ];
                 for (matcher, cut, quote) in quoted {
-                    let Some(c) = matcher.captures(rest) else {
+                    // `find`, not `captures` (see `parse_tag`): the value is the quoted
+                    // text, or the leading run of what is neither space nor quote.
+                    if !matcher.is_match(rest) {
                         continue;
-                    };
+                    }
                     if seen.insert(name) {
-                        let mut value = c[1].to_owned();
+                        let mut value = match quote {
+                            ' ' => rest
+                                .split(|c: char| {
+                                    c.is_ascii() && (is_ws(c as u8) || c == '"' || c == '\'')
+                                })
+                                .next()
+                                .unwrap_or(""),
+                            q => rest[1..].split(q).next().unwrap_or(""),
+                        }
+                        .to_owned();
                         if URI_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
                             value = bad_protocol(&value);
                         }
