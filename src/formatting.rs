@@ -165,10 +165,8 @@ pub fn strip_tags(input: &str) -> String {
                 _ => out.push(c),
             },
             State::Tag => match c {
-                b'<' => {
-                    if in_q == 0 && !(at(p + 1).is_ascii_whitespace() || at(p + 1) == 0x0b) {
-                        depth += 1;
-                    }
+                b'<' if in_q == 0 && !(at(p + 1).is_ascii_whitespace() || at(p + 1) == 0x0b) => {
+                    depth += 1;
                 }
                 b'>' => {
                     if depth > 0 {
@@ -182,10 +180,8 @@ pub fn strip_tags(input: &str) -> String {
                         }
                     }
                 }
-                b'"' | b'\'' => {
-                    if p != 0 && (in_q == 0 || c == in_q) {
-                        in_q = if in_q != 0 { 0 } else { c };
-                    }
+                b'"' | b'\'' if p != 0 && (in_q == 0 || c == in_q) => {
+                    in_q = if in_q != 0 { 0 } else { c };
                 }
                 b'!' if before(p, 1) == b'<' => {
                     state = State::Bang;
@@ -247,10 +243,8 @@ pub fn strip_tags(input: &str) -> String {
                         state = State::Text;
                     }
                 }
-                b'"' | b'\'' => {
-                    if p != 0 && before(p, 1) != b'\\' && (in_q == 0 || c == in_q) {
-                        in_q = if in_q != 0 { 0 } else { c };
-                    }
+                b'"' | b'\'' if p != 0 && before(p, 1) != b'\\' && (in_q == 0 || c == in_q) => {
+                    in_q = if in_q != 0 { 0 } else { c };
                 }
                 b'-' if before(p, 1) == b'-' && before(p, 2) == b'!' => state = State::Comment,
                 b'e' | b'E' if p > 6 && b[p - 6..p].eq_ignore_ascii_case(b"doctyp") => {
