@@ -14,6 +14,7 @@
 //! `wp_pre_kses_block_attributes()`, which re-serialises block comment attributes
 //! (docs/compat.md row `kses-block-attributes`).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -67,8 +68,6 @@ pub fn targeted_link_rel(text: &str) -> String {
     if !lower.contains("target") || !lower.contains("<a ") {
         return text.to_owned();
     }
-    static SCRIPT_STYLE: LazyLock<Regex> =
-        LazyLock::new(|| re(r"(?is)<script.*?</script>|<style.*?</style>"));
     static LINK: LazyLock<Regex> =
         LazyLock::new(|| re(r"(?i)<a[ \t\n\x0B\x0C\r]([^>]*target[ \t\n\x0B\x0C\r]*=[^>]*)>"));
     let slashed = addslashes(text);
@@ -77,10 +76,12 @@ pub fn targeted_link_rel(text: &str) -> String {
     let rewrite = |part: &str, out: &mut String| {
         out.push_str(&LINK.replace_all(part, |c: &regex::Captures<'_>| targeted_link(&c[1])));
     };
-    for m in SCRIPT_STYLE.find_iter(&slashed) {
-        rewrite(&slashed[last..m.start()], &mut out);
-        out.push_str(m.as_str());
-        last = m.end();
+    // `<script.*?</script>|<style.*?</style>` (`/is`) without `find_iter`, whose every
+    // search runs to the end behind an unclosed `<script` (quadratic).
+    for (start, end) in crate::formatting::script_style_spans(&slashed, false) {
+        rewrite(&slashed[last..start], &mut out);
+        out.push_str(&slashed[start..end]);
+        last = end;
     }
     rewrite(&slashed[last..], &mut out);
     stripslashes(&out)
@@ -103,12 +104,13 @@ fn targeted_link(original: &str) -> String {
     let mut rel = "noopener".to_owned();
     if let Some(existing) = attrs.iter().find(|a| a.name == "rel") {
         let mut parts: Vec<&str> = vec![];
+        let mut seen: HashSet<&str> = HashSet::new();
         for p in existing
             .value
             .split(|c: char| c.is_ascii() && is_ws(c as u8))
             .chain(["noopener"])
         {
-            if !p.is_empty() && !parts.contains(&p) {
+            if !p.is_empty() && seen.insert(p) {
                 parts.push(p);
             }
         }
@@ -622,9 +624,10 @@ impl Kses<'_> {
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         let mut i = 0;
+        let mut comments = CommentEnds::default();
         while i < b.len() {
             let end = match b[i] {
-                b'<' => Some(comment_end(b, i).unwrap_or_else(|| {
+                b'<' => Some(comments.end(b, i).unwrap_or_else(|| {
                     b[i + 1..]
                         .iter()
                         .position(|&c| c == b'>')
@@ -673,15 +676,9 @@ impl Kses<'_> {
             }
             return format!("<!--{inner}-->");
         }
-        static TAG: LazyLock<Regex> = LazyLock::new(|| {
-            re(r"^<[ \t\n\x0B\x0C\r]*(/[ \t\n\x0B\x0C\r]*)?([a-zA-Z0-9-]+)([^>]*)>?\n?\z")
-        });
-        let Some(m) = TAG.captures(&tag) else {
+        let Some((slash, elem, attrlist)) = parse_tag(&tag) else {
             return String::new();
         };
-        let slash = m.get(1).is_some();
-        let elem = &m[2];
-        let attrlist = &m[3];
         let elem_low = elem.to_ascii_lowercase();
         let Some(rule) = self.element(&elem_low) else {
             return String::new();
@@ -774,6 +771,44 @@ impl Kses<'_> {
     }
 }
 
+/// `%^<\s*(/\s*)?([a-zA-Z0-9-]+)([^>]*)>?$%` of `wp_kses_split2()` (`$` also before a final
+/// newline): the closing slash, the element and the attribute list. By hand, because the
+/// regex crate's capture engines are several times slower per byte on a 1 MB tag than on
+/// a small one (linear, but the benchmark's 3× bound is per byte).
+fn parse_tag(tag: &str) -> Option<(bool, &str, &str)> {
+    let b = tag.as_bytes();
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && is_ws(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    if b.first() != Some(&b'<') {
+        return None;
+    }
+    let mut i = skip_ws(1);
+    let slash = b.get(i) == Some(&b'/');
+    if slash {
+        i = skip_ws(i + 1);
+    }
+    let name_start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+        i += 1;
+    }
+    if i == name_start {
+        return None;
+    }
+    let attr_start = i;
+    while i < b.len() && b[i] != b'>' {
+        i += 1;
+    }
+    // `[^>]*` took any newline, so what may follow is nothing, `>` or `>\n`.
+    if !matches!(&b[i..], b"" | b">" | b">\n") {
+        return None;
+    }
+    Some((slash, &tag[name_start..attr_start], &tag[attr_start..i]))
+}
+
 /// `data-*` as `wp_kses_attr_check()` accepts it: `^data(?:-[a-z0-9_]+)+$`.
 fn is_data_attribute(name_low: &str) -> bool {
     let Some(rest) = name_low.strip_prefix("data") else {
@@ -806,23 +841,39 @@ fn allow_pdf_object(url: &str, uploads_url: &str) -> bool {
 }
 
 /// The end of a `<!--…(-->|$)` match of `wp_kses_split()`'s pattern at `i`, if it matches:
-/// `.` stops at a newline, `$` is the end (or before a final newline).
-fn comment_end(b: &[u8], i: usize) -> Option<usize> {
-    if !b[i..].starts_with(b"<!--") {
-        return None;
-    }
-    let mut j = i + 4;
-    loop {
+/// `.` stops at a newline, `$` is the end (or before a final newline). Where the scan stops
+/// depends only on the position, so the last stop found is reused for every `<!--` before
+/// it: `<!--x>` repeated before a newline costs one scan, not one per `<!--`.
+#[derive(Default)]
+struct CommentEnds {
+    /// The last scan started at `.0` and stopped at `.1`, with no stop in between.
+    last: Option<(usize, usize)>,
+}
+
+impl CommentEnds {
+    fn end(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        if !b[i..].starts_with(b"<!--") {
+            return None;
+        }
+        let from = i + 4;
+        let j = match self.last {
+            Some((start, stop)) if start <= from && from <= stop => stop,
+            _ => {
+                let mut j = from;
+                while !(b[j..].starts_with(b"-->") || j == b.len() || b[j] == b'\n') {
+                    j += 1;
+                }
+                j
+            }
+        };
+        self.last = Some((from, j));
         if b[j..].starts_with(b"-->") {
             return Some(j + 3);
         }
         if j == b.len() || (j + 1 == b.len() && b[j] == b'\n') {
             return Some(j);
         }
-        if b[j] == b'\n' {
-            return None;
-        }
-        j += 1;
+        None
     }
 }
 
@@ -851,16 +902,14 @@ pub fn normalize_entities(s: &str) -> String {
     static DEC: LazyLock<Regex> = LazyLock::new(|| re("&amp;#(0*[0-9]{1,7});"));
     static HEX: LazyLock<Regex> = LazyLock::new(|| re("&amp;#[Xx](0*[0-9A-Fa-f]{1,6});"));
     let s = s.replace('&', "&amp;");
-    let s = NAMED.replace_all(&s, |c: &regex::Captures<'_>| {
-        let name = &c[1];
+    let s = replace_group(&NAMED, &s, "&amp;".len(), |name| {
         if ENTITY_NAMES.binary_search(&name).is_ok() {
             format!("&{name};")
         } else {
             format!("&amp;{name};")
         }
     });
-    let s = DEC.replace_all(&s, |c: &regex::Captures<'_>| {
-        let digits = &c[1];
+    let s = replace_group(&DEC, &s, "&amp;#".len(), |digits| {
         if php_empty(digits) {
             return String::new();
         }
@@ -871,8 +920,7 @@ pub fn normalize_entities(s: &str) -> String {
             format!("&amp;#{digits};")
         }
     });
-    HEX.replace_all(&s, |c: &regex::Captures<'_>| {
-        let hex = &c[1];
+    replace_group(&HEX, &s, "&amp;#x".len(), |hex| {
         if php_empty(hex) {
             return String::new();
         }
@@ -883,12 +931,36 @@ pub fn normalize_entities(s: &str) -> String {
             format!("&amp;#x{hex};")
         }
     })
-    .into_owned()
+}
+
+/// `re.replace_all(s, f)` for a pattern of a fixed-length prefix, one group and a final `;`:
+/// `f` gets the group, cut from each match found with `find_iter` (no capture engine,
+/// see `parse_tag`).
+fn replace_group(re: &Regex, s: &str, prefix: usize, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for m in re.find_iter(s) {
+        out.push_str(&s[last..m.start()]);
+        out.push_str(&f(&m.as_str()[prefix..m.len() - 1]));
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// `wp_pre_kses_less_than()` on any text, as `sanitize_text_field()` runs it: `esc_html()`
+/// normalises the entities of each escaped run first.
+pub fn pre_kses_less_than_text(s: &str) -> String {
+    pre_kses_less_than_with(s, true)
 }
 
 /// `wp_pre_kses_less_than()`: a `<` that is not closed by `>` before the next `<` (or the
 /// end) is text, escaped with `esc_html()`.
 fn pre_kses_less_than(s: &str) -> String {
+    pre_kses_less_than_with(s, false)
+}
+
+fn pre_kses_less_than_with(s: &str, normalize: bool) -> String {
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut last = 0;
@@ -907,10 +979,15 @@ fn pre_kses_less_than(s: &str) -> String {
             continue;
         }
         out.push_str(&s[last..i]);
-        // esc_html() of already normalised text: `&` stays (it starts an entity), except
-        // before `apos;`, which htmlspecialchars() does not know as HTML 4.01.
+        // esc_html() of normalised text: `&` stays (it starts an entity), except before
+        // `apos;`, which htmlspecialchars() does not know as HTML 4.01.
         let mut escaped = String::with_capacity(j - i + 8);
-        for c in s[i..j].chars() {
+        let run = if normalize {
+            std::borrow::Cow::Owned(normalize_entities(&s[i..j]))
+        } else {
+            std::borrow::Cow::Borrowed(&s[i..j])
+        };
+        for c in run.chars() {
             match c {
                 '<' => escaped.push_str("&lt;"),
                 '"' => escaped.push_str("&quot;"),
@@ -937,10 +1014,6 @@ struct HairAttr {
 /// `wp_kses_hair()`: splits an attribute list, dropping what is malformed; the first of
 /// duplicate names wins; URI attributes go through `wp_kses_bad_protocol()`.
 fn hair(attr: &str) -> Vec<HairAttr> {
-    static NAME: LazyLock<Regex> = LazyLock::new(|| re("^[_a-zA-Z][-_a-zA-Z0-9:.]*"));
-    static EQUALS: LazyLock<Regex> =
-        LazyLock::new(|| re(r"^[ \t\n\x0B\x0C\r]*=[ \t\n\x0B\x0C\r]*"));
-    static SPACES: LazyLock<Regex> = LazyLock::new(|| re(r"^[ \t\n\x0B\x0C\r]+"));
     static DQ: LazyLock<Regex> =
         LazyLock::new(|| re(r#"^"([^"]*)"(?:[ \t\n\x0B\x0C\r]+|/?\n?\z)"#));
     static DQ_CUT: LazyLock<Regex> = LazyLock::new(|| re(r#"^"[^"]*"(?:[ \t\n\x0B\x0C\r]+|\z)"#));
@@ -954,43 +1027,64 @@ fn hair(attr: &str) -> Vec<HairAttr> {
     static ERROR: LazyLock<Regex> = LazyLock::new(|| {
         re(r#"^(?:"[^"]*(?:"|\z)|'[^']*(?:'|\z)|[^ \t\n\x0B\x0C\r])*[ \t\n\x0B\x0C\r]*"#)
     });
+    /// Length of the `^[_a-zA-Z][-_a-zA-Z0-9:.]*` match.
+    fn name_len(b: &[u8]) -> usize {
+        match b.first() {
+            Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+                1 + b[1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || b"-_:.".contains(c))
+                    .count()
+            }
+            _ => 0,
+        }
+    }
+    /// Length of the `^\s*` match.
+    fn spaces_len(b: &[u8]) -> usize {
+        b.iter().take_while(|c| is_ws(**c)).count()
+    }
 
     let mut out: Vec<HairAttr> = vec![];
-    let push = |out: &mut Vec<HairAttr>, a: HairAttr| {
-        if !out.iter().any(|o| o.name == a.name) {
-            out.push(a);
-        }
-    };
-    let mut rest = attr.to_owned();
+    // The first of duplicate names wins (`array_key_exists()`): a set keeps the check O(1)
+    // for tags with thousands of attributes, and a name already seen costs no more work.
+    let mut seen: HashSet<&str> = HashSet::new();
+    // A slice of `attr`, moved forward: the rest is never copied per attribute (issue 14
+    // finding 10, a 400 KB `<b a a a …>` took seconds when it was).
+    let mut rest: &str = attr;
     let mut mode = 0;
-    let mut name = String::new();
+    let mut name: &str = "";
+    let valueless = |name: &str| HairAttr {
+        name: name.to_owned(),
+        value: String::new(),
+        whole: name.to_owned(),
+        valueless: true,
+    };
     while !rest.is_empty() {
         let mut working = false;
         match mode {
             0 => {
-                if let Some(m) = NAME.find(&rest) {
-                    name = m.as_str().to_owned();
-                    rest = rest[m.end()..].to_owned();
+                let n = name_len(rest.as_bytes());
+                if n > 0 {
+                    name = &rest[..n];
+                    rest = &rest[n..];
                     working = true;
                     mode = 1;
                 }
             }
             1 => {
-                if let Some(m) = EQUALS.find(&rest) {
-                    rest = rest[m.end()..].to_owned();
+                // `^\s*=\s*`, else `^\s+`.
+                let b = rest.as_bytes();
+                let lead = spaces_len(b);
+                if b.get(lead) == Some(&b'=') {
+                    let trail = spaces_len(&b[lead + 1..]);
+                    rest = &rest[lead + 1 + trail..];
                     working = true;
                     mode = 2;
-                } else if let Some(m) = SPACES.find(&rest) {
-                    push(
-                        &mut out,
-                        HairAttr {
-                            name: name.clone(),
-                            value: String::new(),
-                            whole: name.clone(),
-                            valueless: true,
-                        },
-                    );
-                    rest = rest[m.end()..].to_owned();
+                } else if lead > 0 {
+                    if seen.insert(name) {
+                        out.push(valueless(name));
+                    }
+                    rest = &rest[lead..];
                     working = true;
                     mode = 0;
                 }
@@ -1002,29 +1096,39 @@ fn hair(attr: &str) -> Vec<HairAttr> {
                     (&*BARE, &*BARE_CUT, ' '),
                 ];
                 for (matcher, cut, quote) in quoted {
-                    let Some(c) = matcher.captures(&rest) else {
+                    // `find`, not `captures` (see `parse_tag`): the value is the quoted
+                    // text, or the leading run of what is neither space nor quote.
+                    if !matcher.is_match(rest) {
                         continue;
-                    };
-                    let mut value = c[1].to_owned();
-                    if URI_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
-                        value = bad_protocol(&value);
                     }
-                    let whole = if quote == '\'' {
-                        format!("{name}='{value}'")
-                    } else {
-                        format!("{name}=\"{value}\"")
-                    };
-                    push(
-                        &mut out,
-                        HairAttr {
-                            name: name.clone(),
+                    if seen.insert(name) {
+                        let mut value = match quote {
+                            ' ' => rest
+                                .split(|c: char| {
+                                    c.is_ascii() && (is_ws(c as u8) || c == '"' || c == '\'')
+                                })
+                                .next()
+                                .unwrap_or(""),
+                            q => rest[1..].split(q).next().unwrap_or(""),
+                        }
+                        .to_owned();
+                        if URI_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
+                            value = bad_protocol(&value);
+                        }
+                        let whole = if quote == '\'' {
+                            format!("{name}='{value}'")
+                        } else {
+                            format!("{name}=\"{value}\"")
+                        };
+                        out.push(HairAttr {
+                            name: name.to_owned(),
                             value,
                             whole,
                             valueless: false,
-                        },
-                    );
-                    if let Some(m) = cut.find(&rest) {
-                        rest = rest[m.end()..].to_owned();
+                        });
+                    }
+                    if let Some(m) = cut.find(rest) {
+                        rest = &rest[m.end()..];
                     }
                     working = true;
                     mode = 0;
@@ -1033,21 +1137,13 @@ fn hair(attr: &str) -> Vec<HairAttr> {
             }
         }
         if !working {
-            let cut = ERROR.find(&rest).map_or(0, |m| m.end());
-            rest = rest[cut..].to_owned();
+            let cut = ERROR.find(rest).map_or(0, |m| m.end());
+            rest = &rest[cut..];
             mode = 0;
         }
     }
-    if mode == 1 {
-        push(
-            &mut out,
-            HairAttr {
-                name: name.clone(),
-                value: String::new(),
-                whole: name,
-                valueless: true,
-            },
-        );
+    if mode == 1 && seen.insert(name) {
+        out.push(valueless(name));
     }
     out
 }
@@ -1215,6 +1311,9 @@ fn decode_entities(s: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The most `url()`s one declaration of a `style` may hold (see `safecss_filter_attr`).
+const MAX_CSS_URLS: usize = 64;
+
 /// `safecss_filter_attr()`: keeps the declarations of a `style` attribute whose property is
 /// in `safe_style_css` (or a custom property) and whose value has no `\ ( & = }` or `/*`
 /// outside `url()` with an allowed protocol, gradients and `var()`/`calc()`-like functions.
@@ -1263,6 +1362,14 @@ pub fn safecss_filter_attr(css: &str) -> String {
             found = true;
         }
         if found && url_attr {
+            // Each URL is one `str_replace()` over the declaration, as in WordPress; past
+            // MAX_CSS_URLS that is quadratic, so such a declaration is dropped instead
+            // (WordPress would keep it if every URL were safe; no real style has so many).
+            if URL.find_iter(value).nth(MAX_CSS_URLS).is_some() {
+                found = false;
+            }
+        }
+        if found && url_attr {
             for m in URL.find_iter(value) {
                 let url_match = m.as_str();
                 let url = css_url_inner(url_match);
@@ -1308,8 +1415,54 @@ fn css_url_inner(m: &str) -> &str {
 }
 
 /// Removes `var(…)`, `calc(…)`, `min(…)`, `max(…)`, `minmax(…)` and `clamp(…)` with balanced
-/// parentheses (`\b(?:var|calc|min|max|minmax|clamp)(\((?:[^()]|(?1))*\))`).
+/// parentheses (`\b(?:var|calc|min|max|minmax|clamp)(\((?:[^()]|(?1))*\))`). That group
+/// can only end at the `)` matching its `(`, so the matches are looked up in a table built
+/// with one stack pass: `calc(calc(calc(…` unclosed no longer scans to the end per name.
 fn strip_css_functions(s: &str) -> String {
+    const NAMES: &[&str] = &["var", "calc", "min", "max", "minmax", "clamp"];
+    let b = s.as_bytes();
+    let mut matching: Vec<Option<usize>> = vec![None; b.len()];
+    let mut open: Vec<usize> = vec![];
+    for (k, &c) in b.iter().enumerate() {
+        match c {
+            b'(' => open.push(k),
+            b')' => {
+                if let Some(o) = open.pop() {
+                    matching[o] = Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    let mut i = 0;
+    'scan: while i < b.len() {
+        if (i == 0 || !is_word(b[i - 1])) && is_word(b[i]) {
+            for name in NAMES {
+                let open = i + name.len();
+                if b[i..].starts_with(name.as_bytes())
+                    && b.get(open) == Some(&b'(')
+                    && let Some(close) = matching[open]
+                {
+                    out.push_str(&s[last..i]);
+                    last = close + 1;
+                    i = close + 1;
+                    continue 'scan;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// The previous `strip_css_functions`, which scanned for the balance from each name: the
+/// oracle for the table-driven one.
+#[cfg(test)]
+fn strip_css_functions_scan(s: &str) -> String {
     const NAMES: &[&str] = &["var", "calc", "min", "max", "minmax", "clamp"];
     let b = s.as_bytes();
     let is_word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
@@ -1744,6 +1897,72 @@ mod tests {
         for (input, expected) in LINKS {
             assert_eq!(targeted_link_rel(input), *expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn css_functions_table_matches_the_scan() {
+        let alphabet = ["calc", "min", "(", ")", "x", " ", "max"];
+        let mut state = 0x2545_f491_u64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = state % 14;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                s.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(
+                strip_css_functions(&s),
+                strip_css_functions_scan(&s),
+                "{s:?}"
+            );
+        }
+    }
+
+    /// Issue 14 finding 10 and the other shapes that were quadratic, at sizes the old code
+    /// took minutes on; outputs as the small cases give them.
+    #[test]
+    fn hostile_shapes_keep_their_output() {
+        let k = 100_000;
+        // `<b a a a …>`: one `a` kept by hair(), not allowed on `<b>`.
+        let tag = format!("<b{}>x</b>", " a".repeat(k));
+        assert_eq!(filter_post_kses(&tag, UPLOADS), "<b>x</b>");
+        // Distinct names: each was compared with all before it.
+        let names: String = (0..k).map(|i| format!(" data-a{i}=\"1\"")).collect();
+        let out = filter_post_kses(&format!("<p{names}>"), UPLOADS);
+        assert_eq!(out, format!("<p{names}>"));
+        // `<!--x>` repeated before a line feed: every `<!--` scanned to the line feed.
+        let comments = format!("{}\nx", "<!--x>".repeat(k));
+        assert_eq!(
+            filter_post_kses(&comments, UPLOADS),
+            format!("{}\nx", "<!--x&gt;-->".repeat(k))
+        );
+        // A `rel` of many words: each compared with the ones kept.
+        let words: Vec<String> = (0..k).map(|i| format!("w{i}")).collect();
+        let link = format!("<a target=\"_blank\" rel=\"{}\">", words.join(" "));
+        assert_eq!(
+            targeted_link_rel(&link),
+            format!("<a target=\"_blank\" rel=\"{} noopener\">", words.join(" "))
+        );
+        // An unclosed `<script` before each link: `find_iter` searched to the end each time.
+        let unit = "<script><style></style><a target=x>";
+        let one = targeted_link_rel(unit);
+        assert!(one.ends_with("rel=\"noopener\">"), "{one}");
+        assert_eq!(targeted_link_rel(&unit.repeat(k / 4)), one.repeat(k / 4));
+        // Unbalanced `calc(` runs.
+        assert_eq!(
+            safecss_filter_attr(&format!("width: {}", "calc(".repeat(k))),
+            ""
+        );
+        // Too many `url()` in one declaration: dropped (docs/compat.md).
+        let urls = format!("background: {}", "url(a) ".repeat(65));
+        assert_eq!(safecss_filter_attr(&urls), "");
+        let urls = format!("background: {}", "url(a) ".repeat(3));
+        assert_eq!(safecss_filter_attr(&urls), urls.trim_end());
     }
 
     #[test]

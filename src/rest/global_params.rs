@@ -1,6 +1,8 @@
 //! Global parameters that reshape any REST response after dispatch: `_fields`
 //! (`rest_filter_response_fields()`) and `_envelope` (`WP_REST_Server::envelope_response()`).
 
+use std::collections::HashMap;
+
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -10,6 +12,11 @@ use crate::auth::Auth;
 use crate::site::Site;
 
 use super::json_response;
+
+/// Levels of a `_fields` path kept (`a.b.c` is 3). Deeper levels could only filter inside
+/// objects nested deeper than any response has; keeping them let `a.a.a…` build a tree
+/// whose recursive drop overflowed the stack.
+const MAX_FIELD_DEPTH: usize = 64;
 
 /// A response body larger than this is passed through untouched rather than buffered.
 const MAX_RESHAPE_BYTES: usize = 64 * 1024 * 1024;
@@ -24,8 +31,10 @@ pub struct GlobalParams {
 }
 
 /// `{"title": {"rendered": Leaf}, "id": Leaf}`: what `_fields=id,title.rendered` keeps.
+/// A map, not a list: `_fields=a1,a2,…` with 100,000 names was a scan of the list per name.
+/// Its order does not matter: the filtered response keeps the response's own order.
 #[derive(Debug, Default)]
-struct FieldTree(Vec<(String, Node)>);
+struct FieldTree(HashMap<String, Node>);
 
 #[derive(Debug)]
 enum Node {
@@ -35,33 +44,28 @@ enum Node {
 
 impl FieldTree {
     fn get(&self, key: &str) -> Option<&Node> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, n)| n)
+        self.0.get(key)
     }
 
-    /// Adds `a.b.c`; a parent already accepted whole keeps its sub-fields.
+    /// Adds `a.b.c`; a parent already accepted whole keeps its sub-fields. A loop, not
+    /// recursion, and at most `MAX_FIELD_DEPTH` levels, so `a.a.a…` cannot overflow the stack.
     fn insert(&mut self, path: &[&str]) {
-        let Some((first, rest)) = path.split_first() else {
+        let path = &path[..path.len().min(MAX_FIELD_DEPTH)];
+        let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let pos = self.0.iter().position(|(k, _)| k == first);
-        if rest.is_empty() {
-            match pos {
-                Some(i) => self.0[i].1 = Node::Leaf,
-                None => self.0.push(((*first).to_owned(), Node::Leaf)),
+        let mut tree = self;
+        for p in parents {
+            let node = tree
+                .0
+                .entry((*p).to_owned())
+                .or_insert_with(|| Node::Tree(FieldTree::default()));
+            match node {
+                Node::Tree(t) => tree = t,
+                Node::Leaf => return,
             }
-            return;
         }
-        let i = match pos {
-            Some(i) => i,
-            None => {
-                self.0
-                    .push(((*first).to_owned(), Node::Tree(FieldTree::default())));
-                self.0.len() - 1
-            }
-        };
-        if let Node::Tree(t) = &mut self.0[i].1 {
-            t.insert(rest);
-        }
+        tree.0.insert((*last).to_owned(), Node::Leaf);
     }
 
     /// `_rest_array_intersect_key_recursive()`.

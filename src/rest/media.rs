@@ -601,7 +601,7 @@ async fn get_items(
         search_skips_protected: !actor.logged_in(),
         search_terms: search
             .as_deref()
-            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .map(super::posts::search_terms)
             .unwrap_or_default(),
         after: dates[0],
         before: dates[1],
@@ -964,7 +964,7 @@ fn stream_error(site: &Site, multipart: bool, e: StreamError) -> WpError {
 }
 
 /// `get_filename_from_disposition()`: the `filename` of the last value that has one.
-fn filename_from_disposition(headers: &HeaderMap) -> Option<String> {
+pub fn filename_from_disposition(headers: &HeaderMap) -> Option<String> {
     let mut found = None;
     for value in headers.get_all(header::CONTENT_DISPOSITION) {
         let value = String::from_utf8_lossy(value.as_bytes());

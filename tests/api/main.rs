@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod index;
 mod kses;
+mod linear_time;
 mod media;
 mod migrate_store;
 mod multi_instance;

@@ -1,0 +1,70 @@
+//! The sanitisers of `formatting.php` that take request text, and `sanitize_file_name()`:
+//! no panic, and the invariants WordPress's functions have (idempotence where the PHP
+//! function is idempotent). Run with `-timeout=10` and a large `-max_len`
+//! (scripts/fuzz.sh), so a super-linear shape shows as a slow unit.
+#![no_main]
+
+use ferropress::formatting::{
+    is_email, normalize_entities, sanitize_text_field, sanitize_title, sanitize_user_strict,
+    strip_all_tags, strip_tags, wpautop,
+};
+use ferropress::media::sanitize_file_name;
+use libfuzzer_sys::fuzz_target;
+
+fn has_octet(s: &str) -> bool {
+    s.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+}
+
+/// `strip_tags()` keeps a `<` only when white space (or the end) follows it.
+fn no_tag_left(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| {
+        c != b'<' || b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace() || *n == 0x0b)
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+
+    let field = sanitize_text_field(&text);
+    assert!(!field.contains(['\n', '\r', '\t']), "{field:?}");
+    assert!(!has_octet(&field), "{field:?}");
+    assert_eq!(field.trim_matches([' ', '\0', '\x0b']), field);
+    assert_eq!(sanitize_text_field(&field), field, "sanitize_text_field is idempotent");
+
+    let stripped = strip_all_tags(&text);
+    assert!(no_tag_left(&stripped), "{stripped:?}");
+    assert!(no_tag_left(&strip_tags(&text)));
+
+    let title = sanitize_title(&text);
+    assert!(
+        title
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"%_-".contains(&b)),
+        "{title:?}"
+    );
+    assert!(!title.starts_with('-') && !title.ends_with('-'), "{title:?}");
+    assert_eq!(sanitize_title(&title), title, "sanitize_title is idempotent");
+
+    let login = sanitize_user_strict(&text);
+    assert!(
+        login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" _.-@".contains(&b)),
+        "{login:?}"
+    );
+    assert_eq!(sanitize_user_strict(&login), login, "sanitize_user is idempotent");
+
+    let entities = normalize_entities(&text);
+    assert_eq!(normalize_entities(&entities), entities);
+
+    let _ = wpautop(&text);
+    let _ = is_email(&text);
+
+    let file = sanitize_file_name(&text);
+    assert!(!file.is_empty());
+    assert!(!file.contains(['/', '\\', '\0']), "{file:?}");
+    assert!(!file.contains(".."), "{file:?}");
+});

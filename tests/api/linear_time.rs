@@ -1,0 +1,199 @@
+//! Linear time on hostile input (issue 14, findings 3, 4 and 10): request text shaped to
+//! make a quadratic routine run for minutes is answered as WordPress answers it, and an
+//! unrelated request sent while it is in flight is answered too.
+//!
+//! Sizes are chosen so that the old code needed minutes (each was one pass over the rest of
+//! the text per removed octet, tag or attribute) while the fixed code needs well under a
+//! second, far below the 30 s client timeout. Speed itself is measured by
+//! `benches/hostile_input.rs`, not here.
+//!
+//! The requests are sent from a thread with its own runtime, so that the client's timeouts
+//! keep running even if the server's workers were all busy.
+
+use std::time::Duration;
+
+use ferropress::caps::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// As many hostile requests at once as the server has workers.
+const PARALLEL: usize = 2;
+
+/// What the hostile requests and the bystander `GET /wp-json/` were answered.
+struct Outcome {
+    hostile: Vec<(u16, Value)>,
+    bystander: u16,
+}
+
+/// Sends `PARALLEL` copies of the hostile request and, while they are in flight, an
+/// anonymous `GET /wp-json/`, all from a runtime of their own.
+async fn hostile_with_bystander(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    auth: Option<(String, String)>,
+    body: Value,
+) -> Outcome {
+    let url = app.url(path);
+    let index = app.url("/wp-json/");
+    let body = body.to_string();
+    let run = move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        rt.block_on(async move {
+            let client = reqwest::Client::builder()
+                .timeout(CLIENT_TIMEOUT)
+                .build()
+                .expect("client");
+            let hostile = (0..PARALLEL).map(|_| {
+                let mut req = client
+                    .request(method.clone(), &url)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                if let Some((login, token)) = &auth {
+                    req = req.basic_auth(login, Some(token));
+                }
+                async move {
+                    let resp = req.send().await.expect("hostile request answered in time");
+                    json_of(resp).await
+                }
+            });
+            let bystander = async {
+                // Let the hostile bodies reach the server first.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                client
+                    .get(&index)
+                    .send()
+                    .await
+                    .expect("unrelated request answered while the hostile ones ran")
+                    .status()
+                    .as_u16()
+            };
+            let (hostile, bystander) =
+                tokio::join!(futures_util::future::join_all(hostile), bystander);
+            Outcome { hostile, bystander }
+        })
+    };
+    tokio::task::spawn_blocking(run)
+        .await
+        .expect("client thread")
+}
+
+async fn spawn() -> TestApp {
+    TestApp::spawn_with(|a| a.max_body_bytes = 8 * 1024 * 1024).await
+}
+
+/// An author with one published post, so that anonymous user lists are not empty.
+async fn published_author(app: &TestApp) -> i64 {
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let (status, post) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("writer", Some(&token))
+            .json(&json!({ "title": "Hello", "slug": "hello", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    user.id
+}
+
+fn slugs(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|u| u["slug"].as_str().expect("slug"))
+        .collect()
+}
+
+/// Finding 3: `search` of `%`×k then `41`×k. `_sanitize_text_fields()` removes octets until
+/// none is left, which here is everything: the search is empty, so the list is every
+/// author with a published post (the oracle answers `%%%414141` with its one author). The
+/// old `strip_octets` made one pass per octet: k passes over 3k bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn octet_search_is_answered_without_stalling_the_server() {
+    let app = spawn().await;
+    published_author(&app).await;
+    let k = 500_000;
+    let search = format!("{}{}", "%".repeat(k), "41".repeat(k));
+    let out = hostile_with_bystander(
+        &app,
+        Method::GET,
+        "/wp-json/wp/v2/users",
+        None,
+        json!({ "search": search }),
+    )
+    .await;
+    assert_eq!(out.bystander, 200);
+    for (status, users) in &out.hostile {
+        assert_eq!(*status, 200, "{users}");
+        assert_eq!(slugs(users), ["writer"]);
+    }
+}
+
+/// Finding 4: `<style></style>` repeated, then a word. As a post `slug`, `sanitize_title()`
+/// (`strip_tags()`) leaves `hello`; as a user `search`, `wp_strip_all_tags()` removes the
+/// elements and leaves `writer`. The oracle answers both shapes (with three repetitions)
+/// with the matching item. The old `strip_all_tags` lower-cased and cut the whole text
+/// once per element.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn style_elements_are_stripped_without_stalling_the_server() {
+    let app = spawn().await;
+    published_author(&app).await;
+    let styles = "<style></style>".repeat(130_000); // 1.9 MB, as in the finding
+    let out = hostile_with_bystander(
+        &app,
+        Method::GET,
+        "/wp-json/wp/v2/posts",
+        None,
+        json!({ "slug": format!("{styles}hello") }),
+    )
+    .await;
+    assert_eq!(out.bystander, 200);
+    for (status, posts) in &out.hostile {
+        assert_eq!(*status, 200, "{posts}");
+        assert_eq!(slugs(posts), ["hello"]);
+    }
+
+    let out = hostile_with_bystander(
+        &app,
+        Method::GET,
+        "/wp-json/wp/v2/users",
+        None,
+        json!({ "search": format!("{styles}writer") }),
+    )
+    .await;
+    assert_eq!(out.bystander, 200);
+    for (status, users) in &out.hostile {
+        assert_eq!(*status, 200, "{users}");
+        assert_eq!(slugs(users), ["writer"]);
+    }
+}
+
+/// Finding 10: a contributor's post of `<b a a a …>`. `wp_kses_hair()` keeps one `a`,
+/// which `<b>` does not allow, so the content is stored as `<b>x</b>`. The old `hair()`
+/// copied the rest of the tag once per attribute: 1,000,000 copies of up to 2 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_attributes_are_filtered_without_stalling_the_server() {
+    let app = spawn().await;
+    let (_, token) = app.user_with_token("contrib", Role::Contributor).await;
+    let content = format!("<b{}>x</b>", " a".repeat(1_000_000));
+    let out = hostile_with_bystander(
+        &app,
+        Method::POST,
+        "/wp-json/wp/v2/posts?context=edit",
+        Some(("contrib".into(), token)),
+        json!({ "title": "t", "content": content }),
+    )
+    .await;
+    assert_eq!(out.bystander, 200);
+    for (status, post) in &out.hostile {
+        assert_eq!(*status, 201, "{post}");
+        assert_eq!(post["content"]["raw"], "<b>x</b>");
+        assert_eq!(post["status"], "draft");
+    }
+}
