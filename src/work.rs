@@ -251,6 +251,25 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// Waits (a bounded time) until a worker has started a job that signals `started`.
+    async fn wait_started(started: &std::sync::mpsc::Receiver<()>) {
+        for _ in 0..3000 {
+            if started.try_recv().is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no worker started the job within 30 s");
+    }
+
+    /// Lets every spawned task of this single-threaded test runtime run up to its first
+    /// wait (where `CpuPool::run` has submitted its job).
+    async fn settle() {
+        for _ in 0..16 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test]
     async fn runs_jobs_and_refuses_past_the_queue() {
         let pool = Arc::new(CpuPool::new(1, 2));
@@ -258,16 +277,23 @@ mod tests {
         // One running and two queued fill the pool; the next is refused at once.
         let (release, gate) = std::sync::mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate));
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
         let mut held = vec![];
-        for _ in 0..3 {
-            let (pool, gate) = (pool.clone(), gate.clone());
+        for i in 0..3 {
+            let (pool, gate, started_tx) = (pool.clone(), gate.clone(), started_tx.clone());
             held.push(tokio::spawn(async move {
-                pool.run(move || gate.lock().map(|g| g.recv().is_ok()).unwrap_or(false))
-                    .await
+                pool.run(move || {
+                    let _ = started_tx.send(());
+                    gate.lock().map(|g| g.recv().is_ok()).unwrap_or(false)
+                })
+                .await
             }));
+            if i == 0 {
+                // The worker holds the first job before the others are queued.
+                wait_started(&started).await;
+            }
         }
-        // Let the three be submitted.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        settle().await;
         let refused = pool.run(|| ()).await.expect_err("full");
         assert_eq!(refused.status.as_u16(), 503);
         assert_eq!(refused.code, "rest_server_busy");
@@ -285,16 +311,23 @@ mod tests {
     async fn a_normal_job_takes_the_place_of_a_low_priority_one() {
         let pool = Arc::new(CpuPool::new(1, 1));
         let (release, gate) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
         let busy_worker = {
             let pool = pool.clone();
-            tokio::spawn(async move { pool.run(move || gate.recv().is_ok()).await })
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = started_tx.send(());
+                    gate.recv().is_ok()
+                })
+                .await
+            })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_started(&started).await;
         let low = {
             let pool = pool.clone();
             tokio::spawn(async move { pool.run_with(Priority::Low, || "low").await })
         };
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        settle().await;
         // The queue (1) holds the low job: another low one is refused...
         let e = pool
             .run_with(Priority::Low, || "low 2")
