@@ -27,6 +27,7 @@ pub struct Embedder<'a> {
 }
 
 impl<'a> Embedder<'a> {
+    /// `rels` is sorted and without duplicates (`GlobalParams::from_query`).
     pub fn new(site: &'a Site, auth: &'a Auth, transport: Transport, rels: &'a [String]) -> Self {
         Self {
             site,
@@ -55,7 +56,7 @@ impl<'a> Embedder<'a> {
         };
         let mut embedded = Map::new();
         for (rel, list) in links {
-            if !self.rels.is_empty() && !self.rels.contains(&rel) {
+            if !self.rels.is_empty() && self.rels.binary_search(&rel).is_err() {
                 continue;
             }
             let Some(list) = list.as_array() else {

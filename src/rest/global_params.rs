@@ -166,6 +166,12 @@ impl GlobalParams {
             }
             params.fields = Some(tree);
         }
+        // Sorted and unique, so that each link relation is looked up in log time
+        // (`Embedder`), however long the list sent.
+        if let Some(rels) = &mut params.embed {
+            rels.sort_unstable();
+            rels.dedup();
+        }
         params
     }
 
