@@ -46,7 +46,12 @@ fuzz_target!(|data: &[u8]| {
         "{title:?}"
     );
     assert!(!title.starts_with('-') && !title.ends_with('-'), "{title:?}");
-    assert_eq!(sanitize_title(&title), title, "sanitize_title is idempotent");
+    // WordPress's save context maps some octets (`%c3%97` to `x`, dashes, spaces) before it
+    // drops other characters, so octets joined by that drop change on a second pass in
+    // WordPress too (`%c3\x11%97` → `%c3%97` → `x`, checked with its PHP).
+    if !has_octet(&title) {
+        assert_eq!(sanitize_title(&title), title, "sanitize_title is idempotent");
+    }
 
     let login = sanitize_user_strict(&text);
     assert!(
