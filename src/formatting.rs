@@ -1023,5 +1023,4 @@ mod tests {
             assert_eq!(sanitize_text_field(input), expected, "{input:?}");
         }
     }
-
 }

@@ -457,7 +457,9 @@ pub async fn insert_user_with_profile(
     let description = profile.description.unwrap_or_default();
     let description = site
         .cpu
-        .run_sized(description.len(), move || pre_user_description(&description))
+        .run_sized(description.len(), move || {
+            pre_user_description(&description)
+        })
         .await?;
     let created = site
         .store
@@ -545,7 +547,9 @@ pub async fn update_user(
     let description = std::mem::take(&mut user.description);
     user.description = site
         .cpu
-        .run_sized(description.len(), move || pre_user_description(&description))
+        .run_sized(description.len(), move || {
+            pre_user_description(&description)
+        })
         .await?;
     apply_save_filters(&mut user);
     if user.url.chars().count() > 100 {
