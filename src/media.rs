@@ -7,7 +7,6 @@
 //! checked by content, then moved to `uploads/YYYY/MM/<unique sanitized name>`.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -663,13 +662,6 @@ const DECODED_BYTES_PER_PIXEL: u64 = 4;
 /// Reading dimensions parses headers only; nothing near this is needed for it.
 const HEADER_ALLOC: u64 = 16 << 20;
 
-static MAX_IMAGE_PIXELS: AtomicU64 = AtomicU64::new(DEFAULT_MAX_IMAGE_PIXELS);
-
-/// Sets the pixel budget of `generate_metadata` for this process (`--max-image-pixels`).
-pub fn set_max_image_pixels(pixels: u64) {
-    MAX_IMAGE_PIXELS.store(pixels.max(1), Ordering::Relaxed);
-}
-
 /// The decoder limits for an image that is within `budget` pixels: no allocation past the
 /// decoded size the budget allows, no side longer than the budget.
 fn decode_limits(budget: u64) -> image::Limits {
@@ -719,8 +711,10 @@ pub fn is_editable_image(mime: &str) -> bool {
 }
 
 /// `wp_generate_attachment_metadata()` for a stored file (blocking: run it off the async
-/// threads). `file` is the path relative to the uploads dir (`YYYY/MM/name.png`).
-pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str) -> Value {
+/// threads). `file` is the path relative to the uploads dir (`YYYY/MM/name.png`); an image
+/// over `budget` pixels (`--max-image-pixels`) gets no sub-sizes.
+pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str, budget: u64) -> Value {
+    let budget = budget.max(1);
     let path = uploads_dir.join(file);
     let filesize = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let Some(format) = image_format(mime) else {
@@ -740,7 +734,6 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str) -> Value {
         return json!({ "filesize": filesize });
     };
     let mut sizes = Map::new();
-    let budget = MAX_IMAGE_PIXELS.load(Ordering::Relaxed);
     if u64::from(w) * u64::from(h) > budget {
         tracing::info!(
             file,

@@ -363,7 +363,6 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         post_types: crate::post_types::load(&storage.data_dir)?,
         read_cache: args.read_cache,
     };
-    crate::media::set_max_image_pixels(args.security.max_image_pixels);
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;
 

@@ -1230,11 +1230,12 @@ async fn create_item(
 
     let uploads = site.config.uploads_dir.clone();
     let (rel2, mime) = (rel.clone(), checked.mime);
+    let budget = site.config.security.max_image_pixels;
     // Decoding and resizing run on the bounded CPU pool; when its queue is full the upload
     // is refused (503, the file removed) rather than queued without bound.
     let metadata = match site
         .cpu
-        .run(move || media::generate_metadata(&uploads, &rel2, mime))
+        .run(move || media::generate_metadata(&uploads, &rel2, mime, budget))
         .await
     {
         Ok(m) => m,

@@ -345,3 +345,29 @@ async fn overlong_request_targets_are_refused_with_an_error() {
     let (status, _) = app.get_json("/wp-json/").await;
     assert_eq!(status, 200);
 }
+
+/// `--max-image-pixels` is the server's own setting: the same 400×400 image gets sub-sizes
+/// under the default budget and none under a budget of 100,000 pixels.
+#[tokio::test]
+async fn the_pixel_budget_follows_the_servers_setting() {
+    async fn sizes(app: &TestApp) -> Value {
+        let (_, token) = app.user_with_token("uploader", Role::Author).await;
+        let (status, item) = send(
+            app.client
+                .post(app.url("/wp-json/wp/v2/media"))
+                .basic_auth("uploader", Some(&token))
+                .header(CONTENT_TYPE, "image/png")
+                .header(CONTENT_DISPOSITION, "attachment; filename=\"square.png\"")
+                .timeout(PATIENCE)
+                .body(black_png(400, 400)),
+        )
+        .await;
+        assert_eq!(status, 201, "{item}");
+        assert_eq!(item["media_details"]["width"], 400);
+        item["media_details"]["sizes"].clone()
+    }
+    let roomy = TestApp::spawn().await;
+    assert!(sizes(&roomy).await.get("thumbnail").is_some());
+    let tight = TestApp::spawn_with(|a| a.security.max_image_pixels = 100_000).await;
+    assert_eq!(sizes(&tight).await, json!({}));
+}
