@@ -55,6 +55,27 @@ async fn count_statuses(requests: Vec<reqwest::RequestBuilder>) -> BTreeMap<u16,
     counts
 }
 
+/// Sends the `PARALLEL` guesses at once: each is either checked (answered `checked`) or
+/// refused with 429, at most the burst of 3 are checked, and each check counted a failure.
+async fn assert_at_most_burst_checked(
+    app: &TestApp,
+    requests: Vec<reqwest::RequestBuilder>,
+    checked: u16,
+) {
+    let counts = count_statuses(requests).await;
+    let verified = counts.get(&checked).copied().unwrap_or(0);
+    let refused = counts.get(&429).copied().unwrap_or(0);
+    assert_eq!(verified + refused, PARALLEL, "{counts:?}");
+    assert!(
+        verified <= 3,
+        "{verified} of {PARALLEL} guesses were checked: {counts:?}"
+    );
+    assert_eq!(
+        app.site.auth_throttle.metrics.failures(),
+        u64::try_from(verified).expect("count")
+    );
+}
+
 #[tokio::test]
 async fn parallel_basic_auth_guesses_verify_at_most_the_burst() {
     let app = TestApp::spawn_with(|a| {
@@ -73,18 +94,7 @@ async fn parallel_basic_auth_guesses_verify_at_most_the_burst() {
                 .basic_auth("alice", Some(format!("wrong guess {i}")))
         })
         .collect();
-    let counts = count_statuses(requests).await;
-    let verified = counts.get(&401).copied().unwrap_or(0);
-    let refused = counts.get(&429).copied().unwrap_or(0);
-    assert_eq!(verified + refused, PARALLEL, "{counts:?}");
-    assert!(
-        verified <= 3,
-        "{verified} of {PARALLEL} guesses were checked: {counts:?}"
-    );
-    assert_eq!(
-        app.site.auth_throttle.metrics.failures(),
-        u64::try_from(verified).expect("count")
-    );
+    assert_at_most_burst_checked(&app, requests, 401).await;
 }
 
 #[tokio::test]
@@ -108,19 +118,8 @@ async fn parallel_login_guesses_verify_at_most_the_burst() {
                 ]))
         })
         .collect();
-    let counts = count_statuses(requests).await;
     // A checked wrong password is answered with the form again (200), as in WordPress.
-    let verified = counts.get(&200).copied().unwrap_or(0);
-    let refused = counts.get(&429).copied().unwrap_or(0);
-    assert_eq!(verified + refused, PARALLEL, "{counts:?}");
-    assert!(
-        verified <= 3,
-        "{verified} of {PARALLEL} guesses were checked: {counts:?}"
-    );
-    assert_eq!(
-        app.site.auth_throttle.metrics.failures(),
-        u64::try_from(verified).expect("count")
-    );
+    assert_at_most_burst_checked(&app, requests, 200).await;
 }
 
 #[tokio::test]
