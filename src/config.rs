@@ -95,8 +95,35 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_READ_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
     pub read_cache: bool,
 
+    /// Serve Prometheus metrics at `http://ADDR/metrics` on a listener of their own (off
+    /// unless given; keep it private: it names routes and counts failures).
+    #[arg(long, env = "FERROPRESS_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Seconds between checks of the TLS certificate and key files for changes (they are
+    /// also reloaded on SIGHUP).
+    #[arg(long, env = "FERROPRESS_TLS_RELOAD_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub tls_reload_secs: u64,
+
+    /// Seconds between the start of a graceful shutdown (SIGTERM) and the listener closing,
+    /// during which `/ferropress/health/ready` answers 503 while requests are still served,
+    /// so a load balancer stops sending new ones first.
+    #[arg(long, env = "FERROPRESS_SHUTDOWN_DRAIN_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_drain_secs: u64,
+
+    /// Log lines as `text` (for people) or `json` (one object a line, for log shippers).
+    #[arg(long, env = "FERROPRESS_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub security: SecurityArgs,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Brute-force throttling and request limits (`ferropress serve`).

@@ -29,6 +29,8 @@ use crate::users::{InsertUser, insert_user};
 /// A server that is running, as `start` returns it.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// The `--metrics-bind` listener's address, when metrics are served.
+    pub metrics_addr: Option<SocketAddr>,
     pub site: Arc<Site>,
     /// Login and password of the administrator created on this first run, if any.
     pub initial_admin: Option<(String, String)>,
@@ -43,6 +45,14 @@ impl RunningServer {
             let _ = tx.send(());
         }
         self.join.await?
+    }
+
+    /// Starts a graceful shutdown without waiting for it (readiness goes false at once;
+    /// the listener closes after `--shutdown-drain-secs`). `stop` or `wait` then waits.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 
     /// Waits until the server stops by itself (SIGINT/SIGTERM).
@@ -102,6 +112,7 @@ pub fn app(site: Arc<Site>) -> Router {
         .merge(crate::rest::routes(site.clone()))
         .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
+        .merge(crate::health::routes(site.clone()))
         .route("/", get(move || front_page(home.clone())))
         .fallback(|| async {
             (
@@ -109,7 +120,14 @@ pub fn app(site: Arc<Site>) -> Router {
                 Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
             )
         })
-        .layer(axum::middleware::from_fn_with_state(site, request_limits))
+        .layer(axum::middleware::from_fn_with_state(
+            site.clone(),
+            request_limits,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            site,
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("request handler panicked");
@@ -325,92 +343,91 @@ async fn ensure_first_admin(site: &Site) -> anyhow::Result<Option<(String, Strin
 
 /// Binds, prepares the site and starts serving in the background.
 pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<RunningServer> {
+    begin(args, storage).await?.finish().await
+}
+
+/// A server that is bound and answers its health endpoints (ready: 503 "starting"), while
+/// the database is opened and migrated by [`Starting::finish`].
+pub struct Starting {
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    args: ServeArgs,
+    storage: StorageArgs,
+    tls: bool,
+    cert: Option<Arc<crate::tls::ReloadingCert>>,
+    metrics_listener: Option<tokio::net::TcpListener>,
+    app: Arc<std::sync::OnceLock<(Router, Arc<Site>)>>,
+    shutdown: oneshot::Sender<()>,
+    join: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Binds the listeners and starts answering: health endpoints at once, everything else
+/// once [`Starting::finish`] has opened the site.
+pub async fn begin(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Starting> {
     install_crypto_provider();
-    let store = open_store(&storage).await?;
-    let tls = match (&args.tls_cert, &args.tls_key) {
+    let cert = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(
-            axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
+            crate::tls::ReloadingCert::load(cert, key)
                 .context("loading the TLS certificate and key")?,
         ),
         _ => None,
     };
+    let tls = cert.as_ref().map(|c| {
+        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(c.server_config()))
+    });
 
     let listener =
         std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let home = args
-        .url
-        .clone()
-        .unwrap_or_else(|| format!("{scheme}://{addr}"))
-        .trim_end_matches('/')
-        .to_owned();
-    let config = SiteConfig {
-        home,
-        environment: args.environment(),
-        tls: tls.is_some(),
-        app_password_gate: args.application_passwords_for,
-        max_body_bytes: args.max_body_bytes,
-        max_upload_bytes: args.max_upload_bytes,
-        uploads_dir: args
-            .uploads_dir
-            .clone()
-            .unwrap_or_else(|| storage.data_dir.join("uploads")),
-        trusted_proxies: args.trusted_proxies.clone(),
-        security: args.security,
-        post_types: crate::post_types::load(&storage.data_dir)?,
-        read_cache: args.read_cache,
+    let metrics_listener = match args.metrics_bind {
+        Some(bind) => Some(
+            tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding --metrics-bind {bind}"))?,
+        ),
+        None => None,
     };
-    let site = Site::new(store.clone(), config);
-    let initial_admin = ensure_first_admin(&site).await?;
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
 
     let (tx, rx) = oneshot::channel();
-    let router = app(site.clone());
-
-    let flush_site = site.clone();
-    let flush_every = Duration::from_secs(args.usage_flush_secs);
-    let flusher = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(flush_every);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Err(e) = flush_site
-                .usage
-                .flush(flush_site.store.as_ref(), now())
-                .await
-            {
-                tracing::error!(error = %e, "flushing application password usage failed");
-            }
-        }
-    });
-
-    // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
-    // cron event); here a check every second does it.
-    let publish_site = site.clone();
-    let publisher = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if let Err(e) = crate::rest::posts::publish_future_posts(&publish_site).await {
-                tracing::error!(error = %e.message, "publishing scheduled posts failed");
-            }
-        }
-    });
-
-    let serve_site = site.clone();
+    let app: Arc<std::sync::OnceLock<(Router, Arc<Site>)>> = Arc::default();
+    let serving = app.clone();
     let sec = args.security;
+    let drain = Duration::from_secs(args.shutdown_drain_secs);
+    let has_tls = tls.is_some();
     let join = tokio::spawn(async move {
         let handle = axum_server::Handle::new();
         let h = handle.clone();
+        let draining = serving.clone();
         tokio::spawn(async move {
             shutdown_signal(rx).await;
+            // Readiness goes false first; the listener keeps serving for the drain time so
+            // a load balancer sees it and stops sending requests before it closes.
+            if let Some((_, site)) = draining.get() {
+                site.health.draining();
+                tracing::info!(
+                    drain_secs = drain.as_secs(),
+                    "shutting down: readiness is now false"
+                );
+            }
+            tokio::time::sleep(drain).await;
             h.graceful_shutdown(Some(Duration::from_secs(10)));
+        });
+        // Until the site is open, requests go to the start-up router.
+        let starting = crate::health::starting_routes();
+        let dispatch = tower::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let router = serving
+                .get()
+                .map_or_else(|| starting.clone(), |(r, _)| r.clone());
+            tower::ServiceExt::oneshot(router, req)
         });
         let svc =
             tower::util::MapRequestLayer::new(crate::rest::canonicalize::<hyper::body::Incoming>)
-                .layer(router);
+                .layer(dispatch);
         let make = svc.into_make_service_with_connect_info::<SocketAddr>();
         let header_timeout = Duration::from_secs(sec.header_read_timeout_secs);
         // hyper's header timer runs only once bytes arrive (its protocol detection waits
@@ -437,24 +454,152 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
                     .await?;
             }
         }
-        flusher.abort();
-        publisher.abort();
-        serve_site
-            .usage
-            .flush(serve_site.store.as_ref(), now())
-            .await?;
-        store.close().await;
-        tracing::info!("server stopped");
         Ok(())
     });
-
-    Ok(RunningServer {
+    Ok(Starting {
         addr,
-        site,
-        initial_admin,
-        shutdown: Some(tx),
+        metrics_addr,
+        args,
+        storage,
+        tls: has_tls,
+        cert,
+        metrics_listener,
+        app,
+        shutdown: tx,
         join,
     })
+}
+
+impl Starting {
+    /// Opens the store (migrating it), prepares the site and serves it.
+    pub async fn finish(self) -> anyhow::Result<RunningServer> {
+        let Starting {
+            addr,
+            metrics_addr,
+            args,
+            storage,
+            tls,
+            cert,
+            metrics_listener,
+            app: cell,
+            shutdown,
+            join,
+        } = self;
+        let store = match open_store(&storage).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = shutdown.send(());
+                let _ = join.await;
+                return Err(e);
+            }
+        };
+        let scheme = if tls { "https" } else { "http" };
+        let home = args
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let config = SiteConfig {
+            home,
+            environment: args.environment(),
+            tls,
+            app_password_gate: args.application_passwords_for,
+            max_body_bytes: args.max_body_bytes,
+            max_upload_bytes: args.max_upload_bytes,
+            uploads_dir: args
+                .uploads_dir
+                .clone()
+                .unwrap_or_else(|| storage.data_dir.join("uploads")),
+            trusted_proxies: args.trusted_proxies.clone(),
+            security: args.security,
+            post_types: crate::post_types::load(&storage.data_dir)?,
+            read_cache: args.read_cache,
+        };
+        let site = Site::new(store.clone(), config);
+        let initial_admin = match ensure_first_admin(&site).await {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = shutdown.send(());
+                let _ = join.await;
+                store.close().await;
+                return Err(e);
+            }
+        };
+        let _ = cell.set((app(site.clone()), site.clone()));
+        site.health.serving();
+
+        let mut background = Vec::new();
+        let flush_site = site.clone();
+        let flush_every = Duration::from_secs(args.usage_flush_secs);
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(flush_every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = flush_site
+                    .usage
+                    .flush(flush_site.store.as_ref(), now())
+                    .await
+                {
+                    tracing::error!(error = %e, "flushing application password usage failed");
+                }
+            }
+        }));
+
+        // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
+        // cron event); here a check every second does it.
+        let publish_site = site.clone();
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::rest::posts::publish_future_posts(&publish_site).await {
+                    tracing::error!(error = %e.message, "publishing scheduled posts failed");
+                }
+            }
+        }));
+
+        if let Some(cert) = cert {
+            background.push(tokio::spawn(
+                cert.watch(Duration::from_secs(args.tls_reload_secs)),
+            ));
+        }
+        if let Some(listener) = metrics_listener {
+            let router = crate::metrics::router(site.clone());
+            background.push(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            }));
+        }
+
+        let serve_site = site.clone();
+        let join = tokio::spawn(async move {
+            let served = join.await;
+            for task in background {
+                task.abort();
+            }
+            let flushed = serve_site
+                .usage
+                .flush(serve_site.store.as_ref(), now())
+                .await;
+            store.close().await;
+            tracing::info!("server stopped");
+            served??;
+            flushed?;
+            Ok(())
+        });
+
+        Ok(RunningServer {
+            addr,
+            metrics_addr,
+            site,
+            initial_admin,
+            shutdown: Some(shutdown),
+            join,
+        })
+    }
 }
 
 /// Kept free under the open-files limit for the database, uploads, logs and the listener.

@@ -26,6 +26,10 @@ pub struct Site {
     pub cache: crate::cache::ReadCache,
     /// The REST router itself, for the internal requests of `_embed`.
     pub api: std::sync::OnceLock<axum::Router>,
+    /// Starting, serving or draining (`/ferropress/health/ready`).
+    pub health: crate::health::Health,
+    /// Counters exposed at `--metrics-bind`.
+    pub metrics: crate::metrics::Metrics,
     /// The key of login nonces (`wp_salt( 'nonce' )`), read from the store on first use.
     pub nonce_key: tokio::sync::OnceCell<crate::auth::cookie::NonceKey>,
 }
@@ -58,6 +62,8 @@ impl Site {
             cache: crate::cache::ReadCache::default(),
             api: std::sync::OnceLock::new(),
             nonce_key: tokio::sync::OnceCell::new(),
+            health: crate::health::Health::default(),
+            metrics: crate::metrics::Metrics::default(),
         })
     }
 

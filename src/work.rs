@@ -117,6 +117,14 @@ impl CpuPool {
         self.queue
     }
 
+    /// Jobs waiting for a worker now.
+    pub fn waiting(&self) -> usize {
+        self.shared
+            .queue
+            .lock()
+            .map_or(0, |q| q.normal.len() + q.low.len())
+    }
+
     /// Jobs refused with 503 so far.
     pub fn busy(&self) -> u64 {
         self.busy.load(Ordering::Relaxed)

@@ -135,6 +135,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
     match authenticate(&site, &login, pass, priority).await {
         Ok(Ok(user)) => {
             attempt.refund();
+            site.metrics
+                .auth(crate::metrics::AuthKind::AccountPassword, true);
             let (token, _) = match cookie::create_session(&site, &user, remember, &ctx.client).await
             {
                 Ok(t) => t,
@@ -150,6 +152,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
         }
         Ok(Err(error)) => {
             let failure = attempt.fail();
+            site.metrics
+                .auth(crate::metrics::AuthKind::AccountPassword, false);
             tracing::warn!(
                 user = ?login,
                 ip = %ctx.client.ip,

@@ -95,6 +95,9 @@ pub async fn authenticate_request(
     };
     let hash = app_passwords::hash(creds.password.expose_secret());
     let cached = version.and_then(|v| site.cache.auth(v, &creds.login, &hash));
+    if version.is_some() {
+        site.metrics.cache_lookup(cached.is_some());
+    }
     let verified = match cached {
         Some(found) => Ok(found),
         None => verify_token_hash(site, &creds.login, &hash)
@@ -110,11 +113,15 @@ pub async fn authenticate_request(
     let (user, uuid) = match verified {
         Ok(found) => {
             attempt.refund();
+            site.metrics
+                .auth(crate::metrics::AuthKind::ApplicationPassword, true);
             found
         }
         // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
         Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
             let failure = attempt.fail();
+            site.metrics
+                .auth(crate::metrics::AuthKind::ApplicationPassword, false);
             tracing::warn!(
                 user = ?creds.login,
                 ip = %client.ip,

@@ -1,6 +1,7 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+mod backup;
 pub mod doctor;
 mod migrate_store;
 mod user;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{ServeArgs, StorageArgs};
+use crate::config::{LogFormat, ServeArgs, StorageArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,18 +34,28 @@ pub enum Command {
     User(user::UserCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
+    /// Write a consistent copy of the site (database and uploads) into one archive, while
+    /// the server runs.
+    Backup(backup::BackupArgs),
+    /// Restore an archive written by `backup` into --data-dir (refuses a non-empty one
+    /// without --force).
+    Restore(backup::RestoreArgs),
     /// Report weak security settings (takes the flags and FERROPRESS_* variables of `serve`);
     /// exits 1 when it finds a problem.
     Doctor(ServeArgs),
 }
 
-fn init_logging(default: &str) {
+fn init_logging(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROPRESS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        // One JSON object a line, fields flattened, for log shippers.
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 /// Entry point of the binary.
@@ -63,17 +74,25 @@ pub fn run() -> ExitCode {
     let storage = cli.storage;
     let result = match cli.command {
         Command::Serve(args) => {
-            init_logging("info");
+            init_logging("info", args.log_format);
             runtime.block_on(crate::server::run(args, storage))
         }
         Command::User(cmd) => {
-            init_logging("warn");
+            init_logging("warn", LogFormat::Text);
             runtime.block_on(user::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::MigrateStore(args) => {
-            init_logging("warn");
+            init_logging("warn", LogFormat::Text);
             runtime.block_on(migrate_store::run(args))
+        }
+        Command::Backup(args) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(backup::backup(args, &storage))
+        }
+        Command::Restore(args) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(backup::restore(args, &storage))
         }
     };
     match result {

@@ -1033,6 +1033,7 @@ async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpRes
             )
             .await
             .map_err(|e| stream_error(site, true, e))?;
+            site.metrics.upload_bytes(upload.size);
             file = Some((upload, filename));
         } else {
             let mut text = Vec::new();
@@ -1132,6 +1133,7 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
     )
     .await
     .map_err(|e| stream_error(site, false, e))?;
+    site.metrics.upload_bytes(file.size);
     if file.size == 0 {
         return Err(no_data());
     }

@@ -301,11 +301,15 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     if authorization.is_none() && result.as_ref().is_ok_and(|a| !a.logged_in()) {
         match auth::cookie::rest_cookie_check_errors(&site, req.headers(), &query).await {
             Ok(Some((auth, nonce))) => {
+                site.metrics.auth(crate::metrics::AuthKind::Cookie, true);
                 rest_nonce = Some(nonce);
                 result = Ok(auth);
             }
             Ok(None) => {}
             Err(e) => {
+                if e.status == StatusCode::FORBIDDEN {
+                    site.metrics.auth(crate::metrics::AuthKind::Cookie, false);
+                }
                 cookie_refused = true;
                 result = Err(e);
             }
@@ -326,7 +330,9 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                 json_response(StatusCode::OK, &data)
             } else if let (Some(v), Some(key)) = (version, cache_key) {
                 let key = format!("{}|{}|{key}", auth.user_id(), https);
-                match site.cache.response(v, &key) {
+                let hit = site.cache.response(v, &key);
+                site.metrics.cache_lookup(hit.is_some());
+                match hit {
                     Some(hit) => hit,
                     None => site.cache.put_response(v, key, next.run(req).await).await,
                 }
@@ -399,6 +405,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         resp.headers_mut()
             .insert(HeaderName::from_static("x-wp-nonce"), nonce);
     }
+    // The metrics count requests by WordPress's route pattern, never by the raw path.
+    let template = matched.as_ref().map_or_else(
+        || format!("{PREFIX} (no route)"),
+        |m| format!("{PREFIX}{}", m.doc.route),
+    );
+    resp.extensions_mut()
+        .insert(crate::metrics::RouteTemplate(template));
     resp
 }
 

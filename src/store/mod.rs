@@ -475,4 +475,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);
+
+    /// Whether the database answers and has every migration this build embeds applied
+    /// (the readiness check of `/ferropress/health/ready`); `Err` says why not.
+    async fn ready(&self) -> Result<(), String>;
+
+    /// The connection pool's state, for the metrics.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
+}
+
+/// Connections of a store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
+}
+
+/// The newest migration of `migrator`, and whether `applied` (the versions recorded as
+/// applied successfully) reaches it.
+pub(crate) fn migrations_current(
+    migrator: &sqlx::migrate::Migrator,
+    applied: Option<i64>,
+) -> Result<(), String> {
+    let want = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    match applied {
+        Some(v) if v >= want => Ok(()),
+        Some(v) => Err(format!(
+            "database migrations not applied: at version {v}, this build needs {want}"
+        )),
+        None => Err("database migrations not applied".to_owned()),
+    }
 }

@@ -22,6 +22,9 @@ use super::*;
 /// (100 by default), so this stays modest.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// The migrations this build applies.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
 pub struct PostgresStore {
     pool: PgPool,
 }
@@ -1084,6 +1087,26 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    async fn ready(&self) -> Result<(), String> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "readiness check: the database query failed");
+                    "the database does not answer".to_owned()
+                })?;
+        migrations_current(&MIGRATOR, applied)
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        Some(PoolStatus {
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
 

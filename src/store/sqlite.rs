@@ -21,8 +21,14 @@ use super::*;
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "ferropress.db";
 
+/// The migrations this build applies.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file and its (device, inode) when opened, for the readiness check.
+    path: std::path::PathBuf,
+    file_id: (u64, u64),
     /// The WAL index (`ferropress.db-shm`), whose header tells the database version.
     wal_index: std::fs::File,
     writer: PostWriter,
@@ -47,7 +53,7 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         let writer = PostWriter::start(sqlx::ConnectOptions::connect(&opts).await?);
         // The writer's connection stays open for the store's life, so SQLite keeps the WAL
         // index file (it removes it only when the last connection closes).
@@ -56,8 +62,16 @@ impl SqliteStore {
         let wal_index = std::fs::File::open(&shm).map_err(|e| {
             StoreError::Other(format!("opening {}: {e}", Path::new(&shm).display()))
         })?;
+        let file_id = {
+            use std::os::unix::fs::MetadataExt as _;
+            let m = std::fs::metadata(path)
+                .map_err(|e| StoreError::Other(format!("reading {}: {e}", path.display())))?;
+            (m.dev(), m.ino())
+        };
         Ok(Self {
             pool,
+            path: path.to_owned(),
+            file_id,
             wal_index,
             writer,
         })
@@ -1018,6 +1032,38 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A query through the pool, and the database file still the one this store opened:
+    /// a file removed or replaced underneath (a volume unmounted, a restore into the
+    /// live dir) would be served from the open descriptors until the next start.
+    async fn ready(&self) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt as _;
+        match std::fs::metadata(&self.path) {
+            Ok(m) if (m.dev(), m.ino()) == self.file_id => {}
+            found => {
+                let why = found.err().map(|e| e.to_string());
+                tracing::warn!(path = %self.path.display(), error = ?why, "readiness check: the database file is not the one opened");
+                return Err("the database file was removed or replaced since it was opened".to_owned());
+            }
+        }
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "readiness check: the database query failed");
+                    "the database does not answer".to_owned()
+                })?;
+        migrations_current(&MIGRATOR, applied)
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        Some(PoolStatus {
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
 

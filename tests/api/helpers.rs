@@ -178,6 +178,10 @@ pub fn default_args() -> ServeArgs {
         usage_flush_secs: 30,
         read_cache: true,
         trusted_proxies: vec![],
+        metrics_bind: None,
+        tls_reload_secs: 5,
+        shutdown_drain_secs: 0,
+        log_format: ferropress::config::LogFormat::Text,
         security: SecurityArgs::default(),
     }
 }
