@@ -98,10 +98,22 @@ impl ReloadingCert {
     }
 
     /// Reloads on SIGHUP, and when the files' modification time or length changes (checked
-    /// every `every`). Runs until aborted.
-    pub async fn watch(self: Arc<Self>, every: Duration) {
+    /// every `every`). The SIGHUP handler is installed before this returns (from then on the
+    /// signal no longer ends the process); the returned future runs until dropped.
+    pub fn watch(self: Arc<Self>, every: Duration) -> impl Future<Output = ()> + Send {
         #[cfg(unix)]
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        #[cfg(not(unix))]
+        let hup: Option<()> = None;
+        self.watch_with(every, hup)
+    }
+
+    async fn watch_with(
+        self: Arc<Self>,
+        every: Duration,
+        #[cfg(unix)] mut hup: Option<tokio::signal::unix::Signal>,
+        #[cfg(not(unix))] _hup: Option<()>,
+    ) {
         let mut seen = self.stamp();
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -282,6 +282,21 @@ impl TestApp {
         cli_with(&self.storage, args)
     }
 
+    /// The running server (to begin a shutdown, or read its metrics address).
+    pub fn server_mut(&mut self) -> &mut RunningServer {
+        self.server.as_mut().expect("server running")
+    }
+
+    /// `http://ADDR/metrics` of the `--metrics-bind` listener.
+    pub fn metrics_url(&self) -> String {
+        let addr = self
+            .server
+            .as_ref()
+            .and_then(|s| s.metrics_addr)
+            .expect("started with metrics_bind");
+        format!("http://{addr}/metrics")
+    }
+
     /// Stops the server (flushing usage) and hands back the data dir.
     pub async fn stop(mut self) -> TempDir {
         if let Some(s) = self.server.take() {
