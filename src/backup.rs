@@ -181,7 +181,9 @@ async fn snapshot_sqlite(db: &Path, into: &Path) -> anyhow::Result<()> {
         .connect()
         .await
         .with_context(|| format!("opening {}", db.display()))?;
-    let target = into.to_str().context("the backup's directory is not UTF-8")?;
+    let target = into
+        .to_str()
+        .context("the backup's directory is not UTF-8")?;
     sqlx::query("VACUUM INTO ?")
         .bind(target)
         .execute(&mut conn)
@@ -230,7 +232,8 @@ fn upload_files(uploads: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     }
     let mut stack = vec![(String::new(), uploads.to_owned())];
     while let Some((rel, dir)) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
@@ -276,7 +279,9 @@ fn append_file<W: Write>(
     let meta = f.metadata()?;
     let size = meta.len();
     let mut header = tar::Header::new_ustar();
-    header.set_path(name).with_context(|| format!("naming {name} in the archive"))?;
+    header
+        .set_path(name)
+        .with_context(|| format!("naming {name} in the archive"))?;
     header.set_size(size);
     header.set_mode(0o600);
     header.set_entry_type(tar::EntryType::Regular);
@@ -304,7 +309,11 @@ fn append_file<W: Write>(
     }))
 }
 
-fn append_bytes<W: Write>(tar: &mut tar::Builder<W>, name: &str, data: &[u8]) -> anyhow::Result<()> {
+fn append_bytes<W: Write>(
+    tar: &mut tar::Builder<W>,
+    name: &str,
+    data: &[u8],
+) -> anyhow::Result<()> {
     let mut header = tar::Header::new_ustar();
     header.set_path(name)?;
     header.set_size(data.len() as u64);
@@ -337,7 +346,10 @@ pub async fn backup(source: &Source, to: &Path) -> anyhow::Result<Manifest> {
         private_file(&partial);
         let out = std::io::BufWriter::new(out);
         let sink: Box<dyn Write> = if gzip {
-            Box::new(flate2::write::GzEncoder::new(out, flate2::Compression::default()))
+            Box::new(flate2::write::GzEncoder::new(
+                out,
+                flate2::Compression::default(),
+            ))
         } else {
             Box::new(out)
         };
@@ -358,7 +370,12 @@ pub async fn backup(source: &Source, to: &Path) -> anyhow::Result<Manifest> {
             format_version: FORMAT_VERSION,
             ferropress_version: env!("CARGO_PKG_VERSION").into(),
             created: jiff::Timestamp::now().to_string(),
-            store: if source.postgres { "postgres" } else { "sqlite" }.into(),
+            store: if source.postgres {
+                "postgres"
+            } else {
+                "sqlite"
+            }
+            .into(),
             files,
         };
         append_bytes(&mut tar, MANIFEST, &serde_json::to_vec_pretty(&manifest)?)?;
@@ -406,8 +423,12 @@ fn member_path(raw: &Path) -> Option<String> {
 
 /// Unpacks `archive` into `staging`, checking every member, and returns the manifest and
 /// what was unpacked (path -> size, SHA-256).
-fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<(Manifest, BTreeMap<String, FileEntry>)> {
-    let mut file = std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
+fn unpack(
+    archive: &Path,
+    staging: &Path,
+) -> anyhow::Result<(Manifest, BTreeMap<String, FileEntry>)> {
+    let mut file =
+        std::fs::File::open(archive).with_context(|| format!("opening {}", archive.display()))?;
     let mut magic = [0u8; 2];
     let gz = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
     drop(file);
@@ -422,9 +443,15 @@ fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<(Manifest, BTreeMap<
     let mut manifest = None;
     for entry in tar.entries().context("reading the archive")? {
         let mut entry = entry.context("reading the archive")?;
-        let raw = entry.path().context("reading a member's name")?.into_owned();
+        let raw = entry
+            .path()
+            .context("reading a member's name")?
+            .into_owned();
         let Some(path) = member_path(&raw) else {
-            bail!("archive member {:?} is outside what a backup holds: refused", raw.display().to_string());
+            bail!(
+                "archive member {:?} is outside what a backup holds: refused",
+                raw.display().to_string()
+            );
         };
         let kind = entry.header().entry_type();
         if kind.is_dir() {
@@ -440,7 +467,9 @@ fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<(Manifest, BTreeMap<
                 bail!("the archive holds two manifests");
             }
             let mut text = Vec::new();
-            (&mut entry).take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut text)?;
+            (&mut entry)
+                .take(MAX_MANIFEST_BYTES + 1)
+                .read_to_end(&mut text)?;
             if text.len() as u64 > MAX_MANIFEST_BYTES {
                 bail!("the manifest is too large");
             }
@@ -459,14 +488,19 @@ fn unpack(archive: &Path, staging: &Path) -> anyhow::Result<(Manifest, BTreeMap<
             .write(true)
             .create_new(true)
             .open(&target)
-            .with_context(|| format!("archive member {path:?}: appears twice or cannot be written"))?;
+            .with_context(|| {
+                format!("archive member {path:?}: appears twice or cannot be written")
+            })?;
         let mut w = Hashing {
             inner: std::io::BufWriter::new(out),
             hash: Sha256::new(),
             bytes: 0,
         };
         std::io::copy(&mut entry, &mut w).with_context(|| format!("unpacking {path}"))?;
-        let out = w.inner.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        let out = w
+            .inner
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         out.sync_all()?;
         private_file(&target);
         unpacked.insert(
@@ -497,7 +531,10 @@ fn verify(manifest: &Manifest, unpacked: &BTreeMap<String, FileEntry>) -> anyhow
             bail!("the manifest lists {} twice", f.path);
         }
         match unpacked.get(&f.path) {
-            None => bail!("{} is listed in the manifest but missing from the archive", f.path),
+            None => bail!(
+                "{} is listed in the manifest but missing from the archive",
+                f.path
+            ),
             Some(got) if got != f => bail!(
                 "{} does not match its checksum (archive damaged or altered): size {} sha256 {}, manifest says size {} sha256 {}",
                 f.path,
@@ -559,7 +596,10 @@ pub async fn restore(archive: &Path, data_dir: &Path, force: bool) -> anyhow::Re
         let name = data_dir
             .file_name()
             .map_or_else(|| "ferropress".into(), |n| n.to_string_lossy().into_owned());
-        let aside = parent.join(format!(".{name}.replaced-{}", uuid::Uuid::new_v4().simple()));
+        let aside = parent.join(format!(
+            ".{name}.replaced-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
         std::fs::rename(data_dir, &aside)
             .with_context(|| format!("moving {} aside", data_dir.display()))?;
         Some(aside)
@@ -570,7 +610,8 @@ pub async fn restore(archive: &Path, data_dir: &Path, force: bool) -> anyhow::Re
         if let Some(aside) = &aside {
             let _ = std::fs::rename(aside, data_dir);
         }
-        return Err(e).with_context(|| format!("moving the restored site to {}", data_dir.display()));
+        return Err(e)
+            .with_context(|| format!("moving the restored site to {}", data_dir.display()));
     }
     let _ = staging.keep();
     sync_dir(&parent);
@@ -581,4 +622,55 @@ pub async fn restore(archive: &Path, data_dir: &Path, force: bool) -> anyhow::Re
         manifest,
         replaced: occupied,
     })
+}
+
+/// Name prefix and suffix of scheduled backups.
+const SCHEDULED_PREFIX: &str = "ferropress-";
+const SCHEDULED_SUFFIX: &str = ".tar.gz";
+
+/// Takes a backup into `dir` every `every`, keeping the newest `keep`. Runs until dropped;
+/// a failed backup is logged and tried again at the next time.
+pub async fn schedule(source: Source, dir: PathBuf, every: Duration, keep: usize) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        // UTC, sortable, unique to the millisecond: `ferropress-20261207T133000.123Z.tar.gz`.
+        let stamp = jiff::Timestamp::now()
+            .strftime("%Y%m%dT%H%M%S%.3fZ")
+            .to_string();
+        let to = dir.join(format!("{SCHEDULED_PREFIX}{stamp}{SCHEDULED_SUFFIX}"));
+        let started = std::time::Instant::now();
+        match backup(&source, &to).await {
+            Ok(m) => tracing::info!(
+                file = %to.display(),
+                files = m.files.len(),
+                millis = started.elapsed().as_millis() as u64,
+                "scheduled backup written"
+            ),
+            Err(e) => {
+                tracing::error!(file = %to.display(), error = format!("{e:#}"), "scheduled backup failed");
+                continue;
+            }
+        }
+        if let Err(e) = prune(&dir, keep) {
+            tracing::error!(dir = %dir.display(), error = format!("{e:#}"), "deleting old backups failed");
+        }
+    }
+}
+
+/// Deletes scheduled backups in `dir` beyond the newest `keep` (by name: UTC time).
+fn prune(dir: &Path, keep: usize) -> anyhow::Result<()> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with(SCHEDULED_PREFIX) && n.ends_with(SCHEDULED_SUFFIX))
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(keep);
+    for old in &names[..excess] {
+        std::fs::remove_file(dir.join(old))?;
+    }
+    Ok(())
 }

@@ -111,12 +111,50 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_SHUTDOWN_DRAIN_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
     pub shutdown_drain_secs: u64,
 
+    /// Take a backup (as `ferropress backup`) this often while serving: `30m`, `12h`, `1d`
+    /// (units s, m, h, d). Off unless given.
+    #[arg(long, env = "FERROPRESS_BACKUP_EVERY", value_parser = parse_interval, requires = "backup_dir")]
+    pub backup_every: Option<std::time::Duration>,
+
+    /// Where scheduled backups go (`ferropress-<UTC time>.tar.gz`).
+    #[arg(long, env = "FERROPRESS_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Scheduled backups kept in --backup-dir; older ones are deleted after each new one.
+    #[arg(long, env = "FERROPRESS_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub backup_keep: u64,
+
     /// Log lines as `text` (for people) or `json` (one object a line, for log shippers).
-    #[arg(long, env = "FERROPRESS_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        env = "FERROPRESS_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 
     #[command(flatten)]
     pub security: SecurityArgs,
+}
+
+/// A duration as `90s`, `30m`, `12h` or `1d` (at least one second).
+pub fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (e.g. 30m, 12h, 1d)"))?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .filter(|s| *s > 0)
+    .ok_or_else(|| format!("not a duration: {s:?} (e.g. 30m, 12h, 1d)"))?;
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// `--log-format`.
@@ -389,5 +427,25 @@ mod tests {
         );
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
         assert!("nope".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(
+            parse_interval("1d"),
+            Ok(std::time::Duration::from_secs(86_400))
+        );
+        assert_eq!(
+            parse_interval("12h"),
+            Ok(std::time::Duration::from_secs(43_200))
+        );
+        assert_eq!(
+            parse_interval("30m"),
+            Ok(std::time::Duration::from_secs(1800))
+        );
+        assert_eq!(parse_interval("5s"), Ok(std::time::Duration::from_secs(5)));
+        for bad in ["", "0d", "1", "d", "1w", "-1h", "99999999999999999999d"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 }

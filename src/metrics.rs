@@ -353,7 +353,9 @@ pub async fn get_metrics(State(site): State<Arc<Site>>) -> Response {
             let mut resp = text.into_response();
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static(prometheus_client::encoding::prometheus_text::CONTENT_TYPE),
+                HeaderValue::from_static(
+                    prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+                ),
             );
             resp
         }

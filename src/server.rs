@@ -372,9 +372,9 @@ pub async fn begin(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Star
         ),
         _ => None,
     };
-    let tls = cert.as_ref().map(|c| {
-        axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(c.server_config()))
-    });
+    let tls = cert
+        .as_ref()
+        .map(|c| axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(c.server_config())));
 
     let listener =
         std::net::TcpListener::bind(args.bind).with_context(|| format!("binding {}", args.bind))?;
@@ -485,44 +485,12 @@ impl Starting {
             shutdown,
             join,
         } = self;
-        let store = match open_store(&storage).await {
-            Ok(s) => s,
+        let prepared = prepare(&args, &storage, addr, tls).await;
+        let (site, store, initial_admin) = match prepared {
+            Ok(p) => p,
             Err(e) => {
                 let _ = shutdown.send(());
                 let _ = join.await;
-                return Err(e);
-            }
-        };
-        let scheme = if tls { "https" } else { "http" };
-        let home = args
-            .url
-            .clone()
-            .unwrap_or_else(|| format!("{scheme}://{addr}"))
-            .trim_end_matches('/')
-            .to_owned();
-        let config = SiteConfig {
-            home,
-            environment: args.environment(),
-            tls,
-            app_password_gate: args.application_passwords_for,
-            max_body_bytes: args.max_body_bytes,
-            max_upload_bytes: args.max_upload_bytes,
-            uploads_dir: args
-                .uploads_dir
-                .clone()
-                .unwrap_or_else(|| storage.data_dir.join("uploads")),
-            trusted_proxies: args.trusted_proxies.clone(),
-            security: args.security,
-            post_types: crate::post_types::load(&storage.data_dir)?,
-            read_cache: args.read_cache,
-        };
-        let site = Site::new(store.clone(), config);
-        let initial_admin = match ensure_first_admin(&site).await {
-            Ok(a) => a,
-            Err(e) => {
-                let _ = shutdown.send(());
-                let _ = join.await;
-                store.close().await;
                 return Err(e);
             }
         };
@@ -565,6 +533,17 @@ impl Starting {
                 cert.watch(Duration::from_secs(args.tls_reload_secs)),
             ));
         }
+        if let (Some(every), Some(dir)) = (args.backup_every, args.backup_dir.clone()) {
+            let source = crate::backup::Source {
+                data_dir: storage.data_dir.clone(),
+                uploads_dir: site.config.uploads_dir.clone(),
+                postgres: storage.database_url.is_some(),
+            };
+            let keep = usize::try_from(args.backup_keep).unwrap_or(usize::MAX);
+            background.push(tokio::spawn(crate::backup::schedule(
+                source, dir, every, keep,
+            )));
+        }
         if let Some(listener) = metrics_listener {
             let router = crate::metrics::router(site.clone());
             background.push(tokio::spawn(async move {
@@ -599,6 +578,52 @@ impl Starting {
             shutdown: Some(shutdown),
             join,
         })
+    }
+}
+
+/// Opens the store (migrating it) and the site, and creates the first administrator.
+async fn prepare(
+    args: &ServeArgs,
+    storage: &StorageArgs,
+    addr: SocketAddr,
+    tls: bool,
+) -> anyhow::Result<(Arc<Site>, Arc<dyn Store>, Option<(String, String)>)> {
+    if let Some(dir) = &args.backup_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating --backup-dir {}", dir.display()))?;
+    }
+    let post_types = crate::post_types::load(&storage.data_dir)?;
+    let store = open_store(storage).await?;
+    let scheme = if tls { "https" } else { "http" };
+    let home = args
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let config = SiteConfig {
+        home,
+        environment: args.environment(),
+        tls,
+        app_password_gate: args.application_passwords_for,
+        max_body_bytes: args.max_body_bytes,
+        max_upload_bytes: args.max_upload_bytes,
+        uploads_dir: args
+            .uploads_dir
+            .clone()
+            .unwrap_or_else(|| storage.data_dir.join("uploads")),
+        trusted_proxies: args.trusted_proxies.clone(),
+        security: args.security,
+        post_types,
+        read_cache: args.read_cache,
+    };
+    let site = Site::new(store.clone(), config);
+    match ensure_first_admin(&site).await {
+        Ok(initial_admin) => Ok((site, store, initial_admin)),
+        Err(e) => {
+            store.close().await;
+            Err(e)
+        }
     }
 }
 

@@ -47,8 +47,13 @@ pub fn load_pair(cert: &Path, key: &Path) -> anyhow::Result<CertifiedKey> {
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    CertifiedKey::from_der(chain, key_der, &provider)
-        .with_context(|| format!("{} and {} do not form a usable pair", cert.display(), key.display()))
+    CertifiedKey::from_der(chain, key_der, &provider).with_context(|| {
+        format!(
+            "{} and {} do not form a usable pair",
+            cert.display(),
+            key.display()
+        )
+    })
 }
 
 impl ReloadingCert {

@@ -1044,7 +1044,9 @@ impl Store for SqliteStore {
             found => {
                 let why = found.err().map(|e| e.to_string());
                 tracing::warn!(path = %self.path.display(), error = ?why, "readiness check: the database file is not the one opened");
-                return Err("the database file was removed or replaced since it was opened".to_owned());
+                return Err(
+                    "the database file was removed or replaced since it was opened".to_owned(),
+                );
             }
         }
         let applied: Option<i64> =

@@ -18,9 +18,7 @@ const WRITERS: usize = 10;
 
 /// A small PNG whose bytes depend on `seed`.
 pub fn pattern_png(w: u32, h: u32, seed: u8) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(w, h, |x, y| {
-        image::Luma([(x * 7 + y * 13) as u8 ^ seed])
-    });
+    let img = image::GrayImage::from_fn(w, h, |x, y| image::Luma([(x * 7 + y * 13) as u8 ^ seed]));
     let mut out = std::io::Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png)
         .expect("encode png");
@@ -59,7 +57,11 @@ async fn write_until(
 }
 
 /// Every post of a site through REST (edit context): id -> (title.raw, content.raw).
-async fn posts_of(base: &str, client: &reqwest::Client, token: &str) -> BTreeMap<i64, (String, String)> {
+async fn posts_of(
+    base: &str,
+    client: &reqwest::Client,
+    token: &str,
+) -> BTreeMap<i64, (String, String)> {
     let mut out = BTreeMap::new();
     for page in 1.. {
         let resp = client
@@ -172,7 +174,11 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
     let archive = out_dir.path().join("site.tar.gz");
     let out = run_cli(
         app.storage.clone(),
-        vec!["backup".into(), "--to".into(), archive.display().to_string()],
+        vec![
+            "backup".into(),
+            "--to".into(),
+            archive.display().to_string(),
+        ],
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -243,7 +249,10 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
     let newest = *got.keys().max().expect("posts");
     let acked_up_to_newest: Vec<i64> = all.keys().copied().filter(|id| *id <= newest).collect();
     let restored_ids: Vec<i64> = got.keys().copied().collect();
-    assert_eq!(restored_ids, acked_up_to_newest, "no acknowledged post missing below the newest");
+    assert_eq!(
+        restored_ids, acked_up_to_newest,
+        "no acknowledged post missing below the newest"
+    );
 
     let served = restored
         .client
@@ -252,7 +261,10 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
         .await
         .expect("upload");
     assert_eq!(served.status(), 200);
-    assert_eq!(served.bytes().await.expect("bytes").as_ref(), upload.as_slice());
+    assert_eq!(
+        served.bytes().await.expect("bytes").as_ref(),
+        upload.as_slice()
+    );
     restored.stop().await;
     app.stop().await;
 }
@@ -260,7 +272,9 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
 /// A finished SQLite site's archive (uncompressed tar) and the data dir it came from.
 async fn small_archive() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
     let app = TestApp::spawn().await;
-    let (_, token) = app.user_with_token("backup-admin", Role::Administrator).await;
+    let (_, token) = app
+        .user_with_token("backup-admin", Role::Administrator)
+        .await;
     let (status, _) = send(
         app.client
             .post(app.url("/wp-json/wp/v2/media"))
@@ -275,7 +289,11 @@ async fn small_archive() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
     let archive = dir.path().join("site.tar");
     let out = run_cli(
         app.storage.clone(),
-        vec!["backup".into(), "--to".into(), archive.display().to_string()],
+        vec![
+            "backup".into(),
+            "--to".into(),
+            archive.display().to_string(),
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
@@ -330,7 +348,10 @@ async fn a_tampered_archive_is_refused_and_leaves_nothing() {
     // A refused --force restore (tampered) keeps the site that was there.
     let out = restore_into(&tampered, &target, &["--force"]);
     assert!(!out.status.success());
-    assert!(target.join("uploads").is_dir(), "the site is left as it was");
+    assert!(
+        target.join("uploads").is_dir(),
+        "the site is left as it was"
+    );
     let out = restore_into(&archive, &target, &["--force"]);
     assert!(out.status.success(), "{}", stderr(&out));
     app.stop().await;
@@ -419,4 +440,61 @@ fn hostile_archives_write_nothing_outside_the_data_dir() {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, vec!["hostile.tar".to_owned()], "nothing else left");
+}
+
+fn scheduled_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("backup dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("ferropress-") && n.ends_with(".tar.gz"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn scheduled_backups_keep_the_newest_ones() {
+    let backups = tempfile::tempdir().expect("tempdir");
+    let dir = backups.path().to_owned();
+    let app = TestApp::spawn_with(|a| {
+        a.backup_every = Some(Duration::from_secs(1));
+        a.backup_dir = Some(dir.clone());
+        a.backup_keep = 2;
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let first_two = loop {
+        let names = scheduled_in(&dir);
+        if names.len() >= 2 {
+            break names;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled backups: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(first_two.len(), 2, "{first_two:?}");
+    // A third one replaces the oldest.
+    let later = loop {
+        let names = scheduled_in(&dir);
+        if names.last() != first_two.last() && names.len() == 2 {
+            break names;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no third backup: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        !later.contains(&first_two[0]),
+        "the oldest is deleted: {later:?}"
+    );
+    assert_eq!(later[0], first_two[1]);
+    // Each is a complete backup.
+    let target = backups.path().join("restored");
+    let out = restore_into(&dir.join(&later[0]), &target, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    app.stop().await;
 }

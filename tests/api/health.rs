@@ -183,11 +183,16 @@ async fn ready_fails_when_the_database_is_lost() {
             assert_eq!(status, 503, "{body}");
             assert_eq!(body["status"], "unavailable");
             assert!(
-                body["reason"].as_str().expect("reason").contains("database file"),
+                body["reason"]
+                    .as_str()
+                    .expect("reason")
+                    .contains("database file"),
                 "{body}"
             );
             assert!(
-                !body.to_string().contains(app.data_dir.path().to_str().expect("utf-8")),
+                !body
+                    .to_string()
+                    .contains(app.data_dir.path().to_str().expect("utf-8")),
                 "no path disclosed: {body}"
             );
             let (status, _, _) = probe(&app.client, &app.base, LIVE).await;

@@ -181,6 +181,9 @@ pub fn default_args() -> ServeArgs {
         metrics_bind: None,
         tls_reload_secs: 5,
         shutdown_drain_secs: 0,
+        backup_every: None,
+        backup_dir: None,
+        backup_keep: 7,
         log_format: ferropress::config::LogFormat::Text,
         security: SecurityArgs::default(),
     }

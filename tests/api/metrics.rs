@@ -56,7 +56,10 @@ async fn scrape(app: &TestApp) -> Scraped {
         .await
         .expect("scrape");
     assert_eq!(resp.status(), 200);
-    let ct = resp.headers()["content-type"].to_str().expect("ascii").to_owned();
+    let ct = resp.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
     let text = resp.text().await.expect("text");
     let parsed = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text");
@@ -66,11 +69,16 @@ async fn scrape(app: &TestApp) -> Scraped {
 
 #[tokio::test]
 async fn metrics_are_scraped_parsed_and_move_with_traffic() {
-    let app = TestApp::spawn_with(|a| a.metrics_bind = Some("127.0.0.1:0".parse().expect("addr"))).await;
+    let app =
+        TestApp::spawn_with(|a| a.metrics_bind = Some("127.0.0.1:0".parse().expect("addr"))).await;
     let (_, token) = app.user_with_token("metered", Role::Author).await;
     let before = scrape(&app).await;
 
-    let posts = [("route", "/wp-json/wp/v2/posts"), ("method", "GET"), ("status", "200")];
+    let posts = [
+        ("route", "/wp-json/wp/v2/posts"),
+        ("method", "GET"),
+        ("status", "200"),
+    ];
     for _ in 0..3 {
         let (status, _) = app.get_json("/wp-json/wp/v2/posts").await;
         assert_eq!(status, 200);
@@ -80,7 +88,12 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
         let (status, _) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
         assert_eq!(status, 404);
     }
-    let resp = app.client.get(app.url("/no/such/page/4242")).send().await.expect("send");
+    let resp = app
+        .client
+        .get(app.url("/no/such/page/4242"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 404);
     // One good and two bad Application Passwords.
     let (status, _) = send(
@@ -124,7 +137,9 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
     assert_eq!(status, 201, "{m}");
 
     let after = scrape(&app).await;
-    let delta = |name: &str, labels: &[(&str, &str)]| after.value(name, labels) - before.value(name, labels);
+    let delta = |name: &str, labels: &[(&str, &str)]| {
+        after.value(name, labels) - before.value(name, labels)
+    };
 
     assert_eq!(delta("ferropress_http_requests_total", &posts), 3.0);
     assert_eq!(
@@ -135,7 +150,10 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
         1.0
     );
     assert_eq!(
-        delta("ferropress_http_requests_total", &[("method", "GET"), ("status", "404")]),
+        delta(
+            "ferropress_http_requests_total",
+            &[("method", "GET"), ("status", "404")]
+        ),
         3.0,
         "two unknown posts and one unknown page"
     );
@@ -147,12 +165,21 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
     );
     let routes = after.label_values("ferropress_http_requests_total", "route");
     assert!(
-        routes.iter().all(|r| !r.contains("987654321") && !r.contains("4242")),
+        routes
+            .iter()
+            .all(|r| !r.contains("987654321") && !r.contains("4242")),
         "route labels are templates: {routes:?}"
     );
     let app_pw = |outcome| [("kind", "application_password"), ("outcome", outcome)];
-    assert_eq!(delta("ferropress_auth_attempts_total", &app_pw("success")), 2.0, "users/me and the upload");
-    assert_eq!(delta("ferropress_auth_attempts_total", &app_pw("failure")), 2.0);
+    assert_eq!(
+        delta("ferropress_auth_attempts_total", &app_pw("success")),
+        2.0,
+        "users/me and the upload"
+    );
+    assert_eq!(
+        delta("ferropress_auth_attempts_total", &app_pw("failure")),
+        2.0
+    );
     assert_eq!(
         delta(
             "ferropress_auth_attempts_total",
@@ -160,7 +187,10 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
         ),
         1.0
     );
-    assert_eq!(delta("ferropress_application_password_uses_total", &[]), 2.0);
+    assert_eq!(
+        delta("ferropress_application_password_uses_total", &[]),
+        2.0
+    );
     assert_eq!(delta("ferropress_upload_bytes_total", &[]), body_len);
     assert_eq!(delta("ferropress_auth_failures_counted_total", &[]), 3.0);
     assert!(after.value("ferropress_db_pool_max", &[]) >= 1.0);
@@ -189,7 +219,8 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
     assert!(throttled > 0);
     let last = scrape(&app).await;
     assert_eq!(
-        last.value("ferropress_auth_throttled_total", &[]) - after.value("ferropress_auth_throttled_total", &[]),
+        last.value("ferropress_auth_throttled_total", &[])
+            - after.value("ferropress_auth_throttled_total", &[]),
         f64::from(throttled)
     );
     let by_status: HashMap<String, f64> = last
@@ -198,13 +229,27 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
         .iter()
         .filter(|s| s.metric == "ferropress_http_requests_total")
         .filter(|s| s.labels.get("route") == Some("/wp-json/wp/v2/users/me"))
-        .map(|s| (s.labels.get("status").unwrap_or("").to_owned(), after_value(&s.value)))
+        .map(|s| {
+            (
+                s.labels.get("status").unwrap_or("").to_owned(),
+                after_value(&s.value),
+            )
+        })
         .collect();
-    assert_eq!(by_status.get("429").copied(), Some(f64::from(throttled)), "{by_status:?}");
+    assert_eq!(
+        by_status.get("429").copied(),
+        Some(f64::from(throttled)),
+        "{by_status:?}"
+    );
 
     // Not on the site's own listener.
     let (status, _) = {
-        let resp = app.client.get(app.url("/metrics")).send().await.expect("send");
+        let resp = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("send");
         (resp.status().as_u16(), ())
     };
     assert_eq!(status, 404);
@@ -222,7 +267,12 @@ fn after_value(v: &Sample) -> f64 {
 async fn no_metrics_listener_unless_asked() {
     let app = TestApp::spawn().await;
     assert!(app.site.config.home.starts_with("http://"));
-    let resp = app.client.get(app.url("/metrics")).send().await.expect("send");
+    let resp = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 404);
     app.stop().await;
 }

@@ -62,7 +62,10 @@ async fn wait_for_cert(base: &str, want: &[u8]) {
         if served_cert(&client(), base).await == want {
             return;
         }
-        assert!(Instant::now() < deadline, "the new certificate was not picked up");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was not picked up"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -102,7 +105,11 @@ async fn a_renewed_certificate_is_served_to_new_connections_and_open_ones_surviv
     }
 
     // A broken renewal (a key that is not PEM) keeps the current certificate serving.
-    std::fs::write(dir.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\nnot base64!\n").expect("write");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        "-----BEGIN PRIVATE KEY-----\nnot base64!\n",
+    )
+    .expect("write");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(served_cert(&client(), &app.base).await, second.der);
     // A certificate whose key does not match it: refused too.
@@ -128,7 +135,11 @@ async fn sighup_reloads_the_certificate() {
     assert_eq!(served_cert(&client(), &app.base).await, first.der);
     install(dir.path(), &second);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(served_cert(&client(), &app.base).await, first.der, "no reload without a signal");
+    assert_eq!(
+        served_cert(&client(), &app.base).await,
+        first.der,
+        "no reload without a signal"
+    );
     let status = std::process::Command::new("kill")
         .args(["-HUP", &std::process::id().to_string()])
         .status()
