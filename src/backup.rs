@@ -674,3 +674,62 @@ fn prune(dir: &Path, keep: usize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_paths_stay_below_the_data_dir() {
+        for ok in [
+            "manifest.json",
+            "ferropress.db",
+            "./ferropress.toml",
+            "uploads",
+            "uploads/2026/12/a.png",
+        ] {
+            assert!(member_path(Path::new(ok)).is_some(), "{ok}");
+        }
+        for bad in [
+            "../x",
+            "uploads/../../x",
+            "/etc/passwd",
+            "/uploads/a",
+            "run.sh",
+            "ferropress.db/../x",
+            "",
+            ".",
+        ] {
+            assert_eq!(member_path(Path::new(bad)), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_scheduled_backups() {
+        let dir = std::env::temp_dir().join(format!("ferropress-prune-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&dir).expect("dir");
+        for n in [
+            "ferropress-20261201T000000.000Z.tar.gz",
+            "ferropress-20261203T000000.000Z.tar.gz",
+            "ferropress-20261202T000000.000Z.tar.gz",
+            "other.tar.gz",
+        ] {
+            std::fs::write(dir.join(n), b"x").expect("write");
+        }
+        prune(&dir, 2).expect("prune");
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "ferropress-20261202T000000.000Z.tar.gz",
+                "ferropress-20261203T000000.000Z.tar.gz",
+                "other.tar.gz"
+            ]
+        );
+        std::fs::remove_dir_all(dir).expect("cleanup");
+    }
+}

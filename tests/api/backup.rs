@@ -193,6 +193,11 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
         before.len()
     );
     assert!(all.len() > before.len(), "and went on during it");
+    eprintln!(
+        "backup under {WRITERS} writers: {} posts acknowledged before it began, {} in all",
+        before.len(),
+        all.len()
+    );
 
     if postgres_base_url().is_some() {
         // PostgreSQL: the database is PostgreSQL's to back up; the archive has the uploads.
@@ -230,6 +235,7 @@ async fn a_backup_taken_while_ten_clients_write_restores_exactly_the_acknowledge
     let restored = TestApp::spawn_at(new_dir, restored_storage, |_| {}).await;
     // The same Application Password works: users and tokens came back too.
     let got = posts_of(&restored.base, &restored.client, &token).await;
+    eprintln!("the restored site serves {} of them", got.len());
     for (id, post) in &before {
         assert_eq!(
             got.get(id),
