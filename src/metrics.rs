@@ -219,9 +219,11 @@ pub async fn track(State(site): State<Arc<Site>>, req: Request, next: Next) -> R
         .map(|m| m.as_str().to_owned());
     let started = std::time::Instant::now();
     let m = &site.metrics;
-    m.in_flight.inc();
-    let resp = next.run(req).await;
-    m.in_flight.dec();
+    let resp = {
+        // Decremented however the request ends (also when the client goes away).
+        let _in_flight = InFlight::enter(&m.in_flight);
+        next.run(req).await
+    };
     let route = resp
         .extensions()
         .get::<RouteTemplate>()
@@ -235,6 +237,21 @@ pub async fn track(State(site): State<Arc<Site>>, req: Request, next: Next) -> R
         started.elapsed().as_secs_f64(),
     );
     resp
+}
+
+struct InFlight<'a>(&'a Gauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(g: &'a Gauge) -> Self {
+        g.inc();
+        Self(g)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The text exposition of everything, in Prometheus text format 0.0.4.

@@ -1,5 +1,10 @@
-//! The HTTP server: router, listeners (plain or TLS through rustls), graceful shutdown,
-//! the first-run administrator, and the periodic flush of Application Password usage.
+//! The HTTP server: router, listeners (plain or TLS through rustls, the certificate
+//! reloaded in place: `crate::tls`), graceful shutdown (readiness false first, then drain:
+//! `crate::health`), the metrics listener (`crate::metrics`), scheduled backups, the
+//! first-run administrator, and the periodic flush of Application Password usage.
+//!
+//! The listener is bound before the database is opened: while the store opens and
+//! migrates, the health endpoints answer (ready: "starting") and everything else is 503.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -61,6 +61,28 @@ fn check_private(findings: &mut Vec<Finding>, what: &str, path: &Path, is_dir: b
     }
 }
 
+/// The TLS key may be readable by its group (mode 640: how a renewal hook hands it to a
+/// service user it cannot name, e.g. systemd's `DynamicUser`, through a group such as
+/// Debian's `ssl-cert`), never by others nor writable by the group.
+fn check_tls_key(findings: &mut Vec<Finding>, key: &Path) {
+    let Some(mode) = mode_of(key) else {
+        return;
+    };
+    if mode & 0o037 != 0 {
+        findings.push(problem(format!(
+            "TLS key {} is accessible to other users (mode {:o}): chmod 600 it (or 640 with a group only the service is in)",
+            key.display(),
+            mode & 0o777
+        )));
+    } else {
+        findings.push(ok(format!(
+            "TLS key {} is private (mode {:o})",
+            key.display(),
+            mode & 0o777
+        )));
+    }
+}
+
 /// Everything `doctor` finds about these settings.
 pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
     let mut f = vec![];
@@ -96,7 +118,7 @@ pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
     }
     if let Some(key) = &serve.tls_key {
         if key.exists() {
-            check_private(&mut f, "TLS key", key, false);
+            check_tls_key(&mut f, key);
         } else {
             f.push(problem(format!("TLS key {} does not exist", key.display())));
         }

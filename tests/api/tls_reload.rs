@@ -148,3 +148,40 @@ async fn sighup_reloads_the_certificate() {
     wait_for_cert(&app.base, &second.der).await;
     app.stop().await;
 }
+
+#[test]
+fn doctor_accepts_a_group_readable_tls_key_and_refuses_a_world_readable_one() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    install(dir.path(), &new_pair());
+    let key = dir.path().join("key.pem");
+    let doctor = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferropress"));
+        for var in [
+            "FERROPRESS_DATABASE_URL",
+            "FERROPRESS_BIND",
+            "FERROPRESS_ENVIRONMENT",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .arg("doctor")
+            .arg("--tls-cert")
+            .arg(dir.path().join("cert.pem"))
+            .arg("--tls-key")
+            .arg(&key);
+        stdout(&cmd.output().expect("doctor"))
+    };
+    // The deploy guide's renewal hook: mode 640, group of the service.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let text = doctor();
+    assert!(
+        text.contains("TLS key") && !text.contains("PROBLEM TLS key"),
+        "{text}"
+    );
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    assert!(doctor().contains("PROBLEM TLS key"));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o660)).expect("chmod");
+    assert!(doctor().contains("PROBLEM TLS key"), "group-writable");
+}
