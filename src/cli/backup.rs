@@ -67,6 +67,14 @@ pub async fn restore(args: RestoreArgs, storage: &StorageArgs) -> anyhow::Result
             ""
         }
     );
+    if m.store == "sqlite" && storage.database_url.is_some() {
+        println!(
+            "The backup is of a SQLite site; this command was given a PostgreSQL database, which \
+             is left untouched. To move the restored site there: ferropress migrate-store \
+             --from sqlite:{} --to \"$FERROPRESS_DATABASE_URL\"",
+            storage.data_dir.display()
+        );
+    }
     if m.store == "postgres" {
         println!(
             "The backup is of a PostgreSQL site: it held the uploads only. Restore the database \
