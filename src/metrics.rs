@@ -37,6 +37,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AuthLabels {
     kind: String,
     outcome: String,
@@ -355,6 +360,12 @@ fn scrape_time(site: &Site) -> Registry {
         "CPU-heavy jobs refused with 503 because the queue was full",
         counter(cpu.busy()),
     );
+    let info = Family::<BuildLabels, Gauge>::default();
+    info.get_or_create(&BuildLabels {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+    .set(1);
+    r.register("build_info", "The running ferropress version", info);
     r.register(
         "ready",
         "1 while /ferropress/health/ready answers 200",

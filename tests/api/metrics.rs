@@ -196,6 +196,13 @@ async fn metrics_are_scraped_parsed_and_move_with_traffic() {
     assert!(after.value("ferropress_db_pool_max", &[]) >= 1.0);
     assert!(after.value("ferropress_cpu_pool_workers", &[]) >= 1.0);
     assert_eq!(after.value("ferropress_ready", &[]), 1.0);
+    assert_eq!(
+        after.value(
+            "ferropress_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
     if postgres_base_url().is_none() {
         // SQLite serves repeated reads from memory: the second and third list are hits.
         assert!(delta("ferropress_cache_hits_total", &[]) >= 2.0);
