@@ -537,6 +537,18 @@ impl Starting {
             background.push(tokio::spawn(
                 cert.watch(Duration::from_secs(args.tls_reload_secs)),
             ));
+        } else {
+            // SIGHUP (`systemctl reload`) must not end a server that has nothing to reload.
+            #[cfg(unix)]
+            if let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            {
+                background.push(tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        tracing::info!("SIGHUP: no TLS certificate to reload");
+                    }
+                }));
+            }
         }
         if let (Some(every), Some(dir)) = (args.backup_every, args.backup_dir.clone()) {
             let source = crate::backup::Source {

@@ -251,3 +251,58 @@ async fn ready_turns_false_when_a_graceful_shutdown_begins() {
         "the listener is closed after the drain"
     );
 }
+
+#[tokio::test]
+async fn the_binary_survives_sighup_and_drains_on_sigterm() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = storage_for(dir.path());
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut cmd, &storage);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--shutdown-drain-secs",
+        "3",
+    ])
+    .env_remove("FERROPRESS_TLS_CERT")
+    .env_remove("FERROPRESS_TLS_KEY")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("serve");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("banner");
+    // "ferropress is serving http://127.0.0.1:PORT/wp-json/ (…)"
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("address in the banner")
+        .trim_end_matches("/wp-json/")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let signal = |sig: &str| {
+        let status = std::process::Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    // `systemctl reload` on a server without TLS: nothing to reload, and it keeps serving.
+    signal("-HUP");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _, _) = probe(&client, &base, READY).await;
+    assert_eq!(status, 200);
+    // SIGTERM: not ready at once, still answering during the drain, then gone.
+    signal("-TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, body, _) = probe(&client, &base, READY).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["reason"], "shutting down");
+    let exit = tokio::task::spawn_blocking(move || child.wait().expect("wait"))
+        .await
+        .expect("join");
+    assert!(exit.success(), "a clean exit after the drain: {exit}");
+}
