@@ -1017,6 +1017,22 @@ impl Store for PostgresStore {
         )
     }
 
+    async fn used_post_formats(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT post_format FROM post WHERE post_format <> '' ORDER BY post_format",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_option(&self, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM option WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO option (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
@@ -1246,6 +1262,10 @@ impl QuerySql {
 
     fn filter(&mut self, q: &PostQuery) -> String {
         let mut filter = format!("post_type = {}", self.push(Bind::Text(q.post_type.clone())));
+        if !q.other_post_types.is_empty() {
+            let p = self.push(Bind::Texts(q.other_post_types.clone()));
+            filter = format!("({filter} OR post_type = ANY({p}))");
+        }
         if !q.statuses.is_empty() {
             let p = self.push(Bind::Texts(q.statuses.clone()));
             filter.push_str(&format!(" AND status = ANY({p})"));

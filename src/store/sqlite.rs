@@ -951,6 +951,22 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn used_post_formats(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT post_format FROM post WHERE post_format != '' ORDER BY post_format",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_option(&self, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM option WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO option (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
@@ -1352,6 +1368,10 @@ async fn write_batch(
 fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     let mut filter = String::from("post_type = ?");
     let mut binds = vec![Bind::Text(q.post_type.clone())];
+    if !q.other_post_types.is_empty() {
+        filter = String::from("(post_type = ? OR post_type IN (SELECT value FROM json_each(?)))");
+        binds.push(json_list(&q.other_post_types));
+    }
     push_in(&mut filter, &mut binds, " AND status IN", &q.statuses);
     push_in(&mut filter, &mut binds, " AND author IN", &q.authors);
     push_in(
