@@ -47,10 +47,18 @@ async fn get_index(
         .get_option("timezone_string")
         .await?
         .unwrap_or_default();
-    let gmt_offset = store
-        .get_option("gmt_offset")
-        .await?
-        .unwrap_or_else(|| "0".into());
+    // `wp_timezone_override_offset()`: with a time zone set, the offset is computed from it
+    // now (a float of hours); otherwise the stored option.
+    let gmt_offset = match jiff::tz::TimeZone::get(&timezone) {
+        Ok(tz) if super::settings::is_valid_timezone(&timezone) => {
+            let secs = tz.to_offset(jiff::Timestamp::now()).seconds();
+            json!((f64::from(secs) / 36.0).round() / 100.0)
+        }
+        _ => json!(store
+            .get_option("gmt_offset")
+            .await?
+            .unwrap_or_else(|| "0".into())),
+    };
     let home = format!("{}/", site.config.home);
 
     let authentication = if site.config.app_passwords_available(transport.https) {

@@ -10,7 +10,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::auth::Auth;
 use crate::caps::Cap;
@@ -41,13 +41,17 @@ fn refuse(auth: &Auth, code: &'static str, message: &'static str) -> WpError {
     WpError::auth_required(auth.actor().logged_in(), code, message)
 }
 
-/// For `Allow`: every method needs `activate_plugins`.
-pub fn allowed(auth: &Auth) -> Vec<&'static str> {
-    if can(auth, "activate_plugins") {
-        vec!["GET", "POST", "PUT", "PATCH", "DELETE"]
-    } else {
-        vec![]
+/// For `Allow` on the collection (`activate_plugins` reads, `install_plugins` creates).
+/// On an item route no method is allowed: no plugin exists for a check to pass on.
+pub fn allowed(auth: &Auth, item: bool) -> Vec<&'static str> {
+    let mut m = vec![];
+    if !item && can(auth, "activate_plugins") {
+        m.push("GET");
     }
+    if !item && can(auth, "install_plugins") {
+        m.push("POST");
+    }
+    m
 }
 
 fn plugin_not_found() -> WpError {
@@ -111,11 +115,14 @@ async fn create_item(auth: Auth, params: Params) -> WpResult<Response> {
             "Sorry, you are not allowed to activate plugins.",
         ));
     }
-    Err(WpError::new(
+    let mut e = WpError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "plugins_api_failed",
         "An unexpected error occurred. Something may be wrong with WordPress.org or this server&#8217;s configuration. If you continue to have problems, please try the <a href=\"https://wordpress.org/support/forums/\">support forums</a>.",
-    ))
+    );
+    // The underlying error, as WordPress adds the HTTP failure's message.
+    e.additional = Some(Box::new(json!(["ferropress does not install plugins."])));
+    Err(e)
 }
 
 async fn get_item(auth: Auth, Path(plugin): Path<String>, params: Params) -> WpResult<Response> {
