@@ -3,6 +3,7 @@
 mod admin_ui;
 mod app_passwords_api;
 mod auth;
+mod batch;
 mod bounds;
 mod cli;
 mod clients;
@@ -26,5 +27,6 @@ mod posts_write;
 mod revisions;
 mod secrets;
 mod security;
+mod settings;
 mod terms;
 mod users_api;
