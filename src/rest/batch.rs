@@ -26,8 +26,10 @@ use super::{Transport, json_response};
 /// `WP_REST_Server::get_max_batch_size()` (the `rest_get_max_batch_size` filter's default).
 pub const MAX_BATCH_SIZE: usize = 25;
 
-/// A sub-response body larger than this is replaced by an error rather than buffered.
-const MAX_SUB_RESPONSE_BYTES: usize = 16 << 20;
+/// The bodies of all sub-responses together are buffered up to this many bytes; a
+/// sub-response past it is answered with `rest_batch_response_too_large` instead (its
+/// request has run). 25 posts of 1 MiB each, edit context, fit several times over.
+const MAX_BATCH_RESPONSE_BYTES: usize = 64 << 20;
 
 /// Response headers a sub-response reports (those WordPress's handlers set; `Allow` is
 /// added as `rest_send_allow_header()` does).
@@ -89,7 +91,8 @@ fn check_requests(list: &Value) -> Result<(), (&'static str, String, Value)> {
             };
             match k.as_str() {
                 "method" => match v {
-                    Value::String(m) if ["POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) => {}
+                    Value::String(m)
+                        if ["POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) => {}
                     Value::String(_) => {
                         return Err((
                             "rest_not_in_enum",
@@ -242,7 +245,12 @@ fn params_of(req: &SubRequest) -> WpResult<Params> {
 }
 
 /// `Allow` for a matched route (`rest_send_allow_header()`), as the pipeline computes it.
-async fn allow_header(site: &Site, auth: &Auth, transport: Transport, req: &SubRequest) -> Option<String> {
+async fn allow_header(
+    site: &Site,
+    auth: &Auth,
+    transport: Transport,
+    req: &SubRequest,
+) -> Option<String> {
     let path = route_path(&req.path);
     let m = registry::match_route(site, &path, req.method.as_str())?;
     let edit =
@@ -261,8 +269,15 @@ fn envelope(body: Value, status: StatusCode, headers: Map<String, Value>) -> Val
     })
 }
 
-/// Runs one sub-request through the REST router, as the outer request's user.
-async fn dispatch(site: &Site, auth: &Auth, transport: Transport, req: &SubRequest) -> WpResult<Value> {
+/// Runs one sub-request through the REST router, as the outer request's user; its body may
+/// take at most `budget` bytes, which it then uses up.
+async fn dispatch(
+    site: &Site,
+    auth: &Auth,
+    transport: Transport,
+    req: &SubRequest,
+    budget: &mut usize,
+) -> WpResult<Value> {
     let router = site.api.get().ok_or_else(WpError::internal)?.clone();
     let path = route_path(&req.path);
     let uri = if req.query.is_empty() {
@@ -274,7 +289,15 @@ async fn dispatch(site: &Site, auth: &Auth, transport: Transport, req: &SubReque
     for (name, value) in &req.headers {
         // Credentials and the body's framing are the outer request's business.
         let lower = name.to_ascii_lowercase();
-        if ["authorization", "cookie", "content-type", "content-length", "host"].contains(&lower.as_str()) {
+        if [
+            "authorization",
+            "cookie",
+            "content-type",
+            "content-length",
+            "host",
+        ]
+        .contains(&lower.as_str())
+        {
             continue;
         }
         if let (Ok(n), Ok(v)) = (
@@ -308,9 +331,19 @@ async fn dispatch(site: &Site, auth: &Auth, transport: Transport, req: &SubReque
     if let Some(allow) = allow_header(site, auth, transport, req).await {
         headers.insert("Allow".into(), json!(allow));
     }
-    let bytes = to_bytes(resp.into_body(), MAX_SUB_RESPONSE_BYTES)
-        .await
-        .map_err(|_| WpError::internal())?;
+    let bytes = match to_bytes(resp.into_body(), *budget).await {
+        Ok(b) => b,
+        Err(_) => {
+            *budget = 0;
+            let e = WpError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rest_batch_response_too_large",
+                "The answers of this batch are too large; the request was run, but its answer is not shown.",
+            );
+            return Ok(envelope(e.body(), e.status, headers));
+        }
+    };
+    *budget -= bytes.len();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Ok(envelope(body, status, headers))
 }
@@ -363,6 +396,7 @@ async fn serve_batch_request_v1(
     }
 
     let mut responses = Vec::with_capacity(requests.len());
+    let mut budget = MAX_BATCH_RESPONSE_BYTES;
     for (req, check) in requests.iter().zip(checks) {
         let answer = match check {
             Err(e) => {
@@ -372,7 +406,7 @@ async fn serve_batch_request_v1(
                 }
                 envelope(e.body(), e.status, headers)
             }
-            Ok(()) => match dispatch(&site, &auth, transport, req).await {
+            Ok(()) => match dispatch(&site, &auth, transport, req, &mut budget).await {
                 Ok(v) => v,
                 Err(e) => envelope(e.body(), e.status, Map::new()),
             },
@@ -406,13 +440,19 @@ mod tests {
     #[test]
     fn request_list_errors_are_wordpress_s() {
         let too_many = Value::Array(vec![json!({"path": "/wp/v2/posts"}); 26]);
-        assert_eq!(check_requests(&too_many).unwrap_err().0, "rest_too_many_items");
-        let bad_method = json!([{"path": "/a"}, {"path": "/b", "method": "GET"}]);
-        let (code, message, _) = check_requests(&bad_method).unwrap_err();
-        assert_eq!(code, "rest_not_in_enum");
-        assert_eq!(message, "requests[1][method] is not one of POST, PUT, PATCH, and DELETE.");
         assert_eq!(
-            check_requests(&json!([{"method": "POST"}])).unwrap_err().0,
+            check_requests(&too_many).expect_err("an error").0,
+            "rest_too_many_items"
+        );
+        let bad_method = json!([{"path": "/a"}, {"path": "/b", "method": "GET"}]);
+        let (code, message, _) = check_requests(&bad_method).expect_err("an error");
+        assert_eq!(code, "rest_not_in_enum");
+        assert_eq!(
+            message,
+            "requests[1][method] is not one of POST, PUT, PATCH, and DELETE."
+        );
+        assert_eq!(
+            check_requests(&json!([{"method": "POST"}])).expect_err("an error").0,
             "rest_property_required"
         );
         assert!(check_requests(&json!([{"path": "/a", "body": {"x": 1}}])).is_ok());

@@ -54,10 +54,12 @@ async fn get_index(
             let secs = tz.to_offset(jiff::Timestamp::now()).seconds();
             json!((f64::from(secs) / 36.0).round() / 100.0)
         }
-        _ => json!(store
-            .get_option("gmt_offset")
-            .await?
-            .unwrap_or_else(|| "0".into())),
+        _ => json!(
+            store
+                .get_option("gmt_offset")
+                .await?
+                .unwrap_or_else(|| "0".into())
+        ),
     };
     let home = format!("{}/", site.config.home);
 

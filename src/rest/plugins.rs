@@ -55,7 +55,11 @@ pub fn allowed(auth: &Auth, item: bool) -> Vec<&'static str> {
 }
 
 fn plugin_not_found() -> WpError {
-    WpError::new(StatusCode::NOT_FOUND, "rest_plugin_not_found", "Plugin not found.")
+    WpError::new(
+        StatusCode::NOT_FOUND,
+        "rest_plugin_not_found",
+        "Plugin not found.",
+    )
 }
 
 fn check_context_and_status(params: &Params, status: bool) -> WpResult<()> {

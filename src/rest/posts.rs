@@ -1748,7 +1748,12 @@ async fn respond_with_post(
 /// The argument checks a write to a post route runs before anything else
 /// (`has_valid_params()`), for the validation pass of `/batch/v1`: `delete` for DELETE,
 /// else the create/update arguments.
-pub async fn validate_write(site: &Site, base: &str, delete: bool, params: &Params) -> WpResult<()> {
+pub async fn validate_write(
+    site: &Site,
+    base: &str,
+    delete: bool,
+    params: &Params,
+) -> WpResult<()> {
     let pt = post_type(site, base).ok_or_else(WpError::rest_no_route)?;
     let mut v = Validator::new(params);
     if delete {

@@ -666,7 +666,8 @@ fn site_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
         args["subtype"]["items"]["enum"] = Value::Array(subtypes.clone());
     }
     let mut search_schema = named_schema("search");
-    search_schema["properties"]["subtype"]["enum"] = Value::Array(std::mem::take(&mut schema_subtypes));
+    search_schema["properties"]["subtype"]["enum"] =
+        Value::Array(std::mem::take(&mut schema_subtypes));
     v.push(doc(
         "wp/v2",
         "/wp/v2/settings",

@@ -71,7 +71,11 @@ fn subtype_enum(site: &Site) -> Vec<String> {
 /// One page of results and the total number of matches.
 type Found = (Vec<Value>, i64);
 
-async fn get_items(State(site): State<Arc<Site>>, auth: Auth, params: Params) -> WpResult<Response> {
+async fn get_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+) -> WpResult<Response> {
     let mut v = Validator::new(&params);
     let _ = v.one_of("context", &["view", "embed"]);
     let page = v.integer_min("page", 1).unwrap_or(1);
@@ -142,11 +146,16 @@ async fn get_items(State(site): State<Arc<Site>>, auth: Auth, params: Params) ->
     let logged_in = auth.actor().logged_in();
     let (items, total) = match handler {
         Handler::Post => {
-            search_posts(&site, &wanted, &search, &include, &exclude, offset, per_page, logged_in)
-                .await?
+            search_posts(
+                &site, &wanted, &search, &include, &exclude, offset, per_page, logged_in,
+            )
+            .await?
         }
         Handler::Term => {
-            search_terms(&site, &wanted, &search, &include, &exclude, offset, per_page).await?
+            search_terms(
+                &site, &wanted, &search, &include, &exclude, offset, per_page,
+            )
+            .await?
         }
         Handler::PostFormat => search_formats(&site, &search, offset, per_page).await?,
     };
@@ -269,9 +278,7 @@ async fn search_terms(
             merged.extend(site.store.query_terms(&query(tax, 0, take)).await?.0);
         }
     }
-    merged.sort_by(|a, b| {
-        (a.name.to_lowercase(), a.id).cmp(&(b.name.to_lowercase(), b.id))
-    });
+    merged.sort_by_key(|t| (t.name.to_lowercase(), t.id));
     let items = merged
         .into_iter()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))

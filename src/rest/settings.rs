@@ -73,7 +73,12 @@ const SETTINGS: &[Setting] = &[
     s("language", "WPLANG", Ty::String, Some("en_US")),
     s("use_smilies", "use_smilies", Ty::Boolean, Some("1")),
     s("default_category", "default_category", Ty::Integer, None),
-    s("default_post_format", "default_post_format", Ty::String, None),
+    s(
+        "default_post_format",
+        "default_post_format",
+        Ty::String,
+        None,
+    ),
     s("posts_per_page", "posts_per_page", Ty::Integer, Some("10")),
     s("show_on_front", "show_on_front", Ty::String, None),
     s("page_on_front", "page_on_front", Ty::Integer, None),
@@ -94,7 +99,12 @@ const SETTINGS: &[Setting] = &[
     s("site_icon", "site_icon", Ty::Integer, None),
 ];
 
-const fn s(name: &'static str, option: &'static str, ty: Ty, default: Option<&'static str>) -> Setting {
+const fn s(
+    name: &'static str,
+    option: &'static str,
+    ty: Ty,
+    default: Option<&'static str>,
+) -> Setting {
     Setting {
         name,
         option,
@@ -298,11 +308,16 @@ fn sanitize_option(option: &str, value: &Value) -> Option<String> {
             }
             Some(n.to_string())
         }
-        "start_of_week" | "default_category" | "page_on_front" | "page_for_posts"
-        | "site_icon" => Some(absint(value.as_i64().unwrap_or(0)).to_string()),
+        "start_of_week" | "default_category" | "page_on_front" | "page_for_posts" | "site_icon" => {
+            Some(absint(value.as_i64().unwrap_or(0)).to_string())
+        }
         "default_ping_status" | "default_comment_status" => {
             let s = text();
-            Some(if s.is_empty() || s == "0" { "closed".into() } else { s })
+            Some(if s.is_empty() || s == "0" {
+                "closed".into()
+            } else {
+                s
+            })
         }
         _ => Some(text()),
     }
@@ -310,7 +325,11 @@ fn sanitize_option(option: &str, value: &Value) -> Option<String> {
 
 /// `update_item()`: writes each given setting (a `null` deletes the option), then answers
 /// as `get_item()`.
-async fn update_item(State(site): State<Arc<Site>>, auth: Auth, params: Params) -> WpResult<Response> {
+async fn update_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+) -> WpResult<Response> {
     let updates = validate(&params)?;
     permissions_check(&auth)?;
     for (st, value) in updates {
@@ -385,15 +404,30 @@ mod tests {
             sanitize_option("date_format", &json!("<b>x</b>")).as_deref(),
             Some("x")
         );
-        assert_eq!(sanitize_option("posts_per_page", &json!(-5)).as_deref(), Some("5"));
-        assert_eq!(sanitize_option("posts_per_page", &json!(0)).as_deref(), Some("1"));
-        assert_eq!(sanitize_option("start_of_week", &json!(-3)).as_deref(), Some("3"));
-        assert_eq!(sanitize_option("timezone_string", &json!("Mars/Olympus")), None);
+        assert_eq!(
+            sanitize_option("posts_per_page", &json!(-5)).as_deref(),
+            Some("5")
+        );
+        assert_eq!(
+            sanitize_option("posts_per_page", &json!(0)).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            sanitize_option("start_of_week", &json!(-3)).as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            sanitize_option("timezone_string", &json!("Mars/Olympus")),
+            None
+        );
         assert_eq!(
             sanitize_option("timezone_string", &json!("Europe/Paris")).as_deref(),
             Some("Europe/Paris")
         );
-        assert_eq!(sanitize_option("siteurl", &json!("javascript:alert(1)")), None);
+        assert_eq!(
+            sanitize_option("siteurl", &json!("javascript:alert(1)")),
+            None
+        );
         assert_eq!(
             sanitize_option("siteurl", &json!("example.com/blog")).as_deref(),
             Some("http://example.com/blog")

@@ -129,7 +129,11 @@ fn prepare_item(site: &Site) -> Value {
 }
 
 /// `get_items()`: the one theme, unless `status` asks for inactive themes only.
-async fn get_items(State(site): State<Arc<Site>>, auth: Auth, params: Params) -> WpResult<Response> {
+async fn get_items(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    params: Params,
+) -> WpResult<Response> {
     let mut v = Validator::new(&params);
     let mut statuses = None;
     if let Some(list) = v.string_list("status") {

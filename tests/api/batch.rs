@@ -56,14 +56,31 @@ async fn each_sub_request_is_checked_for_its_own_permission() {
     assert_eq!(r[0]["body"]["title"]["raw"], "mine");
     assert!(r[0]["headers"]["Location"].is_string());
     assert_eq!(r[0]["headers"]["Allow"], "GET, POST");
-    for (i, code) in [(1, "rest_cannot_delete"), (2, "rest_cannot_edit"), (3, "rest_cannot_create")] {
-        assert_eq!((r[i]["status"].as_u64(), r[i]["body"]["code"].as_str()), (Some(403), Some(code)), "{i}: {body}");
+    for (i, code) in [
+        (1, "rest_cannot_delete"),
+        (2, "rest_cannot_edit"),
+        (3, "rest_cannot_create"),
+    ] {
+        assert_eq!(
+            (r[i]["status"].as_u64(), r[i]["body"]["code"].as_str()),
+            (Some(403), Some(code)),
+            "{i}: {body}"
+        );
     }
     assert_eq!(r[4]["status"], 201, "{body}");
     let mine = r[0]["body"]["id"].as_i64().expect("id");
     assert!(post_exists(&app, mine).await);
-    assert!(post_exists(&app, theirs).await, "the refused delete did nothing");
-    let stored = app.site.store.post_by_id(theirs).await.expect("read").expect("post");
+    assert!(
+        post_exists(&app, theirs).await,
+        "the refused delete did nothing"
+    );
+    let stored = app
+        .site
+        .store
+        .post_by_id(theirs)
+        .await
+        .expect("read")
+        .expect("post");
     assert_eq!(stored.title, "the admin's");
 
     // Anonymous: the batch itself is allowed; each write is refused with 401.
@@ -118,12 +135,20 @@ async fn require_all_validate_runs_nothing_when_one_request_is_invalid() {
         {"path": "/wp/v2/posts", "body": {"status": "bogus"}},
         {"path": "/wp/v2/media"},
     ]);
-    let (status, body) = batch(&app, who, json!({"validation": "require-all-validate", "requests": requests})).await;
+    let (status, body) = batch(
+        &app,
+        who,
+        json!({"validation": "require-all-validate", "requests": requests}),
+    )
+    .await;
     assert_eq!(status, 207, "{body}");
     assert_eq!(body["failed"], "validation");
     assert_eq!(body["responses"][0], Value::Null);
     assert_eq!(body["responses"][1]["body"]["code"], "rest_invalid_param");
-    assert_eq!(body["responses"][2]["body"]["code"], "rest_batch_not_allowed");
+    assert_eq!(
+        body["responses"][2]["body"]["code"],
+        "rest_batch_not_allowed"
+    );
     let (_, found) = app.get_json("/wp-json/wp/v2/posts?search=never").await;
     assert_eq!(found, json!([]), "the valid request was not run");
 
@@ -145,15 +170,22 @@ async fn batch_size_and_paths_are_bounded_as_wordpress_bounds_them() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("boss", Role::Administrator).await;
     let who = Some(("boss", admin.as_str()));
-    let many: Vec<Value> = (0..26).map(|i| json!({"path": "/wp/v2/tags", "body": {"name": format!("t{i}")}})).collect();
+    let many: Vec<Value> = (0..26)
+        .map(|i| json!({"path": "/wp/v2/tags", "body": {"name": format!("t{i}")}}))
+        .collect();
     let (status, body) = batch(&app, who, json!({"requests": many})).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(body["data"]["details"]["requests"]["code"], "rest_too_many_items");
+    assert_eq!(
+        body["data"]["details"]["requests"]["code"],
+        "rest_too_many_items"
+    );
     let (_, tags) = app.get_json("/wp-json/wp/v2/tags").await;
     assert_eq!(tags, json!([]), "nothing of a refused batch runs");
 
     // 25 is fine; a host in the path is ignored (`wp_parse_url()` keeps the path).
-    let mut ok: Vec<Value> = (0..24).map(|i| json!({"path": "/wp/v2/tags", "body": {"name": format!("t{i}")}})).collect();
+    let mut ok: Vec<Value> = (0..24)
+        .map(|i| json!({"path": "/wp/v2/tags", "body": {"name": format!("t{i}")}}))
+        .collect();
     ok.push(json!({"path": "http://elsewhere.example/wp/v2/tags?context=edit", "body": {"name": "via a URL"}}));
     let (status, body) = batch(&app, who, json!({"requests": ok})).await;
     assert_eq!(status, 207, "{body}");
@@ -162,6 +194,14 @@ async fn batch_size_and_paths_are_bounded_as_wordpress_bounds_them() {
     assert!(r.iter().all(|x| x["status"] == 201), "{body}");
     assert_eq!(r[24]["body"]["name"], "via a URL");
     // A batch inside a batch is not a batchable route.
-    let (_, body) = batch(&app, who, json!({"requests": [{"path": "/batch/v1", "body": {"requests": []}}]})).await;
-    assert_eq!(body["responses"][0]["body"]["code"], "rest_batch_not_allowed");
+    let (_, body) = batch(
+        &app,
+        who,
+        json!({"requests": [{"path": "/batch/v1", "body": {"requests": []}}]}),
+    )
+    .await;
+    assert_eq!(
+        body["responses"][0]["body"]["code"],
+        "rest_batch_not_allowed"
+    );
 }

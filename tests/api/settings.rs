@@ -15,7 +15,9 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(&format!("/wp-json{path}")));
+    let mut req = app
+        .client
+        .request(method, app.url(&format!("/wp-json{path}")));
     if let Some((login, token)) = who {
         req = req.basic_auth(login, Some(token));
     }
@@ -32,15 +34,45 @@ async fn only_administrators_read_and_write_settings() {
     let (_, editor) = app.user_with_token("ed", Role::Editor).await;
 
     let (status, body) = call(&app, None, Method::GET, "/wp/v2/settings", None).await;
-    assert_eq!((status, body["code"].as_str()), (401, Some("rest_forbidden")));
-    let (status, body) = call(&app, Some(("ed", &editor)), Method::POST, "/wp/v2/settings", Some(json!({"title": "x"}))).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("rest_forbidden")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("rest_forbidden"))
+    );
+    let (status, body) = call(
+        &app,
+        Some(("ed", &editor)),
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"title": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("rest_forbidden"))
+    );
     // Validation comes before the permission check, as in WordPress.
-    let (status, body) = call(&app, Some(("ed", &editor)), Method::POST, "/wp/v2/settings", Some(json!({"email": "nope"}))).await;
+    let (status, body) = call(
+        &app,
+        Some(("ed", &editor)),
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"email": "nope"})),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(body["data"]["details"]["email"]["code"], "rest_invalid_email");
+    assert_eq!(
+        body["data"]["details"]["email"]["code"],
+        "rest_invalid_email"
+    );
 
-    let (status, body) = call(&app, Some(("boss", &admin)), Method::GET, "/wp/v2/settings", None).await;
+    let (status, body) = call(
+        &app,
+        Some(("boss", &admin)),
+        Method::GET,
+        "/wp/v2/settings",
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     // The values a new WordPress site has (migration 0009), under WordPress's types.
     assert_eq!(body["title"], "ferropress");
@@ -65,16 +97,30 @@ async fn only_administrators_read_and_write_settings() {
     assert_eq!(body["timezone"], "", "an unknown zone keeps the old value");
     let store = &app.site.store;
     assert_eq!(
-        store.get_option("blogname").await.expect("option").as_deref(),
+        store
+            .get_option("blogname")
+            .await
+            .expect("option")
+            .as_deref(),
         Some("A &lt;b&gt;&amp;&lt;/b&gt; B")
     );
-    assert_eq!(store.get_option("posts_per_page").await.expect("option").as_deref(), Some("1"));
+    assert_eq!(
+        store
+            .get_option("posts_per_page")
+            .await
+            .expect("option")
+            .as_deref(),
+        Some("1")
+    );
 }
 
 #[tokio::test]
 async fn a_change_shows_at_once_in_the_index_and_in_dates_even_through_the_read_cache() {
     let app = TestApp::spawn().await;
-    assert!(app.site.config.read_cache, "the read cache is on in this test");
+    assert!(
+        app.site.config.read_cache,
+        "the read cache is on in this test"
+    );
     let (_, admin) = app.user_with_token("boss", Role::Administrator).await;
     let who = Some(("boss", admin.as_str()));
     let (status, post) = call(
@@ -133,7 +179,14 @@ async fn new_posts_take_the_default_category_and_statuses() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token("boss", Role::Administrator).await;
     let who = Some(("boss", admin.as_str()));
-    let (_, cat) = call(&app, who, Method::POST, "/wp/v2/categories", Some(json!({"name": "News"}))).await;
+    let (_, cat) = call(
+        &app,
+        who,
+        Method::POST,
+        "/wp/v2/categories",
+        Some(json!({"name": "News"})),
+    )
+    .await;
     let cat_id = cat["id"].as_i64().expect("id");
     let (status, body) = call(
         &app,
@@ -146,25 +199,70 @@ async fn new_posts_take_the_default_category_and_statuses() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["default_category"], cat_id);
 
-    let (_, post) = call(&app, who, Method::POST, "/wp/v2/posts", Some(json!({"title": "t"}))).await;
+    let (_, post) = call(
+        &app,
+        who,
+        Method::POST,
+        "/wp/v2/posts",
+        Some(json!({"title": "t"})),
+    )
+    .await;
     assert_eq!(post["categories"], json!([cat_id]));
     assert_eq!(post["comment_status"], "closed");
     assert_eq!(post["ping_status"], "closed");
     // Pages stay closed whatever the setting.
-    let (_, page) = call(&app, who, Method::POST, "/wp/v2/pages", Some(json!({"title": "p"}))).await;
+    let (_, page) = call(
+        &app,
+        who,
+        Method::POST,
+        "/wp/v2/pages",
+        Some(json!({"title": "p"})),
+    )
+    .await;
     assert_eq!(page["comment_status"], "closed");
 
     // The default category cannot be deleted; the old one now can.
-    let (status, body) = call(&app, who, Method::DELETE, &format!("/wp/v2/categories/{cat_id}?force=true"), None).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("rest_cannot_delete")));
-    let (status, _) = call(&app, who, Method::DELETE, "/wp/v2/categories/1?force=true", None).await;
+    let (status, body) = call(
+        &app,
+        who,
+        Method::DELETE,
+        &format!("/wp/v2/categories/{cat_id}?force=true"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("rest_cannot_delete"))
+    );
+    let (status, _) = call(
+        &app,
+        who,
+        Method::DELETE,
+        "/wp/v2/categories/1?force=true",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
 
     // `null` deletes the option: WordPress's default (1) applies again.
-    let (status, body) = call(&app, who, Method::POST, "/wp/v2/settings", Some(json!({"default_category": null}))).await;
+    let (status, body) = call(
+        &app,
+        who,
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"default_category": null})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["default_category"], Value::Null);
-    assert_eq!(app.site.store.get_option("default_category").await.expect("option"), None);
+    assert_eq!(
+        app.site
+            .store
+            .get_option("default_category")
+            .await
+            .expect("option"),
+        None
+    );
 }
 
 #[tokio::test]
