@@ -452,7 +452,9 @@ mod tests {
             "requests[1][method] is not one of POST, PUT, PATCH, and DELETE."
         );
         assert_eq!(
-            check_requests(&json!([{"method": "POST"}])).expect_err("an error").0,
+            check_requests(&json!([{"method": "POST"}]))
+                .expect_err("an error")
+                .0,
             "rest_property_required"
         );
         assert!(check_requests(&json!([{"path": "/a", "body": {"x": 1}}])).is_ok());

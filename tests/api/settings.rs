@@ -162,6 +162,22 @@ async fn a_change_shows_at_once_in_the_index_and_in_dates_even_through_the_read_
     assert_eq!(index["timezone_string"], "Asia/Kolkata");
     assert_eq!(index["gmt_offset"], json!(5.5));
 
+    // The front-page settings show in the index too (fields of newer WordPress).
+    let (status, _) = call(
+        &app,
+        who,
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"show_on_front": "page", "page_on_front": id, "page_for_posts": 0})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, index) = app.get_json("/wp-json/").await;
+    assert_eq!(
+        (&index["show_on_front"], &index["page_on_front"]),
+        (&json!("page"), &json!(id))
+    );
+
     // A local date given now is read in the new zone.
     let (_, p) = call(
         &app,
