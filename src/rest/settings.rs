@@ -188,10 +188,28 @@ fn prepare_value(site: &Site, st: &Setting, stored: Option<String>) -> Value {
 async fn read_all(site: &Site) -> WpResult<Value> {
     let mut out = Map::new();
     for st in SETTINGS {
-        let stored = site.store.get_option(st.option).await?;
+        let mut stored = site.store.get_option(st.option).await?;
+        if stored.is_none() && st.option == "admin_email" {
+            stored = first_administrator_email(site).await?;
+        }
         out.insert(st.name.to_owned(), prepare_value(site, st, stored));
     }
     Ok(Value::Object(out))
+}
+
+/// WordPress's installer stores the installing administrator's address as `admin_email`;
+/// ferropress makes its first administrator later (first run, CLI), so until the option is
+/// written the oldest administrator's address stands for it.
+async fn first_administrator_email(site: &Site) -> WpResult<Option<String>> {
+    let q = crate::store::UserQuery {
+        role_sets: vec![vec![crate::caps::Role::Administrator]],
+        orderby: crate::store::UserOrderBy::Id,
+        ascending: true,
+        limit: 1,
+        ..crate::store::UserQuery::default()
+    };
+    let (users, _) = site.store.query_users(&q).await?;
+    Ok(users.into_iter().next().map(|u| u.email))
 }
 
 async fn get_item(State(site): State<Arc<Site>>, auth: Auth) -> WpResult<Response> {

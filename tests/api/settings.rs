@@ -83,6 +83,31 @@ async fn only_administrators_read_and_write_settings() {
     assert_eq!(body["language"], "en_US");
     assert_eq!(body["site_logo"], Value::Null);
     assert_eq!(body["url"], app.base);
+    // Until it is written, `email` is the first administrator's (WordPress's installer's).
+    let first_admin = app
+        .site
+        .store
+        .query_users(&ferropress::store::UserQuery {
+            role_sets: vec![vec![Role::Administrator]],
+            orderby: ferropress::store::UserOrderBy::Id,
+            ascending: true,
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("users")
+        .0
+        .remove(0);
+    assert_eq!(body["email"], first_admin.email);
+    let (_, body) = call(
+        &app,
+        Some(("boss", &admin)),
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"email": "site@example.org"})),
+    )
+    .await;
+    assert_eq!(body["email"], "site@example.org");
     // Stored under WordPress's option names, for tools that read options.
     let (_, body) = call(
         &app,
