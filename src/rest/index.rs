@@ -71,6 +71,10 @@ async fn get_index(
         .unwrap_or_else(|| "posts".into());
     let site_logo = int_option(store.get_option("site_logo").await?);
     let site_icon = int_option(store.get_option("site_icon").await?);
+    // `get_site_icon_url()`: the icon's file (WordPress picks its 512-pixel size when it has one).
+    let site_icon_url = super::media::attachment_url(&site, site_icon)
+        .await?
+        .unwrap_or_default();
     let home = format!("{}/", site.config.home);
 
     let authentication = if site.config.app_passwords_available(transport.https) {
@@ -94,7 +98,7 @@ async fn get_index(
         "routes": Value::Object(routes_map(&site, None)),
         "site_logo": site_logo,
         "site_icon": site_icon,
-        "site_icon_url": "",
+        "site_icon_url": site_icon_url,
         "_links": {
             "help": [{ "href": "https://developer.wordpress.org/rest-api/" }],
         }

@@ -345,3 +345,40 @@ async fn two_instances_on_one_postgres_see_a_settings_change_at_once() {
     let (_, settings) = call(&b, who, Method::GET, "/wp/v2/settings", None).await;
     assert_eq!(settings["title"], "Shared title");
 }
+
+#[tokio::test]
+async fn the_site_icon_setting_gives_the_index_its_url() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token("boss", Role::Administrator).await;
+    let png = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/fixtures/photo.png"),
+    )
+    .expect("fixture");
+    let (status, media) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/media"))
+            .basic_auth("boss", Some(&admin))
+            .header("content-type", "image/png")
+            .header("content-disposition", "attachment; filename=\"icon.png\"")
+            .body(png),
+    )
+    .await;
+    assert_eq!(status, 201, "{media}");
+    let (_, index) = app.get_json("/wp-json/").await;
+    assert_eq!(
+        (&index["site_icon"], &index["site_icon_url"]),
+        (&json!(0), &json!(""))
+    );
+    let (status, _) = call(
+        &app,
+        Some(("boss", &admin)),
+        Method::POST,
+        "/wp/v2/settings",
+        Some(json!({"site_icon": media["id"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, index) = app.get_json("/wp-json/").await;
+    assert_eq!(index["site_icon"], media["id"]);
+    assert_eq!(index["site_icon_url"], media["source_url"]);
+}
