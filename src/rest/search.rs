@@ -247,8 +247,12 @@ async fn search_terms(
     offset: i64,
     limit: i64,
 ) -> WpResult<Found> {
-    let query = |taxonomy: &str, offset: i64, limit: i64| TermQuery {
-        taxonomy: taxonomy.to_owned(),
+    let Some((first, others)) = taxonomies.split_first() else {
+        return Ok((vec![], 0));
+    };
+    let q = TermQuery {
+        taxonomy: first.clone(),
+        other_taxonomies: others.to_vec(),
         include: include.to_vec(),
         exclude: exclude.to_vec(),
         search: (!search.is_empty()).then(|| search.to_owned()),
@@ -259,30 +263,9 @@ async fn search_terms(
         offset,
         ..TermQuery::default()
     };
-    // The page of the merged list lies within the first `offset + limit` terms of each
-    // taxonomy; nothing is read past what exists.
-    let mut total = 0;
-    let mut counts = vec![];
-    for tax in taxonomies {
-        let (_, n) = site.store.query_terms(&query(tax, 0, 0)).await?;
-        total += n;
-        counts.push(n);
-    }
-    if offset >= total {
-        return Ok((vec![], total));
-    }
-    let mut merged = vec![];
-    for (tax, n) in taxonomies.iter().zip(counts) {
-        let take = n.min(offset.saturating_add(limit));
-        if take > 0 {
-            merged.extend(site.store.query_terms(&query(tax, 0, take)).await?.0);
-        }
-    }
-    merged.sort_by_key(|t| (t.name.to_lowercase(), t.id));
-    let items = merged
+    let (terms, total) = site.store.query_terms(&q).await?;
+    let items = terms
         .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(0))
         .filter_map(|term| {
             let tax = super::terms::TAXONOMIES
                 .iter()

@@ -292,6 +292,7 @@ pub async fn get_items(
         ascending: order == "asc",
         limit: per_page,
         offset: offset.unwrap_or((page - 1).saturating_mul(per_page)).max(0),
+        other_taxonomies: vec![],
     };
     let (terms, total) = site.store.query_terms(&q).await?;
     let total_pages = (total + per_page - 1) / per_page;

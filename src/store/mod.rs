@@ -250,6 +250,8 @@ pub enum TermOrderBy {
 #[derive(Debug, Clone, Default)]
 pub struct TermQuery {
     pub taxonomy: String,
+    /// Further taxonomies matched besides `taxonomy` (the search's several subtypes).
+    pub other_taxonomies: Vec<String>,
     pub include: Vec<i64>,
     pub exclude: Vec<i64>,
     pub slugs: Vec<String>,

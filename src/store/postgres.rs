@@ -831,6 +831,10 @@ impl Store for PostgresStore {
         let mut sql = QuerySql::default();
         let tax = sql.push(Bind::Text(q.taxonomy.clone()));
         let mut filter = format!("taxonomy = {tax}");
+        if !q.other_taxonomies.is_empty() {
+            let others = sql.push(Bind::Texts(q.other_taxonomies.clone()));
+            filter = format!("(taxonomy = {tax} OR taxonomy = ANY({others}))");
+        }
         if !q.include.is_empty() {
             let p = sql.push(Bind::Ints(q.include.clone()));
             filter.push_str(&format!(" AND id = ANY({p})"));

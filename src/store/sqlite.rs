@@ -789,6 +789,10 @@ impl Store for SqliteStore {
         // Built from fixed fragments and placeholders only; every value is bound.
         let mut filter = String::from("taxonomy = ?");
         let mut binds = vec![Bind::Text(q.taxonomy.clone())];
+        if !q.other_taxonomies.is_empty() {
+            filter = String::from("(taxonomy = ? OR taxonomy IN (SELECT value FROM json_each(?)))");
+            binds.push(json_list(&q.other_taxonomies));
+        }
         push_in(&mut filter, &mut binds, " AND id IN", &q.include);
         push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
         push_in(&mut filter, &mut binds, " AND slug IN", &q.slugs);
