@@ -61,7 +61,6 @@ EXTRA_FIELDS = {
 MISSING_FIELDS = {
     # Links to routes ferropress does not serve (comments, revisions, media, terms).
     "*._links.replies": "links-to-unserved-routes",
-    "*.allow_batch": "no-batch",
     "._links.wp:active-theme": "no-themes",
     "._links.curies": "no-themes",
 }

@@ -351,6 +351,24 @@ fn is_published(status: &str) -> bool {
     matches!(status, "publish" | "future")
 }
 
+/// `WP_REST_Themes_Controller::check_read_active_theme_permission()`: the active theme may
+/// be read by anyone who can edit posts of some type (`edit_posts_caps`: each REST post
+/// type's `edit_posts` capability).
+pub fn can_read_active_theme<'c>(
+    actor: &Actor<'_>,
+    edit_posts_caps: impl IntoIterator<Item = &'c str>,
+) -> bool {
+    actor.can(Cap::Primitive("edit_posts"))
+        || edit_posts_caps
+            .into_iter()
+            .any(|c| actor.can(Cap::Primitive(c)))
+}
+
+/// Seeing every installed theme (`switch_themes`; `manage_network_themes` is multisite's).
+pub fn can_view_themes(actor: &Actor<'_>) -> bool {
+    actor.can(Cap::Primitive("switch_themes"))
+}
+
 /// `map_meta_cap()`: the primitive capabilities a check requires. `do_not_allow` denies.
 pub fn map_meta_cap(cap: Cap<'_>, actor: &Actor<'_>) -> Vec<String> {
     match cap {

@@ -47,10 +47,34 @@ async fn get_index(
         .get_option("timezone_string")
         .await?
         .unwrap_or_default();
-    let gmt_offset = store
-        .get_option("gmt_offset")
+    // `wp_timezone_override_offset()`: with a time zone set, the offset is computed from it
+    // now (a float of hours); otherwise the stored option.
+    let gmt_offset = match jiff::tz::TimeZone::get(&timezone) {
+        Ok(tz) if super::settings::is_valid_timezone(&timezone) => {
+            let secs = tz.to_offset(jiff::Timestamp::now()).seconds();
+            json!((f64::from(secs) / 36.0).round() / 100.0)
+        }
+        _ => json!(
+            store
+                .get_option("gmt_offset")
+                .await?
+                .unwrap_or_else(|| "0".into())
+        ),
+    };
+    // Reading settings of `/wp/v2/settings`, read per request like the others.
+    let int_option = |v: Option<String>| v.and_then(|s| s.trim().parse::<i64>().ok()).unwrap_or(0);
+    let page_for_posts = int_option(store.get_option("page_for_posts").await?);
+    let page_on_front = int_option(store.get_option("page_on_front").await?);
+    let show_on_front = store
+        .get_option("show_on_front")
         .await?
-        .unwrap_or_else(|| "0".into());
+        .unwrap_or_else(|| "posts".into());
+    let site_logo = int_option(store.get_option("site_logo").await?);
+    let site_icon = int_option(store.get_option("site_icon").await?);
+    // `get_site_icon_url()`: the icon's file (WordPress picks its 512-pixel size when it has one).
+    let site_icon_url = super::media::attachment_url(&site, site_icon)
+        .await?
+        .unwrap_or_default();
     let home = format!("{}/", site.config.home);
 
     let authentication = if site.config.app_passwords_available(transport.https) {
@@ -66,15 +90,15 @@ async fn get_index(
         "home": home.trim_end_matches('/'),
         "gmt_offset": gmt_offset,
         "timezone_string": timezone,
-        "page_for_posts": 0,
-        "page_on_front": 0,
-        "show_on_front": "posts",
+        "page_for_posts": page_for_posts,
+        "page_on_front": page_on_front,
+        "show_on_front": show_on_front,
         "namespaces": ["wp/v2"],
         "authentication": authentication,
         "routes": Value::Object(routes_map(&site, None)),
-        "site_logo": 0,
-        "site_icon": 0,
-        "site_icon_url": "",
+        "site_logo": site_logo,
+        "site_icon": site_icon,
+        "site_icon_url": site_icon_url,
         "_links": {
             "help": [{ "href": "https://developer.wordpress.org/rest-api/" }],
         }

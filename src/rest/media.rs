@@ -159,6 +159,24 @@ async fn file_meta(site: &Site, ids: &[i64]) -> WpResult<Vec<(i64, FileMeta)>> {
     Ok(out)
 }
 
+/// `wp_get_attachment_url()` of an attachment that exists and has a file, else `None`
+/// (for the index's `site_icon_url`).
+pub async fn attachment_url(site: &Site, id: i64) -> WpResult<Option<String>> {
+    if id <= 0 {
+        return Ok(None);
+    }
+    match site.store.post_by_id(id).await? {
+        Some(p) if p.post_type == "attachment" => {}
+        _ => return Ok(None),
+    }
+    let meta = file_meta(site, &[id]).await?;
+    Ok(meta
+        .into_iter()
+        .next()
+        .filter(|(_, fm)| !fm.file.is_empty())
+        .map(|(_, fm)| uploads_url(site, &fm.file)))
+}
+
 fn uploads_url(site: &Site, rel: &str) -> String {
     format!("{}/wp-content/uploads/{rel}", site.config.home)
 }

@@ -2,17 +2,22 @@
 //! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
 
 pub mod application_passwords;
+pub mod batch;
 pub mod embed;
 pub mod global_params;
 pub mod index;
 pub mod media;
 pub mod params;
+pub mod plugins;
 pub mod post_statuses;
 pub mod post_types;
 pub mod posts;
 pub mod registry;
 pub mod revisions;
+pub mod search;
+pub mod settings;
 pub mod terms;
+pub mod themes;
 pub mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -72,6 +77,11 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(revisions::routes())
         .merge(users::routes())
         .merge(application_passwords::routes())
+        .merge(settings::routes())
+        .merge(search::routes())
+        .merge(themes::routes())
+        .merge(plugins::routes())
+        .merge(batch::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .with_state(site.clone());

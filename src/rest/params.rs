@@ -232,7 +232,7 @@ fn as_boolean(v: &Value) -> Option<bool> {
 }
 
 /// "a, b, and c" / "a and b" / "a", as WordPress's `wp_sprintf_l`.
-fn list_words(items: &[&str]) -> String {
+pub fn list_words(items: &[&str]) -> String {
     match items {
         [] => String::new(),
         [one] => (*one).to_owned(),

@@ -309,6 +309,32 @@ fn is_rest_date(s: &str) -> bool {
     RE.as_ref().is_some_and(|re| re.is_match(s))
 }
 
+/// The ancestors' slugs of a post with a parent, `grandparent/parent/` (`get_page_uri`).
+async fn ancestor_path(site: &Site, p: &Post) -> WpResult<String> {
+    let mut path = String::new();
+    let mut cur = p.parent;
+    // Bounded: a loop in old data must not hang a read.
+    for _ in 0..100 {
+        if cur == 0 {
+            break;
+        }
+        match site.store.post_by_id(cur).await? {
+            Some(a) => {
+                path = format!("{}/{path}", a.slug);
+                cur = a.parent;
+            }
+            None => break,
+        }
+    }
+    Ok(path)
+}
+
+/// `get_permalink()` of one post.
+pub(super) async fn permalink_of(site: &Site, post: &Post, pt: &PostType) -> WpResult<String> {
+    let ancestors = ancestor_path(site, post).await?;
+    Ok(permalink(site, post, pt, &ancestors))
+}
+
 fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
     let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
     let home = &site.config.home;
@@ -395,22 +421,7 @@ impl Extras {
         };
         let mut ancestors = vec![];
         for p in posts.iter().filter(|p| p.parent != 0) {
-            let mut path = String::new();
-            let mut cur = p.parent;
-            // Bounded: a loop in old data must not hang a read.
-            for _ in 0..100 {
-                match site.store.post_by_id(cur).await? {
-                    Some(a) => {
-                        path = format!("{}/{path}", a.slug);
-                        if a.parent == 0 {
-                            break;
-                        }
-                        cur = a.parent;
-                    }
-                    None => break,
-                }
-            }
-            ancestors.push((p.id, path));
+            ancestors.push((p.id, ancestor_path(site, p).await?));
         }
         let terms = if pt.name == "post" {
             site.store.post_terms(&ids).await?
@@ -942,6 +953,7 @@ async fn get_items(
     };
     let mut q = PostQuery {
         post_type: pt.name.to_owned(),
+        other_post_types: vec![],
         statuses,
         authors,
         authors_exclude,
@@ -1500,7 +1512,11 @@ async fn set_terms(
     let current = site.store.post_terms(&[post_id]).await?;
     if !current.iter().any(|(_, _, t)| t == "category") {
         site.store
-            .set_post_terms(post_id, "category", &[super::terms::DEFAULT_CATEGORY])
+            .set_post_terms(
+                post_id,
+                "category",
+                &[super::settings::default_category(site).await?],
+            )
             .await?;
     }
     for (tax, ids) in terms {
@@ -1729,6 +1745,26 @@ async fn respond_with_post(
 }
 
 /// `POST /wp/v2/{base}`.
+/// The argument checks a write to a post route runs before anything else
+/// (`has_valid_params()`), for the validation pass of `/batch/v1`: `delete` for DELETE,
+/// else the create/update arguments.
+pub async fn validate_write(
+    site: &Site,
+    base: &str,
+    delete: bool,
+    params: &Params,
+) -> WpResult<()> {
+    let pt = post_type(site, base).ok_or_else(WpError::rest_no_route)?;
+    let mut v = Validator::new(params);
+    if delete {
+        let _ = v.boolean("force");
+    } else {
+        let tz = site_tz(site).await?;
+        let _ = parse_input(&mut v, params, &pt, &tz);
+    }
+    v.finish()
+}
+
 async fn create_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
@@ -1766,7 +1802,8 @@ async fn create_item(
     }
     check_assign_terms(&actor, &input)?;
 
-    let default_comments = if pt.name == "page" { "closed" } else { "open" };
+    let comment_status = super::settings::default_comment_status(&site, &pt.name, false).await?;
+    let ping_status = super::settings::default_comment_status(&site, &pt.name, true).await?;
     let blank = Post {
         id: 0,
         post_type: pt.name.to_owned(),
@@ -1779,8 +1816,8 @@ async fn create_item(
         password: String::new(),
         parent: 0,
         menu_order: 0,
-        comment_status: default_comments.into(),
-        ping_status: default_comments.into(),
+        comment_status,
+        ping_status,
         date: 0,
         date_floating: true,
         modified: 0,
@@ -1805,7 +1842,10 @@ async fn create_item(
     // explicit `[]` stays empty).
     let mut post_terms = vec![];
     if pt.name == "post" {
-        post_terms.push(("category".to_owned(), vec![super::terms::DEFAULT_CATEGORY]));
+        post_terms.push((
+            "category".to_owned(),
+            vec![super::settings::default_category(&site).await?],
+        ));
         post_terms.extend(
             terms
                 .iter()

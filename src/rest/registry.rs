@@ -45,6 +45,25 @@ pub enum Kind {
     AppPasswords,
     AppPassword,
     AppPasswordIntrospect,
+    /// `/wp/v2/settings`.
+    Settings,
+    /// `/wp/v2/search`.
+    Search,
+    Themes,
+    Theme,
+    Plugins,
+    Plugin,
+    /// `/batch/v1`.
+    Batch,
+}
+
+/// Whether a route's endpoints accept being called from `/batch/v1` (`allow_batch` of
+/// `register_rest_route()`): the posts and terms controllers set it, attachments do not.
+pub fn allows_batch(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Posts(_) | Kind::Post(_) | Kind::Terms(_) | Kind::Term(_)
+    )
 }
 
 /// One registered route.
@@ -138,10 +157,17 @@ pub fn methods(doc: &RouteDoc) -> Vec<&'static str> {
 
 /// `WP_REST_Server::get_data_for_route()`; `help` adds the schema (the `OPTIONS` answer).
 pub fn route_data(site: &Site, doc: &RouteDoc, help: bool) -> Value {
+    let batch = allows_batch(&doc.kind);
     let endpoints: Vec<Value> = doc
         .endpoints
         .iter()
-        .map(|(m, args)| json!({ "methods": m, "args": args }))
+        .map(|(m, args)| {
+            if batch {
+                json!({ "methods": m, "allow_batch": { "v1": true }, "args": args })
+            } else {
+                json!({ "methods": m, "args": args })
+            }
+        })
         .collect();
     let mut data = Map::new();
     data.insert("namespace".into(), json!(doc.namespace));
@@ -158,6 +184,11 @@ pub fn route_data(site: &Site, doc: &RouteDoc, help: bool) -> Value {
     }
     Value::Object(data)
 }
+
+/// Endpoints and schemas of the site routes as the oracle's `OPTIONS` answers list them.
+static SITE_ROUTES: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("schemas/site-routes.json")).unwrap_or(Value::Null)
+});
 
 static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
     [
@@ -178,6 +209,17 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
     ]
     .into_iter()
     .map(|(name, text)| (name, serde_json::from_str(text).unwrap_or(Value::Null)))
+    .chain(
+        ["search", "themes", "plugins"]
+            .into_iter()
+            .map(|name| (name, SITE_ROUTES[name]["schema"].clone())),
+    )
+    .chain(std::iter::once((
+        "settings",
+        serde_json::from_str::<Value>(include_str!("schemas/settings.endpoints.json"))
+            .map(|v| v["schema"].clone())
+            .unwrap_or(Value::Null),
+    )))
     .collect()
 });
 
@@ -242,7 +284,11 @@ pub async fn allowed_methods(
 ) -> Vec<&'static str> {
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match &m.doc.kind {
-        Kind::Index | Kind::Namespace | Kind::Type => all.clone(),
+        Kind::Index | Kind::Namespace | Kind::Type | Kind::Search | Kind::Batch => all.clone(),
+        Kind::Settings => super::settings::allowed(auth),
+        Kind::Themes | Kind::Theme => super::themes::allowed(site, auth),
+        Kind::Plugins => super::plugins::allowed(auth, false),
+        Kind::Plugin => super::plugins::allowed(auth, true),
         Kind::Types => super::post_types::allowed(site, auth, edit),
         Kind::Users => super::users::allowed_on_collection(site, auth, query),
         Kind::UsersMe => super::users::allowed_on_me(auth),
@@ -461,6 +507,7 @@ impl Registry {
             )],
         ));
         builtin_user_routes(&mut v, post_types);
+        site_routes(&mut v, post_types);
         Registry(v)
     }
 }
@@ -597,6 +644,78 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         Kind::MediaItem,
         Some(named_schema("attachment")),
         endpoints_from(&stored["item"]),
+    ));
+}
+
+/// Settings, search, themes, plugins and the batch route, in WordPress's order of
+/// registration (`create_initial_rest_routes()`, then `WP_REST_Server`'s own batch route).
+fn site_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
+    let settings: Value = serde_json::from_str(include_str!("schemas/settings.endpoints.json"))
+        .unwrap_or(Value::Null);
+    let mut search = endpoints_from(&SITE_ROUTES["search"]["endpoints"]);
+    // `subtype` lists the searchable post types and taxonomies, then `any`.
+    let mut subtypes: Vec<Value> = post_types
+        .iter()
+        .filter(|pt| pt.name != "attachment")
+        .map(|pt| json!(pt.name))
+        .collect();
+    subtypes.extend(super::terms::TAXONOMIES.iter().map(|t| json!(t.name)));
+    let mut schema_subtypes = subtypes.clone();
+    subtypes.push(json!("any"));
+    for (_, args) in &mut search {
+        args["subtype"]["items"]["enum"] = Value::Array(subtypes.clone());
+    }
+    let mut search_schema = named_schema("search");
+    search_schema["properties"]["subtype"]["enum"] =
+        Value::Array(std::mem::take(&mut schema_subtypes));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/settings",
+        Kind::Settings,
+        Some(named_schema("settings")),
+        endpoints_from(&settings["item"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/search",
+        Kind::Search,
+        Some(search_schema),
+        search,
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/themes",
+        Kind::Themes,
+        Some(named_schema("themes")),
+        endpoints_from(&SITE_ROUTES["themes"]["endpoints"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/themes/(?P<stylesheet>[^\\/:<>\\*\\?\"\\|]+(?:\\/[^\\/:<>\\*\\?\"\\|]+)?)",
+        Kind::Theme,
+        Some(named_schema("themes")),
+        endpoints_from(&SITE_ROUTES["theme"]["endpoints"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/plugins",
+        Kind::Plugins,
+        Some(named_schema("plugins")),
+        endpoints_from(&SITE_ROUTES["plugins"]["endpoints"]),
+    ));
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/plugins/(?P<plugin>[^.\\/]+(?:\\/[^.\\/]+)?)",
+        Kind::Plugin,
+        Some(named_schema("plugins")),
+        endpoints_from(&SITE_ROUTES["plugin"]["endpoints"]),
+    ));
+    v.push(doc(
+        "",
+        "/batch/v1",
+        Kind::Batch,
+        None,
+        endpoints_from(&SITE_ROUTES["batch"]["endpoints"]),
     ));
 }
 

@@ -57,7 +57,8 @@ pub const TAXONOMIES: &[Taxonomy] = &[
     },
 ];
 
-/// `default_category`: posts without a category get it; it cannot be deleted.
+/// The category WordPress installs (`Uncategorized`): the `default_category` until the
+/// option names another (posts without a category get it; it cannot be deleted).
 pub const DEFAULT_CATEGORY: i64 = 1;
 
 pub fn taxonomy_by_base(base: &str) -> Option<&'static Taxonomy> {
@@ -291,6 +292,7 @@ pub async fn get_items(
         ascending: order == "asc",
         limit: per_page,
         offset: offset.unwrap_or((page - 1).saturating_mul(per_page)).max(0),
+        other_taxonomies: vec![],
     };
     let (terms, total) = site.store.query_terms(&q).await?;
     let total_pages = (total + per_page - 1) / per_page;
@@ -497,6 +499,22 @@ async fn creates_loop(site: &Site, id: i64, parent: i64) -> WpResult<bool> {
     Ok(true)
 }
 
+/// The argument checks a write to a terms route runs first (`has_valid_params()`), for the
+/// validation pass of `/batch/v1`.
+pub fn validate_write(base: &str, create: bool, delete: bool, params: &Params) -> WpResult<()> {
+    let tax = taxonomy(base)?;
+    let mut v = Validator::new(params);
+    if delete {
+        let _ = v.boolean("force");
+    } else {
+        if create {
+            v.require("name");
+        }
+        let _ = parse_input(&mut v, tax);
+    }
+    v.finish()
+}
+
 /// `POST /wp/v2/{categories,tags}`.
 pub async fn create_item(
     State(site): State<Arc<Site>>,
@@ -622,8 +640,9 @@ pub async fn delete_item(
     v.finish()?;
     let term = load(&site, tax, &id).await?;
     let actor = auth.actor();
+    let default_category = super::settings::default_category(&site).await?;
     // `delete_term` maps to `manage_categories`, and to nobody for the default category.
-    if !tax.can_manage(&actor) || (tax.name == "category" && term.id == DEFAULT_CATEGORY) {
+    if !tax.can_manage(&actor) || (tax.name == "category" && term.id == default_category) {
         return Err(WpError::auth_required(
             actor.logged_in(),
             "rest_cannot_delete",
@@ -660,7 +679,7 @@ pub async fn delete_item(
         for id in ids {
             if !left.iter().any(|(p, _, t)| *p == id && t == "category") {
                 site.store
-                    .set_post_terms(id, "category", &[DEFAULT_CATEGORY])
+                    .set_post_terms(id, "category", &[default_category])
                     .await?;
             }
         }
@@ -705,7 +724,10 @@ pub async fn allowed(
     }
     if tax.can_manage(&actor) {
         m.extend(["POST", "PUT", "PATCH"]);
-        if !(tax.name == "category" && term.id == DEFAULT_CATEGORY) {
+        let default_category = super::settings::default_category(site)
+            .await
+            .unwrap_or(DEFAULT_CATEGORY);
+        if !(tax.name == "category" && term.id == default_category) {
             m.push("DELETE");
         }
     }

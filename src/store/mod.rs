@@ -250,6 +250,8 @@ pub enum TermOrderBy {
 #[derive(Debug, Clone, Default)]
 pub struct TermQuery {
     pub taxonomy: String,
+    /// Further taxonomies matched besides `taxonomy` (the search's several subtypes).
+    pub other_taxonomies: Vec<String>,
     pub include: Vec<i64>,
     pub exclude: Vec<i64>,
     pub slugs: Vec<String>,
@@ -287,6 +289,8 @@ pub enum PostOrderBy {
 #[derive(Debug, Clone, Default)]
 pub struct PostQuery {
     pub post_type: String,
+    /// Further post types matched besides `post_type` (the search's several subtypes).
+    pub other_post_types: Vec<String>,
     pub statuses: Vec<String>,
     pub authors: Vec<i64>,
     pub authors_exclude: Vec<i64>,
@@ -402,6 +406,8 @@ pub trait Store: Send + Sync + 'static {
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
     /// Matching posts for one page, and the total number of matches.
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
+    /// The post formats some post has (`aside`, …), which WordPress has terms for.
+    async fn used_post_formats(&self) -> StoreResult<Vec<String>>;
     /// Writes every column of an existing post; false when the id is gone.
     async fn update_post(&self, post: &Post) -> StoreResult<bool>;
     /// Deletes the post and its meta.
@@ -460,6 +466,8 @@ pub trait Store: Send + Sync + 'static {
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()>;
+    /// `delete_option()`.
+    async fn delete_option(&self, name: &str) -> StoreResult<()>;
     /// `add_option()`: writes the option only if it does not exist yet; whether it did.
     /// Instances starting together on one database agree on the first value written.
     async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool>;

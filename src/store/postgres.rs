@@ -834,6 +834,10 @@ impl Store for PostgresStore {
         let mut sql = QuerySql::default();
         let tax = sql.push(Bind::Text(q.taxonomy.clone()));
         let mut filter = format!("taxonomy = {tax}");
+        if !q.other_taxonomies.is_empty() {
+            let others = sql.push(Bind::Texts(q.other_taxonomies.clone()));
+            filter = format!("(taxonomy = {tax} OR taxonomy = ANY({others}))");
+        }
         if !q.include.is_empty() {
             let p = sql.push(Bind::Ints(q.include.clone()));
             filter.push_str(&format!(" AND id = ANY({p})"));
@@ -1018,6 +1022,22 @@ impl Store for PostgresStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    async fn used_post_formats(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT post_format FROM post WHERE post_format <> '' ORDER BY post_format",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_option(&self, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM option WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool> {
@@ -1269,6 +1289,10 @@ impl QuerySql {
 
     fn filter(&mut self, q: &PostQuery) -> String {
         let mut filter = format!("post_type = {}", self.push(Bind::Text(q.post_type.clone())));
+        if !q.other_post_types.is_empty() {
+            let p = self.push(Bind::Texts(q.other_post_types.clone()));
+            filter = format!("({filter} OR post_type = ANY({p}))");
+        }
         if !q.statuses.is_empty() {
             let p = self.push(Bind::Texts(q.statuses.clone()));
             filter.push_str(&format!(" AND status = ANY({p})"));

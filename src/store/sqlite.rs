@@ -803,6 +803,10 @@ impl Store for SqliteStore {
         // Built from fixed fragments and placeholders only; every value is bound.
         let mut filter = String::from("taxonomy = ?");
         let mut binds = vec![Bind::Text(q.taxonomy.clone())];
+        if !q.other_taxonomies.is_empty() {
+            filter = String::from("(taxonomy = ? OR taxonomy IN (SELECT value FROM json_each(?)))");
+            binds.push(json_list(&q.other_taxonomies));
+        }
         push_in(&mut filter, &mut binds, " AND id IN", &q.include);
         push_in(&mut filter, &mut binds, " AND id NOT IN", &q.exclude);
         push_in(&mut filter, &mut binds, " AND slug IN", &q.slugs);
@@ -963,6 +967,22 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+
+    async fn used_post_formats(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT post_format FROM post WHERE post_format != '' ORDER BY post_format",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn delete_option(&self, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM option WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn add_option(&self, name: &str, value: &str) -> StoreResult<bool> {
@@ -1400,6 +1420,10 @@ async fn write_batch(
 fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     let mut filter = String::from("post_type = ?");
     let mut binds = vec![Bind::Text(q.post_type.clone())];
+    if !q.other_post_types.is_empty() {
+        filter = String::from("(post_type = ? OR post_type IN (SELECT value FROM json_each(?)))");
+        binds.push(json_list(&q.other_post_types));
+    }
     push_in(&mut filter, &mut binds, " AND status IN", &q.statuses);
     push_in(&mut filter, &mut binds, " AND author IN", &q.authors);
     push_in(

@@ -277,6 +277,25 @@ async fn wpapi_client() {
 }
 
 #[tokio::test]
+async fn wpapi_settings_client() {
+    if !prerequisites("wpapi", &[node(), node_module("wpapi")]) {
+        return;
+    }
+    let (app, _, _) = site().await;
+    let (_, token) = app
+        .user_with_token("siteadmin", ferropress::caps::Role::Administrator)
+        .await;
+    let result = run_client(&app, "siteadmin", &token, "node", &["wpapi-settings.mjs"]).await;
+    // KEEP_CREATED=1: the new title stays, for this check through the API.
+    let (_, index) = app.get_json("/wp-json/").await;
+    assert_eq!(index["name"], result["title"], "{index}");
+    assert_eq!(index["timezone_string"], "Asia/Tokyo", "{index}");
+    let post = id(&result, "post");
+    let (_, p) = app.get_json(&format!("/wp-json/wp/v2/posts/{post}")).await;
+    assert_eq!(p["date"], "2026-01-01T09:00:00", "{p}");
+}
+
+#[tokio::test]
 async fn api_fetch_client() {
     if !prerequisites(
         "@wordpress/api-fetch",
