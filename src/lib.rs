@@ -18,3 +18,4 @@ pub mod site;
 pub mod store;
 pub mod users;
 pub mod work;
+pub mod xmlrpc;
