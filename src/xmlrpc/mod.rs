@@ -6,6 +6,10 @@
 //! on the REST API; account passwords only with `--xmlrpc-account-passwords`.
 
 pub mod blog;
+pub mod media;
+pub mod posts;
+pub mod rest;
+pub mod terms;
 pub mod value;
 
 use std::sync::Arc;
@@ -234,6 +238,11 @@ pub const METHODS: &[&str] = &[
     "wp.getPostStatusList",
     "wp.getProfile",
     "wp.getUsersBlogs",
+    "wp.deletePost",
+    "wp.editPost",
+    "wp.newPost",
+    "wp.getPosts",
+    "wp.getPost",
 ];
 
 impl Server<'_> {
@@ -275,6 +284,11 @@ impl Server<'_> {
             "wp.getPageStatusList" => blog::get_page_status_list(self, &args).await,
             "wp.getPageTemplates" => blog::get_page_templates(self, &args).await,
             "wp.getPostFormats" => blog::get_post_formats(self, &args).await,
+            "wp.getPost" => posts::get_post(self, &args).await,
+            "wp.getPosts" => posts::get_posts(self, &args).await,
+            "wp.newPost" => posts::new_post(self, &args).await,
+            "wp.editPost" => posts::edit_post(self, &args).await,
+            "wp.deletePost" => posts::delete_post(self, &args).await,
             _ => Err(Fault::new(
                 -32601,
                 format!("server error. requested method {method} does not exist."),
