@@ -243,6 +243,10 @@ pub const METHODS: &[&str] = &[
     "wp.newPost",
     "wp.getPosts",
     "wp.getPost",
+    "wp.getMediaLibrary",
+    "wp.getMediaItem",
+    "wp.uploadFile",
+    "metaWeblog.newMediaObject",
 ];
 
 impl Server<'_> {
@@ -289,6 +293,11 @@ impl Server<'_> {
             "wp.newPost" => posts::new_post(self, &args).await,
             "wp.editPost" => posts::edit_post(self, &args).await,
             "wp.deletePost" => posts::delete_post(self, &args).await,
+            "wp.uploadFile" | "metaWeblog.newMediaObject" => {
+                media::new_media_object(self, &args).await
+            }
+            "wp.getMediaItem" => media::get_media_item(self, &args).await,
+            "wp.getMediaLibrary" => media::get_media_library(self, &args).await,
             _ => Err(Fault::new(
                 -32601,
                 format!("server error. requested method {method} does not exist."),

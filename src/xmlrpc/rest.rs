@@ -49,6 +49,28 @@ impl<'a> Rest<'a> {
         self.send(Method::DELETE, route, query, None).await
     }
 
+    /// A raw-body upload (`POST /wp/v2/media` with `Content-Disposition`).
+    pub async fn upload(
+        &self,
+        route: &str,
+        query: &[(&str, &str)],
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(u16, Json), Fault> {
+        // The name is quoted as RFC 6266 allows; quotes and backslashes in it are escaped.
+        let quoted = filename.replace('\\', "\\\\").replace('"', "\\\"");
+        let headers = [
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{quoted}\""),
+            ),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+        ];
+        self.send_raw(Method::POST, route, query, &headers, Body::from(bytes))
+            .await
+    }
+
     /// The status and JSON body of one REST request (`route` such as `/wp/v2/posts/1`).
     async fn send(
         &self,
@@ -56,6 +78,27 @@ impl<'a> Rest<'a> {
         route: &str,
         query: &[(&str, &str)],
         body: Option<&Json>,
+    ) -> Result<(u16, Json), Fault> {
+        match body {
+            Some(b) => {
+                let headers = [(header::CONTENT_TYPE, "application/json".to_owned())];
+                self.send_raw(method, route, query, &headers, Body::from(b.to_string()))
+                    .await
+            }
+            None => {
+                self.send_raw(method, route, query, &[], Body::empty())
+                    .await
+            }
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        headers: &[(header::HeaderName, String)],
+        body: Body,
     ) -> Result<(u16, Json), Fault> {
         let internal = || Fault::new(500, "Internal error.");
         let mut uri = route.to_owned();
@@ -69,13 +112,9 @@ impl<'a> Rest<'a> {
         }
         let router = self.site.api.get().ok_or_else(internal)?.clone();
         let mut req = Request::builder().method(method).uri(&uri);
-        let body = match body {
-            Some(b) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
         let mut req = req.body(body).map_err(|_| internal())?;
         req.extensions_mut().insert(self.auth.clone());
         req.extensions_mut().insert(self.transport);
