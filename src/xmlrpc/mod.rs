@@ -247,6 +247,13 @@ pub const METHODS: &[&str] = &[
     "wp.getMediaItem",
     "wp.uploadFile",
     "metaWeblog.newMediaObject",
+    "wp.getTaxonomy",
+    "wp.getTaxonomies",
+    "wp.getTerm",
+    "wp.getTerms",
+    "wp.newTerm",
+    "wp.editTerm",
+    "wp.deleteTerm",
 ];
 
 impl Server<'_> {
@@ -298,6 +305,13 @@ impl Server<'_> {
             }
             "wp.getMediaItem" => media::get_media_item(self, &args).await,
             "wp.getMediaLibrary" => media::get_media_library(self, &args).await,
+            "wp.getTaxonomy" => terms::get_taxonomy(self, &args).await,
+            "wp.getTaxonomies" => terms::get_taxonomies(self, &args).await,
+            "wp.getTerm" => terms::get_term(self, &args).await,
+            "wp.getTerms" => terms::get_terms(self, &args).await,
+            "wp.newTerm" => terms::new_term(self, &args).await,
+            "wp.editTerm" => terms::edit_term(self, &args).await,
+            "wp.deleteTerm" => terms::delete_term(self, &args).await,
             _ => Err(Fault::new(
                 -32601,
                 format!("server error. requested method {method} does not exist."),
