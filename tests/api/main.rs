@@ -28,3 +28,4 @@ mod secrets;
 mod security;
 mod terms;
 mod users_api;
+mod xmlrpc;
