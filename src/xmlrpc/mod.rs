@@ -7,6 +7,7 @@
 
 pub mod blog;
 pub mod media;
+pub mod metaweblog;
 pub mod posts;
 pub mod rest;
 pub mod terms;
@@ -254,6 +255,13 @@ pub const METHODS: &[&str] = &[
     "wp.newTerm",
     "wp.editTerm",
     "wp.deleteTerm",
+    "metaWeblog.getCategories",
+    "metaWeblog.deletePost",
+    "metaWeblog.getRecentPosts",
+    "metaWeblog.getPost",
+    "metaWeblog.editPost",
+    "metaWeblog.newPost",
+    "blogger.deletePost",
 ];
 
 impl Server<'_> {
@@ -312,6 +320,14 @@ impl Server<'_> {
             "wp.newTerm" => terms::new_term(self, &args).await,
             "wp.editTerm" => terms::edit_term(self, &args).await,
             "wp.deleteTerm" => terms::delete_term(self, &args).await,
+            "metaWeblog.getPost" => metaweblog::get_post(self, &args).await,
+            "metaWeblog.getRecentPosts" => metaweblog::get_recent_posts(self, &args).await,
+            "metaWeblog.newPost" => metaweblog::new_post(self, &args).await,
+            "metaWeblog.editPost" => metaweblog::edit_post(self, &args).await,
+            "metaWeblog.getCategories" => metaweblog::get_categories(self, &args).await,
+            "metaWeblog.deletePost" | "blogger.deletePost" => {
+                metaweblog::delete_post(self, &args).await
+            }
             _ => Err(Fault::new(
                 -32601,
                 format!("server error. requested method {method} does not exist."),
