@@ -13,7 +13,7 @@ use super::rest::{Rest, json_str};
 use super::{Fault, RpcResult, Server, Value};
 
 /// `get_extended()`: the content before `<!--more-->`, after it, and the more link's text.
-fn get_extended(content: &str) -> (String, String, String) {
+pub fn get_extended(content: &str) -> (String, String, String) {
     let Some(start) = content.find("<!--more") else {
         return (content.to_owned(), String::new(), String::new());
     };

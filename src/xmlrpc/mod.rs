@@ -8,6 +8,7 @@
 pub mod blog;
 pub mod media;
 pub mod metaweblog;
+pub mod pages;
 pub mod posts;
 pub mod rest;
 pub mod terms;
@@ -262,6 +263,12 @@ pub const METHODS: &[&str] = &[
     "metaWeblog.editPost",
     "metaWeblog.newPost",
     "blogger.deletePost",
+    "wp.getPageList",
+    "wp.deletePage",
+    "wp.editPage",
+    "wp.newPage",
+    "wp.getPages",
+    "wp.getPage",
 ];
 
 impl Server<'_> {
@@ -321,6 +328,12 @@ impl Server<'_> {
             "wp.editTerm" => terms::edit_term(self, &args).await,
             "wp.deleteTerm" => terms::delete_term(self, &args).await,
             "metaWeblog.getPost" => metaweblog::get_post(self, &args).await,
+            "wp.getPage" => pages::get_page(self, &args).await,
+            "wp.getPages" => pages::get_pages(self, &args).await,
+            "wp.getPageList" => pages::get_page_list(self, &args).await,
+            "wp.newPage" => pages::new_page(self, &args).await,
+            "wp.editPage" => pages::edit_page(self, &args).await,
+            "wp.deletePage" => pages::delete_page(self, &args).await,
             "metaWeblog.getRecentPosts" => metaweblog::get_recent_posts(self, &args).await,
             "metaWeblog.newPost" => metaweblog::new_post(self, &args).await,
             "metaWeblog.editPost" => metaweblog::edit_post(self, &args).await,
