@@ -12,6 +12,7 @@ pub mod pages;
 pub mod posts;
 pub mod rest;
 pub mod terms;
+pub mod users;
 pub mod value;
 
 use std::sync::Arc;
@@ -269,6 +270,10 @@ pub const METHODS: &[&str] = &[
     "wp.newPage",
     "wp.getPages",
     "wp.getPage",
+    "wp.editProfile",
+    "wp.getAuthors",
+    "wp.getUsers",
+    "wp.getUser",
 ];
 
 impl Server<'_> {
@@ -329,6 +334,10 @@ impl Server<'_> {
             "wp.deleteTerm" => terms::delete_term(self, &args).await,
             "metaWeblog.getPost" => metaweblog::get_post(self, &args).await,
             "wp.getPage" => pages::get_page(self, &args).await,
+            "wp.getUser" => users::get_user(self, &args).await,
+            "wp.getUsers" => users::get_users(self, &args).await,
+            "wp.getAuthors" => users::get_authors(self, &args).await,
+            "wp.editProfile" => users::edit_profile(self, &args).await,
             "wp.getPages" => pages::get_pages(self, &args).await,
             "wp.getPageList" => pages::get_page_list(self, &args).await,
             "wp.newPage" => pages::new_page(self, &args).await,
