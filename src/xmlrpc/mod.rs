@@ -9,6 +9,7 @@ pub mod blog;
 pub mod media;
 pub mod metaweblog;
 pub mod pages;
+pub mod post_types;
 pub mod posts;
 pub mod rest;
 pub mod terms;
@@ -274,6 +275,8 @@ pub const METHODS: &[&str] = &[
     "wp.getAuthors",
     "wp.getUsers",
     "wp.getUser",
+    "wp.getPostTypes",
+    "wp.getPostType",
 ];
 
 impl Server<'_> {
@@ -335,6 +338,8 @@ impl Server<'_> {
             "metaWeblog.getPost" => metaweblog::get_post(self, &args).await,
             "wp.getPage" => pages::get_page(self, &args).await,
             "wp.getUser" => users::get_user(self, &args).await,
+            "wp.getPostType" => post_types::get_post_type(self, &args).await,
+            "wp.getPostTypes" => post_types::get_post_types(self, &args).await,
             "wp.getUsers" => users::get_users(self, &args).await,
             "wp.getAuthors" => users::get_authors(self, &args).await,
             "wp.editProfile" => users::edit_profile(self, &args).await,

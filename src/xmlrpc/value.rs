@@ -133,6 +133,10 @@ impl Value {
                 out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
                 out.push_str("</base64>");
             }
+            // An empty PHP array is a list to IXR, whatever the method meant.
+            Self::Struct(members) if members.is_empty() => {
+                out.push_str("<array><data>\n</data></array>");
+            }
             Self::Array(items) => {
                 out.push_str("<array><data>\n");
                 for v in items {
