@@ -32,6 +32,8 @@ import time
 import traceback
 import urllib.parse
 import uuid as uuidlib
+import xml.parsers.expat
+import xmlrpc.client
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -612,7 +614,10 @@ def compare_step(step, wp, fp, r_wp, r_fp, used):
                 diffs.append("fields only in ferropress: " + ", ".join(f"{p}:{s_fp[p]}" for p in only_fp))
             for p in typed:
                 diffs.append(f"type of {p}: wordpress {s_wp[p]}, ferropress {s_fp[p]}")
-    for path in step.get("values", []):
+    values = list(step.get("values", []))
+    if is_xmlrpc(step) and "faultCode" not in values:
+        values.append("faultCode")
+    for path in values:
         last = path.rsplit(".", 1)[-1]
         v_wp = normalize_value(get_or_missing(r_wp.json, path), wp, last)
         v_fp = normalize_value(get_or_missing(r_fp.json, path), fp, last)
@@ -682,8 +687,66 @@ def doc_anchors():
     return anchors
 
 
+# ---------------------------------------------------------------------------------------
+# XML-RPC steps: {"xmlrpc": {"method": "wp.getPost", "params": [1, "{user:author}", …]}}.
+# Params are JSON; {"$base64": "…"}, {"$date": "20261207T10:00:00"} and {"$double": 1.5}
+# send those XML-RPC types. The answer is compared as JSON: {"result": value} or
+# {"faultCode", "faultString"}, with dateTime, base64 and double values as the same markers
+# (`$dateTime`), so that their types count in the shape; faultCode values are compared too.
+
+def xmlrpc_param(v):
+    if isinstance(v, dict):
+        if set(v) == {"$base64"}:
+            return xmlrpc.client.Binary(base64.b64decode(v["$base64"]))
+        if set(v) == {"$date"}:
+            return xmlrpc.client.DateTime(v["$date"])
+        if set(v) == {"$double"}:
+            return float(v["$double"])
+        return {k: xmlrpc_param(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [xmlrpc_param(x) for x in v]
+    return v
+
+
+def xmlrpc_view(v):
+    if isinstance(v, xmlrpc.client.DateTime):
+        return {"$dateTime": v.value}
+    if isinstance(v, xmlrpc.client.Binary):
+        return {"$base64": base64.b64encode(v.data).decode()}
+    if isinstance(v, float):
+        return {"$double": v}
+    if isinstance(v, dict):
+        return {k: xmlrpc_view(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [xmlrpc_view(x) for x in v]
+    return v
+
+
+def is_xmlrpc(step):
+    return "xmlrpc" in step or str(step.get("url", "")).startswith("/xmlrpc.php")
+
+
+def read_xmlrpc(r):
+    """Sets r.json from an XML-RPC answer (left alone when the body is not XML-RPC)."""
+    try:
+        params, _ = xmlrpc.client.loads(r.raw, use_builtin_types=False)
+        r.json = {"result": xmlrpc_view(params[0]) if params else None}
+    except xmlrpc.client.Fault as f:
+        r.json = {"faultCode": f.faultCode, "faultString": f.faultString}
+    except (xml.parsers.expat.ExpatError, xmlrpc.client.ResponseError, ValueError, IndexError, TypeError):
+        return
+    r.is_json = True
+
+
 def build_request(step, target, saved, run_id):
     method = step.get("method", "GET").upper()
+    if "xmlrpc" in step:
+        x = expand(step["xmlrpc"], target, saved, run_id)
+        body = xmlrpc.client.dumps(tuple(xmlrpc_param(p) for p in x.get("params", [])),
+                                   x["method"], allow_none=False).encode()
+        headers = {k: str(v) for k, v in expand(step.get("headers", {}), target, saved, run_id).items()}
+        headers.setdefault("Content-Type", "text/xml")
+        return "POST", "/xmlrpc.php", expand(step.get("query"), target, saved, run_id), headers, body
     if "url" in step:  # a raw server path, e.g. "/?rest_route=/wp/v2"
         path = expand(step["url"], target, saved, run_id)
     else:
@@ -716,12 +779,17 @@ def build_request(step, target, saved, run_id):
 def run_step(step, target, saved, run_id):
     method, path, query, headers, body = build_request(step, target, saved, run_id)
     r = target.request(method, path, query=query, headers=headers, body=body)
+    if is_xmlrpc(step):
+        read_xmlrpc(r)
     for name, jp in step.get("save", {}).items():
         try:
             saved[name] = json_path(r.json, jp)
         except (KeyError, IndexError, ValueError, TypeError):
             saved[name] = f"<unsaved:{name}>"
-    return r, f"{method} {path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    label = f"{method} {path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    if "xmlrpc" in step:
+        label += " " + step["xmlrpc"]["method"]
+    return r, label
 
 
 def run_scenario(s, wp, fp, run_id, verbose):

@@ -235,6 +235,20 @@ pub struct SecurityArgs {
     /// Seconds a request (body upload included) may take before it is answered 408.
     #[arg(long, env = "FERROPRESS_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
+
+    /// The XML-RPC API at `/xmlrpc.php`. `off`: every method that logs in answers WordPress's
+    /// fault 405 "XML-RPC services are disabled on this site." (the `xmlrpc_enabled` filter).
+    #[arg(long, env = "FERROPRESS_XMLRPC", value_enum, default_value = "on")]
+    pub xmlrpc: crate::xmlrpc::Toggle,
+
+    /// Accept account passwords on XML-RPC, as WordPress does. Off by default: account
+    /// passwords are for the login form, Application Passwords for the APIs.
+    #[arg(
+        long,
+        env = "FERROPRESS_XMLRPC_ACCOUNT_PASSWORDS",
+        default_value_t = false
+    )]
+    pub xmlrpc_account_passwords: bool,
 }
 
 impl Default for SecurityArgs {
@@ -252,6 +266,8 @@ impl Default for SecurityArgs {
             request_timeout_secs: 60,
             max_connections: 1024,
             max_image_pixels: crate::media::DEFAULT_MAX_IMAGE_PIXELS,
+            xmlrpc: crate::xmlrpc::Toggle::On,
+            xmlrpc_account_passwords: false,
         }
     }
 }

@@ -628,6 +628,14 @@ pub fn pre_name_field(input: &str) -> String {
     specialchars(&crate::kses::filter_kses(&sanitize_text_field(input)))
 }
 
+/// `sanitize_key()`: lower-case ASCII letters, digits, `_` and `-` only.
+pub fn sanitize_key(key: &str) -> String {
+    key.chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .collect()
+}
+
 /// `is_email()`: WordPress's deliberately simple address check.
 pub fn is_email(email: &str) -> bool {
     if email.len() < 6 {

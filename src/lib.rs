@@ -22,3 +22,4 @@ pub mod store;
 pub mod tls;
 pub mod users;
 pub mod work;
+pub mod xmlrpc;

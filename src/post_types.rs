@@ -225,6 +225,161 @@ impl PostType {
     }
 }
 
+/// `get_post_type_labels()` of a non-hierarchical type with no labels of its own (6.1).
+const POST_LABELS: &[(&str, &str)] = &[
+    ("name", "Posts"),
+    ("singular_name", "Post"),
+    ("add_new", "Add New"),
+    ("add_new_item", "Add New Post"),
+    ("edit_item", "Edit Post"),
+    ("new_item", "New Post"),
+    ("view_item", "View Post"),
+    ("view_items", "View Posts"),
+    ("search_items", "Search Posts"),
+    ("not_found", "No posts found."),
+    ("not_found_in_trash", "No posts found in Trash."),
+    ("parent_item_colon", ""),
+    ("all_items", "All Posts"),
+    ("archives", "Post Archives"),
+    ("attributes", "Post Attributes"),
+    ("insert_into_item", "Insert into post"),
+    ("uploaded_to_this_item", "Uploaded to this post"),
+    ("featured_image", "Featured image"),
+    ("set_featured_image", "Set featured image"),
+    ("remove_featured_image", "Remove featured image"),
+    ("use_featured_image", "Use as featured image"),
+    ("filter_items_list", "Filter posts list"),
+    ("filter_by_date", "Filter by date"),
+    ("items_list_navigation", "Posts list navigation"),
+    ("items_list", "Posts list"),
+    ("item_published", "Post published."),
+    ("item_published_privately", "Post published privately."),
+    ("item_reverted_to_draft", "Post reverted to draft."),
+    ("item_scheduled", "Post scheduled."),
+    ("item_updated", "Post updated."),
+    ("item_link", "Post Link"),
+    ("item_link_description", "A link to a post."),
+    ("menu_name", "Posts"),
+    ("name_admin_bar", "Post"),
+];
+
+/// The same for hierarchical types.
+const PAGE_LABELS: &[(&str, &str)] = &[
+    ("name", "Pages"),
+    ("singular_name", "Page"),
+    ("add_new", "Add New"),
+    ("add_new_item", "Add New Page"),
+    ("edit_item", "Edit Page"),
+    ("new_item", "New Page"),
+    ("view_item", "View Page"),
+    ("view_items", "View Pages"),
+    ("search_items", "Search Pages"),
+    ("not_found", "No pages found."),
+    ("not_found_in_trash", "No pages found in Trash."),
+    ("parent_item_colon", "Parent Page:"),
+    ("all_items", "All Pages"),
+    ("archives", "Page Archives"),
+    ("attributes", "Page Attributes"),
+    ("insert_into_item", "Insert into page"),
+    ("uploaded_to_this_item", "Uploaded to this page"),
+    ("featured_image", "Featured image"),
+    ("set_featured_image", "Set featured image"),
+    ("remove_featured_image", "Remove featured image"),
+    ("use_featured_image", "Use as featured image"),
+    ("filter_items_list", "Filter pages list"),
+    ("filter_by_date", "Filter by date"),
+    ("items_list_navigation", "Pages list navigation"),
+    ("items_list", "Pages list"),
+    ("item_published", "Page published."),
+    ("item_published_privately", "Page published privately."),
+    ("item_reverted_to_draft", "Page reverted to draft."),
+    ("item_scheduled", "Page scheduled."),
+    ("item_updated", "Page updated."),
+    ("item_link", "Page Link"),
+    ("item_link_description", "A link to a page."),
+    ("menu_name", "Pages"),
+    ("name_admin_bar", "Page"),
+];
+
+/// `attachment`'s labels as `create_initial_post_types()` registers them.
+const ATTACHMENT_LABELS: &[(&str, &str)] = &[
+    ("name", "Media"),
+    ("singular_name", "Media"),
+    ("add_new", "Add New"),
+    ("add_new_item", "Add New Post"),
+    ("edit_item", "Edit Media"),
+    ("new_item", "New Post"),
+    ("view_item", "View Attachment Page"),
+    ("view_items", "View Posts"),
+    ("search_items", "Search Posts"),
+    ("not_found", "No posts found."),
+    ("not_found_in_trash", "No posts found in Trash."),
+    ("parent_item_colon", ""),
+    ("all_items", "Media"),
+    ("archives", "Media"),
+    ("attributes", "Attachment Attributes"),
+    ("insert_into_item", "Insert into post"),
+    ("uploaded_to_this_item", "Uploaded to this post"),
+    ("featured_image", "Featured image"),
+    ("set_featured_image", "Set featured image"),
+    ("remove_featured_image", "Remove featured image"),
+    ("use_featured_image", "Use as featured image"),
+    ("filter_items_list", "Filter posts list"),
+    ("filter_by_date", "Filter by date"),
+    ("items_list_navigation", "Posts list navigation"),
+    ("items_list", "Posts list"),
+    ("item_published", "Post published."),
+    ("item_published_privately", "Post published privately."),
+    ("item_reverted_to_draft", "Post reverted to draft."),
+    ("item_scheduled", "Post scheduled."),
+    ("item_updated", "Post updated."),
+    ("item_link", "Post Link"),
+    ("item_link_description", "A link to a post."),
+    ("menu_name", "Media"),
+    ("name_admin_bar", "Media"),
+];
+
+impl PostType {
+    /// Every label, as `get_post_type_labels()` fills them: WordPress's defaults for posts or
+    /// pages, the type's own labels over them, then `menu_name`, `all_items`, `archives` and
+    /// `name_admin_bar` derived from those when not given.
+    pub fn all_labels(&self) -> Vec<(String, String)> {
+        let defaults = match (self.name.as_str(), self.hierarchical) {
+            ("attachment", _) => ATTACHMENT_LABELS,
+            (_, true) => PAGE_LABELS,
+            (_, false) => POST_LABELS,
+        };
+        let own = |k: &str| {
+            self.labels
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let mut out: Vec<(String, String)> = defaults
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), own(k).unwrap_or_else(|| (*v).to_owned())))
+            .collect();
+        if !self.builtin {
+            let name = own("name").unwrap_or_default();
+            let singular = own("singular_name").unwrap_or_else(|| name.clone());
+            let menu = own("menu_name").unwrap_or_else(|| name.clone());
+            let all = own("all_items").unwrap_or_else(|| menu.clone());
+            for (k, v) in &mut out {
+                match k.as_str() {
+                    "menu_name" => *v = menu.clone(),
+                    "all_items" => *v = all.clone(),
+                    "archives" => *v = own("archives").unwrap_or_else(|| all.clone()),
+                    "name_admin_bar" => {
+                        *v = own("name_admin_bar").unwrap_or_else(|| singular.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {

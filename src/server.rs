@@ -113,12 +113,14 @@ fn install_crypto_provider() {
 /// The whole application: REST API, front page discovery, logging, panic safety.
 pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
+    let edit_uri = crate::xmlrpc::rsd_link(&site.config.home);
     Router::new()
         .merge(crate::rest::routes(site.clone()))
         .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
         .merge(crate::health::routes(site.clone()))
-        .route("/", get(move || front_page(home.clone())))
+        .merge(crate::xmlrpc::routes(site.clone()))
+        .route("/", get(move || front_page(home.clone(), edit_uri.clone())))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -227,10 +229,11 @@ async fn upload_headers(
 }
 
 /// The front page carries the API discovery link, as WordPress's `rest_output_link_header`.
-async fn front_page(api_root: String) -> Response {
+/// It also names the XML-RPC endpoint (`rsd_link()`), as blogging clients look for it there.
+async fn front_page(api_root: String, edit_uri: String) -> Response {
     let mut resp = Html(format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferropress</title>\
-         <link rel=\"https://api.w.org/\" href=\"{api_root}\" /></head>\
+         <link rel=\"https://api.w.org/\" href=\"{api_root}\" />{edit_uri}</head>\
          <body><p>This site serves the WordPress REST API at <a href=\"{api_root}\">{api_root}</a>.</p></body></html>"
     ))
     .into_response();

@@ -6,7 +6,7 @@
 //! a token is simply not the account password. Failures go through the same throttle as
 //! failed Basic auth (`auth::throttle`), which WordPress core does not have.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -201,12 +201,6 @@ fn too_many(fail: impl Fn(StatusCode, String) -> Response, secs: u64) -> Respons
     with_retry_after(resp, secs)
 }
 
-/// A hash to verify against when the user does not exist, so both paths cost one argon2.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| password::hash("ferropress-no-such-user").unwrap_or_default())
-}
-
 /// `wp_authenticate()` for the form: the user, or WordPress's error message (HTML).
 async fn authenticate(
     site: &Site,
@@ -222,7 +216,7 @@ async fn authenticate(
         site.store.user_by_login(login_key).await?
     };
     let hash = user.as_ref().map(|u| u.pass_hash.clone());
-    let ok = password::verify_in(&site.cpu, priority, pass, hash, dummy_hash).await?;
+    let ok = password::verify_in(&site.cpu, priority, pass, hash, password::dummy_hash).await?;
     let shown = esc_html(login);
     match user {
         None if by_email => Ok(Err(

@@ -48,6 +48,12 @@ pub async fn verify_in(
     .await
 }
 
+/// A hash to verify against when the user does not exist, so both paths cost one argon2.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash("ferropress-no-such-user").unwrap_or_default())
+}
+
 /// `wp_generate_password( 24 )`-style random account password, for the first admin.
 pub fn generate() -> String {
     use rand::distr::{Alphanumeric, SampleString};

@@ -364,3 +364,48 @@ async fn curl_recipes() {
     let listed = crate::helpers::stdout(&listed);
     assert!(listed.contains("My Integration"), "{listed}");
 }
+
+fn python3() -> Option<String> {
+    missing("python3", &["--version"])
+}
+
+fn python_wordpress_xmlrpc() -> Option<String> {
+    missing("python3", &["-c", "import wordpress_xmlrpc"])
+        .map(|why| format!("python-wordpress-xmlrpc is not installed: {why}"))
+}
+
+/// Python's standard `xmlrpc.client` publishes over `/xmlrpc.php` (issue 15).
+#[tokio::test]
+async fn python_xmlrpc_stdlib() {
+    if !prerequisites("python xmlrpc.client", &[python3()]) {
+        return;
+    }
+    let (app, login, token) = site().await;
+    let result = run_client(
+        &app,
+        &login,
+        &token,
+        "python3",
+        &["python/xmlrpc_stdlib.py"],
+    )
+    .await;
+    check_post_media_category(&app, &result).await;
+}
+
+/// python-wordpress-xmlrpc from PyPI publishes over `/xmlrpc.php` (issue 15).
+#[tokio::test]
+async fn python_wordpress_xmlrpc_library() {
+    if !prerequisites("python-wordpress-xmlrpc", &[python_wordpress_xmlrpc()]) {
+        return;
+    }
+    let (app, login, token) = site().await;
+    let result = run_client(
+        &app,
+        &login,
+        &token,
+        "python3",
+        &["python/xmlrpc_library.py"],
+    )
+    .await;
+    check_post_media_category(&app, &result).await;
+}

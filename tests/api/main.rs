@@ -34,3 +34,4 @@ mod settings;
 mod terms;
 mod tls_reload;
 mod users_api;
+mod xmlrpc;

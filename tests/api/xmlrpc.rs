@@ -1,0 +1,300 @@
+//! `/xmlrpc.php` through HTTP (issue 15): who may log in, brute force inside
+//! `system.multicall`, and hostile bodies (entity bombs, external entities, deep nesting, a
+//! body of a gigabyte). Behaviour shared with WordPress is in compat/scenarios/xmlrpc-*.json.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ferropress::caps::Role;
+
+use crate::helpers::{TestApp, chunked, production};
+
+/// A `methodCall` of `method` with string parameters.
+fn call(method: &str, params: &[&str]) -> String {
+    let params: String = params
+        .iter()
+        .map(|p| format!("<param><value><string>{p}</string></value></param>"))
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"
+    )
+}
+
+/// A `system.multicall` of `wp.getUsersBlogs` with each `(login, password)`.
+fn multicall(logins: &[(&str, &str)]) -> String {
+    let calls: String = logins
+        .iter()
+        .map(|(u, p)| {
+            format!(
+                "<value><struct><member><name>methodName</name><value>wp.getUsersBlogs</value></member>\
+                 <member><name>params</name><value><array><data><value>{u}</value><value>{p}</value></data></array></value></member></struct></value>"
+            )
+        })
+        .collect();
+    format!(
+        "<methodCall><methodName>system.multicall</methodName><params><param><value><array><data>{calls}</data></array></value></param></params></methodCall>"
+    )
+}
+
+async fn post(
+    app: &TestApp,
+    body: impl Into<reqwest::Body>,
+) -> (u16, String, reqwest::header::HeaderMap) {
+    let resp = app
+        .client
+        .post(app.url("/xmlrpc.php"))
+        .header("content-type", "text/xml")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.text().await.expect("body"), headers)
+}
+
+/// The fault code of an answer, if it is a fault.
+fn fault_code(xml: &str) -> Option<i64> {
+    let fault = xml.split("<fault>").nth(1)?;
+    let after = fault.split("<name>faultCode</name>").nth(1)?;
+    let v = after.split("<int>").nth(1)?.split("</int>").next()?;
+    v.trim().parse().ok()
+}
+
+#[tokio::test]
+async fn application_passwords_log_in_and_record_their_use() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    for password in [token.clone(), chunked(&token)] {
+        let (status, xml, headers) =
+            post(&app, call("wp.getUsersBlogs", &[&user.login, &password])).await;
+        assert_eq!(status, 200, "{xml}");
+        assert_eq!(fault_code(&xml), None, "{xml}");
+        assert!(
+            xml.contains("<name>isAdmin</name><value><boolean>0</boolean>"),
+            "{xml}"
+        );
+        assert_eq!(headers["content-type"], "text/xml; charset=UTF-8");
+    }
+    // By email too, as wp_authenticate_application_password() allows.
+    let (_, xml, _) = post(&app, call("wp.getUsersBlogs", &[&user.email, &token])).await;
+    assert_eq!(fault_code(&xml), None, "{xml}");
+
+    // The audit of the token shows the XML-RPC use, with the client's user agent.
+    let (status, list) = crate::helpers::send(
+        app.client
+            .get(app.url("/wp-json/wp/v2/users/me/application-passwords"))
+            .basic_auth(&user.login, Some(&token)),
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    assert!(list[0]["last_used"].is_string(), "{list}");
+    assert_eq!(list[0]["last_ip"], "127.0.0.1", "{list}");
+}
+
+#[tokio::test]
+async fn account_passwords_only_when_allowed() {
+    let app = TestApp::spawn().await;
+    let user = app.create_user("penname", Role::Author).await;
+    let body = call("wp.getUsersBlogs", &["penname", "pass-penname"]);
+    let (status, xml, _) = post(&app, body.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(fault_code(&xml), Some(403), "refused by default: {xml}");
+
+    let app = TestApp::spawn_with(|a| a.security.xmlrpc_account_passwords = true).await;
+    let user2 = app.create_user("penname", Role::Author).await;
+    assert_eq!(user.login, user2.login);
+    let (_, xml, _) = post(&app, body).await;
+    assert_eq!(
+        fault_code(&xml),
+        None,
+        "WordPress's behaviour on request: {xml}"
+    );
+}
+
+#[tokio::test]
+async fn disabled_and_insecure_are_refused() {
+    let app = TestApp::spawn_with(|a| a.security.xmlrpc = ferropress::xmlrpc::Toggle::Off).await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let (_, xml, _) = post(&app, call("wp.getUsersBlogs", &[&user.login, &token])).await;
+    assert_eq!(fault_code(&xml), Some(405), "{xml}");
+    assert!(
+        xml.contains("XML-RPC services are disabled on this site."),
+        "{xml}"
+    );
+
+    // Plain HTTP outside the `local` environment: no Application Passwords.
+    let app = TestApp::spawn_with(production).await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let (_, xml, _) = post(&app, call("wp.getUsersBlogs", &[&user.login, &token])).await;
+    assert_eq!(fault_code(&xml), Some(403), "{xml}");
+}
+
+/// The classic amplification attack: hundreds of guesses in one `system.multicall`. After
+/// the first failure the request checks nothing more, and every request counts against the
+/// per-IP bucket, so the attacker soon gets 429 and almost nothing is verified.
+#[tokio::test]
+async fn multicall_brute_force_is_throttled() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user_with_token("victim", Role::Editor).await;
+    let login = user.login.as_str();
+
+    // A right password after a wrong one in the same request is not even checked.
+    let (_, xml, _) = post(&app, multicall(&[(login, "wrong"), (login, &token)])).await;
+    assert_eq!(xml.matches("<int>403</int>").count(), 2, "{xml}");
+
+    let guesses: Vec<(&str, String)> = (0..300).map(|i| (login, format!("guess{i}"))).collect();
+    let guesses: Vec<(&str, &str)> = guesses.iter().map(|(u, p)| (*u, p.as_str())).collect();
+    let body = multicall(&guesses);
+    let before = app.site.auth_throttle.metrics.failures();
+    let mut throttled = 0;
+    for _ in 0..10 {
+        let (status, xml, headers) = post(&app, body.clone()).await;
+        if status == 429 {
+            throttled += 1;
+            assert!(headers.contains_key("retry-after"), "{headers:?}");
+            assert_eq!(fault_code(&xml), Some(429), "{xml}");
+        } else {
+            assert_eq!(status, 200, "{xml}");
+        }
+    }
+    let verified = app.site.auth_throttle.metrics.failures() - before;
+    assert!(
+        verified <= 5,
+        "3,000 guesses in 10 requests verified {verified} passwords (the per-IP burst is 5)"
+    );
+    assert!(
+        throttled >= 5,
+        "only {throttled} of 10 requests were throttled"
+    );
+
+    // The IP is over its limit: even the right token waits (as for Basic auth).
+    let (status, _, _) = post(&app, call("wp.getUsersBlogs", &[login, &token])).await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn entity_bombs_and_external_entities_are_parse_errors() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let lol = "<!ENTITY lol \"lol\">".to_owned()
+        + &(1..10)
+            .map(|i| {
+                let prev = if i == 1 {
+                    "lol".to_owned()
+                } else {
+                    format!("lol{}", i - 1)
+                };
+                format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10))
+            })
+            .collect::<String>();
+    let bomb = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [{lol}]><methodCall><methodName>wp.getUsersBlogs</methodName>\
+         <params><param><value>&lol9;</value></param><param><value>x</value></param></params></methodCall>"
+    );
+    let xxe = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\
+         <methodCall><methodName>wp.getUsersBlogs</methodName><params>\
+         <param><value>{}</value></param><param><value>&xxe;{token}</value></param></params></methodCall>",
+        user.login
+    );
+    // An entity used without a DOCTYPE is as unknown.
+    let undeclared = call("demo.sayHello", &["&xxe;"]);
+    for body in [bomb, xxe, undeclared] {
+        let started = Instant::now();
+        let (status, xml, _) = post(&app, body).await;
+        assert_eq!(status, 200);
+        assert_eq!(fault_code(&xml), Some(-32700), "{xml}");
+        assert!(!xml.contains("root:"), "no file content leaks: {xml}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+#[tokio::test]
+async fn deep_nesting_and_huge_bodies_are_refused_cheaply() {
+    let app = TestApp::spawn().await;
+    for depth in [100, 20_000] {
+        let body = format!(
+            "<methodCall><methodName>demo.sayHello</methodName><params><param><value>{}x{}</value></param></params></methodCall>",
+            "<array><data><value>".repeat(depth),
+            "</value></data></array>".repeat(depth)
+        );
+        let (_, xml, _) = post(&app, body).await;
+        assert_eq!(fault_code(&xml), Some(-32700), "depth {depth}: {xml}");
+    }
+
+    // A gigabyte of base64, streamed: refused once the body limit (1 MiB here) is passed,
+    // without the rest being read.
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let head = "<methodCall><methodName>wp.uploadFile</methodName><params><param><value><base64>";
+    let chunk = bytes::Bytes::from(vec![b'A'; 64 * 1024]);
+    let stream = futures_util::stream::iter(
+        std::iter::once(bytes::Bytes::from(head))
+            .chain(std::iter::repeat_n(chunk, 16 * 1024))
+            .map(move |b| {
+                counter.fetch_add(b.len() as u64, Ordering::Relaxed);
+                Ok::<_, std::io::Error>(b)
+            }),
+    );
+    let resp = app
+        .client
+        .post(app.url("/xmlrpc.php"))
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await;
+    match resp {
+        Ok(r) => {
+            assert_eq!(r.status(), 413);
+            let xml = r.text().await.unwrap_or_default();
+            assert_eq!(fault_code(&xml), Some(413), "{xml}");
+        }
+        // The server may close the connection before the client has read the answer.
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    assert!(
+        sent.load(Ordering::Relaxed) < 256 * 1024 * 1024,
+        "the server stopped reading long before the gigabyte: {} bytes sent",
+        sent.load(Ordering::Relaxed)
+    );
+}
+
+#[tokio::test]
+async fn get_and_discovery() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .get(app.url("/xmlrpc.php"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["allow"], "POST");
+    assert_eq!(
+        resp.text().await.expect("text"),
+        "XML-RPC server accepts POST requests only."
+    );
+    let rsd = app
+        .client
+        .get(app.url("/xmlrpc.php?rsd"))
+        .send()
+        .await
+        .expect("rsd")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        rsd.contains(&format!("apiLink=\"{}/xmlrpc.php\"", app.base)),
+        "{rsd}"
+    );
+    let home = app.client.get(app.url("/")).send().await.expect("home");
+    let html = home.text().await.expect("html");
+    assert!(
+        html.contains(&format!(
+            "<link rel=\"EditURI\" type=\"application/rsd+xml\" title=\"RSD\" href=\"{}/xmlrpc.php?rsd\" />",
+            app.base
+        )),
+        "{html}"
+    );
+}
