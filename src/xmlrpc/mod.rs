@@ -6,6 +6,7 @@
 //! on the REST API; account passwords only with `--xmlrpc-account-passwords`.
 
 pub mod blog;
+pub mod legacy;
 pub mod media;
 pub mod metaweblog;
 pub mod pages;
@@ -277,6 +278,22 @@ pub const METHODS: &[&str] = &[
     "wp.getUser",
     "wp.getPostTypes",
     "wp.getPostType",
+    "wp.getCategories",
+    "wp.getTags",
+    "wp.newCategory",
+    "wp.deleteCategory",
+    "wp.suggestCategories",
+    "wp.deleteFile",
+    "mt.getCategoryList",
+    "mt.getRecentPostTitles",
+    "mt.getPostCategories",
+    "mt.setPostCategories",
+    "mt.getTrackbackPings",
+    "mt.publishPost",
+    "blogger.getPost",
+    "blogger.getRecentPosts",
+    "blogger.newPost",
+    "blogger.editPost",
 ];
 
 impl Server<'_> {
@@ -339,6 +356,22 @@ impl Server<'_> {
             "wp.getPage" => pages::get_page(self, &args).await,
             "wp.getUser" => users::get_user(self, &args).await,
             "wp.getPostType" => post_types::get_post_type(self, &args).await,
+            "wp.getCategories" => metaweblog::get_categories(self, &args).await,
+            "wp.getTags" => legacy::get_tags(self, &args).await,
+            "wp.newCategory" => legacy::new_category(self, &args).await,
+            "wp.deleteCategory" => legacy::delete_category(self, &args).await,
+            "wp.suggestCategories" => legacy::suggest_categories(self, &args).await,
+            "wp.deleteFile" => posts::delete_post(self, &args).await,
+            "mt.getCategoryList" => legacy::get_category_list(self, &args).await,
+            "mt.getRecentPostTitles" => legacy::get_recent_post_titles(self, &args).await,
+            "mt.getPostCategories" => legacy::get_post_categories(self, &args).await,
+            "mt.setPostCategories" => legacy::set_post_categories(self, &args).await,
+            "mt.getTrackbackPings" => legacy::get_trackback_pings(self, &args).await,
+            "mt.publishPost" => legacy::publish_post(self, &args).await,
+            "blogger.getPost" => legacy::blogger_get_post(self, &args).await,
+            "blogger.getRecentPosts" => legacy::blogger_get_recent_posts(self, &args).await,
+            "blogger.newPost" => legacy::blogger_new_post(self, &args).await,
+            "blogger.editPost" => legacy::blogger_edit_post(self, &args).await,
             "wp.getPostTypes" => post_types::get_post_types(self, &args).await,
             "wp.getUsers" => users::get_users(self, &args).await,
             "wp.getAuthors" => users::get_authors(self, &args).await,
