@@ -432,7 +432,7 @@ fn cases() -> Vec<Case> {
             "search terms",
             "a a a … many words",
             |n| fill("", "a ", "", n),
-            |s| ferropress::rest::posts::search_terms(s).len(),
+            |s| ferropress::search::parse_search(s).terms.len(),
         ),
         case(
             "sanitize_file_name",

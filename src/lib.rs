@@ -14,6 +14,7 @@ pub mod media;
 pub mod post_types;
 pub mod rest;
 pub mod server;
+pub mod search;
 pub mod site;
 pub mod store;
 pub mod users;

@@ -24,6 +24,7 @@ mod postgres;
 mod posts;
 mod posts_write;
 mod revisions;
+mod search_syntax;
 mod secrets;
 mod security;
 mod terms;

@@ -1,0 +1,339 @@
+//! Search as WordPress does it: `WP_Query::parse_search()`, `parse_search_terms()`,
+//! `get_search_stopwords()` and `parse_search_order()` (class-wp-query.php), and the
+//! comparison WordPress's MySQL tables make, `utf8mb4_unicode_520_ci`, approximated by
+//! [`fold`] so that both stores match and sort alike.
+//!
+//! The stores never see request text: they get LIKE patterns of folded text, which they
+//! compare with the `*_fold` columns written beside the original ones (migration 0010).
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::store::{PostSearch, RelevanceOrder, SearchClause};
+
+/// Text as `utf8mb4_unicode_520_ci` compares it at its first level, approximately: accents
+/// and other combining marks removed (canonical decomposition), lower case, and the
+/// few letters the Unicode Collation Algorithm expands or treats as a base letter with a
+/// mark (`ß` = `ss`, `æ` = `ae`, `ø` = `o`, …). One pass, linear in the input.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ß' | 'ẞ' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ø' | 'Ø' => out.push('o'),
+            'đ' | 'Đ' => out.push('d'),
+            'ł' | 'Ł' => out.push('l'),
+            'ħ' | 'Ħ' => out.push('h'),
+            'ı' => out.push('i'),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// `$wpdb->esc_like()`: `\`, `%` and `_` taken literally (the stores use `ESCAPE '\'`).
+pub fn esc_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `'%' . esc_like( fold( $s ) ) . '%'`: a LIKE pattern for a folded column.
+pub fn contains_pattern(s: &str) -> String {
+    format!("%{}%", esc_like(&fold(s)))
+}
+
+/// The LIKE pattern for `_wp_attached_file` (`sq1.meta_value` in `parse_search()`), whose
+/// value is stored as JSON text, a quoted string: an exact search (a pattern without `%`
+/// around it) must match the whole string, quotes included.
+pub fn file_pattern(pattern: &str) -> String {
+    if pattern.starts_with('%') {
+        pattern.to_owned()
+    } else {
+        format!("\"{pattern}\"")
+    }
+}
+
+/// `get_search_stopwords()`: WordPress's English list.
+const STOPWORDS: &[&str] = &[
+    "about", "an", "are", "as", "at", "be", "by", "com", "for", "from", "how", "in", "is", "it",
+    "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where", "who", "will",
+    "with", "www",
+];
+
+/// More kept terms than this and the search is one sentence (`parse_search()`).
+const MAX_TERMS: usize = 9;
+
+/// The terms of a search as `parse_search()` reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedSearch {
+    /// The search text, without line breaks (`$q['s']`).
+    pub sentence: String,
+    /// The terms searched, each with its leading `-` if it has one.
+    pub terms: Vec<String>,
+    /// How many pieces the splitting found, before stopwords and short terms were dropped
+    /// (`search_terms_count`); only whether it is more than one matters.
+    pub pieces: usize,
+}
+
+/// `parse_search()`'s splitting and `parse_search_terms()`:
+/// `preg_match_all( '/".*?("|$)|((?<=[\t ",+])|^)[^\t ",+]+/', $s )` — a `"` opens a phrase
+/// that runs to the next `"` (or the end); otherwise tabs, spaces, `,`, `+` and `"` separate
+/// words. Quotes and spaces are trimmed, one-letter terms (`a`–`z`, `-`), `0` and stopwords
+/// dropped. No terms left, or more than nine, and the whole text is one term. One pass:
+/// the splitting stops once ten terms were kept.
+pub fn parse_search(search: &str) -> ParsedSearch {
+    let sentence: String = search.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    let b = sentence.as_bytes();
+    let is_sep = |c: u8| matches!(c, b'\t' | b' ' | b',' | b'+');
+    let mut terms = vec![];
+    let mut pieces = 0;
+    let mut i = 0;
+    while i < b.len() && terms.len() <= MAX_TERMS {
+        let start = i;
+        if b[i] == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += 1;
+            }
+            if i < b.len() {
+                i += 1;
+            }
+        } else if is_sep(b[i]) {
+            i += 1;
+            continue;
+        } else {
+            while i < b.len() && !is_sep(b[i]) && b[i] != b'"' {
+                i += 1;
+            }
+        }
+        pieces += 1;
+        // Boundaries are ASCII bytes, so `start..i` is on character boundaries.
+        if let Some(term) = check_term(&sentence[start..i]) {
+            terms.push(term);
+        }
+    }
+    if terms.is_empty() || terms.len() > MAX_TERMS {
+        terms = vec![sentence.clone()];
+    }
+    ParsedSearch {
+        sentence,
+        terms,
+        pieces: pieces.max(1),
+    }
+}
+
+/// `parse_search_terms()` for one piece.
+fn check_term(piece: &str) -> Option<String> {
+    // `preg_match( '/^".+"$/' )`: a whole phrase keeps its inner spaces.
+    let phrase = piece.len() > 2 && piece.starts_with('"') && piece.ends_with('"');
+    let term = if phrase {
+        piece.trim_matches(['"', '\''])
+    } else {
+        piece.trim_matches(['"', '\'', ' '])
+    };
+    // `! $term`: PHP's empty string and "0" are false.
+    if term.is_empty() || term == "0" {
+        return None;
+    }
+    if term.len() == 1 && (term.as_bytes()[0].is_ascii_alphabetic() || term == "-") {
+        return None;
+    }
+    if STOPWORDS.contains(&term.to_lowercase().as_str()) {
+        return None;
+    }
+    Some(term.to_owned())
+}
+
+/// The columns a post search looks in (`search_columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchColumns {
+    pub title: bool,
+    pub excerpt: bool,
+    pub content: bool,
+}
+
+impl Default for SearchColumns {
+    fn default() -> Self {
+        Self {
+            title: true,
+            excerpt: true,
+            content: true,
+        }
+    }
+}
+
+impl SearchColumns {
+    /// `search_columns` as `parse_search()` keeps it: only the three supported names; none
+    /// of them (or an empty list) means all three.
+    pub fn from_names(names: &[String]) -> Self {
+        let has = |n: &str| names.iter().any(|x| x == n);
+        let c = Self {
+            title: has("post_title"),
+            excerpt: has("post_excerpt"),
+            content: has("post_content"),
+        };
+        if c.title || c.excerpt || c.content {
+            c
+        } else {
+            Self::default()
+        }
+    }
+}
+
+/// What a post query's `s` becomes: the WHERE conditions of `parse_search()` and, with
+/// `relevance`, the ORDER BY of `parse_search_order()`.
+pub fn post_search(
+    search: &str,
+    columns: SearchColumns,
+    exact: bool,
+    attachment_file: bool,
+    relevance: bool,
+) -> PostSearch {
+    let parsed = parse_search(search);
+    let mut clauses = vec![];
+    let mut title_terms = vec![];
+    for term in &parsed.terms {
+        let (exclude, text) = match term.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, term.as_str()),
+        };
+        let folded = esc_like(&fold(text));
+        if !exact && !exclude {
+            title_terms.push(format!("%{folded}%"));
+        }
+        clauses.push(SearchClause {
+            pattern: if exact {
+                folded
+            } else {
+                format!("%{folded}%")
+            },
+            exclude,
+        });
+    }
+    let relevance = if relevance {
+        search_order(&parsed, title_terms)
+    } else {
+        None
+    };
+    PostSearch {
+        clauses,
+        title: columns.title,
+        excerpt: columns.excerpt,
+        content: columns.content,
+        attachment_file,
+        relevance,
+    }
+}
+
+/// `parse_search_order()`. `None` where WordPress's SQL would be broken (no title terms).
+fn search_order(parsed: &ParsedSearch, title_terms: Vec<String>) -> Option<RelevanceOrder> {
+    if title_terms.is_empty() {
+        return None;
+    }
+    if parsed.pieces <= 1 {
+        return Some(RelevanceOrder::Single(title_terms.into_iter().next()?));
+    }
+    // A term that starts with `-` after white space (or at the start): no sentence match.
+    let negative = parsed.sentence.starts_with('-')
+        || parsed
+            .sentence
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_whitespace() && w[1] == b'-');
+    let sentence = (!negative).then(|| contains_pattern(&parsed.sentence));
+    // "Sanity limit, sort as sentence when more than 6 terms."
+    let title_terms = if title_terms.len() < 7 {
+        title_terms
+    } else {
+        vec![]
+    };
+    if sentence.is_none() && title_terms.is_empty() {
+        return None;
+    }
+    Some(RelevanceOrder::Cases {
+        sentence,
+        title_terms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(s: &str) -> Vec<String> {
+        parse_search(s).terms
+    }
+
+    #[test]
+    fn folds_case_and_accents() {
+        assert_eq!(fold("Éclair"), "eclair");
+        assert_eq!(fold("ÉCLAIR façade Straße Ærø"), "eclair facade strasse aero");
+        assert_eq!(fold("Zebra"), "zebra");
+        let mut v = vec!["Zebra", "Éclair", "apple"];
+        v.sort_by_key(|s| fold(s));
+        assert_eq!(v, ["apple", "Éclair", "Zebra"]);
+    }
+
+    #[test]
+    fn splits_like_parse_search() {
+        assert_eq!(terms("hc alpha -beta"), ["hc", "alpha", "-beta"]);
+        assert_eq!(terms("\"hc alpha beta\""), ["hc alpha beta"]);
+        assert_eq!(terms("hc,gamma"), ["hc", "gamma"]);
+        assert_eq!(terms("hc+alpha+the"), ["hc", "alpha"]);
+        assert_eq!(terms("a b the"), ["a b the"]);
+        assert_eq!(terms("x \"open phrase"), ["open phrase"]);
+        assert_eq!(terms("ab\"cd ef\"gh"), ["ab", "cd ef", "gh"]);
+        assert_eq!(terms("0 zero"), ["zero"]);
+        assert_eq!(terms("\"  spaced  \""), ["  spaced  "]);
+        assert_eq!(terms("'quoted' - 7"), ["quoted", "7"]);
+        assert_eq!(parse_search("one").pieces, 1);
+        assert_eq!(parse_search("one the").pieces, 2);
+    }
+
+    #[test]
+    fn more_than_nine_terms_is_one_sentence() {
+        let nine = "w1 w2 w3 w4 w5 w6 w7 w8 w9";
+        assert_eq!(terms(nine).len(), 9);
+        let ten = format!("{nine} w10");
+        assert_eq!(terms(&ten), [ten.clone()]);
+        // Stopwords do not count.
+        let with_stop = format!("{nine} the of");
+        assert_eq!(terms(&with_stop).len(), 9);
+    }
+
+    #[test]
+    fn long_input_stays_bounded() {
+        let s = "word ".repeat(20_000);
+        let p = parse_search(&s);
+        assert_eq!(p.terms.len(), 1);
+        assert!(p.pieces <= MAX_TERMS + 1);
+    }
+
+    #[test]
+    fn patterns_are_folded_and_escaped() {
+        let s = post_search("Éclair 50%", SearchColumns::default(), false, false, true);
+        assert_eq!(s.clauses[0].pattern, "%eclair%");
+        assert_eq!(s.clauses[1].pattern, "%50\\%%");
+        let exact = post_search("Éclair", SearchColumns::default(), true, false, false);
+        assert_eq!(exact.clauses[0].pattern, "eclair");
+        let neg = post_search("a1 -b2", SearchColumns::default(), false, false, true);
+        assert!(neg.clauses[1].exclude);
+        assert_eq!(
+            neg.relevance,
+            Some(RelevanceOrder::Cases {
+                sentence: None,
+                title_terms: vec!["%a1%".into()],
+            })
+        );
+    }
+}
