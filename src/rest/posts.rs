@@ -813,20 +813,32 @@ async fn tax_clause(
                     && (exclude || k != "operator")
             });
             if fv.finish().is_err() || unknown {
+                // `oneOf` array or object: the object form (position 1) failed.
                 v.invalid(
                     &field,
                     "rest_no_matching_schema",
-                    format!("{field} does not match any of the expected formats."),
-                    json!({ "param": field }),
+                    format!("{field} is not a valid Term ID Taxonomy Query."),
+                    json!({ "position": 1 }),
                 );
                 return Ok(None);
             }
             (ids, children, all)
         }
-        Some(_) => match v.integer_list(&field) {
-            Some(ids) => (ids, false, false),
-            None => return Ok(None),
-        },
+        Some(_) => {
+            let mut lv = Validator::new(params);
+            match lv.integer_list(&field) {
+                Some(ids) if lv.finish().is_ok() => (ids, false, false),
+                _ => {
+                    v.invalid(
+                        &field,
+                        "rest_no_matching_schema",
+                        format!("{field} is not a valid Term ID List."),
+                        json!({ "position": 0 }),
+                    );
+                    return Ok(None);
+                }
+            }
+        }
     };
     if ids.is_empty() {
         return Ok(None);
