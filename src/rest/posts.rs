@@ -15,8 +15,8 @@ use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{sanitize_title, wpautop};
 use crate::post_types::PostType;
-use crate::site::{Site, now};
 use crate::search::{SearchColumns, post_search};
+use crate::site::{Site, now};
 use crate::store::{
     NewPostWrite, Post, PostOrderBy, PostQuery, PostSearch, TaxClause, TaxOperator,
 };
@@ -758,7 +758,10 @@ impl SearchArgs {
     pub(super) fn read(v: &mut Validator<'_>) -> Self {
         let search = v.string("search").filter(|s| !s.trim().is_empty());
         let columns = v
-            .enum_list("search_columns", &["post_title", "post_content", "post_excerpt"])
+            .enum_list(
+                "search_columns",
+                &["post_title", "post_content", "post_excerpt"],
+            )
             .map(|names| SearchColumns::from_names(&names))
             .unwrap_or_default();
         let exact = v.one_of("search_semantics", &["exact"]).is_some();
@@ -809,8 +812,7 @@ async fn tax_clause(
             let children = fv.boolean("include_children").unwrap_or(false);
             let all = !exclude && fv.one_of("operator", &["AND", "OR"]) == Some("AND");
             let unknown = o.keys().any(|k| {
-                !matches!(k.as_str(), "terms" | "include_children")
-                    && (exclude || k != "operator")
+                !matches!(k.as_str(), "terms" | "include_children") && (exclude || k != "operator")
             });
             if fv.finish().is_err() || unknown {
                 // `oneOf` array or object: the object form (position 1) failed.

@@ -349,7 +349,10 @@ async fn get_items(
         .map(|s| sanitize_text_field(&s))
         .filter(|s| !s.is_empty());
     let search_columns = v
-        .enum_list("search_columns", &["email", "name", "id", "username", "slug"])
+        .enum_list(
+            "search_columns",
+            &["email", "name", "id", "username", "slug"],
+        )
         .unwrap_or_default();
     let exclude = v.integer_list("exclude").unwrap_or_default();
     let include = v.integer_list("include").unwrap_or_default();

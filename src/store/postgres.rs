@@ -132,10 +132,8 @@ async fn backfill_folds(pool: &PgPool) -> StoreResult<()> {
         ),
     ] {
         loop {
-            let rows: Vec<(i64, String)> = sqlx::query_as(select)
-                .bind(BATCH)
-                .fetch_all(pool)
-                .await?;
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(select).bind(BATCH).fetch_all(pool).await?;
             if rows.is_empty() {
                 break;
             }

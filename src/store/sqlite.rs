@@ -814,9 +814,8 @@ impl Store for SqliteStore {
         if let Some(term) = &q.search {
             // `(t.name LIKE %s) OR (t.slug LIKE %s)`, as the collation compares.
             let like = contains_pattern(term);
-            filter.push_str(
-                " AND (name_fold LIKE ? ESCAPE '\\' OR lower(slug) LIKE ? ESCAPE '\\')",
-            );
+            filter
+                .push_str(" AND (name_fold LIKE ? ESCAPE '\\' OR lower(slug) LIKE ? ESCAPE '\\')");
             binds.push(Bind::Text(like.clone()));
             binds.push(Bind::Text(like));
         }
@@ -1490,10 +1489,16 @@ fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
                 rel_binds.push(Bind::Text(s.clone()));
             }
             if !title_terms.is_empty() {
-                cases.push_str(&format!("WHEN {} THEN 2 ", like(title_terms.len()).join(" AND ")));
+                cases.push_str(&format!(
+                    "WHEN {} THEN 2 ",
+                    like(title_terms.len()).join(" AND ")
+                ));
                 rel_binds.extend(title_terms.iter().map(|t| Bind::Text(t.clone())));
                 if title_terms.len() > 1 {
-                    cases.push_str(&format!("WHEN {} THEN 3 ", like(title_terms.len()).join(" OR ")));
+                    cases.push_str(&format!(
+                        "WHEN {} THEN 3 ",
+                        like(title_terms.len()).join(" OR ")
+                    ));
                     rel_binds.extend(title_terms.iter().map(|t| Bind::Text(t.clone())));
                 }
             }
@@ -1582,10 +1587,8 @@ async fn backfill_folds(pool: &SqlitePool) -> StoreResult<()> {
         ),
     ] {
         loop {
-            let rows: Vec<(i64, String)> = sqlx::query_as(select)
-                .bind(BATCH)
-                .fetch_all(pool)
-                .await?;
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(select).bind(BATCH).fetch_all(pool).await?;
             if rows.is_empty() {
                 break;
             }
@@ -1605,7 +1608,10 @@ async fn backfill_folds(pool: &SqlitePool) -> StoreResult<()> {
 
 /// How many different values.
 fn distinct_count(values: &[i64]) -> usize {
-    values.iter().collect::<std::collections::HashSet<_>>().len()
+    values
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 /// Position in a given list (MySQL's `FIELD()`, which `orderby=include` uses): the first
