@@ -88,11 +88,11 @@ pub struct ParsedSearch {
 /// `parse_search()`'s splitting and `parse_search_terms()`:
 /// `preg_match_all( '/".*?("|$)|((?<=[\t ",+])|^)[^\t ",+]+/', $s )` — a `"` opens a phrase
 /// that runs to the next `"` (or the end); otherwise tabs, spaces, `,`, `+` and `"` separate
-/// words. Quotes and spaces are trimmed, one-letter terms (`a`–`z`, `-`), `0` and stopwords
+/// words, after `stripslashes()`. Quotes and spaces are trimmed, one-letter terms (`a`–`z`, `-`), `0` and stopwords
 /// dropped. No terms left, or more than nine, and the whole text is one term. One pass:
 /// the splitting stops once ten terms were kept.
 pub fn parse_search(search: &str) -> ParsedSearch {
-    let sentence: String = search
+    let sentence: String = stripslashes(search)
         .chars()
         .filter(|c| !matches!(c, '\r' | '\n'))
         .collect();
@@ -133,6 +133,25 @@ pub fn parse_search(search: &str) -> ParsedSearch {
         terms,
         pieces: pieces.max(1),
     }
+}
+
+/// PHP's `stripslashes()`, which `parse_search()` applies first: `\x` is `x`, `\0` a NUL,
+/// a lone trailing `\` goes.
+fn stripslashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('0') => out.push('\0'),
+            Some(next) => out.push(next),
+            None => {}
+        }
+    }
+    out
 }
 
 /// `parse_search_terms()` for one piece.
@@ -296,10 +315,44 @@ mod tests {
         assert_eq!(terms("x \"open phrase"), ["open phrase"]);
         assert_eq!(terms("ab\"cd ef\"gh"), ["ab", "cd ef", "gh"]);
         assert_eq!(terms("0 zero"), ["zero"]);
+        // stripslashes() first.
+        assert_eq!(terms("hel\\lo wor\\ld"), ["hello", "world"]);
         assert_eq!(terms("\"  spaced  \""), ["  spaced  "]);
         assert_eq!(terms("'quoted' - 7"), ["quoted", "7"]);
         assert_eq!(parse_search("one").pieces, 1);
         assert_eq!(parse_search("one the").pieces, 2);
+    }
+
+    /// Side by side with WordPress: `FERROPRESS_PARSE_SEARCH_CASES` names a JSON list of
+    /// `{"s", "terms", "count"}` made by `WP_Query::parse_search()` on the oracle with
+    /// `scripts/parse-search-side-by-side.py`.
+    #[test]
+    #[ignore = "needs cases made with the oracle's PHP"]
+    fn same_terms_as_wordpress() {
+        let path = std::env::var("FERROPRESS_PARSE_SEARCH_CASES").expect("cases file");
+        let text = std::fs::read_to_string(path).expect("read cases");
+        let cases: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+        let mut mismatches = vec![];
+        for case in &cases {
+            let s = case["s"].as_str().expect("s");
+            let want: Vec<String> = case["terms"]
+                .as_array()
+                .expect("terms")
+                .iter()
+                .map(|t| t.as_str().unwrap_or_default().to_owned())
+                .collect();
+            let got = parse_search(s);
+            let want_many = case["count"].as_u64().unwrap_or(1) > 1;
+            if got.terms != want || (got.pieces > 1) != want_many {
+                mismatches.push(format!("{s:?}: {:?} vs {want:?}", got.terms));
+            }
+        }
+        eprintln!("{} inputs, {} mismatches", cases.len(), mismatches.len());
+        assert!(
+            mismatches.is_empty(),
+            "{:#?}",
+            &mismatches[..mismatches.len().min(20)]
+        );
     }
 
     #[test]
