@@ -10,11 +10,35 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::store::{PostSearch, RelevanceOrder, SearchClause};
 
+/// The version of [`fold`] the `*_fold` columns were written with, kept in the option
+/// [`FOLD_VERSION_OPTION`]: a store that finds another one folds every row again when it
+/// opens. Change it with any change of `fold`'s output.
+pub const FOLD_VERSION: &str = "1";
+pub const FOLD_VERSION_OPTION: &str = "ferropress_fold_version";
+
+/// ASCII space and punctuation in the order of their primary weights in
+/// `utf8mb4_unicode_520_ci` (all before digits and letters), as MariaDB's `WEIGHT_STRING()`
+/// gives them.
+const PUNCTUATION_ORDER: &[u8] = b" `^_-,;:!?.'\"()[]{}@*/\\&#%+<=>|~$";
+
 /// Text as `utf8mb4_unicode_520_ci` compares it at its first level, approximately: accents
-/// and other combining marks removed (canonical decomposition), lower case, and the
-/// few letters the Unicode Collation Algorithm expands or treats as a base letter with a
-/// mark (`ß` = `ss`, `æ` = `ae`, `ø` = `o`, …). One pass, linear in the input.
+/// and other combining marks removed (canonical decomposition), lower case, the few
+/// letters the Unicode Collation Algorithm expands or treats as a base letter with a mark
+/// (`ß` = `ss`, `æ` = `ae`, `ø` = `o`, …), control characters ignored, and ASCII space and
+/// punctuation replaced by the control characters U+0001… in the collation's order, so
+/// that comparing the bytes of folded text orders it as the collation does. What the
+/// `*_fold` columns hold, and what is matched against them. One pass, linear in the input.
 pub fn fold(input: &str) -> String {
+    fold_with(input, true)
+}
+
+/// [`fold`] without the punctuation and control-character mapping: for LIKE patterns
+/// against columns stored as written (`lower(slug)`, logins, e-mails, file names).
+pub fn fold_plain(input: &str) -> String {
+    fold_with(input, false)
+}
+
+fn fold_with(input: &str, sort_key: bool) -> String {
     let mut out = String::with_capacity(input.len());
     for c in input.nfd() {
         if unicode_normalization::char::is_combining_mark(c) {
@@ -28,6 +52,15 @@ pub fn fold(input: &str) -> String {
             'đ' | 'Đ' => out.push('d'),
             'ł' | 'Ł' => out.push('l'),
             'ħ' | 'Ħ' => out.push('h'),
+            _ if sort_key && c.is_ascii() => {
+                let b = c as u8;
+                if let Some(i) = PUNCTUATION_ORDER.iter().position(|&p| p == b) {
+                    // At most 33 entries: U+0001 to U+0021, never NUL.
+                    out.push(char::from(1 + i as u8));
+                } else if !c.is_ascii_control() {
+                    out.push(c.to_ascii_lowercase());
+                }
+            }
             _ => out.extend(c.to_lowercase()),
         }
     }
@@ -46,20 +79,14 @@ pub fn esc_like(s: &str) -> String {
     out
 }
 
-/// `'%' . esc_like( fold( $s ) ) . '%'`: a LIKE pattern for a folded column.
+/// `'%' . esc_like( $s ) . '%'` for a `*_fold` column.
 pub fn contains_pattern(s: &str) -> String {
     format!("%{}%", esc_like(&fold(s)))
 }
 
-/// The LIKE pattern for `_wp_attached_file` (`sq1.meta_value` in `parse_search()`), whose
-/// value is stored as JSON text, a quoted string: an exact search (a pattern without `%`
-/// around it) must match the whole string, quotes included.
-pub fn file_pattern(pattern: &str) -> String {
-    if pattern.starts_with('%') {
-        pattern.to_owned()
-    } else {
-        format!("\"{pattern}\"")
-    }
+/// `'%' . esc_like( $s ) . '%'` for a column stored as written and compared lower-cased.
+pub fn plain_contains_pattern(s: &str) -> String {
+    format!("%{}%", esc_like(&fold_plain(s)))
 }
 
 /// `get_search_stopwords()`: WordPress's English list.
@@ -229,12 +256,23 @@ pub fn post_search(
             None => (false, term.as_str()),
         };
         let folded = esc_like(&fold(text));
+        let plain = esc_like(&fold_plain(text));
         if !exact && !exclude {
             title_terms.push(format!("%{folded}%"));
         }
-        clauses.push(SearchClause {
-            pattern: if exact { folded } else { format!("%{folded}%") },
-            exclude,
+        clauses.push(if exact {
+            SearchClause {
+                pattern: folded,
+                // `_wp_attached_file` is stored as JSON text, a quoted string.
+                file_pattern: format!("\"{plain}\""),
+                exclude,
+            }
+        } else {
+            SearchClause {
+                pattern: format!("%{folded}%"),
+                file_pattern: format!("%{plain}%"),
+                exclude,
+            }
         });
     }
     let relevance = if relevance {
@@ -295,9 +333,14 @@ mod tests {
     fn folds_case_and_accents() {
         assert_eq!(fold("Éclair"), "eclair");
         assert_eq!(
-            fold("ÉCLAIR façade Straße Ærø"),
+            fold_plain("ÉCLAIR façade Straße Ærø"),
             "eclair facade strasse aero"
         );
+        // Punctuation before digits and letters, in the collation's order; control
+        // characters ignored.
+        let mut p = vec!["ab", "a-b", "a_b", "a\tb c", "a b", "(a)", "a", "1a"];
+        p.sort_by_key(|s| fold(s));
+        assert_eq!(p, ["(a)", "1a", "a", "a b", "a_b", "a-b", "ab", "a\tb c"]);
         assert_eq!(fold("Zebra"), "zebra");
         let mut v = vec!["Zebra", "Éclair", "apple"];
         v.sort_by_key(|s| fold(s));
@@ -418,7 +461,8 @@ mod tests {
     fn patterns_are_folded_and_escaped() {
         let s = post_search("Éclair 50%", SearchColumns::default(), false, false, true);
         assert_eq!(s.clauses[0].pattern, "%eclair%");
-        assert_eq!(s.clauses[1].pattern, "%50\\%%");
+        assert_eq!(s.clauses[1].pattern, format!("%50{}%", fold("%")));
+        assert_eq!(s.clauses[1].file_pattern, "%50\\%%");
         let exact = post_search("Éclair", SearchColumns::default(), true, false, false);
         assert_eq!(exact.clauses[0].pattern, "eclair");
         let neg = post_search("a1 -b2", SearchColumns::default(), false, false, true);

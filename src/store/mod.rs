@@ -323,6 +323,8 @@ pub struct PostQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchClause {
     pub pattern: String,
+    /// For the attached file's name (`_wp_attached_file`, JSON text, compared lower-cased).
+    pub file_pattern: String,
     pub exclude: bool,
 }
 

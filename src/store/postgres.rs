@@ -17,7 +17,9 @@ use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use super::*;
-use crate::search::{contains_pattern, file_pattern, fold};
+use crate::search::{
+    FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
+};
 
 /// Connections per instance. Several instances share the server's `max_connections`
 /// (100 by default), so this stays modest.
@@ -96,6 +98,21 @@ async fn migrate_locked(conn: &mut PgConnection) -> StoreResult<()> {
 /// Instances starting together may fill the same rows: they write the same values.
 async fn backfill_folds(pool: &PgPool) -> StoreResult<()> {
     const BATCH: i64 = 256;
+    let version: Option<String> = sqlx::query_scalar("SELECT value FROM option WHERE name = $1")
+        .bind(FOLD_VERSION_OPTION)
+        .fetch_optional(pool)
+        .await?;
+    let current = version.as_deref() == Some(FOLD_VERSION);
+    if !current {
+        // First start after migration 0010, or `fold` changed since: fold every row again.
+        sqlx::raw_sql(
+            r#"UPDATE post SET title_fold = NULL, excerpt_fold = NULL, content_fold = NULL;
+               UPDATE term SET name_fold = NULL;
+               UPDATE "user" SET display_name_fold = NULL;"#,
+        )
+        .execute(pool)
+        .await?;
+    }
     loop {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT id, title, excerpt, content FROM post WHERE title_fold IS NULL \
@@ -147,6 +164,16 @@ async fn backfill_folds(pool: &PgPool) -> StoreResult<()> {
             }
             tx.commit().await?;
         }
+    }
+    if !current {
+        sqlx::query(
+            "INSERT INTO option (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(FOLD_VERSION_OPTION)
+        .bind(FOLD_VERSION)
+        .execute(pool)
+        .await?;
     }
     Ok(())
 }
@@ -930,9 +957,10 @@ impl Store for PostgresStore {
         if let Some(term) = &q.search {
             // `(t.name LIKE %s) OR (t.slug LIKE %s)`, as the collation compares.
             let p = sql.push(Bind::Text(contains_pattern(term)));
+            let s = sql.push(Bind::Text(plain_contains_pattern(term)));
             filter.push_str(&format!(
                 " AND (name_fold LIKE {p} ESCAPE '\\' \
-                 OR lower(slug COLLATE \"C\") LIKE {p} ESCAPE '\\')"
+                 OR lower(slug COLLATE \"C\") LIKE {s} ESCAPE '\\')"
             ));
         }
         if q.hide_empty {
@@ -1237,7 +1265,6 @@ impl QuerySql {
             filter.push_str(&format!(" AND (' ' || roles || ' ') LIKE ANY({p})"));
         }
         if let Some((term, columns)) = &q.search {
-            let like = contains_pattern(term);
             let mut alternatives = vec![];
             for c in columns {
                 let col = match c {
@@ -1254,7 +1281,11 @@ impl QuerySql {
                     C::Url => "lower(url COLLATE \"C\")",
                     C::DisplayName => "display_name_fold",
                 };
-                let p = self.push(Bind::Text(like.clone()));
+                let p = self.push(Bind::Text(if *c == C::DisplayName {
+                    contains_pattern(term)
+                } else {
+                    plain_contains_pattern(term)
+                }));
                 alternatives.push(format!("{col} LIKE {p} ESCAPE '\\'"));
             }
             if alternatives.is_empty() {
@@ -1362,7 +1393,7 @@ impl QuerySql {
                     .collect();
                 if search.attachment_file {
                     let not = if clause.exclude { "NOT " } else { "" };
-                    let f = self.push(Bind::Text(file_pattern(&clause.pattern)));
+                    let f = self.push(Bind::Text(clause.file_pattern.clone()));
                     parts.push(format!(
                         "{not}EXISTS (SELECT 1 FROM postmeta WHERE postmeta.post_id = post.id \
                          AND meta_key = '_wp_attached_file' \

@@ -17,7 +17,9 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::*;
-use crate::search::{contains_pattern, file_pattern, fold};
+use crate::search::{
+    FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
+};
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "ferropress.db";
@@ -813,11 +815,10 @@ impl Store for SqliteStore {
         }
         if let Some(term) = &q.search {
             // `(t.name LIKE %s) OR (t.slug LIKE %s)`, as the collation compares.
-            let like = contains_pattern(term);
             filter
                 .push_str(" AND (name_fold LIKE ? ESCAPE '\\' OR lower(slug) LIKE ? ESCAPE '\\')");
-            binds.push(Bind::Text(like.clone()));
-            binds.push(Bind::Text(like));
+            binds.push(Bind::Text(contains_pattern(term)));
+            binds.push(Bind::Text(plain_contains_pattern(term)));
         }
         if q.hide_empty {
             filter.push_str(&format!(" AND {TERM_COUNT} > 0"));
@@ -1081,7 +1082,6 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
         binds.push(json_list(&patterns));
     }
     if let Some((term, columns)) = &q.search {
-        let like = contains_pattern(term);
         let mut alternatives = vec![];
         for c in columns {
             let col = match c {
@@ -1099,7 +1099,11 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
                 C::DisplayName => "display_name_fold",
             };
             alternatives.push(format!("{col} LIKE ? ESCAPE '\\'"));
-            binds.push(Bind::Text(like.clone()));
+            binds.push(Bind::Text(if *c == C::DisplayName {
+                contains_pattern(term)
+            } else {
+                plain_contains_pattern(term)
+            }));
         }
         if alternatives.is_empty() {
             filter.push_str(" AND 0 = 1");
@@ -1411,7 +1415,7 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
                     "{not}EXISTS (SELECT 1 FROM postmeta WHERE postmeta.post_id = post.id \
                      AND meta_key = '_wp_attached_file' AND lower(meta_value) LIKE ? ESCAPE '\\')"
                 ));
-                binds.push(Bind::Text(file_pattern(&clause.pattern)));
+                binds.push(Bind::Text(clause.file_pattern.clone()));
             }
             filter.push_str(&format!(" AND ({})", parts.join(joiner)));
         }
@@ -1551,6 +1555,21 @@ fn post_own_order(q: &PostQuery) -> (String, Vec<Bind>) {
 /// time (the folding is Rust code: `crate::search::fold`).
 async fn backfill_folds(pool: &SqlitePool) -> StoreResult<()> {
     const BATCH: i64 = 256;
+    let version: Option<String> = sqlx::query_scalar("SELECT value FROM option WHERE name = ?")
+        .bind(FOLD_VERSION_OPTION)
+        .fetch_optional(pool)
+        .await?;
+    let current = version.as_deref() == Some(FOLD_VERSION);
+    if !current {
+        // First start after migration 0010, or `fold` changed since: fold every row again.
+        sqlx::raw_sql(
+            r#"UPDATE post SET title_fold = NULL, excerpt_fold = NULL, content_fold = NULL;
+               UPDATE term SET name_fold = NULL;
+               UPDATE user SET display_name_fold = NULL;"#,
+        )
+        .execute(pool)
+        .await?;
+    }
     loop {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT id, title, excerpt, content FROM post WHERE title_fold IS NULL \
@@ -1602,6 +1621,16 @@ async fn backfill_folds(pool: &SqlitePool) -> StoreResult<()> {
             }
             tx.commit().await?;
         }
+    }
+    if !current {
+        sqlx::query(
+            "INSERT INTO option (name, value) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(FOLD_VERSION_OPTION)
+        .bind(FOLD_VERSION)
+        .execute(pool)
+        .await?;
     }
     Ok(())
 }
