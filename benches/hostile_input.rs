@@ -435,6 +435,18 @@ fn cases() -> Vec<Case> {
             |s| ferropress::search::parse_search(s).terms.len(),
         ),
         case(
+            "search terms",
+            "\"a -b,c+ … quotes, exclusions, separators",
+            |n| fill("", "\"a -b,c+", "", n),
+            |s| ferropress::search::parse_search(s).terms.len(),
+        ),
+        case(
+            "search fold",
+            "É-a … accents and punctuation",
+            |n| fill("", "É-a", "", n),
+            |s| ferropress::search::fold(s).len(),
+        ),
+        case(
             "sanitize_file_name",
             "a.b.c.… many extensions",
             |n| fill("", "a.phtml", ".png", n),
