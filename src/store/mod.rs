@@ -256,7 +256,7 @@ pub struct TermQuery {
     pub parent: Option<i64>,
     /// Only terms assigned to this post.
     pub post: Option<i64>,
-    /// In the name or slug, case-insensitive.
+    /// In the name or slug, ignoring case and accents (`crate::search::fold`).
     pub search: Option<String>,
     pub hide_empty: bool,
     pub orderby: TermOrderBy,

@@ -1192,7 +1192,8 @@ enum Bind {
 
 /// A post query's clauses with `$n` placeholders, and the values in placeholder order.
 /// The same conditions as `sqlite.rs`'s `post_filter`/`post_order`; where PostgreSQL would
-/// differ, the SQL says how SQLite behaves: LIKE folds ASCII case only, text sorts by bytes.
+/// differ, the SQL says how SQLite behaves: LIKE folds ASCII case only, text sorts by bytes
+/// (`COLLATE "C"`); searches and text sorts use the `*_fold` columns, the same on both.
 #[derive(Default)]
 struct QuerySql {
     binds: Vec<Bind>,
