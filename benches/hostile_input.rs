@@ -432,7 +432,19 @@ fn cases() -> Vec<Case> {
             "search terms",
             "a a a … many words",
             |n| fill("", "a ", "", n),
-            |s| ferropress::rest::posts::search_terms(s).len(),
+            |s| ferropress::search::parse_search(s).terms.len(),
+        ),
+        case(
+            "search terms",
+            "\"a -b,c+ … quotes, exclusions, separators",
+            |n| fill("", "\"a -b,c+", "", n),
+            |s| ferropress::search::parse_search(s).terms.len(),
+        ),
+        case(
+            "search fold",
+            "É-a … accents and punctuation",
+            |n| fill("", "É-a", "", n),
+            |s| ferropress::search::fold(s).len(),
         ),
         case(
             "sanitize_file_name",

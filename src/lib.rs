@@ -16,6 +16,7 @@ pub mod media;
 pub mod metrics;
 pub mod post_types;
 pub mod rest;
+pub mod search;
 pub mod server;
 pub mod site;
 pub mod store;

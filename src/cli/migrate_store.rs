@@ -189,7 +189,8 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
                 insert.push(
                     " ON CONFLICT (id) DO UPDATE SET taxonomy = EXCLUDED.taxonomy, \
                      name = EXCLUDED.name, slug = EXCLUDED.slug, \
-                     description = EXCLUDED.description, parent = EXCLUDED.parent",
+                     description = EXCLUDED.description, parent = EXCLUDED.parent, \
+                     name_fold = EXCLUDED.name_fold",
                 );
             }
             insert.build().execute(&mut *dst).await?;

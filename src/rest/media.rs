@@ -532,7 +532,7 @@ async fn get_items(
     let exclude = v.integer_list("exclude").unwrap_or_default();
     let parents = v.integer_list("parent").unwrap_or_default();
     let parents_exclude = v.integer_list("parent_exclude").unwrap_or_default();
-    let search = v.string("search").filter(|s| !s.trim().is_empty());
+    let search = super::posts::SearchArgs::read(&mut v);
     let slugs: Vec<String> = v
         .string_list("slug")
         .unwrap_or_default()
@@ -590,7 +590,7 @@ async fn get_items(
         pt,
         ctx,
         orderby,
-        search.is_some(),
+        search.search.is_some(),
         include.is_empty(),
     )?;
     // `media_type` wins over `mime_type`; a `mime_type` outside the allowed list is ignored.
@@ -617,10 +617,9 @@ async fn get_items(
         parents_exclude,
         mime_types,
         search_skips_protected: !actor.logged_in(),
-        search_terms: search
-            .as_deref()
-            .map(super::posts::search_terms)
-            .unwrap_or_default(),
+        // The attachments controller lets searches match file names
+        // (`wp_allow_query_attachment_by_filename`).
+        search: search.query(orderby, true),
         after: dates[0],
         before: dates[1],
         modified_after: dates[2],

@@ -14,8 +14,8 @@ use crate::site::Site;
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Value>);
 
-/// Parses `a=1&b[]=2&b[]=3&c[k]=v` as PHP does: `[]` appends, `[key]` nests one level,
-/// a repeated plain key keeps the last value.
+/// Parses `a=1&b[]=2&b[]=3&c[k]=v&d[k][]=w` as PHP does: `[]` appends, `[key]` nests (a
+/// second level is a list), a repeated plain key keeps the last value.
 pub fn parse_form(input: &str) -> Map<String, Value> {
     let mut map = Map::new();
     for (k, v) in form_urlencoded::parse(input.as_bytes()) {
@@ -38,7 +38,24 @@ pub fn parse_form(input: &str) -> Map<String, Value> {
                         *entry = Value::Object(Map::new());
                     }
                     if let Value::Object(o) = entry {
-                        o.insert(inner.to_owned(), v);
+                        match inner.split_once("][") {
+                            // `c[k][]=v` (and `c[k][n]=v`): a list under `k`, as
+                            // `categories[terms][]=1` (`prepare_tax_query()`'s object form).
+                            Some((key, _)) => {
+                                let list = o
+                                    .entry(key.to_owned())
+                                    .or_insert_with(|| Value::Array(vec![]));
+                                if !list.is_array() {
+                                    *list = Value::Array(vec![]);
+                                }
+                                if let Value::Array(a) = list {
+                                    a.push(v);
+                                }
+                            }
+                            None => {
+                                o.insert(inner.to_owned(), v);
+                            }
+                        }
                     }
                 }
             }
@@ -414,6 +431,23 @@ impl<'a> Validator<'a> {
                 None
             }
         }
+    }
+
+    /// An array of strings each of which is one of `allowed` (`items.enum`).
+    pub fn enum_list(&mut self, param: &str, allowed: &[&'static str]) -> Option<Vec<String>> {
+        let list = self.string_list(param)?;
+        for (i, s) in list.iter().enumerate() {
+            if !allowed.contains(&s.as_str()) {
+                self.invalid(
+                    param,
+                    "rest_not_in_enum",
+                    format!("{param}[{i}] is not one of {}.", list_words(allowed)),
+                    Value::Null,
+                );
+                return None;
+            }
+        }
+        Some(list)
     }
 
     /// `rest_missing_callback_param` first, then `rest_invalid_param`, as WordPress orders them.

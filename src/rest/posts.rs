@@ -15,8 +15,11 @@ use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{sanitize_title, wpautop};
 use crate::post_types::PostType;
+use crate::search::{SearchColumns, post_search};
 use crate::site::{Site, now};
-use crate::store::{NewPostWrite, Post, PostOrderBy, PostQuery};
+use crate::store::{
+    NewPostWrite, Post, PostOrderBy, PostQuery, PostSearch, TaxClause, TaxOperator,
+};
 
 use super::params::{Context, Params, Validator};
 use super::{json_response, route_id};
@@ -754,15 +757,143 @@ fn add_action_links(body: &mut Value, actor: &Actor<'_>, pt: &PostType) {
     }
 }
 
-/// The terms of a `search`, as `WP_Query::parse_search()` splits them on white space: more
-/// than nine terms are searched as one sentence, so a long search is one `LIKE`, not one
-/// per word (a 1 MB `a a a …` was 500,000 clauses, past SQLite's 32,766 bound variables).
-pub fn search_terms(search: &str) -> Vec<String> {
-    let terms: Vec<&str> = search.split_whitespace().collect();
-    if terms.len() > 9 {
-        return vec![search.to_owned()];
+/// The search arguments of a post collection: `search`, `search_columns` and
+/// `search_semantics` (the current WordPress source), read before validation finishes.
+pub(super) struct SearchArgs {
+    pub search: Option<String>,
+    columns: SearchColumns,
+    exact: bool,
+}
+
+impl SearchArgs {
+    pub(super) fn read(v: &mut Validator<'_>) -> Self {
+        let search = v.string("search").filter(|s| !s.trim().is_empty());
+        let columns = v
+            .enum_list(
+                "search_columns",
+                &["post_title", "post_content", "post_excerpt"],
+            )
+            .map(|names| SearchColumns::from_names(&names))
+            .unwrap_or_default();
+        let exact = v.one_of("search_semantics", &["exact"]).is_some();
+        Self {
+            search,
+            columns,
+            exact,
+        }
     }
-    terms.into_iter().map(str::to_owned).collect()
+
+    /// `WP_Query::parse_search()` of the search (more than nine terms are one sentence, so
+    /// a long search is one `LIKE`, not one per word), ranked by `parse_search_order()` only
+    /// with `orderby=relevance`: the REST default `orderby=date` keeps the date order.
+    pub(super) fn query(&self, orderby: &str, attachment: bool) -> Option<PostSearch> {
+        let s = self.search.as_deref()?;
+        Some(post_search(
+            s,
+            self.columns,
+            self.exact,
+            attachment,
+            orderby == "relevance",
+        ))
+    }
+}
+
+/// One `categories`/`tags` (`include`) or `…_exclude` filter as `prepare_tax_query()` reads
+/// it: a list of term ids, or the object form `{terms, include_children, operator}`
+/// (`operator` only for includes). Children are added for hierarchical taxonomies, each
+/// term expanded once. `None` when absent or without terms.
+async fn tax_clause(
+    site: &Site,
+    v: &mut Validator<'_>,
+    params: &Params,
+    tax: &super::terms::Taxonomy,
+    exclude: bool,
+) -> WpResult<Option<TaxClause>> {
+    let field = if exclude {
+        format!("{}_exclude", tax.post_field)
+    } else {
+        tax.post_field.to_owned()
+    };
+    let (ids, children, all) = match params.get(&field) {
+        None => return Ok(None),
+        Some(Value::Object(o)) => {
+            let form = Params(o.clone());
+            let mut fv = Validator::new(&form);
+            let ids = fv.integer_list("terms").unwrap_or_default();
+            let children = fv.boolean("include_children").unwrap_or(false);
+            let all = !exclude && fv.one_of("operator", &["AND", "OR"]) == Some("AND");
+            let unknown = o.keys().any(|k| {
+                !matches!(k.as_str(), "terms" | "include_children") && (exclude || k != "operator")
+            });
+            if fv.finish().is_err() || unknown {
+                // `oneOf` array or object: the object form (position 1) failed.
+                v.invalid(
+                    &field,
+                    "rest_no_matching_schema",
+                    format!("{field} is not a valid Term ID Taxonomy Query."),
+                    json!({ "position": 1 }),
+                );
+                return Ok(None);
+            }
+            (ids, children, all)
+        }
+        Some(_) => {
+            let mut lv = Validator::new(params);
+            match lv.integer_list(&field) {
+                Some(ids) if lv.finish().is_ok() => (ids, false, false),
+                _ => {
+                    v.invalid(
+                        &field,
+                        "rest_no_matching_schema",
+                        format!("{field} is not a valid Term ID List."),
+                        json!({ "position": 0 }),
+                    );
+                    return Ok(None);
+                }
+            }
+        }
+    };
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut terms = vec![];
+    let mut seen = HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        terms.push(id);
+        if !(children && tax.hierarchical) {
+            continue;
+        }
+        // `get_term_children()`: every descendant, breadth first.
+        let mut frontier = vec![id];
+        while let Some(parent) = frontier.pop() {
+            let q = crate::store::TermQuery {
+                taxonomy: tax.name.into(),
+                parent: Some(parent),
+                limit: 1000,
+                ..crate::store::TermQuery::default()
+            };
+            for t in site.store.query_terms(&q).await?.0 {
+                if seen.insert(t.id) {
+                    terms.push(t.id);
+                    frontier.push(t.id);
+                }
+            }
+        }
+    }
+    Ok(Some(TaxClause {
+        taxonomy: tax.name.to_owned(),
+        terms,
+        operator: if exclude {
+            TaxOperator::NotIn
+        } else if all {
+            TaxOperator::And
+        } else {
+            TaxOperator::In
+        },
+    }))
 }
 
 /// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
@@ -830,7 +961,7 @@ async fn get_items(
         statuses = checked;
     }
     let tz = site_tz(&site).await?;
-    let search = v.string("search").filter(|s| !s.trim().is_empty());
+    let search = SearchArgs::read(&mut v);
     let include = v.integer_list("include").unwrap_or_default();
     let exclude = v.integer_list("exclude").unwrap_or_default();
     let authors_exclude = v.integer_list("author_exclude").unwrap_or_default();
@@ -860,72 +991,15 @@ async fn get_items(
     } else {
         (vec![], vec![], None)
     };
-    // Taxonomy filters (posts only): any of the listed terms, per taxonomy.
-    let mut tax_in = vec![];
-    let mut tax_not_in = vec![];
+    // Taxonomy filters (posts only): `prepare_tax_query()`.
+    let mut tax_query = vec![];
     let mut tax_or = false;
     if pt.name == "post" {
         for tax in super::terms::TAXONOMIES {
-            // `categories[terms]=…&categories[include_children]=1&categories[operator]=AND`
-            // (the object form), or a plain list of ids.
-            if let Some(Value::Object(o)) = params.get(tax.post_field) {
-                let form = Params(o.clone());
-                let mut fv = Validator::new(&form);
-                let ids = fv.integer_list("terms").unwrap_or_default();
-                let children = fv.boolean("include_children").unwrap_or(false);
-                let all = fv.one_of("operator", &["AND", "OR"]) == Some("AND");
-                if fv.finish().is_err() {
-                    v.invalid(
-                        tax.post_field,
-                        "rest_invalid_type",
-                        format!("{} is not of type array,object.", tax.post_field),
-                        json!({ "param": tax.post_field }),
-                    );
-                    continue;
+            for exclude in [false, true] {
+                if let Some(clause) = tax_clause(&site, &mut v, &params, tax, exclude).await? {
+                    tax_query.push(clause);
                 }
-                let mut groups = vec![];
-                // A repeated id adds nothing (its group would be the same), and with
-                // children each id costs a query per descendant: each is expanded once.
-                let mut expanded = HashSet::new();
-                for id in ids {
-                    if !expanded.insert(id) {
-                        continue;
-                    }
-                    let mut group = vec![id];
-                    let mut in_group = HashSet::from([id]);
-                    if children && tax.hierarchical {
-                        let mut frontier = vec![id];
-                        while let Some(parent) = frontier.pop() {
-                            let q = crate::store::TermQuery {
-                                taxonomy: tax.name.into(),
-                                parent: Some(parent),
-                                limit: 1000,
-                                ..crate::store::TermQuery::default()
-                            };
-                            for t in site.store.query_terms(&q).await?.0 {
-                                if in_group.insert(t.id) {
-                                    group.push(t.id);
-                                    frontier.push(t.id);
-                                }
-                            }
-                        }
-                    }
-                    groups.push(group);
-                }
-                if all {
-                    tax_in.extend(groups);
-                } else if !groups.is_empty() {
-                    tax_in.push(groups.concat());
-                }
-                continue;
-            }
-            if let Some(ids) = v.integer_list(tax.post_field)
-                && !ids.is_empty()
-            {
-                tax_in.push(ids);
-            }
-            if let Some(ids) = v.integer_list(&format!("{}_exclude", tax.post_field)) {
-                tax_not_in.extend(ids);
             }
         }
         tax_or = v.one_of("tax_relation", &["AND", "OR"]) == Some("OR");
@@ -942,7 +1016,7 @@ async fn get_items(
         pt,
         ctx,
         orderby,
-        search.is_some(),
+        search.search.is_some(),
         include.is_empty(),
     )?;
 
@@ -965,14 +1039,13 @@ async fn get_items(
         menu_order,
         mime_types: vec![],
         search_skips_protected: !actor.logged_in(),
-        search_terms: search.as_deref().map(search_terms).unwrap_or_default(),
+        search: search.query(orderby, false),
         after: dates[0],
         before: dates[1],
         modified_after: dates[2],
         modified_before: dates[3],
-        tax_in: vec![],
+        tax_query: vec![],
         tax_or: false,
-        tax_not_in: vec![],
         orderby: match orderby {
             "id" => PostOrderBy::Id,
             "title" => PostOrderBy::Title,
@@ -1009,9 +1082,8 @@ async fn get_items(
         Some(false) => q.exclude.extend(sticky_ids.iter().copied()),
         None => {}
     }
-    q.tax_in = tax_in;
+    q.tax_query = tax_query;
     q.tax_or = tax_or;
-    q.tax_not_in = tax_not_in;
     // WP_Query: `post__in` makes `post__not_in` moot, `author__not_in` wins over `author__in`.
     if !q.include.is_empty() {
         q.exclude.clear();

@@ -664,7 +664,11 @@ pub async fn delete_item(
     let orphans = if tax.name == "category" {
         let q = crate::store::PostQuery {
             post_type: "post".into(),
-            tax_in: vec![vec![term.id]],
+            tax_query: vec![crate::store::TaxClause {
+                taxonomy: "category".into(),
+                terms: vec![term.id],
+                operator: crate::store::TaxOperator::In,
+            }],
             limit: i64::MAX,
             ..crate::store::PostQuery::default()
         };

@@ -348,6 +348,12 @@ async fn get_items(
         .string("search")
         .map(|s| sanitize_text_field(&s))
         .filter(|s| !s.is_empty());
+    let search_columns = v
+        .enum_list(
+            "search_columns",
+            &["email", "name", "id", "username", "slug"],
+        )
+        .unwrap_or_default();
     let exclude = v.integer_list("exclude").unwrap_or_default();
     let include = v.integer_list("include").unwrap_or_default();
     let offset = v.integer("offset").unwrap_or(0);
@@ -405,11 +411,31 @@ async fn get_items(
         has_published_posts = has_published;
     }
     // Without `list_users`, only ID, login, nicename and display name are searched;
+    // `search_columns` (the current WordPress source) narrows that to the named ones;
     // otherwise WP_User_Query picks the columns from the term's look.
     let search = search.map(|s| {
         let term = s.trim_matches('*').to_owned();
         use UserSearchColumn as C;
-        let columns = if !list_users {
+        let allowed = if list_users {
+            vec![C::Id, C::Login, C::Nicename, C::Email, C::DisplayName]
+        } else {
+            vec![C::Id, C::Login, C::Nicename, C::DisplayName]
+        };
+        let named: Vec<C> = search_columns
+            .iter()
+            .filter_map(|c| match c.as_str() {
+                "id" => Some(C::Id),
+                "username" => Some(C::Login),
+                "slug" => Some(C::Nicename),
+                "email" => Some(C::Email),
+                "name" => Some(C::DisplayName),
+                _ => None,
+            })
+            .filter(|c| allowed.contains(c))
+            .collect();
+        let columns = if !named.is_empty() {
+            named
+        } else if !list_users {
             vec![C::Id, C::Login, C::Nicename, C::DisplayName]
         } else if term.contains('@') {
             vec![C::Email]

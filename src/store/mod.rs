@@ -258,7 +258,7 @@ pub struct TermQuery {
     pub parent: Option<i64>,
     /// Only terms assigned to this post.
     pub post: Option<i64>,
-    /// In the name or slug, case-insensitive.
+    /// In the name or slug, ignoring case and accents (`crate::search::fold`).
     pub search: Option<String>,
     pub hide_empty: bool,
     pub orderby: TermOrderBy,
@@ -302,8 +302,8 @@ pub struct PostQuery {
     pub menu_order: Option<i64>,
     /// `post_mime_type IN (…)`.
     pub mime_types: Vec<String>,
-    /// Every term must occur in the title, excerpt or content (case-insensitive).
-    pub search_terms: Vec<String>,
+    /// `s`: the conditions of `WP_Query::parse_search()` (see `crate::search`).
+    pub search: Option<PostSearch>,
     /// A search leaves out password-protected posts: `WP_Query::parse_search()` adds
     /// `post_password = ''` when the visitor is logged out.
     pub search_skips_protected: bool,
@@ -312,15 +312,71 @@ pub struct PostQuery {
     pub before: Option<i64>,
     pub modified_after: Option<i64>,
     pub modified_before: Option<i64>,
-    /// Posts having any term of each list (all lists, or any list when `tax_or`).
-    pub tax_in: Vec<Vec<i64>>,
+    /// `tax_query` clauses, all of which must hold (any one when `tax_or`).
+    pub tax_query: Vec<TaxClause>,
     pub tax_or: bool,
-    /// Posts having none of these terms.
-    pub tax_not_in: Vec<i64>,
     pub orderby: PostOrderBy,
     pub limit: i64,
     pub offset: i64,
     pub ascending: bool,
+}
+
+/// One term of a post search: a LIKE pattern (`ESCAPE '\\'`) of folded text
+/// (`crate::search::fold`), which one of the searched columns must match, or, with `exclude`,
+/// none of them may match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchClause {
+    pub pattern: String,
+    /// For the attached file's name (`_wp_attached_file`, JSON text, compared lower-cased).
+    pub file_pattern: String,
+    pub exclude: bool,
+}
+
+/// `parse_search_order()`: how search results are ranked with `orderby=relevance`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelevanceOrder {
+    /// One piece searched: titles matching the pattern first.
+    Single(String),
+    /// `CASE`: 1 the title contains the sentence, 2 every title term, 3 any title term
+    /// (only with more than one), 4 the excerpt contains the sentence, 5 the content, else 6.
+    /// No sentence when the search has a negative term; no title terms past six.
+    Cases {
+        sentence: Option<String>,
+        title_terms: Vec<String>,
+    },
+}
+
+/// A post search (`WP_Query::parse_search()`): every clause holds, in the chosen columns
+/// (`search_columns`) and, for attachments, the attached file's name (`_wp_attached_file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostSearch {
+    pub clauses: Vec<SearchClause>,
+    pub title: bool,
+    pub excerpt: bool,
+    pub content: bool,
+    pub attachment_file: bool,
+    /// Comes before the query's own order when set.
+    pub relevance: Option<RelevanceOrder>,
+}
+
+/// `WP_Tax_Query` operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxOperator {
+    /// Any of the terms.
+    In,
+    /// Every one of the terms, each of which must exist in the taxonomy.
+    And,
+    /// None of the terms.
+    NotIn,
+}
+
+/// One clause of a `tax_query`, term ids of one taxonomy (children already added).
+/// `In` with no existing term of the taxonomy matches nothing; `NotIn` ignores unknown ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxClause {
+    pub taxonomy: String,
+    pub terms: Vec<i64>,
+    pub operator: TaxOperator,
 }
 
 /// See `Store::data_version`: compared for equality only.

@@ -17,6 +17,9 @@ use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use super::*;
+use crate::search::{
+    FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
+};
 
 /// Connections per instance. Several instances share the server's `max_connections`
 /// (100 by default), so this stays modest.
@@ -44,6 +47,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
+        backfill_folds(&pool).await?;
         Ok(Self { pool })
     }
 
@@ -89,6 +93,91 @@ async fn migrate_locked(conn: &mut PgConnection) -> StoreResult<()> {
     let mut migrator = sqlx::migrate!("migrations/postgres");
     migrator.set_locking(false);
     migrator.run(&mut *conn).await?;
+    Ok(())
+}
+
+/// Fills the `*_fold` columns of rows written before migration 0010, a bounded batch at a
+/// time (the folding is Rust code, `crate::search::fold`, the same as the SQLite store's).
+/// Instances starting together may fill the same rows: they write the same values.
+async fn backfill_folds(pool: &PgPool) -> StoreResult<()> {
+    const BATCH: i64 = 256;
+    let version: Option<String> = sqlx::query_scalar("SELECT value FROM option WHERE name = $1")
+        .bind(FOLD_VERSION_OPTION)
+        .fetch_optional(pool)
+        .await?;
+    let current = version.as_deref() == Some(FOLD_VERSION);
+    if !current {
+        // First start after migration 0010, or `fold` changed since: fold every row again.
+        sqlx::raw_sql(
+            r#"UPDATE post SET title_fold = NULL, excerpt_fold = NULL, content_fold = NULL;
+               UPDATE term SET name_fold = NULL;
+               UPDATE "user" SET display_name_fold = NULL;"#,
+        )
+        .execute(pool)
+        .await?;
+    }
+    loop {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, title, excerpt, content FROM post WHERE title_fold IS NULL \
+             OR excerpt_fold IS NULL OR content_fold IS NULL LIMIT $1",
+        )
+        .bind(BATCH)
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut tx = pool.begin().await?;
+        for (id, title, excerpt, content) in rows {
+            sqlx::query(
+                "UPDATE post SET title_fold = $1, excerpt_fold = $2, content_fold = $3 WHERE id = $4",
+            )
+            .bind(fold(&title))
+            .bind(fold(&excerpt))
+            .bind(fold(&content))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    for (select, update) in [
+        (
+            "SELECT id, name FROM term WHERE name_fold IS NULL LIMIT $1",
+            "UPDATE term SET name_fold = $1 WHERE id = $2",
+        ),
+        (
+            r#"SELECT id, display_name FROM "user" WHERE display_name_fold IS NULL LIMIT $1"#,
+            r#"UPDATE "user" SET display_name_fold = $1 WHERE id = $2"#,
+        ),
+    ] {
+        loop {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(select).bind(BATCH).fetch_all(pool).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = pool.begin().await?;
+            for (id, text) in rows {
+                sqlx::query(update)
+                    .bind(fold(&text))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    if !current {
+        sqlx::query(
+            "INSERT INTO option (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(FOLD_VERSION_OPTION)
+        .bind(FOLD_VERSION)
+        .execute(pool)
+        .await?;
+    }
     Ok(())
 }
 
@@ -227,8 +316,8 @@ impl Store for PostgresStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             r#"INSERT INTO "user" (login, email, nicename, display_name, first_name, last_name, nickname,
-             description, url, locale, roles, pass_hash, registered)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"#,
+             description, url, locale, roles, pass_hash, registered, display_name_fold)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"#,
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -243,6 +332,7 @@ impl Store for PostgresStore {
         .bind(roles_to_string(&u.roles))
         .bind(&u.pass_hash)
         .bind(u.registered)
+        .bind(fold(&u.display_name))
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -330,7 +420,7 @@ impl Store for PostgresStore {
         let done = sqlx::query(
             r#"UPDATE "user" SET login = $1, email = $2, nicename = $3, display_name = $4,
              first_name = $5, last_name = $6, nickname = $7, description = $8, url = $9,
-             locale = $10, roles = $11, pass_hash = $12 WHERE id = $13"#,
+             locale = $10, roles = $11, pass_hash = $12, display_name_fold = $14 WHERE id = $13"#,
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -345,6 +435,7 @@ impl Store for PostgresStore {
         .bind(roles_to_string(&u.roles))
         .bind(&u.pass_hash)
         .bind(u.id)
+        .bind(fold(&u.display_name))
         .execute(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -565,9 +656,9 @@ impl Store for PostgresStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
              menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media, post_format) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-             RETURNING id",
+             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22) RETURNING id",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -588,6 +679,9 @@ impl Store for PostgresStore {
         .bind(&p.mime_type)
         .bind(p.featured_media)
         .bind(&p.format)
+        .bind(fold(&p.title))
+        .bind(fold(&p.excerpt))
+        .bind(fold(&p.content))
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -660,7 +754,8 @@ impl Store for PostgresStore {
              excerpt = $6, slug = $7, password = $8, parent = $9, menu_order = $10, \
              comment_status = $11, ping_status = $12, date = $13, date_floating = $14, \
              modified = $15, pre_trash_status = $16, mime_type = $17, featured_media = $18, \
-             post_format = $19 WHERE id = $20",
+             post_format = $19, title_fold = $21, excerpt_fold = $22, content_fold = $23 \
+             WHERE id = $20",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -682,6 +777,9 @@ impl Store for PostgresStore {
         .bind(p.featured_media)
         .bind(&p.format)
         .bind(p.id)
+        .bind(fold(&p.title))
+        .bind(fold(&p.excerpt))
+        .bind(fold(&p.content))
         .execute(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -772,14 +870,15 @@ impl Store for PostgresStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
         .bind(&t.slug)
         .bind(&t.description)
         .bind(t.parent)
+        .bind(fold(&t.name))
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)
@@ -787,13 +886,15 @@ impl Store for PostgresStore {
 
     async fn update_term(&self, t: &Term) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE term SET name = $1, slug = $2, description = $3, parent = $4 WHERE id = $5",
+            "UPDATE term SET name = $1, slug = $2, description = $3, parent = $4, name_fold = $6 \
+             WHERE id = $5",
         )
         .bind(&t.name)
         .bind(&t.slug)
         .bind(&t.description)
         .bind(t.parent)
         .bind(t.id)
+        .bind(fold(&t.name))
         .execute(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -861,17 +962,12 @@ impl Store for PostgresStore {
             ));
         }
         if let Some(term) = &q.search {
-            let like = format!(
-                "%{}%",
-                term.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let p = sql.push(Bind::Text(like));
-            let pat = format!("lower({p}::text COLLATE \"C\")");
+            // `(t.name LIKE %s) OR (t.slug LIKE %s)`, as the collation compares.
+            let p = sql.push(Bind::Text(contains_pattern(term)));
+            let s = sql.push(Bind::Text(plain_contains_pattern(term)));
             filter.push_str(&format!(
-                " AND (lower(name COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
-                 OR lower(slug COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
+                " AND (name_fold LIKE {p} ESCAPE '\\' \
+                 OR lower(slug COLLATE \"C\") LIKE {s} ESCAPE '\\')"
             ));
         }
         if q.hide_empty {
@@ -895,7 +991,7 @@ impl Store for PostgresStore {
                 format!("lower(description COLLATE \"C\") {dir}, id {dir}")
             }
             TermOrderBy::Count => format!("{TERM_COUNT} {dir}, id {dir}"),
-            _ => format!("lower(name COLLATE \"C\") {dir}, id {dir}"),
+            _ => format!("name_fold COLLATE \"C\" {dir}, id {dir}"),
         };
         let limit = sql.push(Bind::Int(q.limit));
         let offset = sql.push(Bind::Int(q.offset));
@@ -1139,7 +1235,8 @@ enum Bind {
 
 /// A post query's clauses with `$n` placeholders, and the values in placeholder order.
 /// The same conditions as `sqlite.rs`'s `post_filter`/`post_order`; where PostgreSQL would
-/// differ, the SQL says how SQLite behaves: LIKE folds ASCII case only, text sorts by bytes.
+/// differ, the SQL says how SQLite behaves: LIKE folds ASCII case only, text sorts by bytes
+/// (`COLLATE "C"`); searches and text sorts use the `*_fold` columns, the same on both.
 #[derive(Default)]
 struct QuerySql {
     binds: Vec<Bind>,
@@ -1212,12 +1309,6 @@ impl QuerySql {
             filter.push_str(&format!(" AND (' ' || roles || ' ') LIKE ANY({p})"));
         }
         if let Some((term, columns)) = &q.search {
-            let like = format!(
-                "%{}%",
-                term.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
             let mut alternatives = vec![];
             for c in columns {
                 let col = match c {
@@ -1228,16 +1319,18 @@ impl QuerySql {
                         }
                         continue;
                     }
-                    C::Login => "login",
-                    C::Nicename => "nicename",
-                    C::Email => "email",
-                    C::Url => "url",
-                    C::DisplayName => "display_name",
+                    C::Login => "lower(login COLLATE \"C\")",
+                    C::Nicename => "lower(nicename COLLATE \"C\")",
+                    C::Email => "lower(email COLLATE \"C\")",
+                    C::Url => "lower(url COLLATE \"C\")",
+                    C::DisplayName => "display_name_fold",
                 };
-                let p = self.push(Bind::Text(like.clone()));
-                alternatives.push(format!(
-                    "lower({col} COLLATE \"C\") LIKE lower({p}::text COLLATE \"C\") ESCAPE '\\'"
-                ));
+                let p = self.push(Bind::Text(if *c == C::DisplayName {
+                    contains_pattern(term)
+                } else {
+                    plain_contains_pattern(term)
+                }));
+                alternatives.push(format!("{col} LIKE {p} ESCAPE '\\'"));
             }
             if alternatives.is_empty() {
                 filter.push_str(" AND FALSE");
@@ -1276,13 +1369,13 @@ impl QuerySql {
             O::Registered => format!("registered {dir}, id {dir}"),
             other => {
                 let col = match other {
-                    O::Name => "display_name",
-                    O::Slug => "nicename",
-                    O::Email => "email",
-                    O::Url => "url",
-                    _ => "login",
+                    O::Name => "display_name_fold COLLATE \"C\"",
+                    O::Slug => "lower(nicename COLLATE \"C\")",
+                    O::Email => "lower(email COLLATE \"C\")",
+                    O::Url => "lower(url COLLATE \"C\")",
+                    _ => "lower(login COLLATE \"C\")",
                 };
-                format!("lower({col} COLLATE \"C\") {dir}, id {dir}")
+                format!("{col} {dir}, id {dir}")
             }
         }
     }
@@ -1322,41 +1415,69 @@ impl QuerySql {
             let p = self.push(Bind::Int(m));
             filter.push_str(&format!(" AND menu_order = {p}"));
         }
-        for term in &q.search_terms {
-            let like = format!(
-                "%{}%",
-                term.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            let p = self.push(Bind::Text(like));
-            // SQLite's LIKE ignores the case of ASCII letters only.
-            let pat = format!("lower({p}::text COLLATE \"C\")");
-            filter.push_str(&format!(
-                " AND (lower(title COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
-                 OR lower(excerpt COLLATE \"C\") LIKE {pat} ESCAPE '\\' \
-                 OR lower(content COLLATE \"C\") LIKE {pat} ESCAPE '\\')"
-            ));
-        }
-        if q.search_skips_protected && !q.search_terms.is_empty() {
-            filter.push_str(" AND password = ''");
+        if let Some(search) = q.search.as_ref().filter(|s| !s.clauses.is_empty()) {
+            let mut columns = vec![];
+            for (on, col) in [
+                (search.title, "title_fold"),
+                (search.excerpt, "excerpt_fold"),
+                (search.content, "content_fold"),
+            ] {
+                if on {
+                    columns.push(col);
+                }
+            }
+            for clause in &search.clauses {
+                // parse_search(): `(title LIKE t OR excerpt LIKE t OR content LIKE t)`, or
+                // for `-t`, `NOT LIKE` joined by AND.
+                let (op, joiner) = if clause.exclude {
+                    ("NOT LIKE", " AND ")
+                } else {
+                    ("LIKE", " OR ")
+                };
+                let p = self.push(Bind::Text(clause.pattern.clone()));
+                let mut parts: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{c} {op} {p} ESCAPE '\\'"))
+                    .collect();
+                if search.attachment_file {
+                    let not = if clause.exclude { "NOT " } else { "" };
+                    let f = self.push(Bind::Text(clause.file_pattern.clone()));
+                    parts.push(format!(
+                        "{not}EXISTS (SELECT 1 FROM postmeta WHERE postmeta.post_id = post.id \
+                         AND meta_key = '_wp_attached_file' \
+                         AND lower(meta_value COLLATE \"C\") LIKE {f} ESCAPE '\\')"
+                    ));
+                }
+                filter.push_str(&format!(" AND ({})", parts.join(joiner)));
+            }
+            if q.search_skips_protected {
+                filter.push_str(" AND password = ''");
+            }
         }
         let mut tax = vec![];
-        for ids in &q.tax_in {
-            let p = self.push(Bind::Ints(ids.clone()));
-            tax.push(format!(
-                "id IN (SELECT post_id FROM term_relationship WHERE term_id = ANY({p}))"
-            ));
+        for clause in &q.tax_query {
+            let t = self.push(Bind::Text(clause.taxonomy.clone()));
+            let ids = self.push(Bind::Ints(clause.terms.clone()));
+            let terms = format!("SELECT id FROM term WHERE taxonomy = {t} AND id = ANY({ids})");
+            tax.push(match clause.operator {
+                TaxOperator::In => format!(
+                    "id IN (SELECT post_id FROM term_relationship WHERE term_id IN ({terms}))"
+                ),
+                TaxOperator::NotIn => format!(
+                    "id NOT IN (SELECT post_id FROM term_relationship WHERE term_id IN ({terms}))"
+                ),
+                // Every listed term exists in the taxonomy and the post has each of them.
+                TaxOperator::And => format!(
+                    "(SELECT COUNT(*) FROM ({terms}) AS t) = \
+                     (SELECT COUNT(DISTINCT v) FROM UNNEST({ids}::bigint[]) AS v) \
+                     AND (SELECT COUNT(*) FROM term_relationship r WHERE r.post_id = post.id \
+                     AND r.term_id IN ({terms})) = (SELECT COUNT(DISTINCT v) FROM UNNEST({ids}::bigint[]) AS v)"
+                ),
+            });
         }
         if !tax.is_empty() {
-            let joiner = if q.tax_or { " OR " } else { " AND " };
-            filter.push_str(&format!(" AND ({})", tax.join(joiner)));
-        }
-        if !q.tax_not_in.is_empty() {
-            let p = self.push(Bind::Ints(q.tax_not_in.clone()));
-            filter.push_str(&format!(
-                " AND id NOT IN (SELECT post_id FROM term_relationship WHERE term_id = ANY({p}))"
-            ));
+            let joiner = if q.tax_or { ") OR (" } else { ") AND (" };
+            filter.push_str(&format!(" AND (({}))", tax.join(joiner)));
         }
         for (sql, bound) in [
             ("date >", q.after),
@@ -1372,8 +1493,54 @@ impl QuerySql {
         filter
     }
 
-    /// The ORDER BY clause; ties broken by id in the same direction.
+    /// The ORDER BY clause: a search's relevance (`parse_search_order()`) when asked, then
+    /// the query's own order, ties broken by id in the same direction.
     fn order(&mut self, q: &PostQuery) -> String {
+        let Some(relevance) = q.search.as_ref().and_then(|s| s.relevance.clone()) else {
+            return self.own_order(q);
+        };
+        let rank = match relevance {
+            RelevanceOrder::Single(t) => {
+                let p = self.push(Bind::Text(t));
+                format!("(title_fold LIKE {p} ESCAPE '\\') DESC")
+            }
+            RelevanceOrder::Cases {
+                sentence,
+                title_terms,
+            } => {
+                let sentence = sentence.map(|s| self.push(Bind::Text(s)));
+                let titles: Vec<String> = title_terms
+                    .into_iter()
+                    .map(|t| {
+                        let p = self.push(Bind::Text(t));
+                        format!("title_fold LIKE {p} ESCAPE '\\'")
+                    })
+                    .collect();
+                let mut cases = String::from("(CASE ");
+                if let Some(p) = &sentence {
+                    cases.push_str(&format!("WHEN title_fold LIKE {p} ESCAPE '\\' THEN 1 "));
+                }
+                if !titles.is_empty() {
+                    cases.push_str(&format!("WHEN {} THEN 2 ", titles.join(" AND ")));
+                    if titles.len() > 1 {
+                        cases.push_str(&format!("WHEN {} THEN 3 ", titles.join(" OR ")));
+                    }
+                }
+                if let Some(p) = &sentence {
+                    cases.push_str(&format!(
+                        "WHEN excerpt_fold LIKE {p} ESCAPE '\\' THEN 4 \
+                         WHEN content_fold LIKE {p} ESCAPE '\\' THEN 5 "
+                    ));
+                }
+                cases.push_str("ELSE 6 END) ASC");
+                cases
+            }
+        };
+        format!("{rank}, {}", self.own_order(q))
+    }
+
+    /// The query's own `orderby`.
+    fn own_order(&mut self, q: &PostQuery) -> String {
         use crate::store::PostOrderBy as O;
         let dir = if q.ascending { "ASC" } else { "DESC" };
         match q.orderby {
@@ -1389,7 +1556,7 @@ impl QuerySql {
             other => {
                 let col = match other {
                     O::Id => "id",
-                    O::Title => "title COLLATE \"C\"",
+                    O::Title => "title_fold COLLATE \"C\"",
                     O::Slug => "slug COLLATE \"C\"",
                     O::Modified => "modified",
                     O::MenuOrder => "menu_order",

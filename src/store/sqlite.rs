@@ -17,6 +17,9 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::*;
+use crate::search::{
+    FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
+};
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "ferropress.db";
@@ -54,6 +57,7 @@ impl SqliteStore {
             .connect_with(opts.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        backfill_folds(&pool).await?;
         let writer = PostWriter::start(sqlx::ConnectOptions::connect(&opts).await?);
         // The writer's connection stays open for the store's life, so SQLite keeps the WAL
         // index file (it removes it only when the last connection closes).
@@ -248,8 +252,8 @@ impl Store for SqliteStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO user (login, email, nicename, display_name, first_name, last_name, nickname, \
-             description, url, locale, roles, pass_hash, registered) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             description, url, locale, roles, pass_hash, registered, display_name_fold) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -264,6 +268,7 @@ impl Store for SqliteStore {
         .bind(roles_to_string(&u.roles))
         .bind(&u.pass_hash)
         .bind(u.registered)
+        .bind(fold(&u.display_name))
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -354,8 +359,8 @@ impl Store for SqliteStore {
     async fn update_user(&self, u: &User) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE user SET login = ?, email = ?, nicename = ?, display_name = ?, first_name = ?, \
-             last_name = ?, nickname = ?, description = ?, url = ?, locale = ?, roles = ?, pass_hash = ? \
-             WHERE id = ?",
+             last_name = ?, nickname = ?, description = ?, url = ?, locale = ?, roles = ?, pass_hash = ?, \
+             display_name_fold = ? WHERE id = ?",
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -369,6 +374,7 @@ impl Store for SqliteStore {
         .bind(&u.locale)
         .bind(roles_to_string(&u.roles))
         .bind(&u.pass_hash)
+        .bind(fold(&u.display_name))
         .bind(u.id)
         .execute(&self.pool)
         .await
@@ -642,7 +648,8 @@ impl Store for SqliteStore {
             "UPDATE post SET post_type = ?, status = ?, author = ?, title = ?, content = ?, excerpt = ?, \
              slug = ?, password = ?, parent = ?, menu_order = ?, comment_status = ?, ping_status = ?, \
              date = ?, date_floating = ?, modified = ?, pre_trash_status = ?, mime_type = ?, \
-             featured_media = ?, post_format = ? WHERE id = ?",
+             featured_media = ?, post_format = ?, title_fold = ?, excerpt_fold = ?, content_fold = ? \
+             WHERE id = ?",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -663,6 +670,9 @@ impl Store for SqliteStore {
         .bind(&p.mime_type)
         .bind(p.featured_media)
         .bind(&p.format)
+        .bind(fold(&p.title))
+        .bind(fold(&p.excerpt))
+        .bind(fold(&p.content))
         .bind(p.id)
         .execute(&self.pool)
         .await
@@ -742,13 +752,15 @@ impl Store for SqliteStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
         .bind(&t.slug)
         .bind(&t.description)
         .bind(t.parent)
+        .bind(fold(&t.name))
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)
@@ -756,12 +768,13 @@ impl Store for SqliteStore {
 
     async fn update_term(&self, t: &Term) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE term SET name = ?, slug = ?, description = ?, parent = ? WHERE id = ?",
+            "UPDATE term SET name = ?, slug = ?, description = ?, parent = ?, name_fold = ? WHERE id = ?",
         )
         .bind(&t.name)
         .bind(&t.slug)
         .bind(&t.description)
         .bind(t.parent)
+        .bind(fold(&t.name))
         .bind(t.id)
         .execute(&self.pool)
         .await
@@ -819,15 +832,11 @@ impl Store for SqliteStore {
             binds.push(Bind::Int(p));
         }
         if let Some(term) = &q.search {
-            let like = format!(
-                "%{}%",
-                term.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            filter.push_str(" AND (name LIKE ? ESCAPE '\\' OR slug LIKE ? ESCAPE '\\')");
-            binds.push(Bind::Text(like.clone()));
-            binds.push(Bind::Text(like));
+            // `(t.name LIKE %s) OR (t.slug LIKE %s)`, as the collation compares.
+            filter
+                .push_str(" AND (name_fold LIKE ? ESCAPE '\\' OR lower(slug) LIKE ? ESCAPE '\\')");
+            binds.push(Bind::Text(contains_pattern(term)));
+            binds.push(Bind::Text(plain_contains_pattern(term)));
         }
         if q.hide_empty {
             filter.push_str(&format!(" AND {TERM_COUNT} > 0"));
@@ -847,7 +856,7 @@ impl Store for SqliteStore {
             TermOrderBy::Slug => format!("slug {dir}, id {dir}"),
             TermOrderBy::Description => format!("description COLLATE NOCASE {dir}, id {dir}"),
             TermOrderBy::Count => format!("{TERM_COUNT} {dir}, id {dir}"),
-            _ => format!("name COLLATE NOCASE {dir}, id {dir}"),
+            _ => format!("name_fold {dir}, id {dir}"),
         };
         let count_sql = format!("SELECT COUNT(*) FROM term WHERE {filter}");
         let page_sql = format!(
@@ -1141,12 +1150,6 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
         binds.push(json_list(&patterns));
     }
     if let Some((term, columns)) = &q.search {
-        let like = format!(
-            "%{}%",
-            term.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
         let mut alternatives = vec![];
         for c in columns {
             let col = match c {
@@ -1157,14 +1160,18 @@ fn user_filter(q: &UserQuery) -> (String, Vec<Bind>) {
                     }
                     continue;
                 }
-                C::Login => "login",
-                C::Nicename => "nicename",
-                C::Email => "email",
-                C::Url => "url",
-                C::DisplayName => "display_name",
+                C::Login => "lower(login)",
+                C::Nicename => "lower(nicename)",
+                C::Email => "lower(email)",
+                C::Url => "lower(url)",
+                C::DisplayName => "display_name_fold",
             };
             alternatives.push(format!("{col} LIKE ? ESCAPE '\\'"));
-            binds.push(Bind::Text(like.clone()));
+            binds.push(Bind::Text(if *c == C::DisplayName {
+                contains_pattern(term)
+            } else {
+                plain_contains_pattern(term)
+            }));
         }
         if alternatives.is_empty() {
             filter.push_str(" AND 0 = 1");
@@ -1203,13 +1210,13 @@ fn user_order(q: &UserQuery) -> (String, Vec<Bind>) {
         O::Registered => (format!("registered {dir}, id {dir}"), vec![]),
         other => {
             let col = match other {
-                O::Name => "display_name",
-                O::Slug => "nicename",
-                O::Email => "email",
-                O::Url => "url",
-                _ => "login",
+                O::Name => "display_name_fold",
+                O::Slug => "nicename COLLATE NOCASE",
+                O::Email => "email COLLATE NOCASE",
+                O::Url => "url COLLATE NOCASE",
+                _ => "login COLLATE NOCASE",
             };
-            (format!("{col} COLLATE NOCASE {dir}, id {dir}"), vec![])
+            (format!("{col} {dir}, id {dir}"), vec![])
         }
     }
 }
@@ -1219,8 +1226,8 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
          menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-         mime_type, featured_media, post_format) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&p.post_type)
     .bind(&p.status)
@@ -1241,6 +1248,9 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     .bind(&p.mime_type)
     .bind(p.featured_media)
     .bind(&p.format)
+    .bind(fold(&p.title))
+    .bind(fold(&p.excerpt))
+    .bind(fold(&p.content))
     .fetch_one(&mut *conn)
     .await
     .map_err(map_write_err)?;
@@ -1447,46 +1457,75 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
         filter.push_str(" AND menu_order = ?");
         binds.push(Bind::Int(m));
     }
-    for term in &q.search_terms {
-        let like = format!(
-            "%{}%",
-            term.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        filter.push_str(
-            " AND (title LIKE ? ESCAPE '\\' OR excerpt LIKE ? ESCAPE '\\' OR content LIKE ? ESCAPE '\\')",
-        );
-        for _ in 0..3 {
-            binds.push(Bind::Text(like.clone()));
+    if let Some(search) = q.search.as_ref().filter(|s| !s.clauses.is_empty()) {
+        let mut columns = vec![];
+        for (on, col) in [
+            (search.title, "title_fold"),
+            (search.excerpt, "excerpt_fold"),
+            (search.content, "content_fold"),
+        ] {
+            if on {
+                columns.push(col);
+            }
+        }
+        for clause in &search.clauses {
+            // parse_search(): `(title LIKE t OR excerpt LIKE t OR content LIKE t)`, or for
+            // `-t`, `NOT LIKE` joined by AND.
+            let (op, joiner) = if clause.exclude {
+                ("NOT LIKE", " AND ")
+            } else {
+                ("LIKE", " OR ")
+            };
+            let mut parts: Vec<String> = columns
+                .iter()
+                .map(|c| format!("{c} {op} ? ESCAPE '\\'"))
+                .collect();
+            binds.extend(columns.iter().map(|_| Bind::Text(clause.pattern.clone())));
+            if search.attachment_file {
+                let not = if clause.exclude { "NOT " } else { "" };
+                parts.push(format!(
+                    "{not}EXISTS (SELECT 1 FROM postmeta WHERE postmeta.post_id = post.id \
+                     AND meta_key = '_wp_attached_file' AND lower(meta_value) LIKE ? ESCAPE '\\')"
+                ));
+                binds.push(Bind::Text(clause.file_pattern.clone()));
+            }
+            filter.push_str(&format!(" AND ({})", parts.join(joiner)));
+        }
+        if q.search_skips_protected {
+            filter.push_str(" AND password = ''");
         }
     }
-    if q.search_skips_protected && !q.search_terms.is_empty() {
-        filter.push_str(" AND password = ''");
-    }
     let tax: Vec<String> = q
-        .tax_in
+        .tax_query
         .iter()
-        .map(|ids| {
-            if ids.is_empty() {
-                return "0 = 1".to_owned();
+        .map(|clause| {
+            binds.push(Bind::Text(clause.taxonomy.clone()));
+            binds.push(json_list(&clause.terms));
+            let terms = "SELECT id FROM term WHERE taxonomy = ? \
+                         AND id IN (SELECT value FROM json_each(?))";
+            match clause.operator {
+                TaxOperator::In => format!(
+                    "id IN (SELECT post_id FROM term_relationship WHERE term_id IN ({terms}))"
+                ),
+                TaxOperator::NotIn => format!(
+                    "id NOT IN (SELECT post_id FROM term_relationship WHERE term_id IN ({terms}))"
+                ),
+                // Every listed term exists in the taxonomy and the post has each of them.
+                TaxOperator::And => {
+                    binds.push(Bind::Text(clause.taxonomy.clone()));
+                    binds.push(json_list(&clause.terms));
+                    let n = distinct_count(&clause.terms);
+                    format!(
+                        "(SELECT COUNT(*) FROM ({terms})) = {n} AND (SELECT COUNT(*) FROM \
+                         term_relationship r WHERE r.post_id = post.id AND r.term_id IN ({terms})) = {n}"
+                    )
+                }
             }
-            binds.push(json_list(ids));
-            "id IN (SELECT post_id FROM term_relationship \
-             WHERE term_id IN (SELECT value FROM json_each(?)))"
-                .to_owned()
         })
         .collect();
     if !tax.is_empty() {
         let joiner = if q.tax_or { " OR " } else { " AND " };
-        filter.push_str(&format!(" AND ({})", tax.join(joiner)));
-    }
-    if !q.tax_not_in.is_empty() {
-        filter.push_str(
-            " AND id NOT IN (SELECT post_id FROM term_relationship \
-             WHERE term_id IN (SELECT value FROM json_each(?)))",
-        );
-        binds.push(json_list(&q.tax_not_in));
+        filter.push_str(&format!(" AND (({}))", tax.join(&format!("){joiner}("))));
     }
     for (sql, bound) in [
         (" AND date > ?", q.after),
@@ -1505,6 +1544,58 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
 /// The ORDER BY clause; ties broken by id in the same direction, as MySQL's order is
 /// stable enough for WordPress's tests only with it.
 fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
+    let (order, mut binds) = post_own_order(q);
+    let Some(relevance) = q.search.as_ref().and_then(|s| s.relevance.as_ref()) else {
+        return (order, binds);
+    };
+    let mut rel_binds = vec![];
+    let rank = match relevance {
+        RelevanceOrder::Single(t) => {
+            rel_binds.push(Bind::Text(t.clone()));
+            "(title_fold LIKE ? ESCAPE '\\') DESC".to_owned()
+        }
+        RelevanceOrder::Cases {
+            sentence,
+            title_terms,
+        } => {
+            let like = |n: usize| vec!["title_fold LIKE ? ESCAPE '\\'"; n];
+            let mut cases = String::from("(CASE ");
+            if let Some(s) = sentence {
+                cases.push_str("WHEN title_fold LIKE ? ESCAPE '\\' THEN 1 ");
+                rel_binds.push(Bind::Text(s.clone()));
+            }
+            if !title_terms.is_empty() {
+                cases.push_str(&format!(
+                    "WHEN {} THEN 2 ",
+                    like(title_terms.len()).join(" AND ")
+                ));
+                rel_binds.extend(title_terms.iter().map(|t| Bind::Text(t.clone())));
+                if title_terms.len() > 1 {
+                    cases.push_str(&format!(
+                        "WHEN {} THEN 3 ",
+                        like(title_terms.len()).join(" OR ")
+                    ));
+                    rel_binds.extend(title_terms.iter().map(|t| Bind::Text(t.clone())));
+                }
+            }
+            if let Some(s) = sentence {
+                cases.push_str(
+                    "WHEN excerpt_fold LIKE ? ESCAPE '\\' THEN 4 \
+                     WHEN content_fold LIKE ? ESCAPE '\\' THEN 5 ",
+                );
+                rel_binds.push(Bind::Text(s.clone()));
+                rel_binds.push(Bind::Text(s.clone()));
+            }
+            cases.push_str("ELSE 6 END) ASC");
+            cases
+        }
+    };
+    rel_binds.append(&mut binds);
+    (format!("{rank}, {order}"), rel_binds)
+}
+
+/// The query's own `orderby`, after the relevance of a search.
+fn post_own_order(q: &PostQuery) -> (String, Vec<Bind>) {
     use crate::store::PostOrderBy as O;
     let dir = if q.ascending { "ASC" } else { "DESC" };
     match q.orderby {
@@ -1519,7 +1610,7 @@ fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
         other => {
             let col = match other {
                 O::Id => "id",
-                O::Title => "title",
+                O::Title => "title_fold",
                 O::Slug => "slug",
                 O::Modified => "modified",
                 O::MenuOrder => "menu_order",
@@ -1530,6 +1621,98 @@ fn post_order(q: &PostQuery) -> (String, Vec<Bind>) {
             (format!("{col} {dir}, id {dir}"), vec![])
         }
     }
+}
+
+/// Fills the `*_fold` columns of rows written before migration 0010, a bounded batch at a
+/// time (the folding is Rust code: `crate::search::fold`).
+async fn backfill_folds(pool: &SqlitePool) -> StoreResult<()> {
+    const BATCH: i64 = 256;
+    let version: Option<String> = sqlx::query_scalar("SELECT value FROM option WHERE name = ?")
+        .bind(FOLD_VERSION_OPTION)
+        .fetch_optional(pool)
+        .await?;
+    let current = version.as_deref() == Some(FOLD_VERSION);
+    if !current {
+        // First start after migration 0010, or `fold` changed since: fold every row again.
+        sqlx::raw_sql(
+            r#"UPDATE post SET title_fold = NULL, excerpt_fold = NULL, content_fold = NULL;
+               UPDATE term SET name_fold = NULL;
+               UPDATE user SET display_name_fold = NULL;"#,
+        )
+        .execute(pool)
+        .await?;
+    }
+    loop {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, title, excerpt, content FROM post WHERE title_fold IS NULL \
+             OR excerpt_fold IS NULL OR content_fold IS NULL LIMIT ?",
+        )
+        .bind(BATCH)
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut tx = pool.begin().await?;
+        for (id, title, excerpt, content) in rows {
+            sqlx::query(
+                "UPDATE post SET title_fold = ?, excerpt_fold = ?, content_fold = ? WHERE id = ?",
+            )
+            .bind(fold(&title))
+            .bind(fold(&excerpt))
+            .bind(fold(&content))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    for (select, update) in [
+        (
+            "SELECT id, name FROM term WHERE name_fold IS NULL LIMIT ?",
+            "UPDATE term SET name_fold = ? WHERE id = ?",
+        ),
+        (
+            "SELECT id, display_name FROM user WHERE display_name_fold IS NULL LIMIT ?",
+            "UPDATE user SET display_name_fold = ? WHERE id = ?",
+        ),
+    ] {
+        loop {
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as(select).bind(BATCH).fetch_all(pool).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = pool.begin().await?;
+            for (id, text) in rows {
+                sqlx::query(update)
+                    .bind(fold(&text))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    if !current {
+        sqlx::query(
+            "INSERT INTO option (name, value) VALUES (?, ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(FOLD_VERSION_OPTION)
+        .bind(FOLD_VERSION)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// How many different values.
+fn distinct_count(values: &[i64]) -> usize {
+    values
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 /// Position in a given list (MySQL's `FIELD()`, which `orderby=include` uses): the first

@@ -28,6 +28,7 @@ mod postgres;
 mod posts;
 mod posts_write;
 mod revisions;
+mod search_syntax;
 mod secrets;
 mod security;
 mod settings;
