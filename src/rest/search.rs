@@ -196,11 +196,16 @@ async fn search_posts(
         statuses: vec!["publish".into()],
         include: include.to_vec(),
         exclude: exclude.to_vec(),
-        search_terms: if search.is_empty() {
-            vec![]
-        } else {
-            super::posts::search_terms(search)
-        },
+        // The search handler's WP_Query gives no `orderby`: with `s`, relevance first.
+        search: (!search.is_empty()).then(|| {
+            crate::search::post_search(
+                search,
+                crate::search::SearchColumns::default(),
+                false,
+                false,
+                true,
+            )
+        }),
         search_skips_protected: !logged_in,
         limit,
         offset,
