@@ -280,7 +280,7 @@ fn absint(i: i64) -> i64 {
 
 /// `sanitize_option()` for the options of this controller: the value to store, or `None`
 /// where WordPress records a settings error and keeps the old value.
-fn sanitize_option(option: &str, value: &Value) -> Option<String> {
+pub(crate) fn sanitize_option(option: &str, value: &Value) -> Option<String> {
     let text = || match value {
         Value::String(s) => s.clone(),
         Value::Bool(true) => "1".into(),
@@ -306,6 +306,13 @@ fn sanitize_option(option: &str, value: &Value) -> Option<String> {
                 .any(|p| lower.find(p).is_some_and(|i| url.len() > i + p.len()));
             has_host.then_some(url)
         }
+        // XML-RPC's `time_zone` (wp.setOptions).
+        "gmt_offset" => Some(
+            text()
+                .chars()
+                .filter(|c| c.is_ascii_digit() || matches!(c, ':' | '.' | '-'))
+                .collect(),
+        ),
         "timezone_string" => {
             let tz = text();
             (tz.is_empty() || is_valid_timezone(&tz)).then_some(tz)

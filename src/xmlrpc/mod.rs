@@ -9,6 +9,7 @@ pub mod blog;
 pub mod legacy;
 pub mod media;
 pub mod metaweblog;
+pub mod options;
 pub mod pages;
 pub mod post_types;
 pub mod posts;
@@ -294,6 +295,8 @@ pub const METHODS: &[&str] = &[
     "blogger.getRecentPosts",
     "blogger.newPost",
     "blogger.editPost",
+    "wp.setOptions",
+    "wp.getOptions",
 ];
 
 impl Server<'_> {
@@ -357,6 +360,8 @@ impl Server<'_> {
             "wp.getUser" => users::get_user(self, &args).await,
             "wp.getPostType" => post_types::get_post_type(self, &args).await,
             "wp.getCategories" => metaweblog::get_categories(self, &args).await,
+            "wp.getOptions" => options::get(self, &args).await,
+            "wp.setOptions" => options::set(self, &args).await,
             "wp.getTags" => legacy::get_tags(self, &args).await,
             "wp.newCategory" => legacy::new_category(self, &args).await,
             "wp.deleteCategory" => legacy::delete_category(self, &args).await,
