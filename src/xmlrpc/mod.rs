@@ -14,6 +14,7 @@ pub mod pages;
 pub mod post_types;
 pub mod posts;
 pub mod rest;
+pub mod revisions;
 pub mod terms;
 pub mod users;
 pub mod value;
@@ -297,6 +298,8 @@ pub const METHODS: &[&str] = &[
     "blogger.editPost",
     "wp.setOptions",
     "wp.getOptions",
+    "wp.restoreRevision",
+    "wp.getRevisions",
 ];
 
 impl Server<'_> {
@@ -361,6 +364,8 @@ impl Server<'_> {
             "wp.getPostType" => post_types::get_post_type(self, &args).await,
             "wp.getCategories" => metaweblog::get_categories(self, &args).await,
             "wp.getOptions" => options::get(self, &args).await,
+            "wp.getRevisions" => revisions::get_revisions(self, &args).await,
+            "wp.restoreRevision" => revisions::restore_revision(self, &args).await,
             "wp.setOptions" => options::set(self, &args).await,
             "wp.getTags" => legacy::get_tags(self, &args).await,
             "wp.newCategory" => legacy::new_category(self, &args).await,
