@@ -70,10 +70,12 @@ def main():
     other = WordPressPost()
     other.title = f"Short-lived {run}"
     other.id = wp.call(posts.NewPost(other))
-    expect(wp.call(posts.DeletePost(other.id)) is True, "DeletePost")
+    expect(wp.call(posts.DeletePost(other.id)) is True, "DeletePost (to the trash)")
+    expect(wp.call(posts.DeletePost(other.id)) is True, "DeletePost (for good)")
 
     result = {"post": int(post.id), "media": int(uploaded["id"]), "category": int(category.id)}
     if os.environ.get("KEEP_CREATED") != "1":
+        wp.call(posts.DeletePost(post.id))  # to the trash, then for good
         wp.call(posts.DeletePost(post.id))
         wp.call(posts.DeletePost(int(uploaded["id"])))
         wp.call(taxonomies.DeleteTerm("category", category.id))

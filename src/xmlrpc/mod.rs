@@ -11,6 +11,7 @@ pub mod media;
 pub mod metaweblog;
 pub mod options;
 pub mod pages;
+pub mod pingback;
 pub mod post_types;
 pub mod posts;
 pub mod rest;
@@ -300,6 +301,8 @@ pub const METHODS: &[&str] = &[
     "wp.getOptions",
     "wp.restoreRevision",
     "wp.getRevisions",
+    "pingback.ping",
+    "pingback.extensions.getPingbacks",
 ];
 
 impl Server<'_> {
@@ -365,6 +368,8 @@ impl Server<'_> {
             "wp.getCategories" => metaweblog::get_categories(self, &args).await,
             "wp.getOptions" => options::get(self, &args).await,
             "wp.getRevisions" => revisions::get_revisions(self, &args).await,
+            "pingback.ping" => pingback::ping(self, &args).await,
+            "pingback.extensions.getPingbacks" => pingback::get_pingbacks(self, &args).await,
             "wp.restoreRevision" => revisions::restore_revision(self, &args).await,
             "wp.setOptions" => options::set(self, &args).await,
             "wp.getTags" => legacy::get_tags(self, &args).await,
