@@ -871,37 +871,51 @@ pub async fn run(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<()> {
         storage.data_dir.display().to_string()
     };
     let mut server = start(args, storage.clone()).await?;
+    // The banner goes to whoever started us; if they stopped reading (a closed pipe), the
+    // server keeps serving rather than dying on the write error `println!` would panic on.
+    let mut out = std::io::stdout();
+    let mut say = |line: std::fmt::Arguments<'_>| {
+        use std::io::Write as _;
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
     let home = server.site.config.home.clone();
-    println!(
+    say(format_args!(
         "ferropress is serving {home}/wp-json/ (environment: {}, data: {data})",
         env.as_str(),
-    );
-    println!("Admin screens (users, Application Passwords): {home}/wp-admin/");
+    ));
+    say(format_args!(
+        "Admin screens (users, Application Passwords): {home}/wp-admin/"
+    ));
     if let Some((login, password)) = server.initial_admin.take() {
-        println!();
-        println!("Created the first administrator. Save this password now; it is not shown again:");
-        println!("  username: {login}");
-        println!("  password: {password}");
-        println!();
-        println!("Create an Application Password for API clients:");
+        say(format_args!(""));
+        say(format_args!(
+            "Created the first administrator. Save this password now; it is not shown again:"
+        ));
+        say(format_args!("  username: {login}"));
+        say(format_args!("  password: {password}"));
+        say(format_args!(""));
+        say(format_args!(
+            "Create an Application Password for API clients:"
+        ));
         // The database URL may carry a password: it is named, never printed.
         let store_flag = if postgres {
             "--database-url \"$FERROPRESS_DATABASE_URL\"".to_owned()
         } else {
             format!("--data-dir {}", storage.data_dir.display())
         };
-        println!(
+        say(format_args!(
             "  ferropress {store_flag} user application-password create {login} \"My Integration\""
-        );
+        ));
     }
     if !server
         .site
         .config
         .app_passwords_available(server.site.config.tls)
     {
-        println!(
+        say(format_args!(
             "Note: Application Passwords need HTTPS outside the local environment (use --tls-cert/--tls-key)."
-        );
+        ));
     }
     // `stop` is never sent here: the signal handler inside `start` ends the server.
     let tx = server.shutdown.take();

@@ -255,6 +255,7 @@ async fn ready_turns_false_when_a_graceful_shutdown_begins() {
 #[tokio::test]
 async fn the_binary_survives_sighup_and_drains_on_sigterm() {
     use std::io::BufRead as _;
+    install_provider();
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = storage_for(dir.path());
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferropress"));
