@@ -5,6 +5,16 @@
 //! them): WordPress's repeated `preg_replace` loops are reproduced by their result, never by
 //! rescanning (issue 14, "linear time on hostile input").
 
+mod autop;
+mod scan;
+mod shortcodes;
+mod smilies;
+mod texturize;
+
+pub use autop::{shortcode_unautop, wpautop};
+pub use smilies::convert_smilies;
+pub use texturize::wptexturize;
+
 /// The first occurrence of `needle` in `hay` at or after `from`, remembered so that a run of
 /// ascending `from`s scans the text once: a cached hit at or after `from` is still the first.
 struct NextMatch<'a> {
@@ -662,52 +672,87 @@ pub fn is_email(email: &str) -> bool {
     })
 }
 
-/// `wpautop()`, simplified: blank-line separated blocks become paragraphs and single
-/// newlines inside them `<br />`. Block-level HTML is left unwrapped. Differences from
-/// WordPress's full implementation are listed in docs/compat.md.
-pub fn wpautop(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    if text.trim().is_empty() {
-        return String::new();
-    }
-    const BLOCKS: &[&str] = &[
-        "<p",
-        "<div",
-        "<h1",
-        "<h2",
-        "<h3",
-        "<h4",
-        "<h5",
-        "<h6",
-        "<ul",
-        "<ol",
-        "<li",
-        "<pre",
-        "<blockquote",
-        "<table",
-        "<figure",
-        "<hr",
-        "<section",
-        "<article",
-        "<aside",
-        "<header",
-        "<footer",
-        "<form",
-        "<dl",
-        "<address",
-        "<!--",
-    ];
-    let mut out = String::with_capacity(text.len() + 16);
-    for block in text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
-        let lower = block.to_ascii_lowercase();
-        if BLOCKS.iter().any(|t| lower.starts_with(t)) {
-            out.push_str(block);
-        } else {
-            out.push_str("<p>");
-            out.push_str(&block.replace('\n', "<br />\n"));
-            out.push_str("</p>");
+/// `convert_chars()`: a `&` that starts no named entity becomes `&#038;`
+/// (`preg_replace( '/&([^#])(?![a-z1-4]{1,8};)/i', '&#038;$1', … )`).
+pub fn convert_chars(text: &str) -> String {
+    scan::rewrite(text, b'&', |b, i, out| {
+        let next = *b.get(i + 1)?;
+        if next == b'#' {
+            return None;
         }
-        out.push('\n');
+        let rest = &b[i + 2..];
+        let name = rest
+            .iter()
+            .take(9)
+            .take_while(|c| c.is_ascii_alphabetic() || (b'1'..=b'4').contains(c))
+            .count();
+        if (1..=8).contains(&name) && rest.get(name) == Some(&b';') {
+            return None;
+        }
+        out.extend_from_slice(b"&#038;");
+        out.push(next);
+        Some(i + 2)
+    })
+}
+
+/// `capital_P_dangit()`: "Wordpress" to "WordPress" everywhere in titles, after a space,
+/// quote, `>` or `(` elsewhere.
+pub fn capital_p_dangit(text: &str, title: bool) -> String {
+    if !text.contains("Wordpress") {
+        return text.to_owned();
+    }
+    if title {
+        return text.replace("Wordpress", "WordPress");
+    }
+    let mut t = text.to_owned();
+    for before in [" ", "&#8216;", "&#8220;", ">", "("] {
+        t = t.replace(&format!("{before}Wordpress"), &format!("{before}WordPress"));
+    }
+    t
+}
+
+/// The `the_title` filters (`default-filters.php`): `wptexturize`, `convert_chars`, `trim`,
+/// then `capital_P_dangit` (priority 11).
+pub fn the_title(title: &str) -> String {
+    let t = convert_chars(&wptexturize(title));
+    capital_p_dangit(php_trim(&t), true)
+}
+
+/// The `the_content` filters a default install runs: `wptexturize`, `wpautop`,
+/// `shortcode_unautop` (10), `capital_P_dangit` (11), `convert_smilies` (20).
+pub fn the_content(content: &str, site_url: &str) -> String {
+    let t = shortcode_unautop(&wpautop(&wptexturize(content)));
+    convert_smilies(&capital_p_dangit(&t, false), site_url)
+}
+
+/// The `the_excerpt` filters: `wptexturize`, `convert_smilies`, `convert_chars`, `wpautop`,
+/// `shortcode_unautop`.
+pub fn the_excerpt(excerpt: &str, site_url: &str) -> String {
+    let t = convert_chars(&convert_smilies(&wptexturize(excerpt), site_url));
+    shortcode_unautop(&wpautop(&t))
+}
+
+/// `wp_trim_excerpt()` (the `get_the_excerpt` filter): an empty excerpt is made of the
+/// content through `the_content`, cut to 55 words and ` [&hellip;]`.
+pub fn wp_trim_excerpt(excerpt: &str, content: &str, site_url: &str) -> String {
+    if !php_trim(excerpt).is_empty() {
+        return excerpt.to_owned();
+    }
+    let text = the_content(content, site_url).replace("]]>", "]]&gt;");
+    wp_trim_words(&text, 55, " [&hellip;]")
+}
+
+/// `wp_trim_words()`: tags stripped, cut after `num_words` words (split at `[\n\r\t ]+`),
+/// `more` appended when something was cut.
+pub fn wp_trim_words(text: &str, num_words: usize, more: &str) -> String {
+    let text = strip_all_tags(text);
+    let mut words = text
+        .split(['\n', '\r', '\t', ' '])
+        .filter(|w| !w.is_empty());
+    let kept: Vec<&str> = words.by_ref().take(num_words).collect();
+    let mut out = kept.join(" ");
+    if words.next().is_some() {
+        out.push_str(more);
     }
     out
 }
@@ -998,6 +1043,7 @@ mod tests {
 
     #[test]
     fn autop() {
+        // wpautop() of WordPress 6.1, run with its PHP.
         assert_eq!(wpautop("Hello"), "<p>Hello</p>\n");
         assert_eq!(wpautop("a\nb\n\nc"), "<p>a<br />\nb</p>\n<p>c</p>\n");
         assert_eq!(wpautop(""), "");

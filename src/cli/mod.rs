@@ -2,6 +2,7 @@
 //! `wp user application-password create|list|delete`) plus `serve`.
 
 pub mod doctor;
+mod format;
 mod migrate_store;
 mod user;
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// Report weak security settings (takes the flags and FERROPRESS_* variables of `serve`);
     /// exits 1 when it finds a problem.
     Doctor(ServeArgs),
+    /// Runs a display filter over a JSON array of strings (side-by-side checks with PHP).
+    #[command(hide = true)]
+    Format(format::FormatArgs),
 }
 
 fn init_logging(default: &str) {
@@ -71,6 +75,7 @@ pub fn run() -> ExitCode {
             runtime.block_on(user::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
+        Command::Format(args) => format::run(&args),
         Command::MigrateStore(args) => {
             init_logging("warn");
             runtime.block_on(migrate_store::run(args))
