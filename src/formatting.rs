@@ -6,12 +6,14 @@
 //! rescanning (issue 14, "linear time on hostile input").
 
 mod autop;
+mod content_tags;
 mod scan;
 mod shortcodes;
 mod smilies;
 mod texturize;
 
 pub use autop::{shortcode_unautop, wpautop};
+pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
 pub use smilies::convert_smilies;
 pub use texturize::wptexturize;
 
@@ -719,26 +721,44 @@ pub fn the_title(title: &str) -> String {
 }
 
 /// The `the_content` filters a default install runs: `wptexturize`, `wpautop`,
-/// `shortcode_unautop` (10), `capital_P_dangit` (11), `convert_smilies` (20).
-pub fn the_content(content: &str, site_url: &str) -> String {
-    let t = shortcode_unautop(&wpautop(&wptexturize(content)));
+/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit` (11),
+/// `convert_smilies` (20).
+pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
+    the_content_prepended(content, site_url, images, None)
+}
+
+/// `the_content` with `prepend_attachment()`'s paragraph (attachments): it comes after
+/// `shortcode_unautop` and before `wp_filter_content_tags`, followed by a newline.
+pub fn the_content_prepended(
+    content: &str,
+    site_url: &str,
+    images: &dyn ContentImages,
+    prepend: Option<&str>,
+) -> String {
+    let mut t = shortcode_unautop(&wpautop(&wptexturize(content)));
+    if let Some(p) = prepend {
+        t = format!("{p}\n{t}");
+    }
+    let t = wp_filter_content_tags(&t, images);
     convert_smilies(&capital_p_dangit(&t, false), site_url)
 }
 
 /// The `the_excerpt` filters: `wptexturize`, `convert_smilies`, `convert_chars`, `wpautop`,
-/// `shortcode_unautop`.
-pub fn the_excerpt(excerpt: &str, site_url: &str) -> String {
+/// `shortcode_unautop`, `wp_filter_content_tags`.
+pub fn the_excerpt(excerpt: &str, site_url: &str, images: &dyn ContentImages) -> String {
     let t = convert_chars(&convert_smilies(&wptexturize(excerpt), site_url));
-    shortcode_unautop(&wpautop(&t))
+    wp_filter_content_tags(&shortcode_unautop(&wpautop(&t)), images)
 }
 
 /// `wp_trim_excerpt()` (the `get_the_excerpt` filter): an empty excerpt is made of the
 /// content through `the_content`, cut to 55 words and ` [&hellip;]`.
-pub fn wp_trim_excerpt(excerpt: &str, content: &str, site_url: &str) -> String {
+/// `rendered_content` gives the post's content through `the_content` (WordPress strips the
+/// registered shortcodes first).
+pub fn wp_trim_excerpt(excerpt: &str, rendered_content: impl FnOnce() -> String) -> String {
     if !php_trim(excerpt).is_empty() {
         return excerpt.to_owned();
     }
-    let text = the_content(content, site_url).replace("]]>", "]]&gt;");
+    let text = rendered_content().replace("]]>", "]]&gt;");
     wp_trim_words(&text, 55, " [&hellip;]")
 }
 

@@ -18,11 +18,13 @@ $run = [
     'convert_chars' => function ($s) { return convert_chars($s); },
     'capital_P_dangit' => function ($s) { return capital_P_dangit($s); },
     'the_title' => function ($s) { return apply_filters('the_title', $s, 0); },
-    // the_content and the_excerpt without the filters ferropress does not port (yet):
-    // do_blocks, do_shortcode, autoembed, wp_filter_content_tags, prepend_attachment.
+    // the_content without the filters ferropress does not port (yet): do_blocks,
+    // do_shortcode, autoembed, prepend_attachment.
     'the_content' => function ($s) {
-        return convert_smilies(capital_P_dangit(shortcode_unautop(wpautop(wptexturize($s)))));
+        $s = wp_filter_content_tags(shortcode_unautop(wpautop(wptexturize($s))), 'the_content');
+        return convert_smilies(capital_P_dangit($s));
     },
+    'wp_filter_content_tags' => function ($s) { return wp_filter_content_tags($s, 'the_content'); },
     'the_excerpt' => function ($s) { return apply_filters('the_excerpt', $s); },
     'sanitize_title' => function ($s) { return sanitize_title($s); },
 ][$function];

@@ -35,9 +35,12 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "convert_chars" => |s, _| f::convert_chars(s),
         "capital_P_dangit" => |s, _| f::capital_p_dangit(s, false),
         "the_title" => |s, _| f::the_title(s),
-        "the_content" => f::the_content,
-        "the_excerpt" => f::the_excerpt,
-        "wp_trim_excerpt" => |s, site| f::wp_trim_excerpt("", s, site),
+        "the_content" => |s, site| f::the_content(s, site, &f::NoImages),
+        "the_excerpt" => |s, site| f::the_excerpt(s, site, &f::NoImages),
+        "wp_filter_content_tags" => |s, _| f::wp_filter_content_tags(s, &f::NoImages),
+        "wp_trim_excerpt" => |s, site| {
+            f::wp_trim_excerpt("", || f::the_content(s, site, &f::NoImages))
+        },
         "sanitize_title" => |s, _| f::sanitize_title(s),
         other => bail!("unknown function {other}"),
     };

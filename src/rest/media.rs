@@ -14,7 +14,10 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{sanitize_text_field, sanitize_title, strip_all_tags, wpautop};
+use crate::formatting::{
+    NoImages, sanitize_text_field, sanitize_title, the_content_prepended, the_excerpt, the_title,
+    wp_trim_excerpt,
+};
 use crate::media::{self, StreamError, TempUpload};
 use crate::post_types::{ATTACHMENT, PostType};
 use crate::site::{Site, now};
@@ -246,8 +249,8 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
     Value::Object(out)
 }
 
-/// The `the_content` preview WordPress prepends to an attachment's description
-/// (`prepend_attachment()`), then the description itself.
+/// The description through `the_content`, with the preview WordPress prepends to an
+/// attachment's description (`prepend_attachment()`).
 fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
     let url = uploads_url(site, &fm.file);
     let inner = if is_image(&post.mime_type) && fm.metadata.get("width").is_some() {
@@ -276,11 +279,8 @@ fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
     } else {
         html_text(&post.title)
     };
-    let mut out = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>\n");
-    if !post.content.is_empty() {
-        out.push_str(&wpautop(&post.content));
-    }
-    out
+    let prepend = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>");
+    the_content_prepended(&post.content, &site.config.home, &NoImages, Some(&prepend))
 }
 
 fn html_attr(s: &str) -> String {
@@ -312,16 +312,13 @@ fn prepare_item(
     let edit = ctx == Context::Edit;
     let source_url = uploads_url(site, &fm.file);
     let description = rendered_description(site, post, fm);
-    let caption_rendered = if post.excerpt.is_empty() {
-        let text = super::posts::excerpt_from(&strip_all_tags(&description));
-        if text.is_empty() {
-            String::new()
-        } else {
-            wpautop(&text)
-        }
-    } else {
-        wpautop(&post.excerpt)
-    };
+    // `get_the_excerpt` + `the_excerpt`: an empty caption is made of the description.
+    let caption_rendered = the_excerpt(
+        &wp_trim_excerpt(&post.excerpt, || description.clone()),
+        &site.config.home,
+        &NoImages,
+    );
+    let rendered_title = the_title(&post.title);
     let media_type = if is_image(&post.mime_type) {
         "image"
     } else {
@@ -340,7 +337,7 @@ fn prepare_item(
         o.insert("slug".into(), json!(post.slug));
         o.insert("type".into(), json!("attachment"));
         o.insert("link".into(), json!(permalink(site, post)));
-        o.insert("title".into(), json!({ "rendered": post.title }));
+        o.insert("title".into(), json!({ "rendered": rendered_title }));
         o.insert("author".into(), json!(post.author));
         o.insert("caption".into(), json!({ "rendered": caption_rendered }));
         o.insert("alt_text".into(), json!(fm.alt));
@@ -370,9 +367,9 @@ fn prepare_item(
     o.insert(
         "title".into(),
         if edit {
-            json!({ "raw": post.title, "rendered": post.title })
+            json!({ "raw": post.title, "rendered": rendered_title })
         } else {
-            json!({ "rendered": post.title })
+            json!({ "rendered": rendered_title })
         },
     );
     o.insert("author".into(), json!(post.author));

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{sanitize_title, wpautop};
+use crate::formatting::{NoImages, sanitize_title, the_content, the_excerpt, the_title, wp_trim_excerpt};
 use crate::post_types::PostType;
 use crate::site::{Site, now};
 use crate::store::{NewPostWrite, Post, PostOrderBy, PostQuery};
@@ -493,23 +493,26 @@ fn prepare_item(
     let protected = !post.password.is_empty();
     let hide = protected && !show_protected;
     let link = permalink(site, post, pt, extras.ancestor_path(post.id));
+    let home = site.config.home.as_str();
+    // The display filters of `the_content`, `get_the_excerpt` + `the_excerpt` and
+    // `the_title`, as WordPress's controller applies them.
     let rendered_content = if hide {
         String::new()
     } else {
-        wpautop(&post.content)
+        the_content(&post.content, home, &NoImages)
     };
     let rendered_excerpt = if hide {
         String::new()
-    } else if post.excerpt.is_empty() {
-        wpautop(&excerpt_from(&post.content))
     } else {
-        wpautop(&post.excerpt)
+        let excerpt = wp_trim_excerpt(&post.excerpt, || the_content(&post.content, home, &NoImages));
+        the_excerpt(&excerpt, home, &NoImages)
     };
+    let rendered_title = the_title(&post.title);
     let mut title = Map::new();
     if edit {
         title.insert("raw".into(), json!(post.title));
     }
-    title.insert("rendered".into(), json!(post.title));
+    title.insert("rendered".into(), json!(rendered_title));
     let mut excerpt = Map::new();
     if edit {
         excerpt.insert("raw".into(), json!(post.excerpt));
@@ -581,7 +584,7 @@ fn prepare_item(
         o.insert("slug".into(), json!(post.slug));
         o.insert("type".into(), json!(pt.name));
         o.insert("link".into(), json!(link));
-        o.insert("title".into(), json!({ "rendered": post.title }));
+        o.insert("title".into(), json!({ "rendered": rendered_title }));
         o.insert(
             "excerpt".into(),
             json!({ "rendered": rendered_excerpt, "protected": protected }),
@@ -752,17 +755,6 @@ pub fn search_terms(search: &str) -> Vec<String> {
         return vec![search.to_owned()];
     }
     terms.into_iter().map(str::to_owned).collect()
-}
-
-/// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
-pub(super) fn excerpt_from(content: &str) -> String {
-    let text = crate::formatting::strip_all_tags(content);
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() > 55 {
-        format!("{} [&hellip;]", words[..55].join(" "))
-    } else {
-        words.join(" ")
-    }
 }
 
 /// `GET /wp/v2/{base}`.
