@@ -350,12 +350,17 @@ fn prepare_item(
     }
     let utc = jiff::tz::TimeZone::UTC;
     o.insert("date_gmt".into(), json!(fmt_date(post.date, &utc)));
+    let guid = if post.guid.is_empty() {
+        &source_url
+    } else {
+        &post.guid
+    };
     o.insert(
         "guid".into(),
         if edit {
-            json!({ "rendered": source_url, "raw": source_url })
+            json!({ "rendered": guid, "raw": guid })
         } else {
-            json!({ "rendered": source_url })
+            json!({ "rendered": guid })
         },
     );
     o.insert("modified".into(), json!(fmt_date(post.modified, tz)));
@@ -1276,6 +1281,8 @@ async fn create_item(
         mime_type: checked.mime.into(),
         featured_media: 0,
         format: String::new(),
+        // An attachment's guid is its file's URL at upload (`wp_insert_attachment()`).
+        guid: uploads_url(&site, &rel),
     };
     let mut post = match apply_input(&site, &actor, blank, &input).await {
         Ok(p) => p,

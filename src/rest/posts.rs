@@ -597,7 +597,12 @@ fn prepare_item(
         }
         return Value::Object(o);
     }
-    let guid = format!("{}/?p={}", site.config.home, post.id);
+    // Rows made before migration 0012 have no stored guid: `?p=N` as WordPress's drafts.
+    let guid = if post.guid.is_empty() {
+        format!("{}/?p={}", site.config.home, post.id)
+    } else {
+        post.guid.clone()
+    };
     o.insert(
         "date_gmt".into(),
         json!(fmt_date(post.date, &jiff::tz::TimeZone::UTC)),
@@ -1780,6 +1785,7 @@ async fn create_item(
         mime_type: String::new(),
         featured_media: 0,
         format: String::new(),
+        guid: String::new(),
     };
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
@@ -1824,6 +1830,9 @@ async fn create_item(
     // What was just written need not be read back: a new post has no revisions, and is
     // sticky exactly when the request said so.
     let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
+    // `wp_insert_post()` sets the guid once, to `get_permalink()` of the new post.
+    post.guid = permalink(&site, &post, pt, extras.ancestor_path(post.id));
+    site.store.set_post_guid(post.id, &post.guid).await?;
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 

@@ -80,6 +80,7 @@ pub async fn save(site: &Site, pt: &PostType, after: &Post, author: i64) -> WpRe
         mime_type: String::new(),
         featured_media: 0,
         format: String::new(),
+        guid: String::new(),
     };
     site.store.insert_post(&revision).await?;
     Ok(())
