@@ -338,6 +338,8 @@ struct Extras {
     history: Vec<(i64, i64, i64)>,
     /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
     ancestors: Vec<(i64, String)>,
+    /// The media library's images that the contents and excerpts show (`wp-image-N`).
+    images: super::media::LibraryImages,
 }
 
 impl Extras {
@@ -424,12 +426,18 @@ impl Extras {
             Some(_) => vec![],
             None => super::revisions::history(site, pt, &ids).await?,
         };
+        let texts: Vec<&str> = posts
+            .iter()
+            .flat_map(|p| [p.content.as_str(), p.excerpt.as_str()])
+            .collect();
+        let images = super::media::LibraryImages::load(site, &texts).await?;
         Ok(Self {
             sticky,
             meta,
             terms,
             history,
             ancestors,
+            images,
         })
     }
 
@@ -496,16 +504,17 @@ fn prepare_item(
     let home = site.config.home.as_str();
     // The display filters of `the_content`, `get_the_excerpt` + `the_excerpt` and
     // `the_title`, as WordPress's controller applies them.
+    let images = &extras.images;
     let rendered_content = if hide {
         String::new()
     } else {
-        the_content(&post.content, home, &NoImages)
+        the_content(&post.content, home, images)
     };
     let rendered_excerpt = if hide {
         String::new()
     } else {
         let excerpt = wp_trim_excerpt(&post.excerpt, || the_content(&post.content, home, &NoImages));
-        the_excerpt(&excerpt, home, &NoImages)
+        the_excerpt(&excerpt, home, images)
     };
     let rendered_title = the_title(&post.title);
     let mut title = Map::new();
