@@ -14,6 +14,7 @@ mod texturize;
 
 pub use autop::{shortcode_unautop, wpautop};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
+pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
 pub use smilies::convert_smilies;
 pub use texturize::wptexturize;
 
@@ -721,8 +722,8 @@ pub fn the_title(title: &str) -> String {
 }
 
 /// The `the_content` filters a default install runs: `wptexturize`, `wpautop`,
-/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit` (11),
-/// `convert_smilies` (20).
+/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`
+/// (11), `convert_smilies` (20).
 pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
     the_content_prepended(content, site_url, images, None)
 }
@@ -740,7 +741,8 @@ pub fn the_content_prepended(
         t = format!("{p}\n{t}");
     }
     let t = wp_filter_content_tags(&t, images);
-    convert_smilies(&capital_p_dangit(&t, false), site_url)
+    let t = do_shortcode(&capital_p_dangit(&t, false), &ShortcodeContext::new(site_url));
+    convert_smilies(&t, site_url)
 }
 
 /// The `the_excerpt` filters: `wptexturize`, `convert_smilies`, `convert_chars`, `wpautop`,
@@ -752,8 +754,7 @@ pub fn the_excerpt(excerpt: &str, site_url: &str, images: &dyn ContentImages) ->
 
 /// `wp_trim_excerpt()` (the `get_the_excerpt` filter): an empty excerpt is made of the
 /// content through `the_content`, cut to 55 words and ` [&hellip;]`.
-/// `rendered_content` gives the post's content through `the_content` (WordPress strips the
-/// registered shortcodes first).
+/// `rendered_content` gives the post's content, `strip_shortcodes()`, through `the_content`.
 pub fn wp_trim_excerpt(excerpt: &str, rendered_content: impl FnOnce() -> String) -> String {
     if !php_trim(excerpt).is_empty() {
         return excerpt.to_owned();

@@ -30,6 +30,10 @@ TOKENS = [
     "<![CDATA[", "]]>", "<", ">", "<p class='x'>", "<table>", "<td>", "</td>", "<h2>", "</h2>",
     "[caption]", "[/caption]", "[caption id=\"a\"]", '[gallery ids="1,2"]', "[gallery/]",
     "[[caption]]", "[foo]", "[embed]", "[/embed]", "[audio src='a.mp3']", "<source>",
+    '[caption id="attachment_1" align="alignright" width="300"]', '[caption width=20 caption="c <b>x</b>"]',
+    "[caption width='2x' class=\"k\"]", "[wp_caption width=1]", "[/wp_caption]", "[caption/]", "[caption.x]",
+    "&#91;", "&#93;", "[[", "]]", "<a href='u'>", '<b title="[caption]">', "&copy;", "’", "“", "”", "…",
+    "©", "™", "\u200b", "—", "–", "×", "Ü", "ß", "日本", "%41", "%e2%80%99", "&hellip;",
     "<video>", "</video>", '<img src="b.jpg" width="10" height="5">', "<img ",
     '<iframe src="v" width="1" height="2">', "<iframe x>", ' src="', ' loading="eager"', " decoding=", ":)", ":-)", ";)", ":mrgreen:", "8O", ":?:", ":D", ":-P", "8-)",
 ]
@@ -37,7 +41,7 @@ TOKENS = [
 FUNCTIONS = [
     "wptexturize", "wpautop", "shortcode_unautop", "convert_smilies", "convert_chars",
     "capital_P_dangit", "the_title", "the_content", "the_excerpt", "sanitize_title",
-    "wp_filter_content_tags",
+    "wp_filter_content_tags", "do_shortcode", "strip_shortcodes", "wp_trim_excerpt",
 ]
 
 
@@ -68,8 +72,10 @@ def main():
     for fn in args.only or FUNCTIONS:
         php = run(["php", os.path.join(HERE, "wordpress.php"), fn], inputs)
         rust = run([args.ferropress, "format", fn], inputs)
-        bad = [(i, p, r) for i, (p, r) in enumerate(zip(php, rust)) if p != r]
-        print(f"{fn}: {len(inputs)} inputs, {len(bad)} mismatches")
+        errors = sum(1 for p in php if p is None)
+        bad = [(i, p, r) for i, (p, r) in enumerate(zip(php, rust)) if p is not None and p != r]
+        note = f" ({errors} inputs make WordPress's PHP fail, not compared)" if errors else ""
+        print(f"{fn}: {len(inputs)} inputs, {len(bad)} mismatches{note}")
         for i, p, r in bad[: args.show]:
             print(f"  input {inputs[i]!r}\n    php  {p!r}\n    rust {r!r}")
         failed |= bool(bad)

@@ -39,8 +39,12 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "the_excerpt" => |s, site| f::the_excerpt(s, site, &f::NoImages),
         "wp_filter_content_tags" => |s, _| f::wp_filter_content_tags(s, &f::NoImages),
         "wp_trim_excerpt" => |s, site| {
-            f::wp_trim_excerpt("", || f::the_content(s, site, &f::NoImages))
+            f::wp_trim_excerpt("", || {
+                f::the_content(&f::strip_shortcodes(s), site, &f::NoImages)
+            })
         },
+        "do_shortcode" => |s, site| f::do_shortcode(s, &f::ShortcodeContext::new(site)),
+        "strip_shortcodes" => |s, _| f::strip_shortcodes(s),
         "sanitize_title" => |s, _| f::sanitize_title(s),
         other => bail!("unknown function {other}"),
     };

@@ -281,6 +281,11 @@ fn html_split_end(b: &[u8], i: usize) -> usize {
 /// `wp_replace_in_html_tags( $haystack, array( $needle => $replace ) )`: replaces inside
 /// HTML elements and comments only (`wp_html_split()`).
 pub(crate) fn replace_in_html_tags(text: &str, needle: &str, replacement: &str) -> String {
+    replace_in_html_tags_with(text, |element| element.replace(needle, replacement))
+}
+
+/// Rewrites each HTML element, comment and CDATA section (`wp_html_split()`'s delimiters).
+pub(crate) fn replace_in_html_tags_with(text: &str, rewrite: impl Fn(&str) -> String) -> String {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -289,47 +294,12 @@ pub(crate) fn replace_in_html_tags(text: &str, needle: &str, replacement: &str) 
         let start = i + p;
         let end = html_split_end(b, start);
         out.push_str(&text[last..start]);
-        out.push_str(&text[start..end].replace(needle, replacement));
+        out.push_str(&rewrite(&text[start..end]));
         last = end;
         i = end;
     }
     out.push_str(&text[last..]);
     out
-}
-
-/// The first `[/name]` at or after a position, remembered per name so that candidates in
-/// ascending order scan the text once.
-struct ClosingTags<'a> {
-    b: &'a [u8],
-    cached: Vec<(Vec<u8>, Option<Option<usize>>)>,
-}
-
-impl<'a> ClosingTags<'a> {
-    fn at_or_after(&mut self, name: &str, from: usize) -> Option<usize> {
-        let idx = match self.cached.iter().position(|(n, _)| n == name.as_bytes()) {
-            Some(i) => i,
-            None => {
-                let mut needle = b"[/".to_vec();
-                needle.extend_from_slice(name.as_bytes());
-                needle.push(b']');
-                self.cached.push((needle, None));
-                self.cached.len() - 1
-            }
-        };
-        let (needle, cached) = &mut self.cached[idx];
-        match *cached {
-            Some(None) => return None,
-            Some(Some(p)) if p >= from => return Some(p),
-            _ => {}
-        }
-        let found = self
-            .b
-            .get(from..)
-            .and_then(|rest| super::find_bytes(rest, needle))
-            .map(|p| from + p);
-        *cached = Some(found);
-        found
-    }
 }
 
 /// `(?:$spaces)*+` from `p`.
@@ -349,7 +319,7 @@ fn skip_spaces(b: &[u8], mut p: usize) -> usize {
 pub fn shortcode_unautop(text: &str) -> String {
     let b = text.as_bytes();
     let mut first_bracket = super::NextMatch::new(b, b"]");
-    let mut closing = ClosingTags { b, cached: vec![] };
+    let mut closing = super::shortcodes::ClosingTags::new(b);
     let mut memo: [(usize, Option<usize>); 2] = [(usize::MAX, None); 2];
     rewrite(text, b'<', |b, i, out| {
         if !b[i..].starts_with(b"<p>") {

@@ -15,8 +15,8 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, sanitize_text_field, sanitize_title, the_content_prepended, the_excerpt, the_title,
-    wp_trim_excerpt,
+    NoImages, sanitize_text_field, sanitize_title, strip_shortcodes, the_content_prepended,
+    the_excerpt, the_title, wp_trim_excerpt,
 };
 use crate::media::{self, StreamError, TempUpload};
 use crate::post_types::{ATTACHMENT, PostType};
@@ -419,7 +419,7 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
 
 /// The description through `the_content`, with the preview WordPress prepends to an
 /// attachment's description (`prepend_attachment()`).
-fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
+fn rendered_description(site: &Site, post: &Post, fm: &FileMeta, content: &str) -> String {
     let url = uploads_url(site, &fm.file);
     let inner = if is_image(&post.mime_type) && fm.metadata.get("width").is_some() {
         let medium = &fm.metadata["sizes"]["medium"];
@@ -455,7 +455,7 @@ fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
         html_text(&post.title)
     };
     let prepend = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>");
-    the_content_prepended(&post.content, &site.config.home, &NoImages, Some(&prepend))
+    the_content_prepended(content, &site.config.home, &NoImages, Some(&prepend))
 }
 
 fn html_attr(s: &str) -> String {
@@ -486,10 +486,12 @@ fn prepare_item(
 ) -> Value {
     let edit = ctx == Context::Edit;
     let source_url = uploads_url(site, &fm.file);
-    let description = rendered_description(site, post, fm);
+    let description = rendered_description(site, post, fm, &post.content);
     // `get_the_excerpt` + `the_excerpt`: an empty caption is made of the description.
     let caption_rendered = the_excerpt(
-        &wp_trim_excerpt(&post.excerpt, || description.clone()),
+        &wp_trim_excerpt(&post.excerpt, || {
+            rendered_description(site, post, fm, &strip_shortcodes(&post.content))
+        }),
         &site.config.home,
         &NoImages,
     );

@@ -13,7 +13,9 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{NoImages, sanitize_title, the_content, the_excerpt, the_title, wp_trim_excerpt};
+use crate::formatting::{
+    NoImages, sanitize_title, strip_shortcodes, the_content, the_excerpt, the_title, wp_trim_excerpt,
+};
 use crate::post_types::PostType;
 use crate::site::{Site, now};
 use crate::store::{NewPostWrite, Post, PostOrderBy, PostQuery};
@@ -513,7 +515,9 @@ fn prepare_item(
     let rendered_excerpt = if hide {
         String::new()
     } else {
-        let excerpt = wp_trim_excerpt(&post.excerpt, || the_content(&post.content, home, &NoImages));
+        let excerpt = wp_trim_excerpt(&post.excerpt, || {
+            the_content(&strip_shortcodes(&post.content), home, &NoImages)
+        });
         the_excerpt(&excerpt, home, images)
     };
     let rendered_title = the_title(&post.title);
