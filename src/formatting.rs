@@ -6,6 +6,7 @@
 //! rescanning (issue 14, "linear time on hostile input").
 
 mod autop;
+mod blocks;
 mod content_tags;
 mod scan;
 mod shortcodes;
@@ -13,6 +14,7 @@ mod smilies;
 mod texturize;
 
 pub use autop::{shortcode_unautop, wpautop};
+pub use blocks::{do_blocks, has_blocks};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
 pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
 pub use smilies::convert_smilies;
@@ -721,7 +723,8 @@ pub fn the_title(title: &str) -> String {
     capital_p_dangit(php_trim(&t), true)
 }
 
-/// The `the_content` filters a default install runs: `wptexturize`, `wpautop`,
+/// The `the_content` filters a default install runs: `do_blocks` (9, which turns `wpautop`
+/// off for block content), `wptexturize`, `wpautop`,
 /// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`
 /// (11), `convert_smilies` (20).
 pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
@@ -736,7 +739,10 @@ pub fn the_content_prepended(
     images: &dyn ContentImages,
     prepend: Option<&str>,
 ) -> String {
-    let mut t = shortcode_unautop(&wpautop(&wptexturize(content)));
+    let blocks = has_blocks(content);
+    let t = wptexturize(&do_blocks(content));
+    let t = if blocks { t } else { wpautop(&t) };
+    let mut t = shortcode_unautop(&t);
     if let Some(p) = prepend {
         t = format!("{p}\n{t}");
     }

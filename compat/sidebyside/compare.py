@@ -33,7 +33,9 @@ TOKENS = [
     '[caption id="attachment_1" align="alignright" width="300"]', '[caption width=20 caption="c <b>x</b>"]',
     "[caption width='2x' class=\"k\"]", "[wp_caption width=1]", "[/wp_caption]", "[caption/]", "[caption.x]",
     "&#91;", "&#93;", "[[", "]]", "<a href='u'>", '<b title="[caption]">', "&copy;", "’", "“", "”", "…",
-    "©", "™", "\u200b", "—", "–", "×", "Ü", "ß", "日本", "%41", "%e2%80%99", "&hellip;",
+    "<!-- wp:paragraph -->", "<!-- /wp:paragraph -->", "<!-- wp:separator /-->",
+    '<!-- wp:heading {"level":3} -->', "<!-- /wp:heading -->", "<!-- wp:core/group {\"a\":\"}\"} -->",
+    "<!-- /wp:group -->", "<!--wp:x-->", "<!-- wp:", " -->", "{", "}", "©", "™", "\u200b", "—", "–", "×", "Ü", "ß", "日本", "%41", "%e2%80%99", "&hellip;",
     "<video>", "</video>", '<img src="b.jpg" width="10" height="5">', "<img ",
     '<iframe src="v" width="1" height="2">', "<iframe x>", ' src="', ' loading="eager"', " decoding=", ":)", ":-)", ";)", ":mrgreen:", "8O", ":?:", ":D", ":-P", "8-)",
 ]
@@ -41,7 +43,7 @@ TOKENS = [
 FUNCTIONS = [
     "wptexturize", "wpautop", "shortcode_unautop", "convert_smilies", "convert_chars",
     "capital_P_dangit", "the_title", "the_content", "the_excerpt", "sanitize_title",
-    "wp_filter_content_tags", "do_shortcode", "strip_shortcodes", "wp_trim_excerpt",
+    "wp_filter_content_tags", "do_shortcode", "strip_shortcodes", "wp_trim_excerpt", "do_blocks",
 ]
 
 

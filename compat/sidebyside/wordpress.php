@@ -23,11 +23,17 @@ $run = [
     'convert_chars' => function ($s) { return convert_chars($s); },
     'capital_P_dangit' => function ($s) { return capital_P_dangit($s); },
     'the_title' => function ($s) { return apply_filters('the_title', $s, 0); },
-    // the_content without do_blocks, autoembed (network) and prepend_attachment (media only).
+    // the_content without autoembed (network) and prepend_attachment (media only).
     'the_content' => function ($s) {
-        $s = wp_filter_content_tags(shortcode_unautop(wpautop(wptexturize($s))), 'the_content');
+        $blocks = has_blocks($s);
+        $s = wptexturize(do_blocks($s));
+        if (!$blocks) {
+            $s = wpautop($s);
+        }
+        $s = wp_filter_content_tags(shortcode_unautop($s), 'the_content');
         return convert_smilies(do_shortcode(capital_P_dangit($s)));
     },
+    'do_blocks' => function ($s) { return do_blocks($s); },
     'do_shortcode' => function ($s) { return do_shortcode($s); },
     'strip_shortcodes' => function ($s) { return strip_shortcodes($s); },
     'wp_trim_excerpt' => function ($s) {

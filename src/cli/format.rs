@@ -45,6 +45,7 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         },
         "do_shortcode" => |s, site| f::do_shortcode(s, &f::ShortcodeContext::new(site)),
         "strip_shortcodes" => |s, _| f::strip_shortcodes(s),
+        "do_blocks" => |s, _| f::do_blocks(s),
         "sanitize_title" => |s, _| f::sanitize_title(s),
         other => bail!("unknown function {other}"),
     };
