@@ -517,7 +517,7 @@ def compatible(t_wp, t_fp):
 ID_KEYS = {"id", "author", "user", "user_id", "parent"}
 
 
-WP_IMAGE_RE = re.compile(r"wp-image-\d+")
+WP_IMAGE_RE = re.compile(r"(wp-image-|attachment[_-])\d+")
 
 
 def normalize_value(v, target, key=None):
@@ -526,8 +526,9 @@ def normalize_value(v, target, key=None):
         v = v.replace(target.base, "{base}")
         v = UUID_RE.sub("<uuid>", v)
         v = DATE_RE.sub("<date>", v)
-        # Attachment ids inside rendered content (`class="wp-image-N"`) differ per target.
-        v = WP_IMAGE_RE.sub("wp-image-<id>", v)
+        # Attachment ids inside rendered content (`class="wp-image-N"`, caption ids
+        # `attachment_N`) differ per target.
+        v = WP_IMAGE_RE.sub(r"\1<id>", v)
         for p in target.principals.values():
             if p.get("token") and p["token"] in v:
                 v = v.replace(p["token"], "<token>")

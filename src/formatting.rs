@@ -14,7 +14,7 @@ mod smilies;
 mod texturize;
 
 pub use autop::{shortcode_unautop, wpautop};
-pub use blocks::{do_blocks, has_blocks};
+pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
 pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
 pub use smilies::convert_smilies;
@@ -760,7 +760,8 @@ pub fn the_excerpt(excerpt: &str, site_url: &str, images: &dyn ContentImages) ->
 
 /// `wp_trim_excerpt()` (the `get_the_excerpt` filter): an empty excerpt is made of the
 /// content through `the_content`, cut to 55 words and ` [&hellip;]`.
-/// `rendered_content` gives the post's content, `strip_shortcodes()`, through `the_content`.
+/// `rendered_content` gives the post's content, `strip_shortcodes()`, then
+/// `excerpt_remove_blocks()`, through `the_content`.
 pub fn wp_trim_excerpt(excerpt: &str, rendered_content: impl FnOnce() -> String) -> String {
     if !php_trim(excerpt).is_empty() {
         return excerpt.to_owned();
@@ -1096,4 +1097,74 @@ mod tests {
             assert_eq!(sanitize_text_field(input), expected, "{input:?}");
         }
     }
+
+    /// Outputs of WordPress 6.1's own filters for the same inputs (compat/sidebyside/
+    /// wordpress.php on the oracle's install).
+    #[test]
+    fn display_filters_match_wordpress() {
+        assert_eq!(
+            the_title("It's a \"test\" -- ok & done... Wordpress"),
+            "It&#8217;s a &#8220;test&#8221; &#8212; ok &#038; done&#8230; WordPress"
+        );
+        assert_eq!(sanitize_title("Don’t panic — it’s “fine”…"), "dont-panic-its-fine");
+        let content = "hi :) there\n\n<pre>:) \"x\"</pre>\n\n[caption id=\"attachment_7\" align=\"alignleft\" width=\"200\"]<a href=\"u\"><img src=\"x.png\" /></a> The \"caption\"[/caption]\n\n[[caption]] [foo]";
+        assert_eq!(
+            the_content(content, "http://x", &NoImages),
+            "<p>hi \u{1f642} there</p>\n<pre>:) \"x\"</pre>\n<figure id=\"attachment_7\" aria-describedby=\"caption-attachment-7\" style=\"width: 200px\" class=\"wp-caption alignleft\"><a href=\"u\"><img decoding=\"async\" src=\"x.png\" /></a><figcaption id=\"caption-attachment-7\" class=\"wp-caption-text\">The &#8220;caption&#8221;</figcaption></figure>\n<p>[caption] [foo]</p>\n"
+        );
+        let blocks = "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
+        assert_eq!(
+            the_content(blocks, "http://x", &NoImages),
+            "\n<p>It&#8217;s</p>\n\n\n"
+        );
+        assert_eq!(
+            convert_smilies(":mrgreen: x", "http://x"),
+            "<img src=\"http://x/wp-includes/images/smilies/mrgreen.png\" alt=\":mrgreen:\" class=\"wp-smiley\" style=\"height: 1em; max-height: 1em;\" /> x"
+        );
+        let words: String = (0..60).map(|i| format!("w{i} ")).collect();
+        let excerpt = wp_trim_excerpt("", || the_content(&words, "http://x", &NoImages));
+        assert!(excerpt.ends_with("w54 [&hellip;]"), "{excerpt}");
+        assert_eq!(wp_trim_excerpt("given", || unreachable!()), "given");
+    }
+
+    /// Shapes that make a rescanning port quadratic (each unclosed shortcode, tag or block
+    /// looking for its end in the rest of the text): at these sizes that would take
+    /// minutes; the ports take well under a second each.
+    #[test]
+    fn display_filters_are_linear_on_hostile_shapes() {
+        let k = 100_000;
+        let shapes = [
+            "[caption".repeat(k),
+            "<p>[caption]".repeat(k),
+            "<p>[caption id=a/".repeat(k),
+            "<[caption ".repeat(k),
+            "'1\"a".repeat(k),
+            format!("{}x", "1,".repeat(k)),
+            "</pre><pre>a".repeat(k),
+            "<p><li".repeat(k),
+            "<script".repeat(k),
+            "<img ".repeat(k),
+            "<!--".repeat(k),
+            "<!-- wp:a {".repeat(k),
+            "<!-- wp:p -->x".repeat(k),
+            ":) <".repeat(k),
+            format!("<br />{}x", " ".repeat(4 * k)),
+        ];
+        for text in &shapes {
+            let content = the_content(text, "http://x", &NoImages);
+            assert!(!content.is_empty());
+            let _ = the_excerpt(text, "http://x", &NoImages);
+            let _ = strip_shortcodes(text);
+            let _ = the_title(text);
+        }
+        // Blocks left open at the end are closed with one copy of the rest (after the first
+        // opener), not one copy each.
+        let open = "<!-- wp:p -->x".repeat(k);
+        assert_eq!(do_blocks(&open).len(), open.len() - "<!-- wp:p -->".len());
+        // Deeply nested closed blocks render without recursion.
+        let nested = format!("{}x{}", "<!-- wp:group -->".repeat(k), "<!-- /wp:group -->".repeat(k));
+        assert_eq!(do_blocks(&nested), "x");
+        assert_eq!(excerpt_remove_blocks(&nested), "x");
+    }
+
 }

@@ -47,6 +47,29 @@ FUNCTIONS = [
 ]
 
 
+# Documented differences (docs/compat.md anchors): a mismatch counts as one only when
+# undoing exactly that difference on WordPress's output gives ferropress's output (or, for
+# nested tags, when the input has the malformed shape the row describes).
+DOCUMENTED = [
+    ("shortcodes-in-attributes",
+     lambda s, php, rust: php.replace('<b title="">', '<b title="[caption]">') == rust),
+    ("static-blocks-only",
+     lambda s, php, rust: php.replace("is-layout-flow ", "").replace(' class="is-layout-flow"', "") == rust),
+    ("nested-img-tags",
+     lambda s, php, rust: any(t in s for t in ("<img <img", "<img <iframe", "<iframe <img"))),
+]
+
+
+def explain(s, php, rust):
+    for anchor, test in DOCUMENTED:
+        if test(s, php, rust):
+            return anchor
+    both = php.replace('<b title="">', '<b title="[caption]">')
+    if DOCUMENTED[1][1](s, both, rust):
+        return "shortcodes-in-attributes+static-blocks-only"
+    return None
+
+
 def generate(count, seed):
     rng = random.Random(seed)
     inputs = []
@@ -75,9 +98,18 @@ def main():
         php = run(["php", os.path.join(HERE, "wordpress.php"), fn], inputs)
         rust = run([args.ferropress, "format", fn], inputs)
         errors = sum(1 for p in php if p is None)
-        bad = [(i, p, r) for i, (p, r) in enumerate(zip(php, rust)) if p is not None and p != r]
-        note = f" ({errors} inputs make WordPress's PHP fail, not compared)" if errors else ""
-        print(f"{fn}: {len(inputs)} inputs, {len(bad)} mismatches{note}")
+        differ = [(i, p, r) for i, (p, r) in enumerate(zip(php, rust)) if p is not None and p != r]
+        documented = {}
+        bad = []
+        for i, p, r in differ:
+            anchor = explain(inputs[i], p, r)
+            if anchor:
+                documented[anchor] = documented.get(anchor, 0) + 1
+            else:
+                bad.append((i, p, r))
+        note = f"; {errors} inputs make WordPress's PHP fail (#caption-without-attributes)" if errors else ""
+        doc = "".join(f"; {n} differ as documented (#{a})" for a, n in sorted(documented.items()))
+        print(f"{fn}: {len(inputs)} inputs, {len(bad)} mismatches{doc}{note}")
         for i, p, r in bad[: args.show]:
             print(f"  input {inputs[i]!r}\n    php  {p!r}\n    rust {r!r}")
         failed |= bool(bad)

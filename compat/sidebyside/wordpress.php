@@ -57,6 +57,12 @@ foreach ($inputs as $s) {
         $out[] = $run($s);
     } catch (Throwable $e) {
         $out[] = null;
+        // The error left the_content half run: do_blocks() had taken wpautop off.
+        $GLOBALS['wp_current_filter'] = [];
+        remove_filter('the_content', '_restore_wpautop_hook', 11);
+        if (false === has_filter('the_content', 'wpautop')) {
+            add_filter('the_content', 'wpautop');
+        }
     }
 }
 echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);

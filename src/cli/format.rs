@@ -40,7 +40,8 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "wp_filter_content_tags" => |s, _| f::wp_filter_content_tags(s, &f::NoImages),
         "wp_trim_excerpt" => |s, site| {
             f::wp_trim_excerpt("", || {
-                f::the_content(&f::strip_shortcodes(s), site, &f::NoImages)
+                let s = f::excerpt_remove_blocks(&f::strip_shortcodes(s));
+                f::the_content(&s, site, &f::NoImages)
             })
         },
         "do_shortcode" => |s, site| f::do_shortcode(s, &f::ShortcodeContext::new(site)),

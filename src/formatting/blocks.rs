@@ -60,7 +60,7 @@ enum Token {
 }
 
 /// `WP_Block_Parser::next_token()`'s pattern anchored at `i` (`b[i..]` starts with `<!--`).
-fn token_at(b: &[u8], i: usize, attrs_end: &mut AttrsEnd) -> Option<(Token, usize)> {
+fn token_at(b: &[u8], i: usize, attrs_end: &mut AttrsEnd) -> Option<(Token, usize, (usize, usize))> {
     let mut p = i + 4;
     let ws = b[p..].iter().take_while(|c| is_pcre_space(**c)).count();
     if ws == 0 {
@@ -75,11 +75,13 @@ fn token_at(b: &[u8], i: usize, attrs_end: &mut AttrsEnd) -> Option<(Token, usiz
         return None;
     }
     p += 3;
+    let name_start = p;
     let mut end = name_end(b, p)?;
     if b.get(end) == Some(&b'/') {
         // A namespace, then the name.
         end = name_end(b, end + 1)?;
     }
+    let name = (name_start, end);
     p = end;
     let ws = b[p..].iter().take_while(|c| is_pcre_space(**c)).count();
     if ws == 0 {
@@ -105,7 +107,7 @@ fn token_at(b: &[u8], i: usize, attrs_end: &mut AttrsEnd) -> Option<(Token, usiz
     } else {
         Token::Opener
     };
-    Some((kind, p + 3))
+    Some((kind, p + 3, name))
 }
 
 /// `has_blocks()`.
@@ -113,38 +115,66 @@ pub fn has_blocks(content: &str) -> bool {
     content.contains("<!-- wp:")
 }
 
-/// A parsed block: its `innerContent`, HTML pieces and inner blocks in order.
+/// Parsed blocks in an arena (no recursion, so deep nesting cannot exhaust the stack):
+/// each block's `blockName` and `innerContent`, HTML pieces and inner blocks in order.
 #[derive(Default)]
-struct Block {
+struct Blocks {
+    nodes: Vec<Node>,
+    /// The top-level blocks, in order.
+    top: Vec<usize>,
+}
+
+#[derive(Default)]
+struct Node {
+    /// `core/…` for names without a namespace; `None` for freeform HTML.
+    name: Option<String>,
     inner: Vec<Chunk>,
 }
 
 enum Chunk {
     Html(String),
-    Inner(Block),
+    Inner(usize),
 }
 
-impl Block {
-    /// `WP_Block::render()` of a static block: the chunks joined.
-    fn render(&self, out: &mut String) {
-        for chunk in &self.inner {
+impl Blocks {
+    fn add(&mut self, node: Node) -> usize {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn html(&mut self, html: &str) -> usize {
+        self.add(Node {
+            name: None,
+            inner: vec![Chunk::Html(html.to_owned())],
+        })
+    }
+
+    /// `WP_Block::render()` of a static block: the chunks joined, inner blocks rendered.
+    fn render(&self, id: usize, out: &mut String) {
+        let mut stack = vec![(id, 0usize)];
+        while let Some((node, at)) = stack.pop() {
+            let Some(chunk) = self.nodes[node].inner.get(at) else {
+                continue;
+            };
+            stack.push((node, at + 1));
             match chunk {
                 Chunk::Html(h) => out.push_str(h),
-                Chunk::Inner(b) => b.render(out),
+                Chunk::Inner(child) => stack.push((*child, 0)),
             }
         }
     }
 
-    fn html(html: &str) -> Self {
-        Self {
-            inner: vec![Chunk::Html(html.to_owned())],
-        }
+    fn children(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        self.nodes[id].inner.iter().filter_map(|c| match c {
+            Chunk::Inner(i) => Some(*i),
+            Chunk::Html(_) => None,
+        })
     }
 }
 
 /// `WP_Block_Parser_Frame`.
 struct Frame {
-    block: Block,
+    node: usize,
     token_start: usize,
     prev_offset: usize,
     leading_html_start: Option<usize>,
@@ -159,35 +189,49 @@ fn not_empty(s: &str) -> bool {
     !s.is_empty() && s != "0"
 }
 
+fn block_name(doc: &str, (start, end): (usize, usize)) -> String {
+    let name = &doc[start..end];
+    if name.contains('/') {
+        name.to_owned()
+    } else {
+        format!("core/{name}")
+    }
+}
+
 /// `WP_Block_Parser::parse()`, quirks included (a closer with no open block ends the
 /// parsing; blocks left open at the end are each closed with the rest of the document).
-fn parse(doc: &str) -> Vec<Block> {
+fn parse(doc: &str) -> Blocks {
     let b = doc.as_bytes();
     let mut attrs_end = AttrsEnd { b, cached: None };
-    let mut output: Vec<Block> = vec![];
+    let mut blocks = Blocks::default();
     let mut stack: Vec<Frame> = vec![];
     let mut offset = 0;
     // `add_block_from_stack()`.
     let add_block_from_stack =
-        |stack: &mut Vec<Frame>, output: &mut Vec<Block>, end_offset: Option<usize>| {
-            let Some(mut top) = stack.pop() else { return };
+        |blocks: &mut Blocks, stack: &mut Vec<Frame>, end_offset: Option<usize>| {
+            let Some(top) = stack.pop() else { return };
             let html = &doc[top.prev_offset.min(doc.len())..end_offset.unwrap_or(doc.len())];
             if not_empty(html) {
-                top.block.inner.push(Chunk::Html(html.to_owned()));
+                blocks.nodes[top.node].inner.push(Chunk::Html(html.to_owned()));
             }
             if let Some(start) = top.leading_html_start {
-                output.push(Block::html(&doc[start..top.token_start]));
+                let free = blocks.html(&doc[start..top.token_start]);
+                blocks.top.push(free);
             }
-            output.push(top.block);
+            blocks.top.push(top.node);
         };
     // `add_inner_block()`.
-    let add_inner_block = |stack: &mut Vec<Frame>, block: Block, token_start: usize, last_offset: usize| {
+    let add_inner_block = |blocks: &mut Blocks,
+                           stack: &mut Vec<Frame>,
+                           node: usize,
+                           token_start: usize,
+                           last_offset: usize| {
         if let Some(parent) = stack.last_mut() {
             let html = &doc[parent.prev_offset.min(token_start)..token_start];
             if not_empty(html) {
-                parent.block.inner.push(Chunk::Html(html.to_owned()));
+                blocks.nodes[parent.node].inner.push(Chunk::Html(html.to_owned()));
             }
-            parent.block.inner.push(Chunk::Inner(block));
+            blocks.nodes[parent.node].inner.push(Chunk::Inner(node));
             parent.prev_offset = last_offset;
         }
     };
@@ -197,65 +241,81 @@ fn parse(doc: &str) -> Vec<Block> {
         let mut token = None;
         while let Some(p) = super::find_bytes(&b[search..], b"<!--") {
             let at = search + p;
-            if let Some((kind, end)) = token_at(b, at, &mut attrs_end) {
-                token = Some((kind, at, end));
+            if let Some((kind, end, name)) = token_at(b, at, &mut attrs_end) {
+                token = Some((kind, at, end, name));
                 break;
             }
             search = at + 1;
         }
         let depth = stack.len();
-        let Some((kind, start, end)) = token else {
+        let Some((kind, start, end, name)) = token else {
             // no-more-tokens
             if depth == 0 {
                 if offset < doc.len() {
-                    output.push(Block::html(&doc[offset..]));
+                    let free = blocks.html(&doc[offset..]);
+                    blocks.top.push(free);
                 }
             } else if depth <= MAX_OPEN_AT_END {
                 while !stack.is_empty() {
-                    add_block_from_stack(&mut stack, &mut output, None);
+                    add_block_from_stack(&mut blocks, &mut stack, None);
                 }
             } else {
                 // WordPress closes every open block with the whole rest of the document, a
                 // copy per block (quadratic output); past the bound only the outermost is.
                 stack.truncate(1);
-                add_block_from_stack(&mut stack, &mut output, None);
+                add_block_from_stack(&mut blocks, &mut stack, None);
             }
             break;
         };
         search = end;
         let leading_html_start = (start > offset).then_some(offset);
+        let named = |blocks: &mut Blocks| {
+            blocks.add(Node {
+                name: Some(block_name(doc, name)),
+                inner: vec![],
+            })
+        };
         match kind {
             Token::Void if depth == 0 => {
                 if let Some(l) = leading_html_start {
-                    output.push(Block::html(&doc[l..start]));
+                    let free = blocks.html(&doc[l..start]);
+                    blocks.top.push(free);
                 }
-                output.push(Block::default());
+                let node = named(&mut blocks);
+                blocks.top.push(node);
             }
-            Token::Void => add_inner_block(&mut stack, Block::default(), start, end),
-            Token::Opener => stack.push(Frame {
-                block: Block::default(),
-                token_start: start,
-                prev_offset: end,
-                leading_html_start,
-            }),
+            Token::Void => {
+                let node = named(&mut blocks);
+                add_inner_block(&mut blocks, &mut stack, node, start, end);
+            }
+            Token::Opener => {
+                let node = named(&mut blocks);
+                stack.push(Frame {
+                    node,
+                    token_start: start,
+                    prev_offset: end,
+                    leading_html_start,
+                });
+            }
             Token::Closer if depth == 0 => {
                 if offset < doc.len() {
-                    output.push(Block::html(&doc[offset..]));
+                    let free = blocks.html(&doc[offset..]);
+                    blocks.top.push(free);
                 }
                 break;
             }
-            Token::Closer if depth == 1 => add_block_from_stack(&mut stack, &mut output, Some(start)),
+            Token::Closer if depth == 1 => add_block_from_stack(&mut blocks, &mut stack, Some(start)),
             Token::Closer => {
-                if let Some(mut top) = stack.pop() {
+                if let Some(top) = stack.pop() {
                     let html = &doc[top.prev_offset.min(start)..start];
-                    top.block.inner.push(Chunk::Html(html.to_owned()));
-                    add_inner_block(&mut stack, top.block, top.token_start, end);
+                    blocks.nodes[top.node].inner.push(Chunk::Html(html.to_owned()));
+                    add_inner_block(&mut blocks, &mut stack, top.node, top.token_start, end);
                 }
             }
         }
         offset = end;
     }
-    output
+    blocks
 }
 
 /// `do_blocks()` for static blocks: `parse_blocks()`, then each block rendered (its HTML
@@ -264,9 +324,77 @@ pub fn do_blocks(content: &str) -> String {
     if !content.contains("<!--") {
         return content.to_owned();
     }
+    let blocks = parse(content);
     let mut out = String::with_capacity(content.len());
-    for block in parse(content) {
-        block.render(&mut out);
+    for &id in &blocks.top {
+        blocks.render(id, &mut out);
     }
     out
+}
+
+/// `excerpt_remove_blocks()`: only text blocks (and the text blocks inside columns and
+/// groups) make a generated excerpt.
+pub fn excerpt_remove_blocks(content: &str) -> String {
+    const INNER: &[&str] = &[
+        "core/freeform",
+        "core/heading",
+        "core/html",
+        "core/list",
+        "core/media-text",
+        "core/paragraph",
+        "core/preformatted",
+        "core/pullquote",
+        "core/quote",
+        "core/table",
+        "core/verse",
+    ];
+    const WRAPPERS: &[&str] = &["core/columns", "core/column", "core/group"];
+    let is_inner = |n: &Option<String>| n.as_deref().is_none_or(|n| INNER.contains(&n));
+    let is_wrapper = |n: &Option<String>| n.as_deref().is_some_and(|n| WRAPPERS.contains(&n));
+    let blocks = parse(content);
+    let mut out = String::with_capacity(content.len());
+    for &id in &blocks.top {
+        let node = &blocks.nodes[id];
+        if !(is_inner(&node.name) || is_wrapper(&node.name)) {
+            continue;
+        }
+        let mut children = blocks.children(id).peekable();
+        if children.peek().is_some() {
+            if is_wrapper(&node.name) {
+                // `_excerpt_render_inner_blocks()`, depth first, without recursion.
+                let mut pending: Vec<usize> = blocks.children(id).collect();
+                pending.reverse();
+                while let Some(child) = pending.pop() {
+                    let c = &blocks.nodes[child];
+                    if !(is_inner(&c.name) || is_wrapper(&c.name)) {
+                        continue;
+                    }
+                    let mut grand: Vec<usize> = blocks.children(child).collect();
+                    if grand.is_empty() {
+                        blocks.render(child, &mut out);
+                    } else {
+                        grand.reverse();
+                        pending.extend(grand);
+                    }
+                }
+                continue;
+            }
+            // Skip the block if it has disallowed or nested inner blocks.
+            let skip = blocks.children(id).any(|c| {
+                let c = &blocks.nodes[c];
+                !is_inner(&c.name) || blocks.children_exist(c)
+            });
+            if skip {
+                continue;
+            }
+        }
+        blocks.render(id, &mut out);
+    }
+    out
+}
+
+impl Blocks {
+    fn children_exist(&self, node: &Node) -> bool {
+        node.inner.iter().any(|c| matches!(c, Chunk::Inner(_)))
+    }
 }

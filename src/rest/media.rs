@@ -15,7 +15,7 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, sanitize_text_field, sanitize_title, strip_shortcodes, the_content_prepended,
+    NoImages, excerpt_remove_blocks, sanitize_text_field, sanitize_title, strip_shortcodes, the_content_prepended,
     the_excerpt, the_title, wp_trim_excerpt,
 };
 use crate::media::{self, StreamError, TempUpload};
@@ -490,7 +490,8 @@ fn prepare_item(
     // `get_the_excerpt` + `the_excerpt`: an empty caption is made of the description.
     let caption_rendered = the_excerpt(
         &wp_trim_excerpt(&post.excerpt, || {
-            rendered_description(site, post, fm, &strip_shortcodes(&post.content))
+            let content = excerpt_remove_blocks(&strip_shortcodes(&post.content));
+            rendered_description(site, post, fm, &content)
         }),
         &site.config.home,
         &NoImages,

@@ -14,7 +14,7 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, sanitize_title, strip_shortcodes, the_content, the_excerpt, the_title, wp_trim_excerpt,
+    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt, the_title, wp_trim_excerpt,
 };
 use crate::post_types::PostType;
 use crate::site::{Site, now};
@@ -516,7 +516,11 @@ fn prepare_item(
         String::new()
     } else {
         let excerpt = wp_trim_excerpt(&post.excerpt, || {
-            the_content(&strip_shortcodes(&post.content), home, &NoImages)
+            the_content(
+                &excerpt_remove_blocks(&strip_shortcodes(&post.content)),
+                home,
+                &NoImages,
+            )
         });
         the_excerpt(&excerpt, home, images)
     };
