@@ -747,7 +747,10 @@ pub fn the_content_prepended(
         t = format!("{p}\n{t}");
     }
     let t = wp_filter_content_tags(&t, images);
-    let t = do_shortcode(&capital_p_dangit(&t, false), &ShortcodeContext::new(site_url));
+    let t = do_shortcode(
+        &capital_p_dangit(&t, false),
+        &ShortcodeContext::new(site_url),
+    );
     convert_smilies(&t, site_url)
 }
 
@@ -1106,13 +1109,17 @@ mod tests {
             the_title("It's a \"test\" -- ok & done... Wordpress"),
             "It&#8217;s a &#8220;test&#8221; &#8212; ok &#038; done&#8230; WordPress"
         );
-        assert_eq!(sanitize_title("Don’t panic — it’s “fine”…"), "dont-panic-its-fine");
+        assert_eq!(
+            sanitize_title("Don’t panic — it’s “fine”…"),
+            "dont-panic-its-fine"
+        );
         let content = "hi :) there\n\n<pre>:) \"x\"</pre>\n\n[caption id=\"attachment_7\" align=\"alignleft\" width=\"200\"]<a href=\"u\"><img src=\"x.png\" /></a> The \"caption\"[/caption]\n\n[[caption]] [foo]";
         assert_eq!(
             the_content(content, "http://x", &NoImages),
             "<p>hi \u{1f642} there</p>\n<pre>:) \"x\"</pre>\n<figure id=\"attachment_7\" aria-describedby=\"caption-attachment-7\" style=\"width: 200px\" class=\"wp-caption alignleft\"><a href=\"u\"><img decoding=\"async\" src=\"x.png\" /></a><figcaption id=\"caption-attachment-7\" class=\"wp-caption-text\">The &#8220;caption&#8221;</figcaption></figure>\n<p>[caption] [foo]</p>\n"
         );
-        let blocks = "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
+        let blocks =
+            "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
         assert_eq!(
             the_content(blocks, "http://x", &NoImages),
             "\n<p>It&#8217;s</p>\n\n\n"
@@ -1162,9 +1169,12 @@ mod tests {
         let open = "<!-- wp:p -->x".repeat(k);
         assert_eq!(do_blocks(&open).len(), open.len() - "<!-- wp:p -->".len());
         // Deeply nested closed blocks render without recursion.
-        let nested = format!("{}x{}", "<!-- wp:group -->".repeat(k), "<!-- /wp:group -->".repeat(k));
+        let nested = format!(
+            "{}x{}",
+            "<!-- wp:group -->".repeat(k),
+            "<!-- /wp:group -->".repeat(k)
+        );
         assert_eq!(do_blocks(&nested), "x");
         assert_eq!(excerpt_remove_blocks(&nested), "x");
     }
-
 }

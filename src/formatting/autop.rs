@@ -44,7 +44,10 @@ lazy_re!(MANY_NEWLINES, r"\n\n+");
 lazy_re!(PARAGRAPH_SPLIT, r"\n\s*\n");
 lazy_re!(EMPTY_P, r"<p>\s*</p>");
 lazy_re!(P_MISSING_CLOSE, r"<p>([^<]+)</(div|address|form)>");
-lazy_re!(P_AROUND_BLOCK, format!(r"<p>\s*(</?{ALLBLOCKS}[^>]*>)\s*</p>"));
+lazy_re!(
+    P_AROUND_BLOCK,
+    format!(r"<p>\s*(</?{ALLBLOCKS}[^>]*>)\s*</p>")
+);
 lazy_re!(P_AROUND_LI, r"<p>(<li.+?)</p>");
 lazy_re!(P_BLOCKQUOTE, r"(?i)<p><blockquote([^>]*)>");
 lazy_re!(P_BEFORE_BLOCK, format!(r"<p>\s*(</?{ALLBLOCKS}[^>]*>)"));
@@ -232,7 +235,8 @@ fn newlines_to_br(text: &str) -> String {
 /// `<pre>` elements back, in one pass over the placeholders.
 fn restore_pre_tags(text: &str, pre_tags: &[String]) -> String {
     const PREFIX: &str = "<pre wp-pre-tag-";
-    let mut out = String::with_capacity(text.len() + pre_tags.iter().map(String::len).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + pre_tags.iter().map(String::len).sum::<usize>());
     let mut rest = text;
     while let Some(p) = rest.find(PREFIX) {
         out.push_str(&rest[..p]);
@@ -361,10 +365,10 @@ pub fn shortcode_unautop(text: &str) -> String {
                     found = Some((shortcode_end, end));
                 }
             }
-            if found.is_none() {
-                if let Some(end) = ends_paragraph(bracket + 1) {
-                    found = Some((bracket + 1, end));
-                }
+            if found.is_none()
+                && let Some(end) = ends_paragraph(bracket + 1)
+            {
+                found = Some((bracket + 1, end));
             }
         }
         let (shortcode_end, end) = found?;

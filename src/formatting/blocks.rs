@@ -20,7 +20,8 @@ impl AttrsEnd<'_> {
             Some(Some(p)) if p >= from => return Some(p),
             _ => {}
         }
-        let found = (from..self.b.len()).find(|&p| self.b[p] == b'}' && closes(self.b, p + 1).is_some());
+        let found =
+            (from..self.b.len()).find(|&p| self.b[p] == b'}' && closes(self.b, p + 1).is_some());
         self.cached = Some(found);
         found
     }
@@ -28,7 +29,10 @@ impl AttrsEnd<'_> {
 
 /// `\s+\/?-->` at `p`: the end of the delimiter.
 fn closes(b: &[u8], p: usize) -> Option<usize> {
-    let ws = b[p.min(b.len())..].iter().take_while(|c| is_pcre_space(**c)).count();
+    let ws = b[p.min(b.len())..]
+        .iter()
+        .take_while(|c| is_pcre_space(**c))
+        .count();
     if ws == 0 {
         return None;
     }
@@ -48,7 +52,9 @@ fn name_end(b: &[u8], p: usize) -> Option<usize> {
         p + 1
             + b[p + 1..]
                 .iter()
-                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || **c == b'_' || **c == b'-')
+                .take_while(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || **c == b'_' || **c == b'-'
+                })
                 .count(),
     )
 }
@@ -60,7 +66,11 @@ enum Token {
 }
 
 /// `WP_Block_Parser::next_token()`'s pattern anchored at `i` (`b[i..]` starts with `<!--`).
-fn token_at(b: &[u8], i: usize, attrs_end: &mut AttrsEnd) -> Option<(Token, usize, (usize, usize))> {
+fn token_at(
+    b: &[u8],
+    i: usize,
+    attrs_end: &mut AttrsEnd,
+) -> Option<(Token, usize, (usize, usize))> {
     let mut p = i + 4;
     let ws = b[p..].iter().take_while(|c| is_pcre_space(**c)).count();
     if ws == 0 {
@@ -212,7 +222,9 @@ fn parse(doc: &str) -> Blocks {
             let Some(top) = stack.pop() else { return };
             let html = &doc[top.prev_offset.min(doc.len())..end_offset.unwrap_or(doc.len())];
             if not_empty(html) {
-                blocks.nodes[top.node].inner.push(Chunk::Html(html.to_owned()));
+                blocks.nodes[top.node]
+                    .inner
+                    .push(Chunk::Html(html.to_owned()));
             }
             if let Some(start) = top.leading_html_start {
                 let free = blocks.html(&doc[start..top.token_start]);
@@ -229,7 +241,9 @@ fn parse(doc: &str) -> Blocks {
         if let Some(parent) = stack.last_mut() {
             let html = &doc[parent.prev_offset.min(token_start)..token_start];
             if not_empty(html) {
-                blocks.nodes[parent.node].inner.push(Chunk::Html(html.to_owned()));
+                blocks.nodes[parent.node]
+                    .inner
+                    .push(Chunk::Html(html.to_owned()));
             }
             blocks.nodes[parent.node].inner.push(Chunk::Inner(node));
             parent.prev_offset = last_offset;
@@ -304,11 +318,15 @@ fn parse(doc: &str) -> Blocks {
                 }
                 break;
             }
-            Token::Closer if depth == 1 => add_block_from_stack(&mut blocks, &mut stack, Some(start)),
+            Token::Closer if depth == 1 => {
+                add_block_from_stack(&mut blocks, &mut stack, Some(start))
+            }
             Token::Closer => {
                 if let Some(top) = stack.pop() {
                     let html = &doc[top.prev_offset.min(start)..start];
-                    blocks.nodes[top.node].inner.push(Chunk::Html(html.to_owned()));
+                    blocks.nodes[top.node]
+                        .inner
+                        .push(Chunk::Html(html.to_owned()));
                     add_inner_block(&mut blocks, &mut stack, top.node, top.token_start, end);
                 }
             }

@@ -20,7 +20,8 @@ pub trait ContentImages {
     fn width_height(&self, id: u64, src: &str) -> Option<(u32, u32)>;
     /// The ` srcset="…" sizes="…"` attributes for an image of attachment `id` shown from
     /// `src` at `size`.
-    fn srcset_sizes(&self, id: u64, src: &str, size: (u32, u32), has_sizes: bool) -> Option<String>;
+    fn srcset_sizes(&self, id: u64, src: &str, size: (u32, u32), has_sizes: bool)
+    -> Option<String>;
 }
 
 /// No media library: only `decoding` and `loading`.
@@ -45,7 +46,9 @@ fn attachment_id(tag: &str) -> u64 {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.parse().unwrap_or(if digits.is_empty() { 0 } else { u64::MAX })
+    digits
+        .parse()
+        .unwrap_or(if digits.is_empty() { 0 } else { u64::MAX })
 }
 
 /// `preg_match( '/src="([^"]+)"/', … )` then `explode( '?', … )[0]`.
@@ -79,28 +82,34 @@ fn dimension(tag: &str, attr: &str) -> u32 {
 
 fn filter_image(tag: &str, id: u64, images: &dyn ContentImages) -> String {
     let mut image = tag.to_owned();
-    if id > 0 && !image.contains(" width=") && !image.contains(" height=") {
-        if let Some((w, h)) = image_src(&image).and_then(|src| images.width_height(id, src)) {
-            image = image.replacen("<img", &format!("<img width=\"{w}\" height=\"{h}\""), usize::MAX);
-        }
+    if id > 0
+        && !image.contains(" width=")
+        && !image.contains(" height=")
+        && let Some((w, h)) = image_src(&image).and_then(|src| images.width_height(id, src))
+    {
+        image = image.replace("<img", &format!("<img width=\"{w}\" height=\"{h}\""));
     }
-    if id > 0 && !image.contains(" srcset=") {
-        if let Some(src) = image_src(&image).map(str::to_owned) {
-            let (w, h) = (dimension(&image, "width"), dimension(&image, "height"));
-            let size = if w > 0 && h > 0 {
-                Some((w, h))
-            } else {
-                images.width_height(id, &src)
-            };
-            if let Some(attrs) =
-                size.and_then(|size| images.srcset_sizes(id, &src, size, image.contains(" sizes=")))
+    if id > 0
+        && !image.contains(" srcset=")
+        && let Some(src) = image_src(&image).map(str::to_owned)
+    {
+        let (w, h) = (dimension(&image, "width"), dimension(&image, "height"));
+        let size = if w > 0 && h > 0 {
+            Some((w, h))
+        } else {
+            images.width_height(id, &src)
+        };
+        if let Some(attrs) =
+            size.and_then(|size| images.srcset_sizes(id, &src, size, image.contains(" sizes=")))
+        {
+            // `preg_replace( '/<img ([^>]+?)[\/ ]*>/', '<img $1' . $attr . ' />', … )`
+            if let Some(inner) = image
+                .strip_prefix("<img ")
+                .and_then(|r| r.strip_suffix('>'))
             {
-                // `preg_replace( '/<img ([^>]+?)[\/ ]*>/', '<img $1' . $attr . ' />', … )`
-                if let Some(inner) = image.strip_prefix("<img ").and_then(|r| r.strip_suffix('>')) {
-                    let inner = inner.trim_end_matches(['/', ' ']);
-                    if !inner.is_empty() {
-                        image = format!("<img {inner}{attrs} />");
-                    }
+                let inner = inner.trim_end_matches(['/', ' ']);
+                if !inner.is_empty() {
+                    image = format!("<img {inner}{attrs} />");
                 }
             }
         }

@@ -32,7 +32,9 @@ fn tagnames_in(b: &[u8]) -> Vec<&'static str> {
         let start = i + 1;
         let len = b[start..]
             .iter()
-            .take_while(|&&c| !(matches!(c, b'<' | b'>' | b'&' | b'/' | b'[' | b']' | b'=') || c <= 0x20))
+            .take_while(|&&c| {
+                !(matches!(c, b'<' | b'>' | b'&' | b'/' | b'[' | b']' | b'=') || c <= 0x20)
+            })
             .count();
         if len > 0 {
             found.push(&b[start..start + len]);
@@ -44,7 +46,7 @@ fn tagnames_in(b: &[u8]) -> Vec<&'static str> {
     SHORTCODE_TAGS
         .iter()
         .copied()
-        .filter(|t| found.iter().any(|f| *f == t.as_bytes()))
+        .filter(|t| found.contains(&t.as_bytes()))
         .collect()
 }
 
@@ -146,7 +148,9 @@ pub fn do_shortcode(content: &str, ctx: &ShortcodeContext) -> String {
     }
     // `do_shortcodes_in_html_tags()`: entities normalised, brackets inside elements and
     // comments hidden as `&#91;`/`&#93;` (shortcodes in attribute values are not run).
-    let text = content.replace("&#91;", "&#091;").replace("&#93;", "&#093;");
+    let text = content
+        .replace("&#91;", "&#091;")
+        .replace("&#93;", "&#093;");
     let text = super::autop::replace_in_html_tags_with(&text, |element| {
         let element = if !ctx.strip && crazy_element(element) {
             // "Some plugins are doing things like [name] <[email]>": shortcodes run
@@ -197,7 +201,7 @@ fn replace_shortcodes(text: &str, names: &[&'static str], ctx: &ShortcodeContext
         match match_at(b, at, names, &mut first_bracket, &mut closing) {
             Some(m) => {
                 out.push_str(&text[last..at]);
-                out.push_str(&do_shortcode_tag(&text, at, &m, ctx));
+                out.push_str(&do_shortcode_tag(text, at, &m, ctx));
                 last = m.end;
                 i = m.end;
             }
@@ -309,7 +313,10 @@ fn shortcode_parse_atts(text: &str) -> Vec<(Option<String>, String)> {
         match key {
             Some(k) => {
                 let k = k.to_ascii_lowercase();
-                match atts.iter_mut().find(|(n, _)| n.as_deref() == Some(k.as_str())) {
+                match atts
+                    .iter_mut()
+                    .find(|(n, _)| n.as_deref() == Some(k.as_str()))
+                {
                     Some(slot) => slot.1 = value,
                     None => atts.push((Some(k), value)),
                 }
@@ -398,13 +405,21 @@ fn stripcslashes(s: &str) -> String {
             b'b' => out.push(0x08),
             b'f' => out.push(0x0c),
             b'x' if b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) => {
-                let n = b[i + 1..].iter().take(2).take_while(|c| c.is_ascii_hexdigit()).count();
+                let n = b[i + 1..]
+                    .iter()
+                    .take(2)
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .count();
                 let v = u8::from_str_radix(&s[i + 1..i + 1 + n], 16).unwrap_or(0);
                 out.push(v);
                 i += n;
             }
             b'0'..=b'7' => {
-                let n = b[i..].iter().take(3).take_while(|c| (b'0'..=b'7').contains(c)).count();
+                let n = b[i..]
+                    .iter()
+                    .take(3)
+                    .take_while(|c| (b'0'..=b'7').contains(c))
+                    .count();
                 let v = u32::from_str_radix(&s[i..i + n], 8).unwrap_or(0);
                 out.push((v & 0xff) as u8);
                 i += n - 1;
@@ -427,7 +442,9 @@ fn php_int(s: &str) -> i64 {
     let n: i64 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')))
+        .try_fold(0i64, |acc, d| {
+            acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+        })
         .unwrap_or(i64::MAX);
     if neg { -n } else { n }
 }
@@ -438,7 +455,10 @@ fn sanitize_html_class(s: &str) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit) {
+        if b[i] == b'%'
+            && b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
             i += 3;
             continue;
         }
@@ -471,8 +491,12 @@ fn img_caption_shortcode(
     let caption = match get("caption") {
         None => match IMAGE.captures(content.as_bytes()) {
             Some(c) => {
-                let image = c.get(1).map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
-                let rest = c.get(2).map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
+                let image = c
+                    .get(1)
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
+                let rest = c
+                    .get(2)
+                    .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned());
                 content = image.unwrap_or_default();
                 super::php_trim(&rest.unwrap_or_default()).to_owned()
             }

@@ -93,17 +93,16 @@ pub fn convert_smilies(text: &str, site_url: &str) -> String {
     let mut pieces: Vec<&str> = vec![];
     let (mut i, mut start) = (0, 0);
     while i < b.len() {
-        if b[i] == b'<' {
-            if let Some(end) = gt
+        if b[i] == b'<'
+            && let Some(end) = gt
                 .at_or_after(i + 1)
                 .filter(|&g| nl.at_or_after(i + 1).is_none_or(|n| n > g))
-            {
-                pieces.push(&text[start..i]);
-                pieces.push(&text[i..=end]);
-                i = end + 1;
-                start = i;
-                continue;
-            }
+        {
+            pieces.push(&text[start..i]);
+            pieces.push(&text[i..=end]);
+            i = end + 1;
+            start = i;
+            continue;
         }
         i += 1;
     }
@@ -126,10 +125,14 @@ pub fn convert_smilies(text: &str, site_url: &str) -> String {
         } else {
             out.push_str(piece);
         }
-        if let Some(t) = ignoring {
-            if piece.len() == t.len() + 3 && piece.starts_with("</") && &piece[2..2 + t.len()] == t && piece.ends_with('>') {
-                ignoring = None;
-            }
+        // `'</' . $ignore_block_element . '>' === $content`
+        if let Some(t) = ignoring
+            && piece.len() == t.len() + 3
+            && piece.starts_with("</")
+            && piece.as_bytes().get(2..2 + t.len()) == Some(t.as_bytes())
+            && piece.ends_with('>')
+        {
+            ignoring = None;
         }
     }
     out

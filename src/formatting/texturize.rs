@@ -82,8 +82,7 @@ pub(super) fn shortcode_end(b: &[u8], i: usize) -> Option<usize> {
         .iter()
         .find(|n| b[j..].starts_with(n.as_bytes()))?;
     let mut k = j + name.len();
-    if !matches!(b.get(k), Some(c) if super::scan::is_pcre_space(*c) || *c == b']' || *c == b'/')
-    {
+    if !matches!(b.get(k), Some(c) if super::scan::is_pcre_space(*c) || *c == b']' || *c == b'/') {
         return None;
     }
     loop {
@@ -491,7 +490,10 @@ fn looks_like_entity(b: &[u8], i: usize) -> bool {
             return true;
         }
         if matches!(rest.get(1), Some(b'x' | b'X')) {
-            let hex = rest[2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            let hex = rest[2..]
+                .iter()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .count();
             if hex > 0 && rest.get(2 + hex) == Some(&b';') {
                 return true;
             }

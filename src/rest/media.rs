@@ -15,8 +15,8 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, excerpt_remove_blocks, sanitize_text_field, sanitize_title, strip_shortcodes, the_content_prepended,
-    the_excerpt, the_title, wp_trim_excerpt,
+    NoImages, excerpt_remove_blocks, sanitize_text_field, sanitize_title, strip_shortcodes,
+    the_content_prepended, the_excerpt, the_title, wp_trim_excerpt,
 };
 use crate::media::{self, StreamError, TempUpload};
 use crate::post_types::{ATTACHMENT, PostType};
@@ -188,7 +188,12 @@ fn image_matches_ratio(sw: i64, sh: i64, tw: i64, th: i64) -> bool {
 
 /// `wp_calculate_image_srcset()` (at most 2048 px wide, the `src` first) and
 /// `wp_calculate_image_sizes()` for an image of the library shown at `size` from `src`.
-fn image_srcset(home: &str, fm: &FileMeta, src: &str, size: (i64, i64)) -> Option<(String, String)> {
+fn image_srcset(
+    home: &str,
+    fm: &FileMeta,
+    src: &str,
+    size: (i64, i64),
+) -> Option<(String, String)> {
     let meta = &fm.metadata;
     let sizes = meta.get("sizes")?.as_object().filter(|s| !s.is_empty())?;
     if size.0 < 1 {
@@ -196,12 +201,25 @@ fn image_srcset(home: &str, fm: &FileMeta, src: &str, size: (i64, i64)) -> Optio
     }
     let file = meta.get("file").and_then(Value::as_str).unwrap_or(&fm.file);
     let (dir, basename) = file.rsplit_once('/').map_or(("", file), |(d, b)| (d, b));
-    let dirname = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let dirname = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
     let base_url = format!("{home}/wp-content/uploads/{dirname}");
     let int = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
     let mut candidates: Vec<(String, i64, i64)> = sizes
         .values()
-        .map(|v| (v.get("file").and_then(Value::as_str).unwrap_or("").to_owned(), int(v, "width"), int(v, "height")))
+        .map(|v| {
+            (
+                v.get("file")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                int(v, "width"),
+                int(v, "height"),
+            )
+        })
         .collect();
     let gif_thumbnail = sizes
         .get("thumbnail")
@@ -261,7 +279,10 @@ const MAX_CONTENT_IMAGES: usize = 200;
 
 impl LibraryImages {
     pub(crate) fn none() -> Self {
-        Self { site_home: String::new(), items: vec![] }
+        Self {
+            site_home: String::new(),
+            items: vec![],
+        }
     }
 
     /// Reads the attachments named by `wp-image-N` in `texts`.
@@ -273,11 +294,16 @@ impl LibraryImages {
             }
             let lower = text.to_ascii_lowercase();
             for (p, _) in lower.match_indices("wp-image-") {
-                let digits: String = lower[p + 9..].chars().take_while(char::is_ascii_digit).collect();
-                if let Ok(id) = digits.parse::<i64>() {
-                    if id > 0 && !ids.contains(&id) && ids.len() < MAX_CONTENT_IMAGES {
-                        ids.push(id);
-                    }
+                let digits: String = lower[p + 9..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(id) = digits.parse::<i64>()
+                    && id > 0
+                    && !ids.contains(&id)
+                    && ids.len() < MAX_CONTENT_IMAGES
+                {
+                    ids.push(id);
                 }
             }
         }
@@ -289,11 +315,17 @@ impl LibraryImages {
             .into_iter()
             .filter(|(_, fm)| !fm.file.is_empty())
             .collect();
-        Ok(Self { site_home: site.config.home.clone(), items })
+        Ok(Self {
+            site_home: site.config.home.clone(),
+            items,
+        })
     }
 
     fn get(&self, id: u64) -> Option<&FileMeta> {
-        self.items.iter().find(|(i, _)| *i as u64 == id).map(|(_, fm)| fm)
+        self.items
+            .iter()
+            .find(|(i, _)| *i as u64 == id)
+            .map(|(_, fm)| fm)
     }
 }
 
@@ -318,10 +350,17 @@ impl crate::formatting::ContentImages for LibraryImages {
             .map(dim)
     }
 
-    fn srcset_sizes(&self, id: u64, src: &str, size: (u32, u32), has_sizes: bool) -> Option<String> {
+    fn srcset_sizes(
+        &self,
+        id: u64,
+        src: &str,
+        size: (u32, u32),
+        has_sizes: bool,
+    ) -> Option<String> {
         let fm = self.get(id)?;
         let site_home = &self.site_home;
-        let (srcset, sizes) = image_srcset(site_home, fm, src, (i64::from(size.0), i64::from(size.1)))?;
+        let (srcset, sizes) =
+            image_srcset(site_home, fm, src, (i64::from(size.0), i64::from(size.1)))?;
         Some(if has_sizes {
             format!(" srcset=\"{srcset}\"")
         } else {

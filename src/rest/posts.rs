@@ -14,7 +14,8 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt, the_title, wp_trim_excerpt,
+    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt,
+    the_title, wp_trim_excerpt,
 };
 use crate::post_types::PostType;
 use crate::site::{Site, now};
@@ -516,11 +517,14 @@ fn prepare_item(
         String::new()
     } else {
         let excerpt = wp_trim_excerpt(&post.excerpt, || {
-            the_content(
-                &excerpt_remove_blocks(&strip_shortcodes(&post.content)),
-                home,
-                &NoImages,
-            )
+            let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
+            // Without shortcodes or blocks that is the content itself, already rendered
+            // (the image attributes it may differ by go with the tags).
+            if text == post.content {
+                rendered_content.clone()
+            } else {
+                the_content(&text, home, &NoImages)
+            }
         });
         the_excerpt(&excerpt, home, images)
     };
