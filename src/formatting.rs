@@ -1177,4 +1177,75 @@ mod tests {
         assert_eq!(do_blocks(&nested), "x");
         assert_eq!(excerpt_remove_blocks(&nested), "x");
     }
+
+    /// Random mixes of the tokens the display filters react to, multi-byte characters
+    /// among them: no panic, and the invariants of fuzz/fuzz_targets/formatting.rs.
+    #[test]
+    fn display_filters_survive_random_token_mixes() {
+        let mut rng = Rng(0x5eed_1234_abcd_ef01);
+        let alphabet = [
+            "'",
+            "\"",
+            "-",
+            "--",
+            "...",
+            " ",
+            "\n",
+            "\n\n",
+            "\t",
+            "&",
+            "&amp;",
+            "&#",
+            "9",
+            "x",
+            "é",
+            "日",
+            "\u{a0}",
+            "<",
+            ">",
+            "<p>",
+            "</p>",
+            "<pre>",
+            "</pre>",
+            "<code>",
+            "</abé",
+            "<img src=\"a\" width=\"1\" height=\"2\">",
+            "<iframe ",
+            "[caption",
+            "[/caption]",
+            "]",
+            "[",
+            "[[",
+            "]]",
+            "<!-- wp:p -->",
+            "<!-- /wp:p -->",
+            "<!--",
+            "-->",
+            ":)",
+            ":mrgreen:",
+            "Wordpress",
+            "/",
+            "{",
+            "}",
+            "\\",
+            "<script>",
+            "</script>",
+        ];
+        for _ in 0..20_000 {
+            let text = rng.string(&alphabet, 30);
+            let title = the_title(&text);
+            assert_eq!(php_trim(&title), title, "{text:?}");
+            assert!(!title.contains("Wordpress"), "{text:?}");
+            let content = the_content(&text, "http://x", &NoImages);
+            let _ = the_excerpt(&content, "http://x", &NoImages);
+            let stripped = excerpt_remove_blocks(&strip_shortcodes(&text));
+            let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages));
+            assert!(
+                excerpt.split(' ').filter(|w| !w.is_empty()).count() <= 56,
+                "{text:?}"
+            );
+            let _ = convert_chars(&text);
+            let _ = do_blocks(&text);
+        }
+    }
 }
