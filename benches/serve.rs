@@ -107,6 +107,7 @@ fn bench(c: &mut Criterion) {
                     mime_type: String::new(),
                     featured_media: 0,
                     format: String::new(),
+                    guid: String::new(),
                 })
                 .await
                 .expect("post");

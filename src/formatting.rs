@@ -5,6 +5,21 @@
 //! them): WordPress's repeated `preg_replace` loops are reproduced by their result, never by
 //! rescanning (issue 14, "linear time on hostile input").
 
+mod autop;
+mod blocks;
+mod content_tags;
+mod scan;
+mod shortcodes;
+mod smilies;
+mod texturize;
+
+pub use autop::{shortcode_unautop, wpautop};
+pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
+pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
+pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
+pub use smilies::convert_smilies;
+pub use texturize::wptexturize;
+
 /// The first occurrence of `needle` in `hay` at or after `from`, remembered so that a run of
 /// ascending `from`s scans the text once: a cached hit at or after `from` is still the first.
 struct NextMatch<'a> {
@@ -670,52 +685,113 @@ pub fn is_email(email: &str) -> bool {
     })
 }
 
-/// `wpautop()`, simplified: blank-line separated blocks become paragraphs and single
-/// newlines inside them `<br />`. Block-level HTML is left unwrapped. Differences from
-/// WordPress's full implementation are listed in docs/compat.md.
-pub fn wpautop(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    if text.trim().is_empty() {
-        return String::new();
-    }
-    const BLOCKS: &[&str] = &[
-        "<p",
-        "<div",
-        "<h1",
-        "<h2",
-        "<h3",
-        "<h4",
-        "<h5",
-        "<h6",
-        "<ul",
-        "<ol",
-        "<li",
-        "<pre",
-        "<blockquote",
-        "<table",
-        "<figure",
-        "<hr",
-        "<section",
-        "<article",
-        "<aside",
-        "<header",
-        "<footer",
-        "<form",
-        "<dl",
-        "<address",
-        "<!--",
-    ];
-    let mut out = String::with_capacity(text.len() + 16);
-    for block in text.split("\n\n").map(str::trim).filter(|b| !b.is_empty()) {
-        let lower = block.to_ascii_lowercase();
-        if BLOCKS.iter().any(|t| lower.starts_with(t)) {
-            out.push_str(block);
-        } else {
-            out.push_str("<p>");
-            out.push_str(&block.replace('\n', "<br />\n"));
-            out.push_str("</p>");
+/// `convert_chars()`: a `&` that starts no named entity becomes `&#038;`
+/// (`preg_replace( '/&([^#])(?![a-z1-4]{1,8};)/i', '&#038;$1', … )`).
+pub fn convert_chars(text: &str) -> String {
+    scan::rewrite(text, b'&', |b, i, out| {
+        let next = *b.get(i + 1)?;
+        if next == b'#' {
+            return None;
         }
-        out.push('\n');
+        let rest = &b[i + 2..];
+        let name = rest
+            .iter()
+            .take(9)
+            .take_while(|c| c.is_ascii_alphabetic() || (b'1'..=b'4').contains(c))
+            .count();
+        if (1..=8).contains(&name) && rest.get(name) == Some(&b';') {
+            return None;
+        }
+        out.extend_from_slice(b"&#038;");
+        out.push(next);
+        Some(i + 2)
+    })
+}
+
+/// `capital_P_dangit()`: "Wordpress" to "WordPress" everywhere in titles, after a space,
+/// quote, `>` or `(` elsewhere.
+pub fn capital_p_dangit(text: &str, title: bool) -> String {
+    if !text.contains("Wordpress") {
+        return text.to_owned();
+    }
+    if title {
+        return text.replace("Wordpress", "WordPress");
+    }
+    let mut t = text.to_owned();
+    for before in [" ", "&#8216;", "&#8220;", ">", "("] {
+        t = t.replace(&format!("{before}Wordpress"), &format!("{before}WordPress"));
+    }
+    t
+}
+
+/// The `the_title` filters (`default-filters.php`): `wptexturize`, `convert_chars`, `trim`,
+/// then `capital_P_dangit` (priority 11).
+pub fn the_title(title: &str) -> String {
+    let t = convert_chars(&wptexturize(title));
+    capital_p_dangit(php_trim(&t), true)
+}
+
+/// The `the_content` filters a default install runs: `do_blocks` (9, which turns `wpautop`
+/// off for block content), `wptexturize`, `wpautop`,
+/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`
+/// (11), `convert_smilies` (20).
+pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
+    the_content_prepended(content, site_url, images, None)
+}
+
+/// `the_content` with `prepend_attachment()`'s paragraph (attachments): it comes after
+/// `shortcode_unautop` and before `wp_filter_content_tags`, followed by a newline.
+pub fn the_content_prepended(
+    content: &str,
+    site_url: &str,
+    images: &dyn ContentImages,
+    prepend: Option<&str>,
+) -> String {
+    let blocks = has_blocks(content);
+    let t = wptexturize(&do_blocks(content));
+    let t = if blocks { t } else { wpautop(&t) };
+    let mut t = shortcode_unautop(&t);
+    if let Some(p) = prepend {
+        t = format!("{p}\n{t}");
+    }
+    let t = wp_filter_content_tags(&t, images);
+    let t = do_shortcode(
+        &capital_p_dangit(&t, false),
+        &ShortcodeContext::new(site_url),
+    );
+    convert_smilies(&t, site_url)
+}
+
+/// The `the_excerpt` filters: `wptexturize`, `convert_smilies`, `convert_chars`, `wpautop`,
+/// `shortcode_unautop`, `wp_filter_content_tags`.
+pub fn the_excerpt(excerpt: &str, site_url: &str, images: &dyn ContentImages) -> String {
+    let t = convert_chars(&convert_smilies(&wptexturize(excerpt), site_url));
+    wp_filter_content_tags(&shortcode_unautop(&wpautop(&t)), images)
+}
+
+/// `wp_trim_excerpt()` (the `get_the_excerpt` filter): an empty excerpt is made of the
+/// content through `the_content`, cut to 55 words and ` [&hellip;]`.
+/// `rendered_content` gives the post's content, `strip_shortcodes()`, then
+/// `excerpt_remove_blocks()`, through `the_content`.
+pub fn wp_trim_excerpt(excerpt: &str, rendered_content: impl FnOnce() -> String) -> String {
+    if !php_trim(excerpt).is_empty() {
+        return excerpt.to_owned();
+    }
+    let text = rendered_content().replace("]]>", "]]&gt;");
+    wp_trim_words(&text, 55, " [&hellip;]")
+}
+
+/// `wp_trim_words()`: tags stripped, cut after `num_words` words (split at `[\n\r\t ]+`),
+/// `more` appended when something was cut.
+pub fn wp_trim_words(text: &str, num_words: usize, more: &str) -> String {
+    let text = strip_all_tags(text);
+    let mut words = text
+        .split(['\n', '\r', '\t', ' '])
+        .filter(|w| !w.is_empty());
+    let kept: Vec<&str> = words.by_ref().take(num_words).collect();
+    let mut out = kept.join(" ");
+    if words.next().is_some() {
+        out.push_str(more);
     }
     out
 }
@@ -1006,6 +1082,7 @@ mod tests {
 
     #[test]
     fn autop() {
+        // wpautop() of WordPress 6.1, run with its PHP.
         assert_eq!(wpautop("Hello"), "<p>Hello</p>\n");
         assert_eq!(wpautop("a\nb\n\nc"), "<p>a<br />\nb</p>\n<p>c</p>\n");
         assert_eq!(wpautop(""), "");
@@ -1029,6 +1106,154 @@ mod tests {
             ("%41<b>%42</b>", ""),
         ] {
             assert_eq!(sanitize_text_field(input), expected, "{input:?}");
+        }
+    }
+
+    /// Outputs of WordPress 6.1's own filters for the same inputs (compat/sidebyside/
+    /// wordpress.php on the oracle's install).
+    #[test]
+    fn display_filters_match_wordpress() {
+        assert_eq!(
+            the_title("It's a \"test\" -- ok & done... Wordpress"),
+            "It&#8217;s a &#8220;test&#8221; &#8212; ok &#038; done&#8230; WordPress"
+        );
+        assert_eq!(
+            sanitize_title("Don’t panic — it’s “fine”…"),
+            "dont-panic-its-fine"
+        );
+        let content = "hi :) there\n\n<pre>:) \"x\"</pre>\n\n[caption id=\"attachment_7\" align=\"alignleft\" width=\"200\"]<a href=\"u\"><img src=\"x.png\" /></a> The \"caption\"[/caption]\n\n[[caption]] [foo]";
+        assert_eq!(
+            the_content(content, "http://x", &NoImages),
+            "<p>hi \u{1f642} there</p>\n<pre>:) \"x\"</pre>\n<figure id=\"attachment_7\" aria-describedby=\"caption-attachment-7\" style=\"width: 200px\" class=\"wp-caption alignleft\"><a href=\"u\"><img decoding=\"async\" src=\"x.png\" /></a><figcaption id=\"caption-attachment-7\" class=\"wp-caption-text\">The &#8220;caption&#8221;</figcaption></figure>\n<p>[caption] [foo]</p>\n"
+        );
+        let blocks =
+            "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
+        assert_eq!(
+            the_content(blocks, "http://x", &NoImages),
+            "\n<p>It&#8217;s</p>\n\n\n"
+        );
+        assert_eq!(
+            convert_smilies(":mrgreen: x", "http://x"),
+            "<img src=\"http://x/wp-includes/images/smilies/mrgreen.png\" alt=\":mrgreen:\" class=\"wp-smiley\" style=\"height: 1em; max-height: 1em;\" /> x"
+        );
+        let words: String = (0..60).map(|i| format!("w{i} ")).collect();
+        let excerpt = wp_trim_excerpt("", || the_content(&words, "http://x", &NoImages));
+        assert!(excerpt.ends_with("w54 [&hellip;]"), "{excerpt}");
+        assert_eq!(wp_trim_excerpt("given", || unreachable!()), "given");
+    }
+
+    /// Shapes that make a rescanning port quadratic (each unclosed shortcode, tag or block
+    /// looking for its end in the rest of the text): at these sizes that would take
+    /// minutes; the ports take well under a second each.
+    #[test]
+    fn display_filters_are_linear_on_hostile_shapes() {
+        let k = 100_000;
+        let shapes = [
+            "[caption".repeat(k),
+            "<p>[caption]".repeat(k),
+            "<p>[caption id=a/".repeat(k),
+            "<[caption ".repeat(k),
+            "'1\"a".repeat(k),
+            format!("{}x", "1,".repeat(k)),
+            "</pre><pre>a".repeat(k),
+            "<p><li".repeat(k),
+            "<script".repeat(k),
+            "<img ".repeat(k),
+            "<!--".repeat(k),
+            "<!-- wp:a {".repeat(k),
+            "<!-- wp:p -->x".repeat(k),
+            ":) <".repeat(k),
+            format!("<br />{}x", " ".repeat(4 * k)),
+        ];
+        for text in &shapes {
+            let content = the_content(text, "http://x", &NoImages);
+            assert!(!content.is_empty());
+            let _ = the_excerpt(text, "http://x", &NoImages);
+            let _ = strip_shortcodes(text);
+            let _ = the_title(text);
+        }
+        // Blocks left open at the end are closed with one copy of the rest (after the first
+        // opener), not one copy each.
+        let open = "<!-- wp:p -->x".repeat(k);
+        assert_eq!(do_blocks(&open).len(), open.len() - "<!-- wp:p -->".len());
+        // Deeply nested closed blocks render without recursion.
+        let nested = format!(
+            "{}x{}",
+            "<!-- wp:group -->".repeat(k),
+            "<!-- /wp:group -->".repeat(k)
+        );
+        assert_eq!(do_blocks(&nested), "x");
+        assert_eq!(excerpt_remove_blocks(&nested), "x");
+    }
+
+    /// Random mixes of the tokens the display filters react to, multi-byte characters
+    /// among them: no panic, and the invariants of fuzz/fuzz_targets/formatting.rs.
+    #[test]
+    fn display_filters_survive_random_token_mixes() {
+        let mut rng = Rng(0x5eed_1234_abcd_ef01);
+        let alphabet = [
+            "'",
+            "\"",
+            "-",
+            "--",
+            "...",
+            " ",
+            "\n",
+            "\n\n",
+            "\t",
+            "&",
+            "&amp;",
+            "&#",
+            "9",
+            "x",
+            "é",
+            "日",
+            "\u{a0}",
+            "<",
+            ">",
+            "<p>",
+            "</p>",
+            "<pre>",
+            "</pre>",
+            "<code>",
+            "</abé",
+            "<img src=\"a\" width=\"1\" height=\"2\">",
+            "<iframe ",
+            "[caption",
+            "[/caption]",
+            "]",
+            "[",
+            "[[",
+            "]]",
+            "<!-- wp:p -->",
+            "<!-- /wp:p -->",
+            "<!--",
+            "-->",
+            ":)",
+            ":mrgreen:",
+            "Wordpress",
+            "/",
+            "{",
+            "}",
+            "\\",
+            "<script>",
+            "</script>",
+        ];
+        for _ in 0..20_000 {
+            let text = rng.string(&alphabet, 30);
+            let title = the_title(&text);
+            assert_eq!(php_trim(&title), title, "{text:?}");
+            assert!(!title.contains("Wordpress"), "{text:?}");
+            let content = the_content(&text, "http://x", &NoImages);
+            let _ = the_excerpt(&content, "http://x", &NoImages);
+            let stripped = excerpt_remove_blocks(&strip_shortcodes(&text));
+            let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages));
+            assert!(
+                excerpt.split(' ').filter(|w| !w.is_empty()).count() <= 56,
+                "{text:?}"
+            );
+            let _ = convert_chars(&text);
+            let _ = do_blocks(&text);
         }
     }
 }

@@ -172,7 +172,7 @@ fn stripslashes(s: &str) -> String {
 }
 
 /// `esc_attr()`: entities normalised, then `< > " '` escaped (`&` already starts one).
-fn esc_attr(s: &str) -> String {
+pub(crate) fn esc_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in normalize_entities(s).chars() {
         match c {

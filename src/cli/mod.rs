@@ -3,6 +3,7 @@
 
 mod backup;
 pub mod doctor;
+mod format;
 mod migrate_store;
 mod user;
 
@@ -43,6 +44,9 @@ pub enum Command {
     /// Report weak security settings (takes the flags and FERROPRESS_* variables of `serve`);
     /// exits 1 when it finds a problem.
     Doctor(ServeArgs),
+    /// Runs a display filter over a JSON array of strings (side-by-side checks with PHP).
+    #[command(hide = true)]
+    Format(format::FormatArgs),
 }
 
 fn init_logging(default: &str, format: LogFormat) {
@@ -82,6 +86,7 @@ pub fn run() -> ExitCode {
             runtime.block_on(user::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
+        Command::Format(args) => format::run(&args),
         Command::MigrateStore(args) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(migrate_store::run(args))

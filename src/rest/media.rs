@@ -14,7 +14,10 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{sanitize_text_field, sanitize_title, strip_all_tags, wpautop};
+use crate::formatting::{
+    NoImages, excerpt_remove_blocks, sanitize_text_field, sanitize_title, strip_shortcodes,
+    the_content_prepended, the_excerpt, the_title, wp_trim_excerpt,
+};
 use crate::media::{self, StreamError, TempUpload};
 use crate::post_types::{ATTACHMENT, PostType};
 use crate::site::{Site, now};
@@ -177,6 +180,213 @@ pub async fn attachment_url(site: &Site, id: i64) -> WpResult<Option<String>> {
         .map(|(_, fm)| uploads_url(site, &fm.file)))
 }
 
+/// `wp_constrain_dimensions( $w, $h, $max_width )` (no height bound).
+fn constrain_to_width(w: i64, h: i64, max_w: i64) -> (i64, i64) {
+    if max_w <= 0 || w <= max_w {
+        return (w, h);
+    }
+    let ratio = max_w as f64 / w as f64;
+    let mut cw = ((w as f64 * ratio).round() as i64).max(1);
+    let ch = ((h as f64 * ratio).round() as i64).max(1);
+    if cw == max_w - 1 {
+        cw = max_w;
+    }
+    (cw, ch)
+}
+
+/// `wp_image_matches_ratio()`: the same shape within a pixel.
+fn image_matches_ratio(sw: i64, sh: i64, tw: i64, th: i64) -> bool {
+    let (constrained, expected) = if sw > tw {
+        (constrain_to_width(sw, sh, tw), (tw, th))
+    } else {
+        (constrain_to_width(tw, th, sw), (sw, sh))
+    };
+    (constrained.0 - expected.0).abs() <= 1 && (constrained.1 - expected.1).abs() <= 1
+}
+
+/// `wp_calculate_image_srcset()` (at most 2048 px wide, the `src` first) and
+/// `wp_calculate_image_sizes()` for an image of the library shown at `size` from `src`.
+fn image_srcset(
+    home: &str,
+    fm: &FileMeta,
+    src: &str,
+    size: (i64, i64),
+) -> Option<(String, String)> {
+    let meta = &fm.metadata;
+    let sizes = meta.get("sizes")?.as_object().filter(|s| !s.is_empty())?;
+    if size.0 < 1 {
+        return None;
+    }
+    let file = meta.get("file").and_then(Value::as_str).unwrap_or(&fm.file);
+    let (dir, basename) = file.rsplit_once('/').map_or(("", file), |(d, b)| (d, b));
+    let dirname = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let base_url = format!("{home}/wp-content/uploads/{dirname}");
+    let int = |v: &Value, k: &str| v.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let mut candidates: Vec<(String, i64, i64)> = sizes
+        .values()
+        .map(|v| {
+            (
+                v.get("file")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                int(v, "width"),
+                int(v, "height"),
+            )
+        })
+        .collect();
+    let gif_thumbnail = sizes
+        .get("thumbnail")
+        .and_then(|t| t.get("mime-type"))
+        .and_then(Value::as_str)
+        == Some("image/gif");
+    if !gif_thumbnail {
+        candidates.push((basename.to_owned(), int(meta, "width"), int(meta, "height")));
+    }
+    // PHP's array keyed by width: a later equal width replaces the value in place.
+    let mut sources: Vec<(i64, String)> = vec![];
+    let mut src_matched = false;
+    for (cfile, cw, ch) in candidates {
+        let mut is_src = false;
+        if !src_matched && src.contains(&format!("{dirname}{cfile}")) {
+            src_matched = true;
+            is_src = true;
+        }
+        if cw > 2048 && !is_src {
+            continue;
+        }
+        if !image_matches_ratio(size.0, size.1, cw, ch) {
+            continue;
+        }
+        let url = format!("{base_url}{cfile}");
+        if is_src {
+            sources.retain(|(w, _)| *w != cw);
+            sources.insert(0, (cw, url));
+        } else if let Some(slot) = sources.iter_mut().find(|(w, _)| *w == cw) {
+            slot.1 = url;
+        } else {
+            sources.push((cw, url));
+        }
+    }
+    if !src_matched || sources.len() < 2 {
+        return None;
+    }
+    let srcset = sources
+        .iter()
+        .map(|(w, url)| format!("{} {w}w", url.replace(' ', "%20")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sizes = format!("(max-width: {0}px) 100vw, {0}px", size.0);
+    Some((srcset, sizes))
+}
+
+/// The images of the media library that content refers to (`wp-image-N` classes), for
+/// `wp_filter_content_tags()`: their metadata, read in one query.
+pub(crate) struct LibraryImages {
+    site_home: String,
+    items: Vec<(i64, FileMeta)>,
+}
+
+/// At most this many distinct `wp-image-N` ids are looked up per response (a bound on the
+/// work one request can cause); later ones are shown as WordPress shows unknown images.
+const MAX_CONTENT_IMAGES: usize = 200;
+
+impl LibraryImages {
+    pub(crate) fn none() -> Self {
+        Self {
+            site_home: String::new(),
+            items: vec![],
+        }
+    }
+
+    /// Reads the attachments named by `wp-image-N` in `texts`.
+    pub(crate) async fn load(site: &Site, texts: &[&str]) -> WpResult<Self> {
+        let mut ids: Vec<i64> = vec![];
+        for text in texts {
+            if !text.contains("wp-image-") && !text.to_ascii_lowercase().contains("wp-image-") {
+                continue;
+            }
+            let lower = text.to_ascii_lowercase();
+            for (p, _) in lower.match_indices("wp-image-") {
+                let digits: String = lower[p + 9..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(id) = digits.parse::<i64>()
+                    && id > 0
+                    && !ids.contains(&id)
+                    && ids.len() < MAX_CONTENT_IMAGES
+                {
+                    ids.push(id);
+                }
+            }
+        }
+        if ids.is_empty() {
+            return Ok(Self::none());
+        }
+        let items = file_meta(site, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, fm)| !fm.file.is_empty())
+            .collect();
+        Ok(Self {
+            site_home: site.config.home.clone(),
+            items,
+        })
+    }
+
+    fn get(&self, id: u64) -> Option<&FileMeta> {
+        self.items
+            .iter()
+            .find(|(i, _)| *i as u64 == id)
+            .map(|(_, fm)| fm)
+    }
+}
+
+impl crate::formatting::ContentImages for LibraryImages {
+    /// `wp_image_src_get_dimensions()`.
+    fn width_height(&self, id: u64, src: &str) -> Option<(u32, u32)> {
+        let meta = &self.get(id)?.metadata;
+        let dim = |v: &Value| {
+            let get = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0) as u32;
+            (get("width"), get("height"))
+        };
+        let file = meta.get("file").and_then(Value::as_str).unwrap_or("");
+        let basename = file.rsplit('/').next().unwrap_or(file);
+        if !file.is_empty() && src.contains(basename) {
+            return Some(dim(meta));
+        }
+        let src_file = src.rsplit('/').next().unwrap_or(src);
+        meta.get("sizes")?
+            .as_object()?
+            .values()
+            .find(|s| s.get("file").and_then(Value::as_str) == Some(src_file))
+            .map(dim)
+    }
+
+    fn srcset_sizes(
+        &self,
+        id: u64,
+        src: &str,
+        size: (u32, u32),
+        has_sizes: bool,
+    ) -> Option<String> {
+        let fm = self.get(id)?;
+        let site_home = &self.site_home;
+        let (srcset, sizes) =
+            image_srcset(site_home, fm, src, (i64::from(size.0), i64::from(size.1)))?;
+        Some(if has_sizes {
+            format!(" srcset=\"{srcset}\"")
+        } else {
+            format!(" srcset=\"{srcset}\" sizes=\"{sizes}\"")
+        })
+    }
+}
+
 fn uploads_url(site: &Site, rel: &str) -> String {
     format!("{}/wp-content/uploads/{rel}", site.config.home)
 }
@@ -264,9 +474,9 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
     Value::Object(out)
 }
 
-/// The `the_content` preview WordPress prepends to an attachment's description
-/// (`prepend_attachment()`), then the description itself.
-fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
+/// The description through `the_content`, with the preview WordPress prepends to an
+/// attachment's description (`prepend_attachment()`).
+fn rendered_description(site: &Site, post: &Post, fm: &FileMeta, content: &str) -> String {
     let url = uploads_url(site, &fm.file);
     let inner = if is_image(&post.mime_type) && fm.metadata.get("width").is_some() {
         let medium = &fm.metadata["sizes"]["medium"];
@@ -287,18 +497,22 @@ fn rendered_description(site: &Site, post: &Post, fm: &FileMeta) -> String {
                 fm.metadata["height"].clone(),
             )
         };
+        // `wp_get_attachment_image()`: srcset and sizes after the other attributes.
+        let srcset = match (w.as_i64(), h.as_i64()) {
+            (Some(wi), Some(hi)) => image_srcset(&site.config.home, fm, &src, (wi, hi))
+                .map(|(set, sizes)| format!(" srcset=\"{set}\" sizes=\"{sizes}\""))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         format!(
-            "<img width=\"{w}\" height=\"{h}\" src=\"{src}\" class=\"attachment-medium size-medium\" alt=\"{}\" decoding=\"async\" loading=\"lazy\" />",
+            "<img width=\"{w}\" height=\"{h}\" src=\"{src}\" class=\"attachment-medium size-medium\" alt=\"{}\" decoding=\"async\" loading=\"lazy\"{srcset} />",
             html_attr(&fm.alt)
         )
     } else {
         html_text(&post.title)
     };
-    let mut out = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>\n");
-    if !post.content.is_empty() {
-        out.push_str(&wpautop(&post.content));
-    }
-    out
+    let prepend = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>");
+    the_content_prepended(content, &site.config.home, &NoImages, Some(&prepend))
 }
 
 fn html_attr(s: &str) -> String {
@@ -329,17 +543,17 @@ fn prepare_item(
 ) -> Value {
     let edit = ctx == Context::Edit;
     let source_url = uploads_url(site, &fm.file);
-    let description = rendered_description(site, post, fm);
-    let caption_rendered = if post.excerpt.is_empty() {
-        let text = super::posts::excerpt_from(&strip_all_tags(&description));
-        if text.is_empty() {
-            String::new()
-        } else {
-            wpautop(&text)
-        }
-    } else {
-        wpautop(&post.excerpt)
-    };
+    let description = rendered_description(site, post, fm, &post.content);
+    // `get_the_excerpt` + `the_excerpt`: an empty caption is made of the description.
+    let caption_rendered = the_excerpt(
+        &wp_trim_excerpt(&post.excerpt, || {
+            let content = excerpt_remove_blocks(&strip_shortcodes(&post.content));
+            rendered_description(site, post, fm, &content)
+        }),
+        &site.config.home,
+        &NoImages,
+    );
+    let rendered_title = the_title(&post.title);
     let media_type = if is_image(&post.mime_type) {
         "image"
     } else {
@@ -358,7 +572,7 @@ fn prepare_item(
         o.insert("slug".into(), json!(post.slug));
         o.insert("type".into(), json!("attachment"));
         o.insert("link".into(), json!(permalink(site, post)));
-        o.insert("title".into(), json!({ "rendered": post.title }));
+        o.insert("title".into(), json!({ "rendered": rendered_title }));
         o.insert("author".into(), json!(post.author));
         o.insert("caption".into(), json!({ "rendered": caption_rendered }));
         o.insert("alt_text".into(), json!(fm.alt));
@@ -371,12 +585,17 @@ fn prepare_item(
     }
     let utc = jiff::tz::TimeZone::UTC;
     o.insert("date_gmt".into(), json!(fmt_date(post.date, &utc)));
+    let guid = if post.guid.is_empty() {
+        &source_url
+    } else {
+        &post.guid
+    };
     o.insert(
         "guid".into(),
         if edit {
-            json!({ "rendered": source_url, "raw": source_url })
+            json!({ "rendered": guid, "raw": guid })
         } else {
-            json!({ "rendered": source_url })
+            json!({ "rendered": guid })
         },
     );
     o.insert("modified".into(), json!(fmt_date(post.modified, tz)));
@@ -388,9 +607,9 @@ fn prepare_item(
     o.insert(
         "title".into(),
         if edit {
-            json!({ "raw": post.title, "rendered": post.title })
+            json!({ "raw": post.title, "rendered": rendered_title })
         } else {
-            json!({ "rendered": post.title })
+            json!({ "rendered": rendered_title })
         },
     );
     o.insert("author".into(), json!(post.author));
@@ -1298,6 +1517,8 @@ async fn create_item(
         mime_type: checked.mime.into(),
         featured_media: 0,
         format: String::new(),
+        // An attachment's guid is its file's URL at upload (`wp_insert_attachment()`).
+        guid: uploads_url(&site, &rel),
     };
     let mut post = match apply_input(&site, &actor, blank, &input).await {
         Ok(p) => p,

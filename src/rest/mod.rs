@@ -601,33 +601,42 @@ pub fn pagination_link(
     page: i64,
     total_pages: i64,
 ) -> Option<String> {
+    // `add_query_arg( 'page', n, add_query_arg( urlencode_deep( $params ), $base ) )`:
+    // `page` keeps its place (or comes last), arrays become `k%5B0%5D=…`, objects
+    // `k%5Bkey%5D=…`, values as PHP's `urlencode()`.
     let with_page = |n: i64| {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
+        let mut pairs: Vec<String> = vec![];
+        let mut page_seen = false;
         for (k, v) in &params.0 {
+            let key = php_urlencode(k);
             if k == "page" {
+                page_seen = true;
+                pairs.push(format!("page={n}"));
                 continue;
             }
+            let scalar = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             match v {
-                Value::String(s) => {
-                    ser.append_pair(k, s);
-                }
                 Value::Array(a) => {
-                    for item in a {
-                        ser.append_pair(
-                            &format!("{k}[]"),
-                            &item
-                                .as_str()
-                                .map_or_else(|| item.to_string(), str::to_owned),
-                        );
+                    for (i, item) in a.iter().enumerate() {
+                        pairs.push(format!("{key}%5B{i}%5D={}", php_urlencode(&scalar(item))));
                     }
                 }
-                other => {
-                    ser.append_pair(k, &other.to_string());
+                Value::Object(o) => {
+                    for (sub, item) in o {
+                        pairs.push(format!(
+                            "{key}%5B{}%5D={}",
+                            php_urlencode(sub),
+                            php_urlencode(&scalar(item))
+                        ));
+                    }
                 }
+                other => pairs.push(format!("{key}={}", php_urlencode(&scalar(other)))),
             }
         }
-        ser.append_pair("page", &n.to_string());
-        format!("{base}?{}", ser.finish())
+        if !page_seen {
+            pairs.push(format!("page={n}"));
+        }
+        format!("{base}?{}", pairs.join("&"))
     };
     let mut parts = vec![];
     if page > 1 {
@@ -642,6 +651,19 @@ pub fn pagination_link(
     } else {
         Some(parts.join(", "))
     }
+}
+
+/// PHP's `urlencode()`: letters, digits and `-_.` kept, space as `+`, the rest `%XX`.
+pub fn php_urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// Parses a `(?P<id>[\d]+)` path segment; anything else is not a route.

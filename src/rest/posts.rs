@@ -13,7 +13,10 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{sanitize_title, wpautop};
+use crate::formatting::{
+    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt,
+    the_title, wp_trim_excerpt,
+};
 use crate::post_types::PostType;
 use crate::search::{SearchColumns, post_search};
 use crate::site::{Site, now};
@@ -367,6 +370,8 @@ struct Extras {
     history: Vec<(i64, i64, i64)>,
     /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
     ancestors: Vec<(i64, String)>,
+    /// The media library's images that the contents and excerpts show (`wp-image-N`).
+    images: super::media::LibraryImages,
 }
 
 impl Extras {
@@ -438,12 +443,18 @@ impl Extras {
             Some(_) => vec![],
             None => super::revisions::history(site, pt, &ids).await?,
         };
+        let texts: Vec<&str> = posts
+            .iter()
+            .flat_map(|p| [p.content.as_str(), p.excerpt.as_str()])
+            .collect();
+        let images = super::media::LibraryImages::load(site, &texts).await?;
         Ok(Self {
             sticky,
             meta,
             terms,
             history,
             ancestors,
+            images,
         })
     }
 
@@ -507,23 +518,36 @@ fn prepare_item(
     let protected = !post.password.is_empty();
     let hide = protected && !show_protected;
     let link = permalink(site, post, pt, extras.ancestor_path(post.id));
+    let home = site.config.home.as_str();
+    // The display filters of `the_content`, `get_the_excerpt` + `the_excerpt` and
+    // `the_title`, as WordPress's controller applies them.
+    let images = &extras.images;
     let rendered_content = if hide {
         String::new()
     } else {
-        wpautop(&post.content)
+        the_content(&post.content, home, images)
     };
     let rendered_excerpt = if hide {
         String::new()
-    } else if post.excerpt.is_empty() {
-        wpautop(&excerpt_from(&post.content))
     } else {
-        wpautop(&post.excerpt)
+        let excerpt = wp_trim_excerpt(&post.excerpt, || {
+            let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
+            // Without shortcodes or blocks that is the content itself, already rendered
+            // (the image attributes it may differ by go with the tags).
+            if text == post.content {
+                rendered_content.clone()
+            } else {
+                the_content(&text, home, &NoImages)
+            }
+        });
+        the_excerpt(&excerpt, home, images)
     };
+    let rendered_title = the_title(&post.title);
     let mut title = Map::new();
     if edit {
         title.insert("raw".into(), json!(post.title));
     }
-    title.insert("rendered".into(), json!(post.title));
+    title.insert("rendered".into(), json!(rendered_title));
     let mut excerpt = Map::new();
     if edit {
         excerpt.insert("raw".into(), json!(post.excerpt));
@@ -595,7 +619,7 @@ fn prepare_item(
         o.insert("slug".into(), json!(post.slug));
         o.insert("type".into(), json!(pt.name));
         o.insert("link".into(), json!(link));
-        o.insert("title".into(), json!({ "rendered": post.title }));
+        o.insert("title".into(), json!({ "rendered": rendered_title }));
         o.insert(
             "excerpt".into(),
             json!({ "rendered": rendered_excerpt, "protected": protected }),
@@ -608,7 +632,12 @@ fn prepare_item(
         }
         return Value::Object(o);
     }
-    let guid = format!("{}/?p={}", site.config.home, post.id);
+    // Rows made before migration 0012 have no stored guid: `?p=N` as WordPress's drafts.
+    let guid = if post.guid.is_empty() {
+        format!("{}/?p={}", site.config.home, post.id)
+    } else {
+        post.guid.clone()
+    };
     o.insert(
         "date_gmt".into(),
         json!(fmt_date(post.date, &jiff::tz::TimeZone::UTC)),
@@ -894,17 +923,6 @@ async fn tax_clause(
             TaxOperator::In
         },
     }))
-}
-
-/// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
-pub(super) fn excerpt_from(content: &str) -> String {
-    let text = crate::formatting::strip_all_tags(content);
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() > 55 {
-        format!("{} [&hellip;]", words[..55].join(" "))
-    } else {
-        words.join(" ")
-    }
 }
 
 /// `GET /wp/v2/{base}`.
@@ -1897,6 +1915,7 @@ async fn create_item(
         mime_type: String::new(),
         featured_media: 0,
         format: String::new(),
+        guid: String::new(),
     };
     let sticky = input.sticky;
     let meta = std::mem::take(&mut input.meta);
@@ -1944,6 +1963,9 @@ async fn create_item(
     // What was just written need not be read back: a new post has no revisions, and is
     // sticky exactly when the request said so.
     let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
+    // `wp_insert_post()` sets the guid once, to `get_permalink()` of the new post.
+    post.guid = permalink(&site, &post, pt, extras.ancestor_path(post.id));
+    site.store.set_post_guid(post.id, &post.guid).await?;
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
-use crate::formatting::wpautop;
+use crate::formatting::{NoImages, the_content, the_excerpt, the_title};
 use crate::post_types::PostType;
 use crate::site::{Site, now};
 use crate::store::{Post, PostOrderBy, PostQuery};
@@ -80,6 +80,7 @@ pub async fn save(site: &Site, pt: &PostType, after: &Post, author: i64) -> WpRe
         mime_type: String::new(),
         featured_media: 0,
         format: String::new(),
+        guid: String::new(),
     };
     site.store.insert_post(&revision).await?;
     Ok(())
@@ -202,9 +203,10 @@ fn prepare_item(
         "parent": rev.parent,
         "slug": rev.slug,
         "guid": text(&guid, guid.clone()),
-        "title": text(&rev.title, rev.title.clone()),
-        "content": text(&rev.content, wpautop(&rev.content)),
-        "excerpt": text(&rev.excerpt, wpautop(&rev.excerpt)),
+        // `the_title`, `the_content` and `the_excerpt` (revisions get no generated excerpt).
+        "title": text(&rev.title, the_title(&rev.title)),
+        "content": text(&rev.content, the_content(&rev.content, &site.config.home, &NoImages)),
+        "excerpt": text(&rev.excerpt, the_excerpt(&rev.excerpt, &site.config.home, &NoImages)),
         "_links": { "parent": [{ "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, rev.parent)) }] }
     });
     filter_by_context(data, "revision", ctx)

@@ -217,6 +217,8 @@ pub struct Post {
     pub featured_media: i64,
     /// The post format (`get_post_format()`): `aside`, `gallery`, …; empty for `standard`.
     pub format: String,
+    /// `guid`, set once after creation (empty in rows older than migration 0012).
+    pub guid: String,
 }
 
 /// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published
@@ -445,6 +447,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Posts.
     async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
+    /// Sets the `guid` of a post that has none yet (WordPress never changes it afterwards).
+    async fn set_post_guid(&self, id: i64, guid: &str) -> StoreResult<()>;
     /// Publishes scheduled posts whose date has come (`date <= now`), touching nothing
     /// else of them (an edit made meanwhile is kept). Returns their ids.
     async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>>;

@@ -275,6 +275,7 @@ fn post_from_row(row: &PgRow) -> Result<Post, sqlx::Error> {
         mime_type: row.try_get("mime_type")?,
         featured_media: row.try_get("featured_media")?,
         format: row.try_get("post_format")?,
+        guid: row.try_get("guid")?,
     })
 }
 
@@ -303,7 +304,7 @@ fn term_from_row(row: &PgRow) -> Result<Term, sqlx::Error> {
 
 const POST_COLUMNS: &str = "id, post_type, status, author, title, content, excerpt, slug, password, \
      parent, menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-     mime_type, featured_media, post_format";
+     mime_type, featured_media, post_format, guid";
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -656,9 +657,9 @@ impl Store for PostgresStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
              menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold) \
+             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22) RETURNING id",
+             $20, $21, $22, $23) RETURNING id",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -682,10 +683,20 @@ impl Store for PostgresStore {
         .bind(fold(&p.title))
         .bind(fold(&p.excerpt))
         .bind(fold(&p.content))
+        .bind(&p.guid)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
         Ok(id)
+    }
+
+    async fn set_post_guid(&self, id: i64, guid: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE post SET guid = $1 WHERE id = $2 AND guid = ''")
+            .bind(guid)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>> {

@@ -214,6 +214,7 @@ fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
         mime_type: row.try_get("mime_type")?,
         featured_media: row.try_get("featured_media")?,
         format: row.try_get("post_format")?,
+        guid: row.try_get("guid")?,
     })
 }
 
@@ -575,6 +576,15 @@ impl Store for SqliteStore {
 
     async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
         insert_post_on(&mut *self.pool.acquire().await?, p).await
+    }
+
+    async fn set_post_guid(&self, id: i64, guid: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE post SET guid = ? WHERE id = ? AND guid = ''")
+            .bind(guid)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>> {
@@ -1226,8 +1236,8 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
          menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&p.post_type)
     .bind(&p.status)
@@ -1251,6 +1261,7 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     .bind(fold(&p.title))
     .bind(fold(&p.excerpt))
     .bind(fold(&p.content))
+    .bind(&p.guid)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_write_err)?;

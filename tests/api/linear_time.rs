@@ -197,3 +197,56 @@ async fn many_attributes_are_filtered_without_stalling_the_server() {
         assert_eq!(post["status"], "draft");
     }
 }
+
+/// Issue 16: the display filters (`wptexturize`, `wpautop`, `shortcode_unautop`,
+/// `do_shortcode`, `wp_filter_content_tags`, `capital_P_dangit`, `convert_smilies`,
+/// `wp_trim_excerpt`) on shapes that make a rescanning port quadratic: an unclosed
+/// shortcode or tag repeated (each would scan to the end for its `]`, `>` or `[/caption]`),
+/// paragraphs of shortcodes without their closing tag, runs of quotes, numbers and white
+/// space. An editor (unfiltered HTML) posts each; the rendered answer comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_filters_render_hostile_content_without_stalling_the_server() {
+    let app = spawn().await;
+    let (_, token) = app.user_with_token("ed", Role::Editor).await;
+    let k = 50_000;
+    let shapes = [
+        "[caption".repeat(k),
+        "<p>[caption]".repeat(k),
+        "<p>[caption id=a/".repeat(k),
+        "<".repeat(4 * k),
+        "<[caption ".repeat(k),
+        "'1".repeat(k),
+        "\"a'".repeat(k),
+        format!("{}x", "1,".repeat(k)),
+        "<pre>".repeat(k),
+        "</pre><pre>a".repeat(k),
+        format!("<br />{}x", " ".repeat(4 * k)),
+        "<p><li".repeat(k),
+        "<script".repeat(k),
+        "<img ".repeat(k),
+        "<!--".repeat(k),
+        "<![CDATA[".repeat(k),
+        ":) ".repeat(k),
+        format!("&#{}", "1".repeat(4 * k)),
+        "-- ".repeat(k),
+        "\n \n".repeat(k),
+        "<p class=\"wp-image-1\">".repeat(k),
+    ];
+    for content in shapes {
+        let head: String = content.chars().take(24).collect();
+        let out = hostile_with_bystander(
+            &app,
+            Method::POST,
+            "/wp-json/wp/v2/posts",
+            Some(("ed".into(), token.clone())),
+            json!({ "title": "t", "content": content, "status": "publish" }),
+        )
+        .await;
+        assert_eq!(out.bystander, 200, "{head}");
+        for (status, post) in &out.hostile {
+            assert_eq!(*status, 201, "{head}: {post}");
+            assert!(post["content"]["rendered"].is_string(), "{head}");
+            assert!(post["excerpt"]["rendered"].is_string(), "{head}");
+        }
+    }
+}

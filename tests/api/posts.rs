@@ -353,3 +353,113 @@ async fn repeated_reads_follow_every_write() {
         assert_eq!(list(true).await.1, vec!["Changed elsewhere".to_owned()]);
     }
 }
+
+/// Issue 16 findings 1 and 4: titles, content and excerpts through WordPress's display
+/// filters, slugs without curly quotes, dashes and ellipses (outputs of the oracle).
+#[tokio::test]
+async fn rendered_fields_and_slugs_are_wordpress_s() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Editor).await;
+    let (status, body) = create(
+        &app,
+        "alice",
+        &token,
+        json!({
+            "title": "It's a \"test\" -- ok & done...",
+            "content": "Don’t \"panic\" :)\n\n[caption width=\"20\" caption=\"C\"]<img src=\"x.png\">[/caption]",
+            "status": "publish"
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["title"]["rendered"],
+        "It&#8217;s a &#8220;test&#8221; &#8212; ok &#038; done&#8230;"
+    );
+    assert_eq!(body["slug"], "its-a-test-ok-done");
+    assert_eq!(
+        body["content"]["rendered"],
+        "<p>Don’t &#8220;panic&#8221; \u{1f642}</p>\n<figure style=\"width: 20px\" class=\"wp-caption alignnone\"><img decoding=\"async\" src=\"x.png\"><figcaption class=\"wp-caption-text\">C</figcaption></figure>\n"
+    );
+    // The generated excerpt: shortcodes stripped, then the_content, 55 words, the_excerpt.
+    assert_eq!(
+        body["excerpt"]["rendered"],
+        "<p>Don’t &#8220;panic&#8221; \u{1f642}</p>\n"
+    );
+    let (_, body) = create(
+        &app,
+        "alice",
+        &token,
+        json!({"title": "Don’t panic — it’s “fine”…", "status": "publish"}),
+    )
+    .await;
+    assert_eq!(body["slug"], "dont-panic-its-fine");
+}
+
+/// Issue 16 finding 5: the guid is `get_permalink()` at creation (`?p=N` for a draft, the
+/// pretty link for a published post) and never changes.
+#[tokio::test]
+async fn guid_is_set_at_creation_and_kept() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Editor).await;
+    let (_, draft) = create(&app, "alice", &token, json!({"title": "Draft one"})).await;
+    let id = draft["id"].as_i64().expect("id");
+    let plain = app.url(&format!("/?p={id}"));
+    assert_eq!(draft["guid"]["raw"], plain);
+    let (status, published) = send(
+        app.client
+            .post(app.url(&format!("/wp-json/wp/v2/posts/{id}")))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({"status": "publish", "slug": "renamed"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(published["guid"]["raw"], plain, "kept after publishing");
+    assert_eq!(published["link"], app.url("/renamed/"));
+
+    let (_, post) = create(
+        &app,
+        "alice",
+        &token,
+        json!({"title": "Straight out", "status": "publish"}),
+    )
+    .await;
+    assert_eq!(post["guid"]["rendered"], app.url("/straight-out/"));
+    assert_eq!(post["guid"]["rendered"], post["link"]);
+}
+
+/// Issue 16 finding 5: `Link` carries the request's parameters as `add_query_arg()` writes
+/// them: arrays indexed and encoded (`status%5B0%5D=draft`), `page` where it was.
+#[tokio::test]
+async fn pagination_links_encode_arrays_as_wordpress() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Editor).await;
+    for i in 0..3 {
+        let (status, _) = create(&app, "alice", &token, json!({"title": format!("D{i}")})).await;
+        assert_eq!(status, 201);
+    }
+    let (status, list, headers) = {
+        let resp = app
+            .client
+            .get(app.url(
+                "/wp-json/wp/v2/posts?page=2&status[]=draft&status[]=publish&per_page=1&_fields=id,title&x[k]=v%20w*",
+            ))
+            .basic_auth("alice", Some(&token))
+            .send()
+            .await
+            .expect("send");
+        let headers = resp.headers().clone();
+        let (status, list) = json_of(resp).await;
+        (status, list, headers)
+    };
+    assert_eq!(status, 200, "{list}");
+    let link = headers["link"].to_str().expect("link");
+    let base = app.url("/wp-json/wp/v2/posts");
+    assert_eq!(
+        link,
+        format!(
+            "<{base}?page=1&status%5B0%5D=draft&status%5B1%5D=publish&per_page=1&_fields=id%2Ctitle&x%5Bk%5D=v+w%2A>; rel=\"prev\", \
+             <{base}?page=3&status%5B0%5D=draft&status%5B1%5D=publish&per_page=1&_fields=id%2Ctitle&x%5Bk%5D=v+w%2A>; rel=\"next\""
+        )
+    );
+}

@@ -1,0 +1,68 @@
+<?php
+// Runs one of WordPress's own formatting functions over a JSON array of strings (standard
+// input) and prints the JSON array of results. Needs the oracle's install (wp-load.php).
+// Usage: php wordpress.php FUNCTION < inputs.json
+$_SERVER['HTTP_HOST'] = '127.0.0.1:8881';
+$config = getenv('WORDPRESS_CONFIG') ?: 'ferropress-oracle-8881';
+putenv("WORDPRESS_CONFIG=$config");
+$_SERVER['WORDPRESS_CONFIG'] = $config;
+require '/usr/share/wordpress/wp-load.php';
+
+$function = $argv[1];
+// The core shortcodes ferropress does not render (docs/compat.md) are left as written on
+// both sides, so that the rest of do_shortcode() is compared.
+add_filter('pre_do_shortcode_tag', function ($return, $tag, $attr, $m) {
+    return in_array($tag, ['gallery', 'audio', 'video', 'playlist', 'embed'], true) ? $m[0] : $return;
+}, 10, 4);
+$inputs = json_decode(stream_get_contents(STDIN), true);
+$run = [
+    'wptexturize' => function ($s) { return wptexturize($s); },
+    'wpautop' => function ($s) { return wpautop($s); },
+    'shortcode_unautop' => function ($s) { return shortcode_unautop($s); },
+    'convert_smilies' => function ($s) { return convert_smilies($s); },
+    'convert_chars' => function ($s) { return convert_chars($s); },
+    'capital_P_dangit' => function ($s) { return capital_P_dangit($s); },
+    'the_title' => function ($s) { return apply_filters('the_title', $s, 0); },
+    // the_content without autoembed (network) and prepend_attachment (media only).
+    'the_content' => function ($s) {
+        $blocks = has_blocks($s);
+        $s = wptexturize(do_blocks($s));
+        if (!$blocks) {
+            $s = wpautop($s);
+        }
+        $s = wp_filter_content_tags(shortcode_unautop($s), 'the_content');
+        return convert_smilies(do_shortcode(capital_P_dangit($s)));
+    },
+    'do_blocks' => function ($s) { return do_blocks($s); },
+    'do_shortcode' => function ($s) { return do_shortcode($s); },
+    'strip_shortcodes' => function ($s) { return strip_shortcodes($s); },
+    'wp_trim_excerpt' => function ($s) {
+        // wp_trim_excerpt() of a post whose content is $s (the_content without autoembed).
+        global $wp_embed;
+        remove_filter('the_content', array($wp_embed, 'autoembed'), 8);
+        remove_filter('the_content', array($wp_embed, 'run_shortcode'), 8);
+        $post = new WP_Post((object) array('ID' => 0, 'post_content' => $s, 'post_type' => 'post', 'filter' => 'raw'));
+        $GLOBALS['post'] = $post;
+        return wp_trim_excerpt('', $post);
+    },
+    'wp_filter_content_tags' => function ($s) { return wp_filter_content_tags($s, 'the_content'); },
+    'the_excerpt' => function ($s) { return apply_filters('the_excerpt', $s); },
+    'sanitize_title' => function ($s) { return sanitize_title($s); },
+][$function];
+$out = [];
+foreach ($inputs as $s) {
+    // PHP 8 errors inside WordPress (e.g. img_caption_shortcode() given no attributes) are
+    // reported as null: WordPress answers such a request with a 500.
+    try {
+        $out[] = $run($s);
+    } catch (Throwable $e) {
+        $out[] = null;
+        // The error left the_content half run: do_blocks() had taken wpautop off.
+        $GLOBALS['wp_current_filter'] = [];
+        remove_filter('the_content', '_restore_wpautop_hook', 11);
+        if (false === has_filter('the_content', 'wpautop')) {
+            add_filter('the_content', 'wpautop');
+        }
+    }
+}
+echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);
