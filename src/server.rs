@@ -362,6 +362,7 @@ pub async fn start(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Runn
         security: args.security,
         post_types: crate::post_types::load(&storage.data_dir)?,
         read_cache: args.read_cache,
+        allow_anonymous_comments: args.allow_anonymous_comments,
     };
     let site = Site::new(store.clone(), config);
     let initial_admin = ensure_first_admin(&site).await?;

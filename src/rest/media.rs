@@ -108,7 +108,7 @@ fn can_edit(actor: &Actor<'_>, post: &Post) -> bool {
 
 /// `check_read_permission()` for attachments: `inherit` follows the parent (an unattached
 /// file is public), `private` needs the read capability.
-async fn can_read(site: &Site, actor: &Actor<'_>, post: &Post) -> bool {
+pub(super) async fn can_read(site: &Site, actor: &Actor<'_>, post: &Post) -> bool {
     if post.status != "inherit" {
         return post.status == "publish" || actor.can(Cap::ReadPost(post_ref(post, pt())));
     }
@@ -293,7 +293,7 @@ fn html_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn permalink(site: &Site, post: &Post) -> String {
+pub(super) fn permalink(site: &Site, post: &Post) -> String {
     if post.parent == 0 && !post.slug.is_empty() {
         format!("{}/{}/", site.config.home, post.slug)
     } else {

@@ -309,7 +309,7 @@ fn is_rest_date(s: &str) -> bool {
     RE.as_ref().is_some_and(|re| re.is_match(s))
 }
 
-fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
+pub(super) fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
     let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
     let home = &site.config.home;
     if post.status == "publish" && viewable {

@@ -45,6 +45,9 @@ pub enum Kind {
     AppPasswords,
     AppPassword,
     AppPasswordIntrospect,
+    /// `/wp/v2/comments` and `/wp/v2/comments/<id>`.
+    Comments,
+    Comment,
 }
 
 /// One registered route.
@@ -171,6 +174,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
         ("taxonomy", include_str!("schemas/taxonomy.json")),
         ("revision", include_str!("schemas/revision.json")),
         ("status", include_str!("schemas/status.json")),
+        ("comment", include_str!("schemas/comment.json")),
         (
             "application-password",
             include_str!("schemas/application-password.json"),
@@ -273,6 +277,10 @@ pub async fn allowed_methods(
         }
         Kind::User => {
             super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
+        Kind::Comments => super::comments::allowed_on_collection(site, auth, edit),
+        Kind::Comment => {
+            super::comments::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
         }
         Kind::AppPasswords | Kind::AppPassword | Kind::AppPasswordIntrospect => {
             super::application_passwords::allowed(
@@ -461,6 +469,22 @@ impl Registry {
             )],
         ));
         builtin_user_routes(&mut v, post_types);
+        let stored: Value = serde_json::from_str(include_str!("schemas/comment.endpoints.json"))
+            .unwrap_or(Value::Null);
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/comments",
+            Kind::Comments,
+            Some(named_schema("comment")),
+            endpoints_from(&stored["collection"]),
+        ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/comments/(?P<id>[\\d]+)",
+            Kind::Comment,
+            Some(named_schema("comment")),
+            endpoints_from(&stored["item"]),
+        ));
         Registry(v)
     }
 }
