@@ -22,6 +22,7 @@ use crate::site::{Site, now};
 use crate::store::{Comment, CommentOrderBy, CommentQuery, Post, User};
 
 use super::params::{Context, Params, Validator};
+use super::registry::AllowHints;
 use super::posts::{fmt_date, parse_date, post_ref, site_tz};
 use super::{json_response, route_id};
 
@@ -336,22 +337,55 @@ async fn option_is_on(site: &Site, name: &str, default: bool) -> WpResult<bool> 
     })
 }
 
-/// For `Allow` on `/wp/v2/comments`: reading is open to all (its checks concern the
-/// arguments); creating needs a login unless anonymous comments are allowed.
-pub fn allowed_on_collection(site: &Site, auth: &Auth, edit: bool) -> Vec<&'static str> {
+/// For `Allow` on `/wp/v2/comments`: both permission callbacks run with the request as
+/// WordPress has it. On a read, the read endpoint's defaults are set (`status=approve`,
+/// `type=comment`), so creating is refused to all but moderators, and `post` is an array,
+/// which PHP's `(int)` makes 1 when not empty. On a creation, the handler reports its own
+/// check; the read check then sees no `type`, which only `edit_posts` may leave out.
+pub async fn allowed_on_collection(
+    site: &Site,
+    auth: &Auth,
+    edit: bool,
+    query: &str,
+    hints: AllowHints,
+) -> Vec<&'static str> {
     let actor = auth.actor();
+    let params = Params(super::params::parse_form(query));
+    let mut v = Validator::new(&params);
+    let mut args = ItemsArgs::parse(&mut v, !hints.write);
+    args.edit = edit;
     let mut m = vec![];
-    if !edit || moderator(&actor) {
+    if items_permissions_check(site, &actor, &args).await.is_ok() {
         m.push("GET");
     }
-    if actor.logged_in() || site.config.allow_anonymous_comments {
+    let can_create = match hints.permitted {
+        Some(p) if hints.write => p,
+        _ => {
+            let create = CreateArgs {
+                author: None,
+                author_ip: None,
+                status: true,
+                post: i64::from(!args.posts.is_empty()),
+            };
+            create_permissions_check(site, &actor, "", &create)
+                .await
+                .is_ok()
+        }
+    };
+    if can_create {
         m.push("POST");
     }
     m
 }
 
 /// For `Allow` on `/wp/v2/comments/<id>`: the item's read and edit checks.
-pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str, edit: bool) -> Vec<&'static str> {
+pub async fn allowed_on_item(
+    site: &Site,
+    auth: &Auth,
+    id: &str,
+    edit: bool,
+    query: &str,
+) -> Vec<&'static str> {
     let Ok(id) = route_id(id) else {
         return vec![];
     };
@@ -359,9 +393,10 @@ pub async fn allowed_on_item(site: &Site, auth: &Auth, id: &str, edit: bool) -> 
         return vec![];
     };
     let actor = auth.actor();
+    let params = super::params::parse_form(query);
     let args = ReadArgs {
         edit,
-        password: None,
+        password: params.get("password").and_then(Value::as_str),
         requested: true,
     };
     let mut m = vec![];
@@ -443,6 +478,206 @@ fn query_types(ty: &str) -> Vec<String> {
     }
 }
 
+/// The arguments `get_items_permissions_check()` looks at.
+#[derive(Default)]
+struct ItemsArgs {
+    posts: Vec<i64>,
+    edit: bool,
+    password: Option<String>,
+    author: bool,
+    author_exclude: bool,
+    author_email: bool,
+    /// `type` and `status` after `sanitize_key()`; `None` when absent (no default applied).
+    ty: Option<String>,
+    status: Option<String>,
+}
+
+impl ItemsArgs {
+    /// From a request's parameters, leniently (for `Allow`); `defaults`: the read endpoint's
+    /// defaults apply.
+    fn parse(v: &mut Validator<'_>, defaults: bool) -> Self {
+        let default = |s: &str| defaults.then(|| s.to_owned());
+        Self {
+            posts: v.integer_list("post").unwrap_or_default(),
+            edit: false,
+            password: v.string("password"),
+            author: v.integer_list("author").is_some_and(|a| !a.is_empty()),
+            author_exclude: v.integer_list("author_exclude").is_some_and(|a| !a.is_empty()),
+            author_email: v.string("author_email").is_some_and(|e| !e.is_empty()),
+            ty: v
+                .string("type")
+                .map(|s| sanitize_key(&s))
+                .or_else(|| default(COMMENT)),
+            status: v
+                .string("status")
+                .map(|s| sanitize_key(&s))
+                .or_else(|| default("approve")),
+        }
+    }
+
+    fn read_args(&self) -> ReadArgs<'_> {
+        ReadArgs {
+            edit: self.edit,
+            password: self.password.as_deref(),
+            requested: self.posts.len() == 1,
+        }
+    }
+}
+
+/// `get_items_permissions_check()`.
+async fn items_permissions_check(
+    site: &Site,
+    actor: &Actor<'_>,
+    args: &ItemsArgs,
+) -> WpResult<()> {
+    for &post_id in &args.posts {
+        if post_id != 0 {
+            if let Some(p) = site.store.post_by_id(post_id).await?
+                && !can_read_post(site, actor, &p, args.read_args()).await
+            {
+                return Err(WpError::auth_required(
+                    actor.logged_in(),
+                    "rest_cannot_read_post",
+                    "Sorry, you are not allowed to read the post for this comment.",
+                ));
+            }
+        } else if !moderator(actor) {
+            return Err(WpError::auth_required(
+                actor.logged_in(),
+                "rest_cannot_read",
+                "Sorry, you are not allowed to read comments without a post.",
+            ));
+        }
+    }
+    if args.edit && !moderator(actor) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to edit comments.",
+        ));
+    }
+    if !actor.can(Cap::Primitive("edit_posts")) {
+        let mut forbidden = vec![];
+        if args.author {
+            forbidden.push("author");
+        }
+        if args.author_exclude {
+            forbidden.push("author_exclude");
+        }
+        if args.author_email {
+            forbidden.push("author_email");
+        }
+        if args.ty.as_deref() != Some(COMMENT) {
+            forbidden.push("type");
+        }
+        if args.status.as_deref() != Some("approve") {
+            forbidden.push("status");
+        }
+        if !forbidden.is_empty() {
+            return Err(WpError::auth_required(
+                actor.logged_in(),
+                "rest_forbidden_param",
+                format!("Query parameter not permitted: {}", forbidden.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The arguments `create_item_permissions_check()` looks at.
+struct CreateArgs<'a> {
+    author: Option<i64>,
+    author_ip: Option<&'a str>,
+    /// `status` is set.
+    status: bool,
+    post: i64,
+}
+
+/// `create_item_permissions_check()`; `client_ip` is `REMOTE_ADDR`.
+async fn create_permissions_check(
+    site: &Site,
+    actor: &Actor<'_>,
+    client_ip: &str,
+    args: &CreateArgs<'_>,
+) -> WpResult<()> {
+    if !actor.logged_in()
+        && (option_is_on(site, "comment_registration", false).await?
+            || !site.config.allow_anonymous_comments)
+    {
+        return Err(WpError::new(
+            StatusCode::UNAUTHORIZED,
+            "rest_comment_login_required",
+            "Sorry, you must be logged in to comment.",
+        ));
+    }
+    let moderates = moderator(actor);
+    let refuse_param = |code: &'static str, param: &str| {
+        WpError::auth_required(
+            actor.logged_in(),
+            code,
+            format!("Sorry, you are not allowed to edit '{param}' for comments."),
+        )
+    };
+    if args.author.is_some_and(|a| a != actor.id) && !moderates {
+        return Err(refuse_param("rest_comment_invalid_author", "author"));
+    }
+    if let Some(ip) = args.author_ip
+        && !moderates
+        && (client_ip.is_empty() || ip != client_ip)
+    {
+        return Err(refuse_param("rest_comment_invalid_author_ip", "author_ip"));
+    }
+    if args.status && !moderates {
+        return Err(refuse_param("rest_comment_invalid_status", "status"));
+    }
+    let no_post = || {
+        WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_comment_invalid_post_id",
+            "Sorry, you are not allowed to create this comment without a post.",
+        )
+    };
+    if args.post == 0 {
+        return Err(no_post());
+    }
+    let post = site.store.post_by_id(args.post).await?.ok_or_else(no_post)?;
+    if post.status == "draft" {
+        return Err(WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_comment_draft_post",
+            "Sorry, you are not allowed to create a comment on this post.",
+        ));
+    }
+    if post.status == "trash" {
+        return Err(WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_comment_trash_post",
+            "Sorry, you are not allowed to create a comment on this post.",
+        ));
+    }
+    let read = ReadArgs {
+        edit: false,
+        password: None,
+        requested: false,
+    };
+    if !can_read_post(site, actor, &post, read).await {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_read_post",
+            "Sorry, you are not allowed to read the post for this comment.",
+        ));
+    }
+    // `comments_open()`.
+    if post.comment_status != "open" {
+        return Err(WpError::new(
+            StatusCode::FORBIDDEN,
+            "rest_comment_closed",
+            "Sorry, comments are closed for this item.",
+        ));
+    }
+    Ok(())
+}
+
 /// `GET /wp/v2/comments`.
 async fn get_items(
     State(site): State<Arc<Site>>,
@@ -493,63 +728,18 @@ async fn get_items(
     let password = v.string("password");
     v.finish()?;
 
-    // get_items_permissions_check().
-    let args = ReadArgs {
+    let items_args = ItemsArgs {
+        posts: posts.clone(),
         edit: ctx == Context::Edit,
-        password: password.as_deref(),
-        requested: posts.len() == 1,
+        password: password.clone(),
+        author: !authors.is_empty(),
+        author_exclude: !authors_exclude.is_empty(),
+        author_email: author_email.as_deref().is_some_and(|e| !e.is_empty()),
+        ty: Some(ty.clone()),
+        status: Some(status.clone()),
     };
-    for &post_id in &posts {
-        if post_id != 0 {
-            if let Some(p) = site.store.post_by_id(post_id).await?
-                && !can_read_post(&site, &actor, &p, args).await
-            {
-                return Err(WpError::auth_required(
-                    actor.logged_in(),
-                    "rest_cannot_read_post",
-                    "Sorry, you are not allowed to read the post for this comment.",
-                ));
-            }
-        } else if !moderator(&actor) {
-            return Err(WpError::auth_required(
-                actor.logged_in(),
-                "rest_cannot_read",
-                "Sorry, you are not allowed to read comments without a post.",
-            ));
-        }
-    }
-    if ctx == Context::Edit && !moderator(&actor) {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_forbidden_context",
-            "Sorry, you are not allowed to edit comments.",
-        ));
-    }
-    if !actor.can(Cap::Primitive("edit_posts")) {
-        let mut forbidden = vec![];
-        if !authors.is_empty() {
-            forbidden.push("author");
-        }
-        if !authors_exclude.is_empty() {
-            forbidden.push("author_exclude");
-        }
-        if author_email.as_deref().is_some_and(|e| !e.is_empty()) {
-            forbidden.push("author_email");
-        }
-        if ty != COMMENT {
-            forbidden.push("type");
-        }
-        if status != "approve" {
-            forbidden.push("status");
-        }
-        if !forbidden.is_empty() {
-            return Err(WpError::auth_required(
-                actor.logged_in(),
-                "rest_forbidden_param",
-                format!("Query parameter not permitted: {}", forbidden.join(", ")),
-            ));
-        }
-    }
+    items_permissions_check(&site, &actor, &items_args).await?;
+    let args = items_args.read_args();
 
     let mut q = CommentQuery {
         include,
@@ -1114,90 +1304,52 @@ async fn create_item(
     auth: Auth,
     client: Client,
     params: Params,
+) -> Response {
+    let mut hints = AllowHints {
+        write: true,
+        ..AllowHints::default()
+    };
+    let mut resp = create(&site, &auth, &client, &params, &mut hints)
+        .await
+        .unwrap_or_else(axum::response::IntoResponse::into_response);
+    resp.extensions_mut().insert(hints);
+    resp
+}
+
+async fn create(
+    site: &Site,
+    auth: &Auth,
+    client: &Client,
+    params: &Params,
+    hints: &mut AllowHints,
 ) -> WpResult<Response> {
     let actor = auth.actor();
-    let tz = site_tz(&site).await?;
-    let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &tz, true);
+    let tz = site_tz(site).await?;
+    let mut v = Validator::new(params);
+    let input = parse_input(&mut v, params, &tz, true);
+    // The permission check runs for `Allow` even when the arguments are invalid.
+    let permission = create_permissions_check(
+        site,
+        &actor,
+        &client.ip,
+        &CreateArgs {
+            author: input.author,
+            author_ip: input.author_ip.as_deref(),
+            status: input.status.is_some(),
+            post: input.post.unwrap_or(0),
+        },
+    )
+    .await;
+    hints.permitted = Some(permission.is_ok());
     v.finish()?;
-
-    // create_item_permissions_check().
-    if !actor.logged_in()
-        && (option_is_on(&site, "comment_registration", false).await?
-            || !site.config.allow_anonymous_comments)
-    {
-        return Err(WpError::new(
-            StatusCode::UNAUTHORIZED,
-            "rest_comment_login_required",
-            "Sorry, you must be logged in to comment.",
-        ));
-    }
+    permission?;
     let moderates = moderator(&actor);
-    let refuse_param = |code: &'static str, param: &str| {
-        WpError::auth_required(
-            actor.logged_in(),
-            code,
-            format!("Sorry, you are not allowed to edit '{param}' for comments."),
-        )
-    };
-    if input.author.is_some_and(|a| a != actor.id) && !moderates {
-        return Err(refuse_param("rest_comment_invalid_author", "author"));
-    }
-    if let Some(ip) = &input.author_ip
-        && !moderates
-        && (client.ip.is_empty() || *ip != client.ip)
-    {
-        return Err(refuse_param("rest_comment_invalid_author_ip", "author_ip"));
-    }
-    if input.status.is_some() && !moderates {
-        return Err(refuse_param("rest_comment_invalid_status", "status"));
-    }
-    let no_post = || {
-        WpError::new(
-            StatusCode::FORBIDDEN,
-            "rest_comment_invalid_post_id",
-            "Sorry, you are not allowed to create this comment without a post.",
-        )
-    };
     let post_id = input.post.unwrap_or(0);
-    if post_id == 0 {
-        return Err(no_post());
-    }
-    let post = site.store.post_by_id(post_id).await?.ok_or_else(no_post)?;
-    if post.status == "draft" {
-        return Err(WpError::new(
-            StatusCode::FORBIDDEN,
-            "rest_comment_draft_post",
-            "Sorry, you are not allowed to create a comment on this post.",
-        ));
-    }
-    if post.status == "trash" {
-        return Err(WpError::new(
-            StatusCode::FORBIDDEN,
-            "rest_comment_trash_post",
-            "Sorry, you are not allowed to create a comment on this post.",
-        ));
-    }
-    let args = ReadArgs {
-        edit: false,
-        password: None,
-        requested: false,
-    };
-    if !can_read_post(&site, &actor, &post, args).await {
-        return Err(WpError::auth_required(
-            actor.logged_in(),
-            "rest_cannot_read_post",
-            "Sorry, you are not allowed to read the post for this comment.",
-        ));
-    }
-    // `comments_open()`.
-    if post.comment_status != "open" {
-        return Err(WpError::new(
-            StatusCode::FORBIDDEN,
-            "rest_comment_closed",
-            "Sorry, comments are closed for this item.",
-        ));
-    }
+    let post = site
+        .store
+        .post_by_id(post_id)
+        .await?
+        .ok_or_else(WpError::rest_post_invalid_id)?;
 
     // create_item().
     if params.get("id").is_some_and(php_truthy) {
@@ -1216,7 +1368,7 @@ async fn create_item(
             "Cannot create a comment with that type.",
         ));
     }
-    let prepared = prepare_author(&site, &actor, &client, &input).await?;
+    let prepared = prepare_author(site, &actor, client, &input).await?;
     let content = input.content.clone().unwrap_or_default();
     if content.is_empty() {
         return Err(WpError::new(
@@ -1252,7 +1404,7 @@ async fn create_item(
         c.author_email = user.email.clone();
         c.author_url = user.url.clone();
     }
-    if option_is_on(&site, "require_name_email", true).await?
+    if option_is_on(site, "require_name_email", true).await?
         && (c.author_name.is_empty() || c.author_email.is_empty())
     {
         return Err(WpError::new(
@@ -1262,8 +1414,8 @@ async fn create_item(
         ));
     }
     check_lengths(&c)?;
-    c.approved = allow_comment(&site, &actor, &c).await?;
-    filter_comment(&site, &actor, &mut c).await?;
+    c.approved = allow_comment(site, &actor, &c).await?;
+    filter_comment(site, &actor, &mut c).await?;
     c.id = site.store.insert_comment(&c).await?;
     if let Some(s) = &input.status
         && handle_status(&mut c, s)
@@ -1276,7 +1428,8 @@ async fn create_item(
     } else {
         Context::View
     };
-    respond(&site, &c, Some(post), ctx, StatusCode::CREATED).await
+    hints.edit = Some(moderates);
+    respond(site, &c, Some(post), ctx, StatusCode::CREATED).await
 }
 
 /// PHP's truthiness of a request value (`! empty( … )`).
@@ -1389,7 +1542,18 @@ async fn update_item(
         ));
     }
     tracing::info!(comment_id = c.id, status = %c.approved, "comment updated");
-    respond(&site, &c, post, Context::Edit, StatusCode::OK).await
+    let mut resp = respond(&site, &c, post, Context::Edit, StatusCode::OK).await?;
+    resp.extensions_mut().insert(edit_context_hint());
+    Ok(resp)
+}
+
+/// `update_item()` and `delete_item()` answer in the edit context, which `Allow` then sees.
+fn edit_context_hint() -> AllowHints {
+    AllowHints {
+        edit: Some(true),
+        permitted: None,
+        write: true,
+    }
 }
 
 /// `DELETE /wp/v2/comments/<id>`: to the trash, or for good with `force=true`.
@@ -1422,10 +1586,12 @@ async fn delete_item(
         }
         site.store.delete_comment(c.id).await?;
         tracing::info!(comment_id = c.id, "comment deleted");
-        return Ok(json_response(
+        let mut resp = json_response(
             StatusCode::OK,
             &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
-        ));
+        );
+        resp.extensions_mut().insert(edit_context_hint());
+        return Ok(resp);
     }
     if c.approved == "trash" {
         return Err(WpError::new(
@@ -1438,7 +1604,9 @@ async fn delete_item(
     c.pre_trash_status = Some(std::mem::replace(&mut c.approved, "trash".into()));
     site.store.update_comment(&c).await?;
     tracing::info!(comment_id = c.id, "comment trashed");
-    respond(&site, &c, post, Context::Edit, StatusCode::OK).await
+    let mut resp = respond(&site, &c, post, Context::Edit, StatusCode::OK).await?;
+    resp.extensions_mut().insert(edit_context_hint());
+    Ok(resp)
 }
 
 #[cfg(test)]

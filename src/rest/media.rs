@@ -331,7 +331,9 @@ fn prepare_item(
         "self": [{ "href": site.config.rest_url(&format!("wp/v2/media/{}", post.id)) }],
         "collection": [{ "href": site.config.rest_url("wp/v2/media") }],
         "about": [{ "href": site.config.rest_url("wp/v2/types/attachment") }],
-        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }]
+        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }],
+        // Attachments support comments.
+        "replies": super::posts::replies_link(site, post.id)
     });
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));

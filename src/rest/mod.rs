@@ -357,6 +357,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     // A term created answers in the edit context (`create_item` sets it).
                     edit_context || (term_create && resp.status().is_success()),
                     &query,
+                    resp.extensions().get::<registry::AllowHints>().copied(),
                 )
                 .await;
                 // No permitted method: WordPress sends no Allow header at all.

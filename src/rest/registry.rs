@@ -234,6 +234,19 @@ fn absolute_links(site: &Site, mut schema: Value) -> Value {
     schema
 }
 
+/// What a handler tells `Allow` about its request (a response extension): WordPress runs
+/// the permission callbacks with the request as the handler left it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowHints {
+    /// The context the handler set (`$request->set_param( 'context', … )`), if it did.
+    pub edit: Option<bool>,
+    /// How the handler's own permission check ended, when `Allow` cannot tell from the URL
+    /// (it depends on the body).
+    pub permitted: Option<bool>,
+    /// The request was a write: the read endpoint's argument defaults were not applied to it.
+    pub write: bool,
+}
+
 /// `rest_send_allow_header()`: the route's methods whose permission check passes for this
 /// request (`edit`: the request asks for `context=edit`).
 pub async fn allowed_methods(
@@ -243,7 +256,10 @@ pub async fn allowed_methods(
     m: &Matched<'_>,
     edit: bool,
     query: &str,
+    hints: Option<AllowHints>,
 ) -> Vec<&'static str> {
+    let hints = hints.unwrap_or_default();
+    let edit = hints.edit.unwrap_or(edit);
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match &m.doc.kind {
         Kind::Index | Kind::Namespace | Kind::Type => all.clone(),
@@ -278,9 +294,12 @@ pub async fn allowed_methods(
         Kind::User => {
             super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
         }
-        Kind::Comments => super::comments::allowed_on_collection(site, auth, edit),
+        Kind::Comments => {
+            super::comments::allowed_on_collection(site, auth, edit, query, hints).await
+        }
         Kind::Comment => {
-            super::comments::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+            super::comments::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit, query)
+                .await
         }
         Kind::AppPasswords | Kind::AppPassword | Kind::AppPasswordIntrospect => {
             super::application_passwords::allowed(

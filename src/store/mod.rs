@@ -502,9 +502,10 @@ pub trait Store: Send + Sync + 'static {
         author: &str,
         email: &str,
     ) -> StoreResult<bool>;
-    /// `wp_trash_post_comments()` (`trash`) / `wp_untrash_post_comments()`: the post's
-    /// comments become `post-trashed`, remembering their status, or get it back.
-    async fn trash_post_comments(&self, post_id: i64, trash: bool) -> StoreResult<()>;
+    /// `wp_trash_post_comments()`: the post's comments become `post-trashed`, remembering
+    /// their status (only `wp_untrash_post()`, which the REST API never calls, restores it:
+    /// a trashed post published again through the API keeps them so).
+    async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

@@ -998,15 +998,14 @@ impl Store for PostgresStore {
         Ok(found.is_some())
     }
 
-    async fn trash_post_comments(&self, post_id: i64, trash: bool) -> StoreResult<()> {
-        let sql = if trash {
+    async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()> {
+        sqlx::query(
             "UPDATE comment SET pre_post_trash_status = approved, approved = 'post-trashed' \
-             WHERE post_id = ? AND approved <> 'post-trashed'"
-        } else {
-            "UPDATE comment SET approved = COALESCE(pre_post_trash_status, '0'), \
-             pre_post_trash_status = NULL WHERE post_id = ? AND approved = 'post-trashed'"
-        };
-        sqlx::query(sql).bind(post_id).execute(&self.pool).await?;
+             WHERE post_id = $1 AND approved <> 'post-trashed'",
+        )
+        .bind(post_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
