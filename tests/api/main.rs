@@ -6,6 +6,7 @@ mod auth;
 mod bounds;
 mod cli;
 mod clients;
+mod comments;
 mod compat;
 mod crash;
 mod field_filters;
