@@ -119,7 +119,12 @@ fn rel_callback(text: &str, rel: &str, home_host: &str) -> String {
         return format!("<a {text} rel=\"{}\">", esc_attr(rel));
     };
     let mut parts: Vec<&str> = vec![];
-    for p in existing.value.split(' ').chain(rel.split(' ')).map(str::trim) {
+    for p in existing
+        .value
+        .split(' ')
+        .chain(rel.split(' '))
+        .map(str::trim)
+    {
         if !parts.contains(&p) {
             parts.push(p);
         }
@@ -136,7 +141,11 @@ fn rel_callback(text: &str, rel: &str, home_host: &str) -> String {
             }
         })
         .collect();
-    format!("<a {} rel=\"{}\">", html.join(" ").trim(), esc_attr(&merged))
+    format!(
+        "<a {} rel=\"{}\">",
+        html.join(" ").trim(),
+        esc_attr(&merged)
+    )
 }
 
 /// `wp_targeted_link_rel_callback()` on the attributes of one slashed `<a …>`.
@@ -1564,7 +1573,10 @@ mod tests {
             "<a href=\"https://SITE.example:8/p\">x</a>"
         );
         assert_eq!(
-            rel_ugc("<a rel=\"me\" href=\"http://x.example/\">x</a>", "site.example"),
+            rel_ugc(
+                "<a rel=\"me\" href=\"http://x.example/\">x</a>",
+                "site.example"
+            ),
             "<a href=\"http://x.example/\" rel=\"me nofollow ugc\">x</a>"
         );
     }

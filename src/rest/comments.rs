@@ -22,8 +22,8 @@ use crate::site::{Site, now};
 use crate::store::{Comment, CommentOrderBy, CommentQuery, Post, User};
 
 use super::params::{Context, Params, Validator};
-use super::registry::AllowHints;
 use super::posts::{fmt_date, parse_date, post_ref, site_tz};
+use super::registry::AllowHints;
 use super::{json_response, route_id};
 
 pub fn routes() -> Router<Arc<Site>> {
@@ -502,7 +502,9 @@ impl ItemsArgs {
             edit: false,
             password: v.string("password"),
             author: v.integer_list("author").is_some_and(|a| !a.is_empty()),
-            author_exclude: v.integer_list("author_exclude").is_some_and(|a| !a.is_empty()),
+            author_exclude: v
+                .integer_list("author_exclude")
+                .is_some_and(|a| !a.is_empty()),
             author_email: v.string("author_email").is_some_and(|e| !e.is_empty()),
             ty: v
                 .string("type")
@@ -525,11 +527,7 @@ impl ItemsArgs {
 }
 
 /// `get_items_permissions_check()`.
-async fn items_permissions_check(
-    site: &Site,
-    actor: &Actor<'_>,
-    args: &ItemsArgs,
-) -> WpResult<()> {
+async fn items_permissions_check(site: &Site, actor: &Actor<'_>, args: &ItemsArgs) -> WpResult<()> {
     for &post_id in &args.posts {
         if post_id != 0 {
             if let Some(p) = site.store.post_by_id(post_id).await?
@@ -640,7 +638,11 @@ async fn create_permissions_check(
     if args.post == 0 {
         return Err(no_post());
     }
-    let post = site.store.post_by_id(args.post).await?.ok_or_else(no_post)?;
+    let post = site
+        .store
+        .post_by_id(args.post)
+        .await?
+        .ok_or_else(no_post)?;
     if post.status == "draft" {
         return Err(WpError::new(
             StatusCode::FORBIDDEN,
@@ -713,7 +715,9 @@ async fn get_items(
     let orderby = v
         .one_of(
             "orderby",
-            &["date", "date_gmt", "id", "include", "post", "parent", "type"],
+            &[
+                "date", "date_gmt", "id", "include", "post", "parent", "type",
+            ],
         )
         .unwrap_or("date_gmt");
     let parents = v.integer_list("parent").unwrap_or_default();
@@ -1046,24 +1050,30 @@ async fn prepare_author(
     Ok(p)
 }
 
-/// `wp_check_comment_data_max_lengths()`.
-fn check_lengths(c: &Comment) -> WpResult<()> {
+/// `wp_check_comment_data_max_lengths()`: the code of the first field too long, if any.
+fn too_long(c: &Comment) -> Option<&'static str> {
     let fields = [
         c.author_name.len(),
         c.author_email.len(),
         c.author_url.len(),
         c.content.len(),
     ];
-    for ((code, max), len) in MAX_LENGTHS.iter().zip(fields) {
-        if len > *max {
-            return Err(WpError::new(
-                StatusCode::BAD_REQUEST,
-                code,
-                "Comment field exceeds maximum length allowed.",
-            ));
-        }
+    MAX_LENGTHS
+        .iter()
+        .zip(fields)
+        .find(|((_, max), len)| len > max)
+        .map(|((code, _), _)| *code)
+}
+
+fn check_lengths(c: &Comment) -> Result<(), Box<WpError>> {
+    match too_long(c) {
+        Some(code) => Err(Box::new(WpError::new(
+            StatusCode::BAD_REQUEST,
+            code,
+            "Comment field exceeds maximum length allowed.",
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `wp_filter_comment()`'s save filters (`default-filters.php`, `kses_init()`): the author
@@ -1082,7 +1092,8 @@ async fn filter_comment(site: &Site, actor: &Actor<'_>, c: &mut Comment) -> WpRe
     c.author_url = crate::kses::filter_kses(&crate::users::esc_url_raw(
         &crate::formatting::strip_all_tags(&c.author_url),
     ));
-    c.author_ip.retain(|ch| ch.is_ascii_hexdigit() || ":., ".contains(ch));
+    c.author_ip
+        .retain(|ch| ch.is_ascii_hexdigit() || ":., ".contains(ch));
     let kses = !actor.can(Cap::Primitive("unfiltered_html"));
     let host = site
         .config
@@ -1413,7 +1424,7 @@ async fn create(
             "Creating a comment requires valid author name and email values.",
         ));
     }
-    check_lengths(&c)?;
+    check_lengths(&c).map_err(|e| *e)?;
     c.approved = allow_comment(site, &actor, &c).await?;
     filter_comment(site, &actor, &mut c).await?;
     c.id = site.store.insert_comment(&c).await?;
@@ -1529,7 +1540,7 @@ async fn update_item(
     if let Some(d) = input.date {
         c.date = d;
     }
-    check_lengths(&c)?;
+    check_lengths(&c).map_err(|e| *e)?;
     filter_comment(&site, &actor, &mut c).await?;
     if let Some(s) = &input.status {
         handle_status(&mut c, s);
@@ -1632,7 +1643,10 @@ mod tests {
 
     #[test]
     fn links_are_counted_as_comment_text_shows_them() {
-        assert_eq!(count_links("see <a href=\"x\">x</a> and http://a.example/"), 2);
+        assert_eq!(
+            count_links("see <a href=\"x\">x</a> and http://a.example/"),
+            2
+        );
         assert_eq!(count_links("no links here"), 0);
     }
 

@@ -66,7 +66,11 @@ impl FromRequestParts<Arc<Site>> for Client {
     type Rejection = WpError;
 
     async fn from_request_parts(parts: &mut Parts, _: &Arc<Site>) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Client>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<Client>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 

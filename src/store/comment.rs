@@ -130,7 +130,9 @@ impl CommentSql {
         match self.dialect {
             Dialect::Sqlite => format!("{col} LIKE {p} ESCAPE '\\'"),
             Dialect::Postgres => {
-                format!("lower({col} COLLATE \"C\") LIKE lower({p}::text COLLATE \"C\") ESCAPE '\\'")
+                format!(
+                    "lower({col} COLLATE \"C\") LIKE lower({p}::text COLLATE \"C\") ESCAPE '\\'"
+                )
             }
         }
     }

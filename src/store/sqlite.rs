@@ -916,10 +916,12 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         let found: Option<i64> = match user_id {
             Some(uid) => {
-                sqlx::query_scalar("SELECT id FROM comment WHERE user_id = ? AND approved = '1' LIMIT 1")
-                    .bind(uid)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query_scalar(
+                    "SELECT id FROM comment WHERE user_id = ? AND approved = '1' LIMIT 1",
+                )
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await?
             }
             None => {
                 sqlx::query_scalar(

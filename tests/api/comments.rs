@@ -133,9 +133,7 @@ async fn the_same_comment_twice_is_a_duplicate_until_the_first_is_trashed() {
         .await;
     assert_eq!(s, 201);
 
-    let (s, _) = admin
-        .delete(&format!("comments/{}", first["id"]))
-        .await;
+    let (s, _) = admin.delete(&format!("comments/{}", first["id"])).await;
     assert_eq!(s, 200);
     let (s, again) = admin.comment(post, "same words").await;
     assert_eq!(s, 201, "a trashed comment is no duplicate: {again}");
@@ -166,7 +164,11 @@ async fn anonymous_comments_need_the_flag_and_an_author() {
     assert_eq!(b["author_name"], "Ann");
     assert_eq!(b["status"], "hold");
     assert!(b.get("author_email").is_none(), "view context: {b}");
-    let (s, b) = send(anonymous(&open, json!({ "post": post, "content": "no name" }))).await;
+    let (s, b) = send(anonymous(
+        &open,
+        json!({ "post": post, "content": "no name" }),
+    ))
+    .await;
     assert_eq!(s, 400, "{b}");
     assert_eq!(b["code"], "rest_comment_author_data_required");
     // A held comment is not shown to the public.
@@ -280,7 +282,10 @@ async fn comment_content_is_filtered_by_the_writers_role() {
     assert!(raw.contains("<b>bold</b>"), "{raw}");
     assert!(!raw.contains("<script"), "{raw}");
     assert!(!raw.contains("onclick"), "{raw}");
-    assert!(!raw.contains("<p"), "comments allow fewer tags than posts: {raw}");
+    assert!(
+        !raw.contains("<p"),
+        "comments allow fewer tags than posts: {raw}"
+    );
     assert!(raw.contains("rel=\"nofollow ugc\""), "{raw}");
 
     // `unfiltered_html`: no KSES at all on comments.
