@@ -274,6 +274,18 @@ async fn wpapi_client() {
     let (app, login, token) = site().await;
     let result = run_client(&app, &login, &token, "node", &["wpapi.mjs"]).await;
     check_post_media_category(&app, &result).await;
+    // The comment it moderated is approved again, its reply in the trash.
+    let comment = id(&result, "comment");
+    let (status, list) = app
+        .get_json(&format!(
+            "/wp-json/wp/v2/comments?post={}",
+            id(&result, "post")
+        ))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], comment, "{list}");
+    assert_eq!(list[0]["status"], "approved", "{list}");
 }
 
 #[tokio::test]
