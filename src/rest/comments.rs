@@ -1190,6 +1190,19 @@ fn matches_keys(keys: &str, c: &Comment) -> bool {
         .any(|w| fields.iter().any(|f| f.contains(&w)))
 }
 
+/// `wp_check_comment_flood()`: moderators are never throttled.
+fn throttled(actor: &Actor<'_>) -> bool {
+    !actor.can(Cap::Primitive("manage_options")) && !moderator(actor)
+}
+
+fn comment_flood() -> WpError {
+    WpError::new(
+        StatusCode::BAD_REQUEST,
+        "comment_flood",
+        "You are posting comments too quickly. Slow down.",
+    )
+}
+
 /// `wp_allow_comment()`: duplicate and flood checks, then the approval status.
 async fn allow_comment(site: &Site, actor: &Actor<'_>, c: &Comment) -> WpResult<String> {
     if site
@@ -1209,8 +1222,7 @@ async fn allow_comment(site: &Site, actor: &Actor<'_>, c: &Comment) -> WpResult<
             "Duplicate comment detected; it looks as though you&#8217;ve already said that!",
         ));
     }
-    // `wp_check_comment_flood()`: moderators are never throttled.
-    if !actor.can(Cap::Primitive("manage_options")) && !moderator(actor) {
+    if throttled(actor) {
         let by_user = actor.logged_in().then_some(actor.id);
         if let Some(last) = site
             .store
@@ -1218,11 +1230,7 @@ async fn allow_comment(site: &Site, actor: &Actor<'_>, c: &Comment) -> WpResult<
             .await?
             && c.date - last < FLOOD_SECONDS
         {
-            return Err(WpError::new(
-                StatusCode::BAD_REQUEST,
-                "comment_flood",
-                "You are posting comments too quickly. Slow down.",
-            ));
+            return Err(comment_flood());
         }
     }
     let trusted = if c.user_id != 0 {
@@ -1425,6 +1433,22 @@ async fn create(
         ));
     }
     check_lengths(&c).map_err(|e| *e)?;
+    // The flood check is reserved before it reads: while this user's (or IP's) comment is
+    // checked and written, another one from them is a flood, even on a parallel request.
+    let _reserved = if throttled(&actor) {
+        let key = if actor.logged_in() {
+            format!("user:{}", actor.id)
+        } else {
+            format!("ip:{}", c.author_ip)
+        };
+        Some(
+            site.comment_flood
+                .try_enter(key)
+                .ok_or_else(comment_flood)?,
+        )
+    } else {
+        None
+    };
     c.approved = allow_comment(site, &actor, &c).await?;
     filter_comment(site, &actor, &mut c).await?;
     c.id = site.store.insert_comment(&c).await?;

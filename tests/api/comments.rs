@@ -111,6 +111,26 @@ async fn a_second_comment_within_15_seconds_is_a_flood_except_for_moderators() {
 }
 
 #[tokio::test]
+async fn parallel_comments_from_one_user_are_one_comment_and_floods() {
+    let app = TestApp::spawn().await;
+    let admin = Who::new(&app, "boss", Role::Administrator).await;
+    let contributor = Who::new(&app, "contrib", Role::Contributor).await;
+    let post = admin.new_post().await;
+    // The flood check is reserved before it reads: parallel requests cannot all pass it.
+    let texts: Vec<String> = (0..8).map(|i| format!("parallel {i}")).collect();
+    let answers =
+        futures_util::future::join_all(texts.iter().map(|t| contributor.comment(post, t))).await;
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    for (s, b) in answers.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!((*s, &b["code"]), (400, &json!("comment_flood")), "{b}");
+    }
+    assert!(app.site.comment_flood.is_empty(), "reservations released");
+    let (_, list) = admin.get(&format!("comments?post={post}&status=all")).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
+#[tokio::test]
 async fn the_same_comment_twice_is_a_duplicate_until_the_first_is_trashed() {
     let app = TestApp::spawn().await;
     let admin = Who::new(&app, "boss", Role::Administrator).await;
