@@ -1538,6 +1538,10 @@ async fn update_item(
     // runs and re-filters every field for the current user.
     if let Some(p) = input.post {
         c.post_id = p;
+        if p == 0 {
+            // An orphaned comment links to no post.
+            post = None;
+        }
     }
     if let Some(p) = input.parent {
         c.parent = p;
