@@ -57,6 +57,7 @@ pub struct CommentQuery {
     /// `user_id IN (…)`.
     pub authors: Vec<i64>,
     pub authors_exclude: Vec<i64>,
+    /// Compared without ASCII case.
     pub author_email: Option<String>,
     /// `comment_approved IN (…)`; empty: any status.
     pub statuses: Vec<String>,
@@ -159,8 +160,14 @@ impl CommentSql {
             }
         }
         if let Some(email) = &q.author_email {
+            // MySQL's collation compares emails without case; ASCII folding on both engines.
             let p = self.push(SqlBind::Text(email.clone()));
-            parts.push(format!("author_email = {p}"));
+            parts.push(match self.dialect {
+                Dialect::Sqlite => format!("author_email = {p} COLLATE NOCASE"),
+                Dialect::Postgres => {
+                    format!("lower(author_email COLLATE \"C\") = lower({p}::text COLLATE \"C\")")
+                }
+            });
         }
         if let Some(search) = &q.search {
             // `WP_Comment_Query::get_search_sql()`: the whole string, in any of five columns.

@@ -350,6 +350,9 @@ async fn comment_lists_are_never_stale() {
             .is_some_and(|r| r.contains("edited")),
         "{shown}"
     );
+    // `author_email` matches without case, as on WordPress's MySQL.
+    let (s, by_email) = admin.get("comments?author_email=BOSS@Example.com").await;
+    assert_eq!((s, ids(&by_email)), (200, vec![id]), "{by_email}");
     let (s, _) = admin
         .post(&format!("comments/{id}"), json!({ "status": "hold" }))
         .await;
