@@ -1,7 +1,7 @@
 // node-wpapi (npm `wpapi`), used as its README shows, against a WordPress REST API:
 // discovery from the site's Link header, Basic authentication with an Application
 // Password, a draft created and published, a paginated collection walked with `_paging`,
-// a media upload from a Buffer, a category created and assigned.
+// a media upload from a Buffer, a category created and assigned, a comment thread moderated.
 //
 //   FERROPRESS_URL=http://127.0.0.1:8080 WP_USER=editor WP_APP_PASSWORD='…' node clients/wpapi.mjs
 //
@@ -92,6 +92,31 @@ await main(async (cleanups) => {
   check(byCategory.length === 1 && byCategory[0].id === draft.id, 'posts().categories(id) filter', byCategory);
   ok('anonymous posts().id().embed() and posts().categories(id)');
 
+  // A comment and a reply on the post, read by anyone, then moderated: held (hidden from the
+  // public), approved again, and the reply trashed.
+  const comment = await wp.comments().create({ post: draft.id, content: `wpapi comment ${RUN}` });
+  cleanups.push(() => wp.comments().id(comment.id).delete({ force: true }));
+  check(comment.post === draft.id && comment.status === 'approved', 'comment created', comment);
+  const reply = await wp.comments().create({ post: draft.id, parent: comment.id, content: 'A reply.' });
+  cleanups.push(() => wp.comments().id(reply.id).delete({ force: true }));
+  check(reply.parent === comment.id, 'reply created', reply);
+  const thread = await anon.comments().forPost(draft.id).order('asc');
+  check(thread.length === 2 && thread[0].id === comment.id && thread[1].id === reply.id, 'forPost(id) lists the thread', thread);
+  check(thread._paging.total === 2, 'comments _paging', thread._paging);
+  const children = await anon.comments().param('parent', comment.id);
+  check(children.length === 1 && children[0].id === reply.id, "param('parent') lists the reply", children);
+  const held = await wp.comments().id(comment.id).update({ status: 'hold' });
+  check(held.status === 'hold', 'held', held);
+  const hidden = await anon.comments().forPost(draft.id);
+  check(hidden.length === 1 && hidden[0].id === reply.id, 'a held comment is hidden from the public', hidden);
+  const pending = await wp.comments().forPost(draft.id).param('status', 'hold');
+  check(pending.length === 1 && pending[0].id === comment.id, "param('status', 'hold') lists it", pending);
+  const approved = await wp.comments().id(comment.id).update({ status: 'approved' });
+  check(approved.status === 'approved', 'approved', approved);
+  const binned = await wp.comments().id(reply.id).delete();
+  check(binned.status === 'trash', 'reply trashed', binned);
+  ok('comments().create(), forPost(id), update({status}), delete()', `comment ${comment.id}`);
+
   // Trash a draft (DELETE without force), then delete it for good (DELETE with a JSON body).
   const trashed = await wp.posts().id(drafts[0]).delete();
   check(trashed.status === 'trash', 'trashed', trashed);
@@ -101,5 +126,5 @@ await main(async (cleanups) => {
   check(gone && gone.code === 'rest_post_invalid_id' && gone.data.status === 404, 'deleted post is 404', gone);
   ok('posts().id().delete() then .delete({force: true})');
 
-  return { post: draft.id, media: media.id, category: category.id };
+  return { post: draft.id, media: media.id, category: category.id, comment: comment.id };
 });

@@ -342,6 +342,9 @@ pub enum Cap<'a> {
     DeleteUser(i64),
     PromoteUser(i64),
     CreateUsers,
+    /// `edit_comment`: the comment's post (`None` for an orphaned comment, whose post is
+    /// gone or 0). Also decides who may moderate, trash and delete the comment.
+    EditComment(Option<PostRef<'a>>),
     /// All application-password meta caps (`create_app_password`, `list_app_passwords`,
     /// `read_app_password`, `edit_app_password`, `delete_app_password(s)`) map to `edit_user`.
     ManageAppPasswords(i64),
@@ -415,6 +418,10 @@ pub fn map_meta_cap(cap: Cap<'_>, actor: &Actor<'_>) -> Vec<String> {
                 vec!["edit_users".into()]
             }
         }
+        // `edit_comment` is `edit_post` on the comment's post; an orphaned comment falls
+        // back to `edit_posts`.
+        Cap::EditComment(Some(p)) => edit_post_caps(p, actor),
+        Cap::EditComment(None) => vec!["edit_posts".into()],
         Cap::DeleteUser(_) => vec!["delete_users".into()],
         Cap::PromoteUser(_) => vec!["promote_users".into()],
         Cap::CreateUsers => vec!["create_users".into()],
@@ -531,6 +538,31 @@ mod tests {
         assert!(!editor.can(Cap::ManageAppPasswords(1)));
         assert!(admin.can(Cap::ManageAppPasswords(2)));
         assert!(!Actor::ANONYMOUS.can(Cap::ManageAppPasswords(0)));
+    }
+
+    #[test]
+    fn edit_comment_follows_edit_post_of_its_post() {
+        let caps = PostTypeCaps::for_plural("posts");
+        let author = Actor {
+            id: 6,
+            roles: &[Role::Author],
+        };
+        let own = PostRef {
+            author: 6,
+            status: "publish",
+            pre_trash_status: None,
+            caps: &caps,
+        };
+        let other = PostRef { author: 1, ..own };
+        assert!(author.can(Cap::EditComment(Some(own))));
+        assert!(!author.can(Cap::EditComment(Some(other))));
+        assert!(author.can(Cap::EditComment(None)));
+        assert!(!author.can(Cap::Primitive("moderate_comments")));
+        let subscriber = Actor {
+            id: 7,
+            roles: &[Role::Subscriber],
+        };
+        assert!(!subscriber.can(Cap::EditComment(None)));
     }
 
     #[test]

@@ -132,6 +132,10 @@ pub struct ServeArgs {
         default_value = "text"
     )]
     pub log_format: LogFormat,
+    /// Let visitors who are not logged in create comments through the REST API, as
+    /// WordPress's `rest_allow_anonymous_comments` filter does (off by default, as there).
+    #[arg(long, env = "FERROPRESS_ALLOW_ANONYMOUS_COMMENTS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_anonymous_comments: bool,
 
     #[command(flatten)]
     pub security: SecurityArgs,
@@ -303,6 +307,8 @@ pub struct SiteConfig {
     pub security: SecurityArgs,
     /// Whether `crate::cache` may serve reads from memory.
     pub read_cache: bool,
+    /// `rest_allow_anonymous_comments`.
+    pub allow_anonymous_comments: bool,
 }
 
 impl SiteConfig {

@@ -87,6 +87,67 @@ pub fn targeted_link_rel(text: &str) -> String {
     stripslashes(&out)
 }
 
+/// `wp_rel_ugc()`, a `pre_comment_content` filter: every `<a …>` gets `rel="nofollow ugc"`
+/// (merged into its own `rel`), except links to the site's own host (`home_host`).
+pub fn rel_ugc(text: &str, home_host: &str) -> String {
+    if !text.to_ascii_lowercase().contains("<a ") {
+        return text.to_owned();
+    }
+    static LINK: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)<a (.+?)>"));
+    LINK.replace_all(text, |c: &regex::Captures<'_>| {
+        rel_callback(&c[1], "nofollow ugc", home_host)
+    })
+    .into_owned()
+}
+
+/// `wp_rel_callback()` on the attributes of one `<a …>`.
+fn rel_callback(text: &str, rel: &str, home_host: &str) -> String {
+    let attrs = hair(text);
+    if let Some(href) = attrs.iter().find(|a| a.name == "href")
+        && !href.value.is_empty()
+        && let Some((scheme, rest)) = href.value.split_once("://")
+        && (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+    {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or("");
+        let host = host.split(':').next().unwrap_or("");
+        if host.eq_ignore_ascii_case(home_host) {
+            return format!("<a {text}>");
+        }
+    }
+    let Some(existing) = attrs.iter().find(|a| a.name == "rel") else {
+        return format!("<a {text} rel=\"{}\">", esc_attr(rel));
+    };
+    let mut parts: Vec<&str> = vec![];
+    for p in existing
+        .value
+        .split(' ')
+        .chain(rel.split(' '))
+        .map(str::trim)
+    {
+        if !parts.contains(&p) {
+            parts.push(p);
+        }
+    }
+    let merged = parts.join(" ");
+    let html: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.name != "rel")
+        .map(|a| {
+            if a.valueless {
+                a.name.clone()
+            } else {
+                format!("{}=\"{}\"", a.name, esc_attr(&a.value))
+            }
+        })
+        .collect();
+    format!(
+        "<a {} rel=\"{}\">",
+        html.join(" ").trim(),
+        esc_attr(&merged)
+    )
+}
+
 /// `wp_targeted_link_rel_callback()` on the attributes of one slashed `<a …>`.
 fn targeted_link(original: &str) -> String {
     static UNESCAPED_QUOTE: LazyLock<Regex> = LazyLock::new(|| re(r#"(?:^|[^\\])['"]"#));
@@ -1501,6 +1562,25 @@ fn strip_css_functions_scan(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rel_ugc_marks_foreign_links_only() {
+        assert_eq!(
+            rel_ugc("<a href=\"http://x.example/\">x</a>", "site.example"),
+            "<a href=\"http://x.example/\" rel=\"nofollow ugc\">x</a>"
+        );
+        assert_eq!(
+            rel_ugc("<a href=\"https://SITE.example:8/p\">x</a>", "site.example"),
+            "<a href=\"https://SITE.example:8/p\">x</a>"
+        );
+        assert_eq!(
+            rel_ugc(
+                "<a rel=\"me\" href=\"http://x.example/\">x</a>",
+                "site.example"
+            ),
+            "<a href=\"http://x.example/\" rel=\"me nofollow ugc\">x</a>"
+        );
+    }
+
     use super::*;
 
     const UPLOADS: &str = "http://127.0.0.1:8881/wp-content/uploads/";

@@ -636,6 +636,7 @@ async fn prepare(
         security: args.security,
         post_types,
         read_cache: args.read_cache,
+        allow_anonymous_comments: args.allow_anonymous_comments,
     };
     let site = Site::new(store.clone(), config);
     match ensure_first_admin(&site).await {

@@ -20,6 +20,9 @@ pub struct Site {
     pub routes: Registry,
     /// Failed-authentication throttle (per client IP and per account) and its counters.
     pub auth_throttle: AuthThrottle,
+    /// Users (or IPs) whose comment is being checked for a flood and written
+    /// (`wp_check_comment_flood()` reserved before it reads, see `rest::comments`).
+    pub comment_flood: crate::auth::throttle::InFlight<String>,
     /// The bounded pool for CPU-heavy work (argon2, images, KSES of large bodies).
     pub cpu: crate::work::CpuPool,
     /// Verified tokens and computed answers, valid for one database version.
@@ -58,6 +61,7 @@ impl Site {
             usage: UsageRecorder::default(),
             routes,
             auth_throttle,
+            comment_flood: crate::auth::throttle::InFlight::default(),
             cpu,
             cache: crate::cache::ReadCache::default(),
             api: std::sync::OnceLock::new(),

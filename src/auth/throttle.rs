@@ -176,6 +176,57 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     }
 }
 
+/// Keys with a check-then-write in flight (the comment flood check, for one): a request
+/// claims its key for as long as it holds the guard, so two requests for one key never both
+/// pass a check that only the other's write would have failed. Only keys in flight are
+/// held, so the set is bounded by the requests being served.
+#[derive(Debug)]
+pub struct InFlight<K> {
+    keys: Mutex<std::collections::HashSet<K>>,
+}
+
+impl<K> Default for InFlight<K> {
+    fn default() -> Self {
+        Self {
+            keys: Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone> InFlight<K> {
+    /// Claims `key`; `None` while another request holds it (or the lock is poisoned).
+    pub fn try_enter(&self, key: K) -> Option<InFlightGuard<'_, K>> {
+        let mut keys = self.keys.lock().ok()?;
+        // Lazily: a guard made and dropped here would take the lock again.
+        keys.insert(key.clone())
+            .then(|| InFlightGuard { set: self, key })
+    }
+
+    /// Number of keys held (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        self.keys.lock().map_or(0, |k| k.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Releases its key when dropped (also when the request is cancelled half-way).
+#[derive(Debug)]
+pub struct InFlightGuard<'a, K: Eq + Hash> {
+    set: &'a InFlight<K>,
+    key: K,
+}
+
+impl<K: Eq + Hash> Drop for InFlightGuard<'_, K> {
+    fn drop(&mut self) {
+        if let Ok(mut keys) = self.set.keys.lock() {
+            keys.remove(&self.key);
+        }
+    }
+}
+
 /// Counters for the failed-authentication metric (logged with every failure).
 #[derive(Debug, Default)]
 pub struct AuthMetrics {
@@ -350,6 +401,27 @@ impl AuthThrottle {
 pub fn retry_after_secs(wait: Duration) -> u64 {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     secs.max(1)
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    #[test]
+    fn a_key_is_held_once_until_its_guard_drops() {
+        let set = InFlight::default();
+        let first = set.try_enter("u:1".to_owned());
+        assert!(first.is_some());
+        assert!(set.try_enter("u:1".to_owned()).is_none());
+        assert!(set.try_enter("u:2".to_owned()).is_some());
+        assert_eq!(
+            set.len(),
+            1,
+            "the refused attempt released nothing, u:2 is gone"
+        );
+        drop(first);
+        assert!(set.is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ const TABLES: &[&str] = &[
     "application_password",
     "post",
     "postmeta",
+    "comment",
     "term",
     "term_relationship",
     "option",
@@ -52,10 +53,11 @@ const MUST_BE_EMPTY: &[&str] = &[
     "application_password",
     "post",
     "postmeta",
+    "comment",
     "term_relationship",
 ];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
-const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "term"];
+const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "comment", "term"];
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters per statement).
 const CHUNK: i64 = 500;
 
@@ -100,7 +102,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;

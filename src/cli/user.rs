@@ -95,6 +95,7 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         trusted_proxies: vec![],
         security: crate::config::SecurityArgs::default(),
         read_cache: false,
+        allow_anonymous_comments: false,
     };
     Ok(Site::new(store, config))
 }

@@ -111,7 +111,7 @@ fn can_edit(actor: &Actor<'_>, post: &Post) -> bool {
 
 /// `check_read_permission()` for attachments: `inherit` follows the parent (an unattached
 /// file is public), `private` needs the read capability.
-async fn can_read(site: &Site, actor: &Actor<'_>, post: &Post) -> bool {
+pub(super) async fn can_read(site: &Site, actor: &Actor<'_>, post: &Post) -> bool {
     if post.status != "inherit" {
         return post.status == "publish" || actor.can(Cap::ReadPost(post_ref(post, pt())));
     }
@@ -525,7 +525,7 @@ fn html_text(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn permalink(site: &Site, post: &Post) -> String {
+pub(super) fn permalink(site: &Site, post: &Post) -> String {
     if post.parent == 0 && !post.slug.is_empty() {
         format!("{}/{}/", site.config.home, post.slug)
     } else {
@@ -563,7 +563,9 @@ fn prepare_item(
         "self": [{ "href": site.config.rest_url(&format!("wp/v2/media/{}", post.id)) }],
         "collection": [{ "href": site.config.rest_url("wp/v2/media") }],
         "about": [{ "href": site.config.rest_url("wp/v2/types/attachment") }],
-        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }]
+        "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }],
+        // Attachments support comments.
+        "replies": super::posts::replies_link(site, post.id)
     });
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));

@@ -3,6 +3,7 @@
 
 pub mod application_passwords;
 pub mod batch;
+pub mod comments;
 pub mod embed;
 pub mod global_params;
 pub mod index;
@@ -64,6 +65,20 @@ impl FromRequestParts<Arc<Site>> for Auth {
     }
 }
 
+/// The client a request came from (IP and user agent), as the pipeline resolved it
+/// (`$_SERVER['REMOTE_ADDR']`, `HTTP_USER_AGENT`).
+impl FromRequestParts<Arc<Site>> for Client {
+    type Rejection = WpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &Arc<Site>) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Client>()
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
 /// All REST routes, under `/wp-json`. The pipeline wraps the whole router, not each route,
 /// so that it sees every answer as sent, including axum's own for unrouted methods.
 pub fn routes(site: Arc<Site>) -> Router {
@@ -73,6 +88,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(post_statuses::routes())
         .merge(media::routes())
         .merge(terms::routes())
+        .merge(comments::routes())
         .merge(posts::routes())
         .merge(revisions::routes())
         .merge(users::routes())
@@ -248,6 +264,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     let is_options = req.method() == Method::OPTIONS;
     let (transport, client) = transport_of(&site, &req);
     req.extensions_mut().insert(transport);
+    req.extensions_mut().insert(client.clone());
     let globals = GlobalParams::from_query(req.uri().query());
     let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
     let query = req.uri().query().unwrap_or("").to_owned();
@@ -360,6 +377,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     // A term created answers in the edit context (`create_item` sets it).
                     edit_context || (term_create && resp.status().is_success()),
                     &query,
+                    resp.extensions().get::<registry::AllowHints>().copied(),
                 )
                 .await;
                 // No permitted method: WordPress sends no Allow header at all.

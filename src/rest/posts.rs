@@ -341,7 +341,7 @@ pub(super) async fn permalink_of(site: &Site, post: &Post, pt: &PostType) -> WpR
     Ok(permalink(site, post, pt, &ancestors))
 }
 
-fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
+pub(super) fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
     let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
     let home = &site.config.home;
     if post.status == "publish" && viewable {
@@ -568,6 +568,10 @@ fn prepare_item(
     let mut links = links;
     if let Some(l) = links.as_object_mut() {
         let curies = l.remove("curies");
+        // `prepare_links()`: posts, pages and types supporting comments link to theirs.
+        if matches!(pt.name.as_str(), "post" | "page") || pt.supports("comments") {
+            l.insert("replies".into(), replies_link(site, post.id));
+        }
         if let Some((_, count, latest)) = extras.history.iter().find(|h| h.0 == post.id) {
             let base = format!("wp/v2/{}/{}/revisions", pt.rest_base, post.id);
             l.insert(
@@ -730,6 +734,11 @@ fn prepare_item(
         o.remove(field);
     }
     Value::Object(o)
+}
+
+/// The `replies` link of a post: its comments.
+pub(super) fn replies_link(site: &Site, post_id: i64) -> Value {
+    json!([{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/comments?post={post_id}")) }])
 }
 
 /// `get_available_actions()`: in the edit context, `wp:action-*` links tell a client what
@@ -2023,6 +2032,7 @@ async fn update_item(
     if !site.store.update_post(&post).await? {
         return Err(not_found());
     }
+
     super::revisions::save(&site, pt, &post, actor.id).await?;
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
@@ -2107,6 +2117,8 @@ async fn delete_item(
     }
     post.modified = now();
     site.store.update_post(&post).await?;
+    // `wp_trash_post_comments()`.
+    site.store.trash_post_comments(post.id).await?;
     // `wp_trash_post()` saves through `wp_update_post()`, which keeps a revision.
     super::revisions::save(&site, pt, &post, actor.id).await?;
     let extras = Extras::load(&site, pt, &[&post]).await?;

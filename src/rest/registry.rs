@@ -55,6 +55,9 @@ pub enum Kind {
     Plugin,
     /// `/batch/v1`.
     Batch,
+    /// `/wp/v2/comments` and `/wp/v2/comments/<id>`.
+    Comments,
+    Comment,
 }
 
 /// Whether a route's endpoints accept being called from `/batch/v1` (`allow_batch` of
@@ -202,6 +205,7 @@ static SCHEMAS: LazyLock<Vec<(&'static str, Value)>> = LazyLock::new(|| {
         ("taxonomy", include_str!("schemas/taxonomy.json")),
         ("revision", include_str!("schemas/revision.json")),
         ("status", include_str!("schemas/status.json")),
+        ("comment", include_str!("schemas/comment.json")),
         (
             "application-password",
             include_str!("schemas/application-password.json"),
@@ -272,6 +276,19 @@ fn absolute_links(site: &Site, mut schema: Value) -> Value {
     schema
 }
 
+/// What a handler tells `Allow` about its request (a response extension): WordPress runs
+/// the permission callbacks with the request as the handler left it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowHints {
+    /// The context the handler set (`$request->set_param( 'context', … )`), if it did.
+    pub edit: Option<bool>,
+    /// How the handler's own permission check ended, when `Allow` cannot tell from the URL
+    /// (it depends on the body).
+    pub permitted: Option<bool>,
+    /// The request was a write: the read endpoint's argument defaults were not applied to it.
+    pub write: bool,
+}
+
 /// `rest_send_allow_header()`: the route's methods whose permission check passes for this
 /// request (`edit`: the request asks for `context=edit`).
 pub async fn allowed_methods(
@@ -281,7 +298,10 @@ pub async fn allowed_methods(
     m: &Matched<'_>,
     edit: bool,
     query: &str,
+    hints: Option<AllowHints>,
 ) -> Vec<&'static str> {
+    let hints = hints.unwrap_or_default();
+    let edit = hints.edit.unwrap_or(edit);
     let all = methods(m.doc);
     let permitted: Vec<&'static str> = match &m.doc.kind {
         Kind::Index | Kind::Namespace | Kind::Type | Kind::Search | Kind::Batch => all.clone(),
@@ -319,6 +339,13 @@ pub async fn allowed_methods(
         }
         Kind::User => {
             super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
+        Kind::Comments => {
+            super::comments::allowed_on_collection(site, auth, edit, query, hints).await
+        }
+        Kind::Comment => {
+            super::comments::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit, query)
+                .await
         }
         Kind::AppPasswords | Kind::AppPassword | Kind::AppPasswordIntrospect => {
             super::application_passwords::allowed(
@@ -508,6 +535,22 @@ impl Registry {
         ));
         builtin_user_routes(&mut v, post_types);
         site_routes(&mut v, post_types);
+        let stored: Value = serde_json::from_str(include_str!("schemas/comment.endpoints.json"))
+            .unwrap_or(Value::Null);
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/comments",
+            Kind::Comments,
+            Some(named_schema("comment")),
+            endpoints_from(&stored["collection"]),
+        ));
+        v.push(doc(
+            "wp/v2",
+            "/wp/v2/comments/(?P<id>[\\d]+)",
+            Kind::Comment,
+            Some(named_schema("comment")),
+            endpoints_from(&stored["item"]),
+        ));
         Registry(v)
     }
 }

@@ -64,7 +64,7 @@ const ORDERBY: &[&str] = &[
 ];
 
 /// Gravatar URL: WordPress 6.8+ hashes the trimmed, lower-cased address with SHA-256.
-fn gravatar(email: &str, size: u32) -> String {
+pub(super) fn gravatar(email: &str, size: u32) -> String {
     let digest = sha256_hex(email.trim().to_lowercase().as_bytes());
     format!("https://secure.gravatar.com/avatar/{digest}?s={size}&d=mm&r=g")
 }

@@ -1,8 +1,11 @@
 //! Storage: one `Store` interface, implemented by the embedded SQLite store and, for
 //! several instances sharing one database, by the PostgreSQL store.
 
+pub mod comment;
 pub mod postgres;
 pub mod sqlite;
+
+pub use comment::{Comment, CommentOrderBy, CommentQuery};
 
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -470,7 +473,8 @@ pub trait Store: Send + Sync + 'static {
     async fn used_post_formats(&self) -> StoreResult<Vec<String>>;
     /// Writes every column of an existing post; false when the id is gone.
     async fn update_post(&self, post: &Post) -> StoreResult<bool>;
-    /// Deletes the post and its meta.
+    /// Deletes the post, its meta, its term assignments and its comments
+    /// (`wp_delete_post()` deletes every comment of the post).
     async fn delete_post(&self, id: i64) -> StoreResult<bool>;
     /// Meta of these posts as (post id, key, value as JSON text), in the order written.
     async fn post_meta(&self, post_ids: &[i64]) -> StoreResult<Vec<(i64, String, String)>>;
@@ -522,6 +526,52 @@ pub trait Store: Send + Sync + 'static {
         taxonomy: &str,
         term_ids: &[i64],
     ) -> StoreResult<()>;
+
+    // Comments.
+    async fn insert_comment(&self, comment: &Comment) -> StoreResult<i64>;
+    async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>>;
+    /// Matching comments for one page, and the total number of matches.
+    async fn query_comments(&self, q: &CommentQuery) -> StoreResult<(Vec<Comment>, i64)>;
+    /// Writes every column of an existing comment; false when the id is gone.
+    async fn update_comment(&self, comment: &Comment) -> StoreResult<bool>;
+    /// `wp_delete_comment( $id, true )`: deletes the comment; its replies move up to its
+    /// parent. False when the id is gone.
+    async fn delete_comment(&self, id: i64) -> StoreResult<bool>;
+    /// Those of `ids` that have at least one approved or held reply
+    /// (`WP_Comment::get_children()` with status `all`).
+    async fn comments_with_children(&self, ids: &[i64]) -> StoreResult<Vec<i64>>;
+    /// `wp_allow_comment()`'s duplicate check: a comment on the post under the same parent,
+    /// not trashed, by the same author name (and, when `email` is not empty, the same email),
+    /// with the same content.
+    async fn comment_duplicate(
+        &self,
+        post_id: i64,
+        parent: i64,
+        author: &str,
+        email: &str,
+        content: &str,
+    ) -> StoreResult<bool>;
+    /// `wp_check_comment_flood()`'s query: the newest comment date at or after `since` by the
+    /// user (`by_user` Some) or the IP (None), or with `email`.
+    async fn last_comment_date(
+        &self,
+        since: i64,
+        by_user: Option<i64>,
+        ip: &str,
+        email: &str,
+    ) -> StoreResult<Option<i64>>;
+    /// `check_comment()`'s "previously approved" test: an approved comment by the user
+    /// (`Some`), else by this author name and email.
+    async fn has_approved_comment(
+        &self,
+        user_id: Option<i64>,
+        author: &str,
+        email: &str,
+    ) -> StoreResult<bool>;
+    /// `wp_trash_post_comments()`: the post's comments become `post-trashed`, remembering
+    /// their status (only `wp_untrash_post()`, which the REST API never calls, restores it:
+    /// a trashed post published again through the API keeps them so).
+    async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

@@ -20,6 +20,7 @@ use super::*;
 use crate::search::{
     FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
 };
+use crate::store::comment::{COMMENT_COLUMNS, CommentSql, Dialect, SqlBind};
 
 /// Connections per instance. Several instances share the server's `max_connections`
 /// (100 by default), so this stays modest.
@@ -250,6 +251,26 @@ fn app_password_from_row(row: &PgRow) -> Result<AppPassword, sqlx::Error> {
         last_used: row.try_get("last_used")?,
         last_ip: row.try_get("last_ip")?,
         last_user_agent: row.try_get("last_user_agent")?,
+    })
+}
+
+fn comment_from_row(row: &PgRow) -> Result<Comment, sqlx::Error> {
+    Ok(Comment {
+        id: row.try_get("id")?,
+        post_id: row.try_get("post_id")?,
+        author_name: row.try_get("author_name")?,
+        author_email: row.try_get("author_email")?,
+        author_url: row.try_get("author_url")?,
+        author_ip: row.try_get("author_ip")?,
+        date: row.try_get("date")?,
+        content: row.try_get("content")?,
+        approved: row.try_get("approved")?,
+        agent: row.try_get("agent")?,
+        comment_type: row.try_get("comment_type")?,
+        parent: row.try_get("parent")?,
+        user_id: row.try_get("user_id")?,
+        pre_trash_status: row.try_get("pre_trash_status")?,
+        pre_post_trash_status: row.try_get("pre_post_trash_status")?,
     })
 }
 
@@ -487,6 +508,14 @@ impl Store for PostgresStore {
             .fetch_all(&mut *tx)
             .await?;
             trashed_posts.sort_unstable();
+            // `wp_trash_post()` trashes the post's comments with it.
+            sqlx::query(
+                "UPDATE comment SET pre_post_trash_status = approved, approved = 'post-trashed' \
+                 WHERE post_id = ANY($1)",
+            )
+            .bind(&trashed_posts)
+            .execute(&mut *tx)
+            .await?;
             for post_type in delete_types {
                 let doomed: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT id, parent FROM post WHERE author = $1 AND post_type = $2 ORDER BY id",
@@ -502,6 +531,10 @@ impl Store for PostgresStore {
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query("DELETE FROM postmeta WHERE post_id = $1")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM comment WHERE post_id = $1")
                         .bind(post_id)
                         .execute(&mut *tx)
                         .await?;
@@ -807,6 +840,10 @@ impl Store for PostgresStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM comment WHERE post_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM post WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -865,6 +902,225 @@ impl Store for PostgresStore {
         .bind(except_id)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    async fn insert_comment(&self, c: &Comment) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
+             content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
+             pre_post_trash_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(c.post_id)
+        .bind(&c.author_name)
+        .bind(&c.author_email)
+        .bind(&c.author_url)
+        .bind(&c.author_ip)
+        .bind(c.date)
+        .bind(&c.content)
+        .bind(&c.approved)
+        .bind(&c.agent)
+        .bind(&c.comment_type)
+        .bind(c.parent)
+        .bind(c.user_id)
+        .bind(&c.pre_trash_status)
+        .bind(&c.pre_post_trash_status)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COMMENT_COLUMNS} FROM comment WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(comment_from_row).transpose()?)
+    }
+
+    async fn query_comments(&self, q: &CommentQuery) -> StoreResult<(Vec<Comment>, i64)> {
+        let mut sql = CommentSql::new(Dialect::Postgres);
+        let filter = sql.filter(q);
+        let n_filter = sql.binds.len();
+        let order = sql.order(q);
+        let limit = sql.push(SqlBind::Int(q.limit));
+        let offset = sql.push(SqlBind::Int(q.offset));
+        let count_sql = format!("SELECT COUNT(*) FROM comment WHERE {filter}");
+        let page_sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comment WHERE {filter} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &sql.binds[..n_filter] {
+            count = match b {
+                SqlBind::Int(v) => count.bind(*v),
+                SqlBind::Text(v) => count.bind(v.clone()),
+                SqlBind::Ints(v) => count.bind(v.clone()),
+                SqlBind::Texts(v) => count.bind(v.clone()),
+            };
+        }
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for b in &sql.binds {
+            page = match b {
+                SqlBind::Int(v) => page.bind(*v),
+                SqlBind::Text(v) => page.bind(v.clone()),
+                SqlBind::Ints(v) => page.bind(v.clone()),
+                SqlBind::Texts(v) => page.bind(v.clone()),
+            };
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page.fetch_all(&self.pool).await?;
+        let comments = rows
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok((comments, total))
+    }
+
+    async fn update_comment(&self, c: &Comment) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE comment SET post_id = $1, author_name = $2, author_email = $3, author_url = $4, \
+             author_ip = $5, date = $6, content = $7, approved = $8, agent = $9, comment_type = $10, \
+             parent = $11, user_id = $12, pre_trash_status = $13, pre_post_trash_status = $14 WHERE id = $15",
+        )
+        .bind(c.post_id)
+        .bind(&c.author_name)
+        .bind(&c.author_email)
+        .bind(&c.author_url)
+        .bind(&c.author_ip)
+        .bind(c.date)
+        .bind(&c.content)
+        .bind(&c.approved)
+        .bind(&c.agent)
+        .bind(&c.comment_type)
+        .bind(c.parent)
+        .bind(c.user_id)
+        .bind(&c.pre_trash_status)
+        .bind(&c.pre_post_trash_status)
+        .bind(c.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_comment(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let parent: Option<i64> = sqlx::query_scalar("SELECT parent FROM comment WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(parent) = parent else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE comment SET parent = $1 WHERE parent = $2")
+            .bind(parent)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM comment WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn comments_with_children(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT parent FROM comment WHERE approved IN ('0', '1') \
+             AND parent = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn comment_duplicate(
+        &self,
+        post_id: i64,
+        parent: i64,
+        author: &str,
+        email: &str,
+        content: &str,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM comment WHERE post_id = $1 AND parent = $2 AND approved <> 'trash' \
+             AND author_name = $3 AND ($4 = '' OR author_email = $5) AND content = $6 LIMIT 1",
+        )
+        .bind(post_id)
+        .bind(parent)
+        .bind(author)
+        .bind(email)
+        .bind(email)
+        .bind(content)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn last_comment_date(
+        &self,
+        since: i64,
+        by_user: Option<i64>,
+        ip: &str,
+        email: &str,
+    ) -> StoreResult<Option<i64>> {
+        let q = if let Some(user) = by_user {
+            sqlx::query_scalar(
+                "SELECT MAX(date) FROM comment WHERE date >= $1 AND (user_id = $2 OR author_email = $3)",
+            )
+            .bind(since)
+            .bind(user)
+        } else {
+            sqlx::query_scalar(
+                "SELECT MAX(date) FROM comment WHERE date >= $1 AND (author_ip = $2 OR author_email = $3)",
+            )
+            .bind(since)
+            .bind(ip)
+        };
+        Ok(q.bind(email).fetch_one(&self.pool).await?)
+    }
+
+    async fn has_approved_comment(
+        &self,
+        user_id: Option<i64>,
+        author: &str,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = match user_id {
+            Some(uid) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM comment WHERE user_id = $1 AND approved = '1' LIMIT 1",
+                )
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar(
+                    "SELECT id FROM comment WHERE author_name = $1 AND author_email = $2 \
+                     AND approved = '1' LIMIT 1",
+                )
+                .bind(author)
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
+    async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE comment SET pre_post_trash_status = approved, approved = 'post-trashed' \
+             WHERE post_id = $1 AND approved <> 'post-trashed'",
+        )
+        .bind(post_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {

@@ -20,6 +20,7 @@ use super::*;
 use crate::search::{
     FOLD_VERSION, FOLD_VERSION_OPTION, contains_pattern, fold, plain_contains_pattern,
 };
+use crate::store::comment::{COMMENT_COLUMNS, CommentSql, Dialect, SqlBind};
 
 /// The database file inside the data dir.
 pub const FILE_NAME: &str = "ferropress.db";
@@ -426,6 +427,14 @@ impl Store for SqliteStore {
             .fetch_all(&mut *tx)
             .await?;
             trashed_posts.sort_unstable();
+            // `wp_trash_post()` trashes the post's comments with it.
+            sqlx::query(
+                "UPDATE comment SET pre_post_trash_status = approved, approved = 'post-trashed' \
+                 WHERE post_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(json_array(&trashed_posts))
+            .execute(&mut *tx)
+            .await?;
             for post_type in delete_types {
                 let doomed: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT id, parent FROM post WHERE author = ? AND post_type = ? ORDER BY id",
@@ -441,6 +450,10 @@ impl Store for SqliteStore {
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query("DELETE FROM postmeta WHERE post_id = ?")
+                        .bind(post_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM comment WHERE post_id = ?")
                         .bind(post_id)
                         .execute(&mut *tx)
                         .await?;
@@ -700,6 +713,10 @@ impl Store for SqliteStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM comment WHERE post_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query("DELETE FROM post WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -746,6 +763,223 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(n > 0)
+    }
+
+    async fn insert_comment(&self, c: &Comment) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
+             content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
+             pre_post_trash_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(c.post_id)
+        .bind(&c.author_name)
+        .bind(&c.author_email)
+        .bind(&c.author_url)
+        .bind(&c.author_ip)
+        .bind(c.date)
+        .bind(&c.content)
+        .bind(&c.approved)
+        .bind(&c.agent)
+        .bind(&c.comment_type)
+        .bind(c.parent)
+        .bind(c.user_id)
+        .bind(&c.pre_trash_status)
+        .bind(&c.pre_post_trash_status)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COMMENT_COLUMNS} FROM comment WHERE id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(comment_from_row).transpose()?)
+    }
+
+    async fn query_comments(&self, q: &CommentQuery) -> StoreResult<(Vec<Comment>, i64)> {
+        let mut sql = CommentSql::new(Dialect::Sqlite);
+        let filter = sql.filter(q);
+        let n_filter = sql.binds.len();
+        let order = sql.order(q);
+        let count_sql = format!("SELECT COUNT(*) FROM comment WHERE {filter}");
+        let page_sql = format!(
+            "SELECT {COMMENT_COLUMNS} FROM comment WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
+        for b in &sql.binds[..n_filter] {
+            count = match sqlite_bind(b) {
+                Bind::Int(i) => count.bind(i),
+                Bind::Text(t) => count.bind(t),
+            };
+        }
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
+        for b in &sql.binds {
+            page = match sqlite_bind(b) {
+                Bind::Int(i) => page.bind(i),
+                Bind::Text(t) => page.bind(t),
+            };
+        }
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = page
+            .bind(q.limit)
+            .bind(q.offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let comments = rows
+            .iter()
+            .map(comment_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok((comments, total))
+    }
+
+    async fn update_comment(&self, c: &Comment) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE comment SET post_id = ?, author_name = ?, author_email = ?, author_url = ?, \
+             author_ip = ?, date = ?, content = ?, approved = ?, agent = ?, comment_type = ?, \
+             parent = ?, user_id = ?, pre_trash_status = ?, pre_post_trash_status = ? WHERE id = ?",
+        )
+        .bind(c.post_id)
+        .bind(&c.author_name)
+        .bind(&c.author_email)
+        .bind(&c.author_url)
+        .bind(&c.author_ip)
+        .bind(c.date)
+        .bind(&c.content)
+        .bind(&c.approved)
+        .bind(&c.agent)
+        .bind(&c.comment_type)
+        .bind(c.parent)
+        .bind(c.user_id)
+        .bind(&c.pre_trash_status)
+        .bind(&c.pre_post_trash_status)
+        .bind(c.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_comment(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let parent: Option<i64> = sqlx::query_scalar("SELECT parent FROM comment WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(parent) = parent else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE comment SET parent = ? WHERE parent = ?")
+            .bind(parent)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM comment WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn comments_with_children(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT parent FROM comment WHERE approved IN ('0', '1') \
+             AND parent IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json_array(ids))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn comment_duplicate(
+        &self,
+        post_id: i64,
+        parent: i64,
+        author: &str,
+        email: &str,
+        content: &str,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM comment WHERE post_id = ? AND parent = ? AND approved != 'trash' \
+             AND author_name = ? AND (? = '' OR author_email = ?) AND content = ? LIMIT 1",
+        )
+        .bind(post_id)
+        .bind(parent)
+        .bind(author)
+        .bind(email)
+        .bind(email)
+        .bind(content)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    async fn last_comment_date(
+        &self,
+        since: i64,
+        by_user: Option<i64>,
+        ip: &str,
+        email: &str,
+    ) -> StoreResult<Option<i64>> {
+        let q = if let Some(user) = by_user {
+            sqlx::query_scalar(
+                "SELECT MAX(date) FROM comment WHERE date >= ? AND (user_id = ? OR author_email = ?)",
+            )
+            .bind(since)
+            .bind(user)
+        } else {
+            sqlx::query_scalar(
+                "SELECT MAX(date) FROM comment WHERE date >= ? AND (author_ip = ? OR author_email = ?)",
+            )
+            .bind(since)
+            .bind(ip)
+        };
+        Ok(q.bind(email).fetch_one(&self.pool).await?)
+    }
+
+    async fn has_approved_comment(
+        &self,
+        user_id: Option<i64>,
+        author: &str,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let found: Option<i64> = match user_id {
+            Some(uid) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM comment WHERE user_id = ? AND approved = '1' LIMIT 1",
+                )
+                .bind(uid)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar(
+                    "SELECT id FROM comment WHERE author_name = ? AND author_email = ? \
+                     AND approved = '1' LIMIT 1",
+                )
+                .bind(author)
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        Ok(found.is_some())
+    }
+
+    async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE comment SET pre_post_trash_status = approved, approved = 'post-trashed' \
+             WHERE post_id = ? AND approved <> 'post-trashed'",
+        )
+        .bind(post_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {
@@ -1105,6 +1339,36 @@ impl Store for SqliteStore {
             idle: self.pool.num_idle(),
             max: self.pool.options().get_max_connections(),
         })
+    }
+}
+
+fn comment_from_row(row: &SqliteRow) -> Result<Comment, sqlx::Error> {
+    Ok(Comment {
+        id: row.try_get("id")?,
+        post_id: row.try_get("post_id")?,
+        author_name: row.try_get("author_name")?,
+        author_email: row.try_get("author_email")?,
+        author_url: row.try_get("author_url")?,
+        author_ip: row.try_get("author_ip")?,
+        date: row.try_get("date")?,
+        content: row.try_get("content")?,
+        approved: row.try_get("approved")?,
+        agent: row.try_get("agent")?,
+        comment_type: row.try_get("comment_type")?,
+        parent: row.try_get("parent")?,
+        user_id: row.try_get("user_id")?,
+        pre_trash_status: row.try_get("pre_trash_status")?,
+        pre_post_trash_status: row.try_get("pre_post_trash_status")?,
+    })
+}
+
+/// A shared comment-query value as SQLite binds it (lists as one JSON array).
+fn sqlite_bind(b: &SqlBind) -> Bind {
+    match b {
+        SqlBind::Int(i) => Bind::Int(*i),
+        SqlBind::Text(t) => Bind::Text(t.clone()),
+        SqlBind::Ints(v) => json_list(v),
+        SqlBind::Texts(v) => json_list(v),
     }
 }
 

@@ -2,7 +2,8 @@
 //! node-wpapi (`clients/wpapi.mjs`), `@wordpress/api-fetch` (`clients/api-fetch.mjs`), and the
 //! recipes of `docs/recipes.md` as `curl` commands (`clients/curl/recipes.sh`), as `fetch`
 //! blocks (`clients/fetch-recipes.mjs`) and with Python's `requests`
-//! (`clients/python/recipes.py`).
+//! (`clients/python/recipes.py`), and a comment moderation script
+//! (`clients/python/moderation.py`).
 //!
 //! Each test starts a server, makes an editor with an Application Password, runs the client
 //! with `FERROPRESS_URL`, `WP_USER`, `WP_APP_PASSWORD` (and `KEEP_CREATED=1`), expects exit
@@ -274,6 +275,18 @@ async fn wpapi_client() {
     let (app, login, token) = site().await;
     let result = run_client(&app, &login, &token, "node", &["wpapi.mjs"]).await;
     check_post_media_category(&app, &result).await;
+    // The comment it moderated is approved again, its reply in the trash.
+    let comment = id(&result, "comment");
+    let (status, list) = app
+        .get_json(&format!(
+            "/wp-json/wp/v2/comments?post={}",
+            id(&result, "post")
+        ))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], comment, "{list}");
+    assert_eq!(list[0]["status"], "approved", "{list}");
 }
 
 #[tokio::test]
@@ -316,6 +329,43 @@ async fn fetch_recipes() {
     let (app, login, token) = site().await;
     let result = run_client(&app, &login, &token, "node", &["fetch-recipes.mjs"]).await;
     check_recipes(&app, &login, &token, &result).await;
+}
+
+#[tokio::test]
+async fn python_comment_moderation() {
+    if !prerequisites("python moderation", &[python_requests()]) {
+        return;
+    }
+    let (app, login, token) = site().await;
+    let result = run_client(&app, &login, &token, "python3", &["python/moderation.py"]).await;
+    let post = id(&result, "post");
+    let (status, public) = app
+        .get_json(&format!("/wp-json/wp/v2/comments?post={post}&order=asc"))
+        .await;
+    assert_eq!(status, 200, "{public}");
+    let shown: Vec<i64> = public
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect();
+    assert_eq!(shown, vec![id(&result, "approved"), id(&result, "reply")]);
+    let (status, spam) = app
+        .get_as(
+            &login,
+            &token,
+            &format!("/wp-json/wp/v2/comments/{}", id(&result, "spam")),
+        )
+        .await;
+    assert_eq!((status, &spam["status"]), (200, &serde_json::json!("spam")));
+    let (status, _) = app
+        .get_as(
+            &login,
+            &token,
+            &format!("/wp-json/wp/v2/comments/{}", id(&result, "deleted")),
+        )
+        .await;
+    assert_eq!(status, 404, "deleted for good");
 }
 
 #[tokio::test]

@@ -177,6 +177,7 @@ pub fn default_args() -> ServeArgs {
         uploads_dir: None,
         usage_flush_secs: 30,
         read_cache: true,
+        allow_anonymous_comments: false,
         trusted_proxies: vec![],
         metrics_bind: None,
         tls_reload_secs: 5,

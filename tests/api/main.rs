@@ -8,6 +8,7 @@ mod batch;
 mod bounds;
 mod cli;
 mod clients;
+mod comments;
 mod compat;
 mod crash;
 mod field_filters;

@@ -56,6 +56,14 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
         assert_eq!(status, 201, "{body}");
         ids.push(body["id"].as_i64().expect("id"));
     }
+    let (status, comment) = send(
+        src.client
+            .post(src.url("/wp-json/wp/v2/comments"))
+            .basic_auth("bob", Some(&bob_token))
+            .json(&json!({ "post": ids[0], "content": "A comment" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{comment}");
     let (_, before) = get(&src, "alice", &token, "/users/me/application-passwords").await;
     src.stop().await;
     {
@@ -80,7 +88,7 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
     assert_eq!(
         // 5 options: the 4 seeded ones and `ferropress_fold_version` (search::FOLD_VERSION).
         stdout(&out).trim(),
-        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 term, 7 term_relationship, 5 option (row counts verified)."
+        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 5 option (row counts verified)."
     );
     assert!(stderr(&out).contains("100%"), "progress: {}", stderr(&out));
     assert!(!stderr(&out).contains(&token), "no secret in the progress");
@@ -144,6 +152,21 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
     assert_eq!(body["id"].as_i64(), Some(ids[6] + 1));
     let carol = pg.create_user("carol", Role::Subscriber).await;
     assert_eq!(carol.id, bob.id + 1);
+    let (_, comments) = send(
+        pg.client
+            .get(pg.url(&format!("/wp-json/wp/v2/comments?post={}", ids[0]))),
+    )
+    .await;
+    assert_eq!(comments[0]["id"], comment["id"], "{comments}");
+    let (status, next) = send(
+        pg.client
+            .post(pg.url("/wp-json/wp/v2/comments"))
+            .basic_auth("bob", Some(&bob_token))
+            .json(&json!({ "post": ids[0], "content": "Another" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{next}");
+    assert_eq!(next["id"].as_i64(), comment["id"].as_i64().map(|i| i + 1));
 }
 
 #[test]
