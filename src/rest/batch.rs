@@ -250,12 +250,14 @@ async fn allow_header(
     auth: &Auth,
     transport: Transport,
     req: &SubRequest,
+    hints: Option<registry::AllowHints>,
 ) -> Option<String> {
     let path = route_path(&req.path);
     let m = registry::match_route(site, &path, req.method.as_str())?;
     let edit =
         form_urlencoded::parse(req.query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
-    let allow = registry::allowed_methods(site, auth, transport, &m, edit, &req.query).await;
+    let allow =
+        registry::allowed_methods(site, auth, transport, &m, edit, &req.query, hints).await;
     (!allow.is_empty()).then(|| allow.join(", "))
 }
 
@@ -328,7 +330,9 @@ async fn dispatch(
             headers.insert((*name).to_owned(), json!(v));
         }
     }
-    if let Some(allow) = allow_header(site, auth, transport, req).await {
+    // What the handler told `Allow` about this request, as the pipeline reads it.
+    let hints = resp.extensions().get::<registry::AllowHints>().copied();
+    if let Some(allow) = allow_header(site, auth, transport, req, hints).await {
         headers.insert("Allow".into(), json!(allow));
     }
     let bytes = match to_bytes(resp.into_body(), *budget).await {
@@ -401,7 +405,7 @@ async fn serve_batch_request_v1(
         let answer = match check {
             Err(e) => {
                 let mut headers = Map::new();
-                if let Some(allow) = allow_header(&site, &auth, transport, req).await {
+                if let Some(allow) = allow_header(&site, &auth, transport, req, None).await {
                     headers.insert("Allow".into(), json!(allow));
                 }
                 envelope(e.body(), e.status, headers)
