@@ -530,6 +530,11 @@ fn prepare_item(
     let mut links = links;
     if let Some(l) = links.as_object_mut() {
         let curies = l.remove("curies");
+        // `prepare_links()` links an author only when there is one (a deleted user's posts
+        // given to 0).
+        if post.author == 0 {
+            l.remove("author");
+        }
         if let Some((_, count, latest)) = extras.history.iter().find(|h| h.0 == post.id) {
             let base = format!("wp/v2/{}/{}/revisions", pt.rest_base, post.id);
             l.insert(
@@ -1216,6 +1221,9 @@ struct PostInput {
     comment_status: Option<&'static str>,
     ping_status: Option<&'static str>,
     date: Option<i64>,
+    /// `date` or `date_gmt` sent as `null`: back to the default date (now; floating for a
+    /// draft), which wins over a date given in the other field.
+    reset_date: bool,
     menu_order: Option<i64>,
     parent: Option<i64>,
     sticky: Option<bool>,
@@ -1228,17 +1236,29 @@ struct PostInput {
     meta: Vec<(String, Vec<String>)>,
 }
 
+/// `check_status()` + `prepare_item_for_database()`: the stored status, sent again, is
+/// valid whatever it is (`inherit`, `trash`) and changes nothing.
+pub(super) fn status_unchanged(params: &Params, current_status: Option<&str>) -> bool {
+    current_status.is_some_and(|c| params.get("status").and_then(Value::as_str) == Some(c))
+}
+
+/// `current_status`: the stored status of the post being updated.
 fn parse_input(
     v: &mut Validator<'_>,
     params: &Params,
     pt: &PostType,
     tz: &jiff::tz::TimeZone,
+    current_status: Option<&str>,
 ) -> PostInput {
     let mut input = PostInput {
         title: raw_field(params, "title"),
         content: raw_field(params, "content"),
         excerpt: raw_field(params, "excerpt"),
-        status: v.one_of("status", STATUSES),
+        status: if status_unchanged(params, current_status) {
+            None
+        } else {
+            v.one_of("status", STATUSES)
+        },
         slug: v.string("slug"),
         author: v.integer("author"),
         password: v.string("password"),
@@ -1248,7 +1268,8 @@ fn parse_input(
     };
     for key in ["date", "date_gmt"] {
         match params.get(key) {
-            None | Some(Value::Null) => {}
+            None => {}
+            Some(Value::Null) => input.reset_date = true,
             Some(Value::String(s)) => {
                 let zone = if key == "date" {
                     tz.clone()
@@ -1582,6 +1603,7 @@ async fn apply_input(
         }
         post.author = author;
     }
+    check_sticky_password(site, &post, &input).await?;
     if let Some(parent) = input.parent {
         // Any existing post may be a parent (WordPress does not check its type); one that
         // would make a loop is dropped (`wp_check_post_hierarchy_for_loops`).
@@ -1648,6 +1670,12 @@ async fn apply_input(
     let now = now();
     let floating_status = matches!(post.status.as_str(), "draft" | "pending");
     match input.date {
+        // `prepare_item_for_database()` empties both dates on a `null`, and
+        // `wp_insert_post()` dates an undated post now (a draft stays floating).
+        _ if input.reset_date => {
+            post.date = now;
+            post.date_floating = floating_status;
+        }
         Some(d) => {
             post.date = d;
             post.date_floating = false;
@@ -1688,8 +1716,34 @@ async fn apply_input(
         };
         unique_slug(site, pt, &wanted, as_status, post.id).await?
     };
-    post.modified = now;
+    // `wp_insert_post()`: a new post's `post_modified` is its `post_date`.
+    post.modified = if creating { post.date } else { now };
     Ok(post)
+}
+
+/// `prepare_item_for_database()`: a post cannot be both sticky and password protected.
+/// `post_password_required()` there sees the stored password (no cookie over the API).
+async fn check_sticky_password(site: &Site, post: &Post, input: &PostInput) -> WpResult<()> {
+    let invalid = |message: &str| {
+        Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_invalid_field",
+            message,
+        ))
+    };
+    let sticky = input.sticky == Some(true);
+    if input.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        if sticky {
+            return invalid("A post can not be sticky and have a password.");
+        }
+        if post.id != 0 && sticky_posts(site).await?.contains(&post.id) {
+            return invalid("A sticky post can not be password protected.");
+        }
+    }
+    if sticky && post.id != 0 && !post.password.is_empty() {
+        return invalid("A password protected post can not be set to sticky.");
+    }
+    Ok(())
 }
 
 fn not_found() -> WpError {
@@ -1738,7 +1792,7 @@ async fn create_item(
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let mut input = parse_input(&mut v, &params, pt, &tz);
+    let mut input = parse_input(&mut v, &params, pt, &tz, None);
     v.finish()?;
 
     // create_item_permissions_check(), in WordPress's order.
@@ -1846,12 +1900,19 @@ async fn update_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
+    let current = site
+        .store
+        .post_by_id(id)
+        .await?
+        .filter(|p| p.post_type == pt.name);
     let mut v = Validator::new(&params);
-    let mut input = parse_input(&mut v, &params, pt, &tz);
+    let mut input = parse_input(&mut v, &params, pt, &tz, current.as_ref().map(|p| p.status.as_str()));
     v.finish()?;
 
     // update_item_permissions_check().
-    let post = load(&site, pt, id).await?;
+    let Some(post) = current else {
+        return Err(not_found());
+    };
     if !can_edit(&actor, &post, pt) {
         return Err(WpError::auth_required(
             actor.logged_in(),
