@@ -272,7 +272,14 @@ pub async fn allowed_methods(
             .await
         }
         Kind::User => {
-            super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+            // `$request['id']`: a query `id` names the user before the URL's (a body's
+            // cannot be seen here: docs/compat.md "allow-from-body").
+            let query_id = super::params::parse_form(query)
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let id = query_id.as_deref().or(m.param("id")).unwrap_or("");
+            super::users::allowed_on_item(site, auth, id, edit).await
         }
         Kind::AppPasswords | Kind::AppPassword | Kind::AppPasswordIntrospect => {
             super::application_passwords::allowed(
