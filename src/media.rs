@@ -504,6 +504,8 @@ pub struct TempUpload {
     pub size: u64,
     /// The first bytes, for content checks.
     pub head: Vec<u8>,
+    /// MD5 of the whole body, lower-case hex, as PHP's `md5_file()` (for `Content-MD5`).
+    pub md5: String,
     placed: bool,
 }
 
@@ -550,8 +552,10 @@ where
         path,
         size: 0,
         head: Vec::new(),
+        md5: String::new(),
         placed: false,
     };
+    let mut md5 = <md5::Md5 as md5::Digest>::new();
     let file = tokio::fs::File::create(&upload.path)
         .await
         .map_err(StreamError::Io)?;
@@ -566,9 +570,14 @@ where
             let take = (HEAD_LEN - upload.head.len()).min(chunk.len());
             upload.head.extend_from_slice(&chunk[..take]);
         }
+        md5::Digest::update(&mut md5, &chunk);
         file.write_all(&chunk).await.map_err(StreamError::Io)?;
     }
     file.flush().await.map_err(StreamError::Io)?;
+    upload.md5 = md5::Digest::finalize(md5)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(upload)
 }
 

@@ -73,7 +73,14 @@ pub async fn allowed_on_collection(
             _ => false,
         },
     };
-    if actor.can(Cap::Primitive("upload_files")) && parent_ok {
+    // An upload as another author needs `edit_others_posts` (`create_item_permissions_check()`).
+    let author_ok = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "author")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .is_none_or(|a| {
+            a == 0 || a == actor.id || actor.can(Cap::Primitive(&pt().caps.edit_others_posts))
+        });
+    if actor.can(Cap::Primitive("upload_files")) && parent_ok && author_ok {
         methods.push("POST");
     }
     methods
@@ -333,6 +340,14 @@ fn prepare_item(
         "about": [{ "href": site.config.rest_url("wp/v2/types/attachment") }],
         "author": [{ "embeddable": true, "href": site.config.rest_url(&format!("wp/v2/users/{}", post.author)) }]
     });
+    let mut links = links;
+    // `prepare_links()` links an author only when there is one (a deleted user's posts
+    // given to 0).
+    if post.author == 0
+        && let Some(l) = links.as_object_mut()
+    {
+        l.remove("author");
+    }
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));
     o.insert("date".into(), json!(fmt_date(post.date, tz)));
@@ -729,7 +744,13 @@ struct MediaInput {
     date: Option<i64>,
 }
 
-fn parse_input(v: &mut Validator<'_>, params: &Params, tz: &jiff::tz::TimeZone) -> MediaInput {
+/// `current_status`: the stored status of the attachment being updated.
+fn parse_input(
+    v: &mut Validator<'_>,
+    params: &Params,
+    tz: &jiff::tz::TimeZone,
+    current_status: Option<&str>,
+) -> MediaInput {
     let mut input = MediaInput {
         title: raw_field(params, "title"),
         caption: raw_field(params, "caption"),
@@ -737,10 +758,14 @@ fn parse_input(v: &mut Validator<'_>, params: &Params, tz: &jiff::tz::TimeZone) 
         alt_text: v.string("alt_text"),
         post: v.integer("post"),
         author: v.integer("author"),
-        status: v.one_of(
-            "status",
-            &["publish", "future", "draft", "pending", "private"],
-        ),
+        status: if super::posts::status_unchanged(params, current_status) {
+            None
+        } else {
+            v.one_of(
+                "status",
+                &["publish", "future", "draft", "pending", "private"],
+            )
+        },
         slug: v.string("slug"),
         comment_status: v.one_of("comment_status", &["open", "closed"]),
         ping_status: v.one_of("ping_status", &["open", "closed"]),
@@ -990,18 +1015,25 @@ pub fn filename_from_disposition(headers: &HeaderMap) -> Option<String> {
     found
 }
 
-/// What an upload request carried: the file, its name as sent, and the other parameters.
+/// What an upload request carried: the file and its name as sent.
 struct Received {
     file: TempUpload,
     filename: String,
-    params: Params,
     multipart: bool,
 }
 
 /// Largest text field of a multipart upload.
 const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
-async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpResult<Received> {
+/// The parameters of a multipart body, and its file: errors about the file itself (none,
+/// empty, hash mismatch) are answered only after the permission checks, as WordPress reads
+/// `$_FILES` in `create_item()`.
+async fn receive_multipart(
+    site: &Site,
+    req: Request,
+    boundary: String,
+    content_md5: Option<&str>,
+) -> WpResult<(Params, WpResult<Received>)> {
     let query = req.uri().query().map(parse_form).unwrap_or_default();
     let mut params = Params(query);
     let stream = req.into_body().into_data_stream();
@@ -1058,11 +1090,12 @@ async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpRes
             }
         }
     }
-    match file {
+    let received = match file {
+        // `upload_from_file()` verifies the hash before anything else about the file.
+        Some((file, _)) if content_md5.is_some_and(|m| m != file.md5) => Err(hash_mismatch()),
         Some((file, filename)) if file.size > 0 => Ok(Received {
             file,
             filename,
-            params,
             multipart: true,
         }),
         Some(_) => Err(sideload_error(
@@ -1075,10 +1108,25 @@ async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpRes
             "rest_upload_no_data",
             "No data supplied.",
         )),
-    }
+    };
+    Ok((params, received))
 }
 
-async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
+/// `Content-MD5` given and not the body's MD5 (compared as WordPress does: the trimmed
+/// header against the lower-case hex digest).
+fn hash_mismatch() -> WpError {
+    WpError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "rest_upload_hash_mismatch",
+        "Content hash did not match expected.",
+    )
+}
+
+async fn receive_raw(
+    site: &Site,
+    req: Request,
+    content_md5: Option<&str>,
+) -> WpResult<Received> {
     let no_data = || {
         WpError::new(
             StatusCode::BAD_REQUEST,
@@ -1091,7 +1139,8 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared_len == Some(0) {
+    // `upload_from_data()` looks at the body first: none at all is no data.
+    if declared_len == Some(0) || axum::body::HttpBody::is_end_stream(req.body()) {
         return Err(no_data());
     }
     let content_type = headers
@@ -1123,7 +1172,6 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
     if declared_len.is_some_and(|n| n > site.config.max_upload_bytes) {
         return Err(too_big(site));
     }
-    let params = Params(req.uri().query().map(parse_form).unwrap_or_default());
     let stream = req.into_body().into_data_stream();
     let file = media::stream_to_temp(
         &site.config.uploads_dir,
@@ -1135,10 +1183,12 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
     if file.size == 0 {
         return Err(no_data());
     }
+    if content_md5.is_some_and(|m| m != file.md5) {
+        return Err(hash_mismatch());
+    }
     Ok(Received {
         file,
         filename,
-        params,
         multipart: false,
     })
 }
@@ -1166,26 +1216,32 @@ async fn create_item(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let received = match multer::parse_boundary(&content_type) {
+    let content_md5 = req
+        .headers()
+        .get("content-md5")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+    // The parameters come first and the file last: WordPress checks permissions before
+    // `create_item()` looks at the upload. A raw body's parameters are in the query, so
+    // a refused raw upload is not even read.
+    let (params, multipart_file) = match multer::parse_boundary(&content_type) {
         Ok(boundary)
             if content_type
                 .to_ascii_lowercase()
                 .starts_with("multipart/form-data") =>
         {
-            receive_multipart(&site, req, boundary).await?
+            let (params, file) =
+                receive_multipart(&site, req, boundary, content_md5.as_deref()).await?;
+            (params, Ok(file))
         }
-        _ => receive_raw(&site, req).await?,
+        _ => (
+            Params(req.uri().query().map(parse_form).unwrap_or_default()),
+            Err(req),
+        ),
     };
-    let Received {
-        mut file,
-        filename,
-        params,
-        multipart,
-    } = received;
 
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &tz);
+    let input = parse_input(&mut v, &params, &tz, None);
     v.finish()?;
     if params.get("id").is_some_and(|id| {
         !matches!(id, Value::Null) && id != &json!(0) && id != &json!("") && id != &json!("0")
@@ -1203,6 +1259,14 @@ async fn create_item(
         "Sorry, you are not allowed to create posts as this user.",
     )
     .await?;
+    let Received {
+        mut file,
+        filename,
+        multipart,
+    } = match multipart_file {
+        Ok(received) => received?,
+        Err(req) => receive_raw(&site, req, content_md5.as_deref()).await?,
+    };
 
     // wp_handle_upload(): the type from the name and the content.
     let Some(checked) = media::check_filetype_and_ext(&file.head, &filename) else {
@@ -1323,8 +1387,13 @@ async fn update_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
+    let current = site.store.post_by_id(id).await?;
+    let current_status = current
+        .as_ref()
+        .filter(|p| p.post_type == "attachment")
+        .map(|p| p.status.as_str());
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &tz);
+    let input = parse_input(&mut v, &params, &tz, current_status);
     v.finish()?;
     let post = load(&site, id).await?;
     if !can_edit(&actor, &post) {

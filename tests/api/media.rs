@@ -835,3 +835,139 @@ async fn uploads_dir_can_live_outside_the_data_dir() {
         .expect("send");
     assert_eq!(hidden.status().as_u16(), 404);
 }
+
+/// Issue 23 bug 8: a `Content-MD5` header must be the body's MD5 as lower-case hex, as
+/// WordPress compares it (`md5()` / `md5_file()` against the trimmed header), raw or
+/// multipart.
+#[tokio::test]
+async fn content_md5_must_match_the_upload() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    let bytes = png(20, 10);
+    let md5: String = <md5::Md5 as md5::Digest>::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let raw = |header: String| {
+        author
+            .req(reqwest::Method::POST, "media")
+            .header(CONTENT_TYPE, "image/png")
+            .header(CONTENT_DISPOSITION, "attachment; filename=\"h.png\"")
+            .header("Content-MD5", header)
+            .body(bytes.clone())
+    };
+    let multipart = |header: &str| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name("h.png")
+                .mime_str("image/png")
+                .expect("mime"),
+        );
+        author
+            .req(reqwest::Method::POST, "media")
+            .header("Content-MD5", header)
+            .multipart(form)
+    };
+    for req in [
+        raw("abc".into()),
+        raw(md5.to_uppercase()),
+        multipart(&"0".repeat(32)),
+    ] {
+        let (status, body) = send(req).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (412, Some("rest_upload_hash_mismatch")),
+            "{body}"
+        );
+    }
+    let (_, list) = author.json(reqwest::Method::GET, "media", Value::Null).await;
+    assert_eq!(list, json!([]));
+    for req in [raw(format!(" {md5} ")), multipart(&md5)] {
+        let (status, body) = send(req).await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+/// Issue 23 bug 9: the permission check (uploading to a post the user cannot edit) comes
+/// before `create_item()` looks for the file.
+#[tokio::test]
+async fn upload_permissions_come_before_the_missing_file() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    let (status, post) = editor
+        .json(
+            reqwest::Method::POST,
+            "posts",
+            json!({ "title": "Eddie's", "status": "publish" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{post}");
+    let post = post["id"].as_i64().expect("id");
+    let form = reqwest::multipart::Form::new().text("post", post.to_string());
+    for req in [
+        author.req(reqwest::Method::POST, &format!("media?post={post}")),
+        author
+            .req(reqwest::Method::POST, &format!("media?post={post}"))
+            .header(CONTENT_TYPE, "image/png"),
+        author.req(reqwest::Method::POST, "media").multipart(form),
+    ] {
+        let (status, body) = send(req).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("rest_cannot_edit")),
+            "{body}"
+        );
+    }
+    // Allowed to: then the missing file is the answer.
+    let (status, body) = send(editor.req(reqwest::Method::POST, &format!("media?post={post}"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_upload_no_data")),
+        "{body}"
+    );
+}
+
+/// Issue 23 bug 10 (`check_status()`): an attachment's stored status, sent again, is valid
+/// (`inherit`), though `inherit` is not in the schema's enum.
+#[tokio::test]
+async fn an_attachment_may_be_sent_its_own_status() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (_, post) = editor
+        .json(reqwest::Method::POST, "posts", json!({ "title": "Parent" }))
+        .await;
+    let post = post["id"].as_i64().expect("id");
+    let (status, item) = send(
+        editor
+            .req(reqwest::Method::POST, &format!("media?post={post}"))
+            .header(CONTENT_TYPE, "image/png")
+            .header(CONTENT_DISPOSITION, "attachment; filename=\"a.png\"")
+            .body(png(10, 10)),
+    )
+    .await;
+    assert_eq!(status, 201, "{item}");
+    let path = format!("media/{}", item["id"]);
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &path,
+            json!({ "status": "inherit", "title": "Cool" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((&body["status"], &body["post"]), (&json!("inherit"), &json!(post)));
+    let (_, body) = editor
+        .json(reqwest::Method::POST, &path, json!({ "status": "private" }))
+        .await;
+    assert_eq!(body["status"], "private");
+    let (status, body) = editor
+        .json(reqwest::Method::POST, &path, json!({ "status": "inherit" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_invalid_param")),
+        "{body}"
+    );
+}
