@@ -338,6 +338,8 @@ struct Extras {
     history: Vec<(i64, i64, i64)>,
     /// For posts with a parent: the ancestors' slugs, `grandparent/parent/` (`get_page_uri`).
     ancestors: Vec<(i64, String)>,
+    /// The request's `excerpt_length` (words of a generated excerpt; 55 when not given).
+    excerpt_length: Option<i64>,
 }
 
 impl Extras {
@@ -430,6 +432,7 @@ impl Extras {
             terms,
             history,
             ancestors,
+            excerpt_length: None,
         })
     }
 
@@ -501,7 +504,7 @@ fn prepare_item(
     let rendered_excerpt = if hide {
         String::new()
     } else if post.excerpt.is_empty() {
-        wpautop(&excerpt_from(&post.content))
+        wpautop(&excerpt_words(&post.content, extras.excerpt_length.unwrap_or(55)))
     } else {
         wpautop(&post.excerpt)
     };
@@ -761,13 +764,21 @@ pub fn search_terms(search: &str) -> Vec<String> {
 
 /// `wp_trim_excerpt()` without filters: the first 55 words of the text content.
 pub(super) fn excerpt_from(content: &str) -> String {
+    excerpt_words(content, 55)
+}
+
+/// `wp_trim_excerpt()` with the `excerpt_length` filter at `length` (the REST
+/// `excerpt_length` parameter): `wp_trim_words()`, whose `preg_split()` limit of
+/// `length + 1` means no limit for a negative length, so the last word goes.
+fn excerpt_words(content: &str, length: i64) -> String {
     let text = crate::formatting::strip_all_tags(content);
     let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() > 55 {
-        format!("{} [&hellip;]", words[..55].join(" "))
-    } else {
-        words.join(" ")
-    }
+    let keep = match usize::try_from(length) {
+        Ok(n) if words.len() > n => n,
+        Ok(_) => return words.join(" "),
+        Err(_) => words.len().saturating_sub(1),
+    };
+    format!("{} [&hellip;]", words[..keep].join(" "))
 }
 
 /// `GET /wp/v2/{base}`.
@@ -924,11 +935,21 @@ async fn get_items(
         }
         tax_or = v.one_of("tax_relation", &["AND", "OR"]) == Some("OR");
     }
-    let sticky_filter = if pt.name == "post" {
-        v.boolean("sticky")
+    let (sticky_filter, ignore_sticky) = if pt.name == "post" {
+        (
+            v.boolean("sticky"),
+            v.boolean("ignore_sticky").unwrap_or(true),
+        )
     } else {
-        None
+        (None, true)
     };
+    let formats = if super::registry::unsupported_fields(pt).contains(&"format") {
+        vec![]
+    } else {
+        format_filter(&mut v)
+    };
+    // Read from the request whether registered or not (`isset( $request['excerpt_length'] )`).
+    let excerpt_length = v.integer("excerpt_length");
     v.finish()?;
 
     check_collection_query(
@@ -966,6 +987,7 @@ async fn get_items(
         tax_in: vec![],
         tax_or: false,
         tax_not_in: vec![],
+        formats,
         orderby: match orderby {
             "id" => PostOrderBy::Id,
             "title" => PostOrderBy::Title,
@@ -1012,7 +1034,13 @@ async fn get_items(
     if !q.authors_exclude.is_empty() {
         q.authors.clear();
     }
-    let (posts, mut total) = site.store.query_posts(&q).await?;
+    let (mut posts, mut total) = site.store.query_posts(&q).await?;
+    // WP_Query puts sticky posts first on the first page of a "home" query (no search, no
+    // taxonomy or format filter, no `include`) unless told to ignore them.
+    let home = search.is_none() && q.tax_in.is_empty() && q.tax_not_in.is_empty() && q.formats.is_empty();
+    if !ignore_sticky && home && q.include.is_empty() && page <= 1 && !sticky_ids.is_empty() {
+        posts = put_sticky_first(&site, pt, posts, &sticky_ids, &q.exclude).await?;
+    }
     if posts.is_empty() && page == 1 {
         // WP_Query counts nothing when the page it read is empty (an offset past the end).
         total = 0;
@@ -1030,7 +1058,8 @@ async fn get_items(
         ));
     }
     let page_posts: Vec<&Post> = posts.iter().collect();
-    let extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
+    let mut extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
+    extras.excerpt_length = excerpt_length;
     let items: Vec<Value> = posts
         .iter()
         .filter(|p| {
@@ -1061,6 +1090,67 @@ async fn get_items(
     ))
 }
 
+/// The `format` collection filter (6.x): formats as stored, `standard` being none.
+fn format_filter(v: &mut Validator<'_>) -> Vec<String> {
+    let Some(list) = v.string_list("format") else {
+        return vec![];
+    };
+    let mut formats = vec![];
+    for (i, f) in list.iter().enumerate() {
+        if !POST_FORMATS.contains(&f.as_str()) {
+            v.invalid(
+                "format",
+                "rest_not_in_enum",
+                format!("format[{i}] is not one of {}.", php_list(POST_FORMATS)),
+                Value::Null,
+            );
+            return vec![];
+        }
+        formats.push(if f == "standard" { String::new() } else { f.clone() });
+    }
+    formats
+}
+
+/// `a, b, and c`, as WordPress lists enum values in messages.
+fn php_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// `WP_Query::get_posts()` with `ignore_sticky_posts` false: the page's sticky posts move to
+/// the front, in their order, then the other published sticky posts not excluded follow
+/// (newest first), whatever the other filters.
+async fn put_sticky_first(
+    site: &Site,
+    pt: &PostType,
+    posts: Vec<Post>,
+    sticky_ids: &[i64],
+    exclude: &[i64],
+) -> WpResult<Vec<Post>> {
+    let (mut front, rest): (Vec<Post>, Vec<Post>) =
+        posts.into_iter().partition(|p| sticky_ids.contains(&p.id));
+    let missing: Vec<i64> = sticky_ids
+        .iter()
+        .copied()
+        .filter(|id| !front.iter().any(|p| p.id == *id) && !exclude.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        let q = PostQuery {
+            post_type: pt.name.clone(),
+            statuses: vec!["publish".into()],
+            limit: i64::try_from(missing.len()).unwrap_or(i64::MAX),
+            include: missing,
+            ..PostQuery::default()
+        };
+        front.extend(site.store.query_posts(&q).await?.0);
+    }
+    front.extend(rest);
+    Ok(front)
+}
+
 /// `GET /wp/v2/{base}/<id>`.
 async fn get_item(
     State(site): State<Arc<Site>>,
@@ -1074,6 +1164,7 @@ async fn get_item(
     let mut v = Validator::new(&params);
     let ctx = v.context();
     let password = v.string("password");
+    let excerpt_length = v.integer("excerpt_length");
     v.finish()?;
 
     let post = match site.store.post_by_id(id).await? {
@@ -1104,7 +1195,8 @@ async fn get_item(
         show = true;
     }
     let tz = site_tz(&site).await?;
-    let extras = Extras::load(&site, pt, &[&post]).await?;
+    let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.excerpt_length = excerpt_length;
     let mut body = prepare_item(
         &site,
         &post,

@@ -313,6 +313,8 @@ pub struct PostQuery {
     pub tax_or: bool,
     /// Posts having none of these terms.
     pub tax_not_in: Vec<i64>,
+    /// Post formats (`post_format` values, `""` for standard): any of them.
+    pub formats: Vec<String>,
     pub orderby: PostOrderBy,
     pub limit: i64,
     pub offset: i64,

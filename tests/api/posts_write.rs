@@ -614,3 +614,52 @@ async fn the_stored_status_sent_again_is_accepted() {
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("rest_invalid_param")));
 }
+
+/// Newer WordPress (6.x, no oracle): `ignore_sticky=false` puts sticky posts first on the
+/// first page (those of the page, then the others), `format` filters by post format
+/// (`standard` = none), `excerpt_length` sets the words of a generated excerpt.
+#[tokio::test]
+async fn ignore_sticky_format_and_excerpt_length() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let mut ids = vec![];
+    for (i, format) in ["standard", "aside", "standard", "link"].iter().enumerate() {
+        let date = format!("2020-01-0{}T00:00:00", i + 1);
+        ids.push(
+            eddie
+                .create(json!({ "title": format!("P{i}"), "status": "publish", "date": date,
+                    "format": format, "content": "one two three four five six" }))
+                .await,
+        );
+    }
+    let (_, body) = eddie.post(&format!("posts/{}", ids[0]), json!({ "sticky": true })).await;
+    assert_eq!(body["sticky"], true);
+    let order = |body: &Value| -> Vec<i64> {
+        body.as_array().expect("list").iter().map(|p| p["id"].as_i64().expect("id")).collect()
+    };
+    let (_, body) = eddie.get("posts").await;
+    assert_eq!(order(&body), vec![ids[3], ids[2], ids[1], ids[0]]);
+    let (_, body) = eddie.get("posts?ignore_sticky=false").await;
+    assert_eq!(order(&body), vec![ids[0], ids[3], ids[2], ids[1]]);
+    // The sticky post is not on the page: it is added in front of it.
+    let (_, body) = eddie.get("posts?ignore_sticky=false&per_page=2").await;
+    assert_eq!(order(&body), vec![ids[0], ids[3], ids[2]]);
+    let (_, body) = eddie.get("posts?ignore_sticky=false&per_page=2&page=2").await;
+    assert_eq!(order(&body), vec![ids[1], ids[0]]);
+    let (_, body) = eddie.get(&format!("posts?ignore_sticky=false&exclude={}", ids[0])).await;
+    assert_eq!(order(&body), vec![ids[3], ids[2], ids[1]]);
+
+    let (_, body) = eddie.get("posts?format[]=standard").await;
+    assert_eq!(order(&body), vec![ids[2], ids[0]]);
+    let (_, body) = eddie.get("posts?format[]=aside&format[]=link").await;
+    assert_eq!(order(&body), vec![ids[3], ids[1]]);
+    let (status, body) = eddie.get("posts?format[]=nope").await;
+    assert_eq!((status, body["data"]["details"]["format"]["code"].as_str()), (400, Some("rest_not_in_enum")), "{body}");
+
+    let (_, body) = eddie.get(&format!("posts/{}?excerpt_length=2", ids[0])).await;
+    assert_eq!(body["excerpt"]["rendered"], "<p>one two [&hellip;]</p>\n");
+    let (_, body) = eddie.get("posts?excerpt_length=3&per_page=1").await;
+    assert_eq!(body[0]["excerpt"]["rendered"], "<p>one two three [&hellip;]</p>\n");
+    let (_, body) = eddie.get(&format!("posts/{}", ids[0])).await;
+    assert_eq!(body["excerpt"]["rendered"], "<p>one two three four five six</p>\n");
+}
