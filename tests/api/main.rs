@@ -19,6 +19,7 @@ mod linear_time;
 mod media;
 mod migrate_store;
 mod multi_instance;
+mod phpunit;
 mod post_types;
 mod postgres;
 mod posts;
