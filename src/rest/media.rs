@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Auth;
@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<Site>> {
                 .patch(update_item)
                 .delete(delete_item),
         )
+        .route("/wp/v2/media/{id}/edit", post(edit_media_item))
 }
 
 fn pt() -> &'static PostType {
@@ -84,6 +85,15 @@ pub async fn allowed_on_collection(
         methods.push("POST");
     }
     methods
+}
+
+/// For `Allow` on `/wp/v2/media/<id>/edit`: `edit_media_item_permissions_check()`.
+pub async fn allowed_on_edit(site: &Site, auth: &Auth, id: &str) -> Vec<&'static str> {
+    if !auth.actor().can(Cap::Primitive("upload_files")) {
+        return vec![];
+    }
+    let item = allowed_on_item(site, auth, id, false).await;
+    item.into_iter().filter(|m| *m == "POST").collect()
 }
 
 /// For `Allow` on `/wp/v2/media/<id>`.
@@ -492,10 +502,23 @@ async fn respond(
     post: &Post,
     status: StatusCode,
 ) -> WpResult<Response> {
+    respond_in(site, actor, post, status, Context::Edit).await
+}
+
+/// [`respond`] in a given context (action links only in the edit context).
+async fn respond_in(
+    site: &Site,
+    actor: &Actor<'_>,
+    post: &Post,
+    status: StatusCode,
+    ctx: Context,
+) -> WpResult<Response> {
     let tz = site_tz(site).await?;
     let fm = file_meta(site, &[post.id]).await?.remove(0).1;
-    let mut body = prepare_item(site, post, &fm, Context::Edit, &tz);
-    add_action_links(&mut body, actor);
+    let mut body = prepare_item(site, post, &fm, ctx, &tz);
+    if ctx == Context::Edit {
+        add_action_links(&mut body, actor);
+    }
     let mut resp = json_response(status, &body);
     if status == StatusCode::CREATED {
         let h = resp.headers_mut();
@@ -1470,6 +1493,303 @@ pub async fn is_image_attachment(site: &Site, id: i64) -> WpResult<bool> {
         .post_by_id(id)
         .await?
         .is_some_and(|p| p.post_type == "attachment" && is_image(&p.mime_type)))
+}
+
+/// A JSON number (or numeric string) of an edit argument, as `rest_validate_value_from_schema`
+/// reads `type: number`.
+fn edit_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+/// The `modifiers` argument: `[{type: rotate, args: {angle}}, {type: crop, args: {left, top,
+/// width, height}}]`, at least one.
+fn parse_modifiers(v: &mut Validator<'_>, value: &Value) -> Vec<media::ImageEdit> {
+    let mut edits = vec![];
+    let items = value.as_array().filter(|a| !a.is_empty());
+    for item in items.into_iter().flatten() {
+        let args = &item["args"];
+        let num = |k: &str| args.get(k).and_then(edit_number);
+        let edit = match item["type"].as_str() {
+            Some("rotate") => num("angle").map(media::ImageEdit::Rotate),
+            Some("crop") => match (num("left"), num("top"), num("width"), num("height")) {
+                (Some(l), Some(t), Some(w), Some(h)) => Some(media::ImageEdit::Crop(l, t, w, h)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match edit {
+            Some(e) => edits.push(e),
+            None => {
+                v.invalid(
+                    "modifiers",
+                    "rest_one_of_no_match",
+                    "modifiers[] is not a valid Rotation or Crop.".into(),
+                    Value::Null,
+                );
+                return vec![];
+            }
+        }
+    }
+    if items.is_none() {
+        v.invalid(
+            "modifiers",
+            "rest_too_few_items",
+            "modifiers must contain at least 1 item.".into(),
+            Value::Null,
+        );
+    }
+    edits
+}
+
+/// `POST /wp/v2/media/<id>/edit` (`edit_media_item()`): rotates and crops a copy of an image
+/// into a new attachment (`…-edited`), on the CPU pool and within `--max-image-pixels`.
+async fn edit_media_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let mut v = Validator::new(&params);
+    v.require("src");
+    let src = v.string("src");
+    let modifiers = params
+        .get("modifiers")
+        .map(|m| parse_modifiers(&mut v, m));
+    let rotation = v.integer("rotation");
+    if rotation.is_some_and(|r| r <= 0 || r >= 360) {
+        v.invalid(
+            "rotation",
+            "rest_out_of_bounds",
+            "rotation must be between 0 (exclusive) and 360 (exclusive)".into(),
+            Value::Null,
+        );
+    }
+    let mut crop = [None; 4];
+    for (slot, key) in crop.iter_mut().zip(["x", "y", "width", "height"]) {
+        if let Some(value) = params.get(key) {
+            match edit_number(value) {
+                Some(n) if (0.0..=100.0).contains(&n) => *slot = Some(n),
+                Some(_) => v.invalid(
+                    key,
+                    "rest_out_of_bounds",
+                    format!("{key} must be between 0 (inclusive) and 100 (inclusive)"),
+                    Value::Null,
+                ),
+                None => v.invalid(
+                    key,
+                    "rest_invalid_type",
+                    format!("{key} is not of type number."),
+                    json!({ "param": key }),
+                ),
+            }
+        }
+    }
+    v.finish()?;
+
+    // edit_media_item_permissions_check(): upload_files, then update_item_permissions_check().
+    let actor = auth.actor();
+    if !actor.can(Cap::Primitive("upload_files")) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit_image",
+            "Sorry, you are not allowed to upload media on this site.",
+        ));
+    }
+    let original = load(&site, id).await?;
+    if !can_edit(&actor, &original) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+
+    let fm = file_meta(&site, &[id]).await?.remove(0).1;
+    // `wp_get_original_image_path()` is false for what is not an image.
+    if !is_image(&original.mime_type)
+        || fm.file.is_empty()
+        || !image_file_matches_meta(src.as_deref().unwrap_or(""), &fm) {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_unknown_attachment",
+            "Unable to get meta information for file.",
+        ));
+    }
+    if !media::is_editable_image(&original.mime_type) {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_cannot_edit_file_type",
+            "This type of file cannot be edited.",
+        ));
+    }
+    // `modifiers` wins over the deprecated `rotation` and `x`/`y`/`width`/`height`.
+    let edits = match modifiers {
+        Some(m) => m,
+        None => {
+            let mut m = vec![];
+            if let Some(r) = rotation {
+                m.push(media::ImageEdit::Rotate(r as f64));
+            }
+            if let [Some(x), Some(y), Some(w), Some(h)] = crop {
+                m.push(media::ImageEdit::Crop(x, y, w, h));
+            }
+            if m.is_empty() {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_image_not_edited",
+                    "The image was not edited. Edit the image before applying the changes.",
+                ));
+            }
+            m
+        }
+    };
+
+    let uploads = site.config.uploads_dir.clone();
+    let (rel, mime) = (fm.file.clone(), original.mime_type.clone());
+    let budget = site.config.security.max_image_pixels;
+    let edited = site
+        .cpu
+        .run(move || media::edit_image(&uploads, &rel, &mime, budget, &edits))
+        .await?;
+    let tmp = edited.map_err(|e| {
+        let (code, message) = match e {
+            media::EditError::Load => ("rest_unknown_image_file_type", "Unable to edit this image."),
+            media::EditError::Rotation => ("rest_image_rotation_failed", "Unable to rotate this image."),
+            media::EditError::Crop => ("rest_image_crop_failed", "Unable to crop this image."),
+            media::EditError::Save => ("image_save_error", "Image Editor Save Failed"),
+        };
+        WpError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
+    })?;
+
+    // The name: `…-edited` once (an edited image's `-edited-2` goes back to `-edited`), in
+    // this month's directory, made unique there.
+    let name = fm.file.rsplit('/').next().unwrap_or(&fm.file);
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let stem = edited_stem(stem);
+    let tz = site_tz(&site).await?;
+    let subdir = jiff::Timestamp::from_second(now())
+        .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
+        .unwrap_or_else(|_| "1970/01".into());
+    let placed = media::place_unique(
+        &tmp,
+        &site.config.uploads_dir.join(&subdir),
+        &format!("{stem}.{ext}"),
+    )
+    .await;
+    let final_name = match placed {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            tracing::error!(error = %e, "placing an edited image failed");
+            return Err(WpError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "image_save_error",
+                "Image Editor Save Failed",
+            ));
+        }
+    };
+    let new_rel = format!("{subdir}/{final_name}");
+
+    let uploads = site.config.uploads_dir.clone();
+    let (rel2, mime2) = (new_rel.clone(), original.mime_type.clone());
+    let mut metadata = match site
+        .cpu
+        .run(move || media::generate_metadata(&uploads, &rel2, &mime2, budget))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            remove_files(&site, &new_rel, &json!({})).await;
+            return Err(e);
+        }
+    };
+    // `parent_image`: the attachment and file this one was made from.
+    if let Some(o) = metadata.as_object_mut() {
+        o.insert(
+            "parent_image".into(),
+            // A string: WordPress stores the route's `$request['id']` as it came.
+            json!({ "attachment_id": id.to_string(), "file": fm.file }),
+        );
+    }
+    let now = now();
+    // Title, description and caption are the original's (`wp_insert_attachment()`).
+    let mut post = Post {
+        id: 0,
+        post_type: "attachment".into(),
+        status: "inherit".into(),
+        author: actor.id,
+        title: original.title.clone(),
+        content: original.content.clone(),
+        excerpt: original.excerpt.clone(),
+        slug: String::new(),
+        password: String::new(),
+        parent: 0,
+        menu_order: 0,
+        comment_status: "open".into(),
+        ping_status: "closed".into(),
+        date: now,
+        date_floating: false,
+        modified: now,
+        pre_trash_status: None,
+        mime_type: original.mime_type.clone(),
+        featured_media: 0,
+        format: String::new(),
+    };
+    post.slug = unique_slug(&site, &sanitize_title(&post.title), 0).await?;
+    post.id = site.store.insert_post(&post).await?;
+    site.store
+        .set_post_meta(post.id, META_FILE, &[Value::String(new_rel.clone()).to_string()])
+        .await?;
+    site.store
+        .set_post_meta(post.id, META_METADATA, &[metadata.to_string()])
+        .await?;
+    if !fm.alt.is_empty() {
+        write_alt(&site, post.id, Some(&fm.alt)).await?;
+    }
+    tracing::info!(post_id = post.id, parent_image = id, file = %new_rel, "image edited");
+    // Unlike create_item(), edit_media_item() answers in the request's context.
+    let ctx = match params.get("context").and_then(Value::as_str) {
+        Some("edit") => Context::Edit,
+        Some("embed") => Context::Embed,
+        _ => Context::View,
+    };
+    respond_in(&site, &actor, &post, StatusCode::CREATED, ctx).await
+}
+
+/// `wp_image_file_matches_image_meta()`: `src` (without its query) ends with the file's
+/// relative path, or with one of its sub-sizes' in the same directory.
+fn image_file_matches_meta(src: &str, fm: &FileMeta) -> bool {
+    let src = src.split('?').next().unwrap_or("");
+    if fm.file.len() <= 4 {
+        return false;
+    }
+    if src.ends_with(&fm.file) {
+        return true;
+    }
+    let dir = fm.file.rsplit_once('/').map_or(String::new(), |(d, _)| format!("{d}/"));
+    let sizes = fm.metadata["sizes"].as_object();
+    let original = fm.metadata["original_image"].as_str();
+    original
+        .into_iter()
+        .chain(sizes.into_iter().flatten().filter_map(|(_, s)| s["file"].as_str()))
+        .any(|f| src.ends_with(&format!("{dir}{f}")))
+}
+
+/// The stem of an edited image's file: `-edited` appended once (`-edited-2` → `-edited`).
+fn edited_stem(stem: &str) -> String {
+    static EDITED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"-edited(-\d+)?$").unwrap_or_else(|_| unreachable!())
+    });
+    if EDITED.is_match(stem) {
+        EDITED.replace(stem, "-edited").into_owned()
+    } else {
+        format!("{stem}-edited")
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub enum Kind {
     /// `/wp/v2/media`.
     Media,
     MediaItem,
+    /// `/media/<id>/edit`.
+    MediaEdit,
     Types,
     Type,
     Statuses,
@@ -260,6 +262,9 @@ pub async fn allowed_methods(
         Kind::Media => super::media::allowed_on_collection(site, auth, edit, query).await,
         Kind::MediaItem => {
             super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+        }
+        Kind::MediaEdit => {
+            super::media::allowed_on_edit(site, auth, m.param("id").unwrap_or("")).await
         }
         Kind::Post(base) => {
             super::posts::allowed_on_item(
@@ -604,6 +609,16 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         Kind::MediaItem,
         Some(named_schema("attachment")),
         endpoints_from(&stored["item"]),
+    ));
+    let edit: Value =
+        serde_json::from_str(include_str!("schemas/attachment-edit.endpoints.json"))
+            .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)/edit",
+        Kind::MediaEdit,
+        None,
+        endpoints_from(&edit["item"]),
     ));
 }
 

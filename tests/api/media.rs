@@ -971,3 +971,62 @@ async fn an_attachment_may_be_sent_its_own_status() {
         "{body}"
     );
 }
+
+/// `POST /media/<id>/edit` (`edit_media_item()`, compat/scenarios/media-bugs23.json): a new
+/// `…-edited` attachment from a rotated and cropped copy; an edit of an edit is `-edited`
+/// again (made unique); the pixel budget holds.
+#[tokio::test]
+async fn media_edit_rotates_and_crops_into_a_new_attachment() {
+    let app = TestApp::spawn_with(|a| a.security.max_image_pixels = 100_000).await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (status, item) = editor.upload("pic.png", "image/png", png(40, 30)).await;
+    assert_eq!(status, 201, "{item}");
+    let id = item["id"].as_i64().expect("id");
+    let src = item["source_url"].as_str().expect("src").to_owned();
+    let by = &editor;
+    let edit = |body: Value, on: i64| async move {
+        by.json(reqwest::Method::POST, &format!("media/{on}/edit"), body)
+            .await
+    };
+
+    let (status, rotated) = edit(json!({ "src": src, "rotation": 90 }), id).await;
+    assert_eq!(status, 201, "{rotated}");
+    assert_ne!(rotated["id"], id);
+    let details = &rotated["media_details"];
+    assert_eq!((&details["width"], &details["height"]), (&json!(30), &json!(40)));
+    assert_eq!(details["parent_image"]["attachment_id"], json!(id.to_string()));
+    assert!(rotated["source_url"].as_str().expect("url").ends_with("/pic-edited.png"));
+    assert!(rotated["title"].get("raw").is_none(), "view context: {rotated}");
+    let file = local_path(&app, rotated["source_url"].as_str().expect("url"));
+    let decoded = image::open(&file).expect("edited file");
+    assert_eq!((decoded.width(), decoded.height()), (30, 40));
+
+    // Crop 10%..60% of 30x40, then an edit of the edit keeps one `-edited`.
+    let (status, cropped) = edit(
+        json!({ "src": rotated["source_url"], "modifiers": [
+            { "type": "crop", "args": { "left": 10, "top": 10, "width": 50, "height": 50 } }] }),
+        rotated["id"].as_i64().expect("id"),
+    )
+    .await;
+    assert_eq!(status, 201, "{cropped}");
+    assert_eq!(cropped["media_details"]["width"], 15);
+    assert_eq!(cropped["media_details"]["height"], 20);
+    assert!(cropped["source_url"].as_str().expect("url").ends_with("/pic-edited-1.png"), "{cropped}");
+
+    let code = |r: (u16, Value)| (r.0, r.1["code"].as_str().map(str::to_owned));
+    assert_eq!(code(edit(json!({ "src": src }), id).await), (400, Some("rest_image_not_edited".into())));
+    assert_eq!(code(edit(json!({ "src": "http://x/other.png", "rotation": 90 }), id).await), (404, Some("rest_unknown_attachment".into())));
+    assert_eq!(code(edit(json!({ "src": src, "rotation": 45 }), id).await), (500, Some("rest_image_rotation_failed".into())));
+    assert_eq!(code(edit(json!({ "src": src, "x": 100, "y": 0, "width": 10, "height": 10 }), id).await), (500, Some("rest_image_crop_failed".into())));
+
+    // Over the pixel budget (100,000): kept at upload, not decoded for an edit.
+    let (status, big) = editor.upload("big.png", "image/png", png(400, 300)).await;
+    assert_eq!(status, 201, "{big}");
+    let big_src = big["source_url"].as_str().expect("src").to_owned();
+    assert_eq!(
+        code(edit(json!({ "src": big_src, "rotation": 90 }), big["id"].as_i64().expect("id")).await),
+        (500, Some("rest_unknown_image_file_type".into()))
+    );
+    let (_, list) = editor.json(reqwest::Method::GET, "media?per_page=100", Value::Null).await;
+    assert_eq!(list.as_array().expect("list").len(), 4);
+}
