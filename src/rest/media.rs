@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<Site>> {
                 .delete(delete_item),
         )
         .route("/wp/v2/media/{id}/edit", post(edit_media_item))
+        .route("/wp/v2/media/{id}/post-process", post(post_process_item))
 }
 
 fn pt() -> &'static PostType {
@@ -87,9 +88,16 @@ pub async fn allowed_on_collection(
     methods
 }
 
-/// For `Allow` on `/wp/v2/media/<id>/edit`: `edit_media_item_permissions_check()`.
-pub async fn allowed_on_edit(site: &Site, auth: &Auth, id: &str) -> Vec<&'static str> {
-    if !auth.actor().can(Cap::Primitive("upload_files")) {
+/// For `Allow` on `/wp/v2/media/<id>/edit` (`edit_media_item_permissions_check()`) and
+/// `/post-process` (`update_item_permissions_check()`).
+/// `upload`: also `upload_files` (the edit route; post-process needs only the update check).
+pub async fn allowed_on_edit(
+    site: &Site,
+    auth: &Auth,
+    id: &str,
+    upload: bool,
+) -> Vec<&'static str> {
+    if upload && !auth.actor().can(Cap::Primitive("upload_files")) {
         return vec![];
     }
     let item = allowed_on_item(site, auth, id, false).await;
@@ -1778,6 +1786,52 @@ fn image_file_matches_meta(src: &str, fm: &FileMeta) -> bool {
         .into_iter()
         .chain(sizes.into_iter().flatten().filter_map(|(_, s)| s["file"].as_str()))
         .any(|f| src.ends_with(&format!("{dir}{f}")))
+}
+
+/// `POST /wp/v2/media/<id>/post-process` (`post_process_item()`): `action=create-image-subsizes`
+/// makes the sub-sizes an image lacks (`wp_update_image_subsizes()`), within the pixel
+/// budget; answers with the attachment in the edit context.
+async fn post_process_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let mut v = Validator::new(&params);
+    v.require("action");
+    v.one_of("action", &["create-image-subsizes"]);
+    v.finish()?;
+    let actor = auth.actor();
+    let post = load(&site, id).await?;
+    if !can_edit(&actor, &post) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+    let fm = file_meta(&site, &[id]).await?.remove(0).1;
+    if !fm.file.is_empty() && !missing_sizes(&post, &fm).is_empty() {
+        let uploads = site.config.uploads_dir.clone();
+        let (rel, mime) = (fm.file.clone(), post.mime_type.clone());
+        let budget = site.config.security.max_image_pixels;
+        let mut metadata = site
+            .cpu
+            .run(move || media::generate_metadata(&uploads, &rel, &mime, budget))
+            .await?;
+        // What the new metadata does not know (an edited image's `parent_image`) is kept.
+        if let (Some(new), Some(old)) = (metadata.as_object_mut(), fm.metadata.as_object()) {
+            for (k, v) in old {
+                new.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        site.store
+            .set_post_meta(id, META_METADATA, &[metadata.to_string()])
+            .await?;
+        tracing::info!(post_id = id, "image sub-sizes made");
+    }
+    respond_in(&site, &actor, &post, StatusCode::OK, Context::Edit).await
 }
 
 /// The stem of an edited image's file: `-edited` appended once (`-edited-2` → `-edited`).

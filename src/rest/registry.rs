@@ -28,6 +28,8 @@ pub enum Kind {
     MediaItem,
     /// `/media/<id>/edit`.
     MediaEdit,
+    /// `/media/<id>/post-process`.
+    MediaPostProcess,
     Types,
     Type,
     Statuses,
@@ -263,8 +265,9 @@ pub async fn allowed_methods(
         Kind::MediaItem => {
             super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
         }
-        Kind::MediaEdit => {
-            super::media::allowed_on_edit(site, auth, m.param("id").unwrap_or("")).await
+        Kind::MediaEdit | Kind::MediaPostProcess => {
+            let upload = m.doc.kind == Kind::MediaEdit;
+            super::media::allowed_on_edit(site, auth, m.param("id").unwrap_or(""), upload).await
         }
         Kind::Post(base) => {
             super::posts::allowed_on_item(
@@ -609,6 +612,16 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         Kind::MediaItem,
         Some(named_schema("attachment")),
         endpoints_from(&stored["item"]),
+    ));
+    let post_process: Value =
+        serde_json::from_str(include_str!("schemas/attachment-post-process.endpoints.json"))
+            .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)/post-process",
+        Kind::MediaPostProcess,
+        None,
+        endpoints_from(&post_process["item"]),
     ));
     let edit: Value =
         serde_json::from_str(include_str!("schemas/attachment-edit.endpoints.json"))

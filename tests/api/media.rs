@@ -1030,3 +1030,34 @@ async fn media_edit_rotates_and_crops_into_a_new_attachment() {
     let (_, list) = editor.json(reqwest::Method::GET, "media?per_page=100", Value::Null).await;
     assert_eq!(list.as_array().expect("list").len(), 4);
 }
+
+/// `POST /media/<id>/post-process` (`action=create-image-subsizes`): an image kept without
+/// sub-sizes (over the pixel budget at upload) gets them once the budget allows.
+#[tokio::test]
+async fn post_process_makes_missing_sub_sizes() {
+    let app = TestApp::spawn_with(|a| a.security.max_image_pixels = 100_000).await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (status, item) = editor.upload("wide.png", "image/png", png(600, 400)).await;
+    assert_eq!(status, 201, "{item}");
+    let id = item["id"].as_i64().expect("id");
+    assert_eq!(item["missing_image_sizes"], json!(["medium", "thumbnail"]));
+    let path = format!("media/{id}/post-process");
+    let body = json!({ "action": "create-image-subsizes" });
+    // Still over the budget: nothing changes.
+    let (status, same) = editor.json(reqwest::Method::POST, &path, body.clone()).await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["missing_image_sizes"], json!(["medium", "thumbnail"]));
+    let (status, err) = editor.json(reqwest::Method::POST, &path, json!({})).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("rest_missing_callback_param")));
+
+    let (login, token) = (editor.login.clone(), editor.token.clone());
+    let storage = app.storage.clone();
+    let dir = app.stop().await;
+    let app = TestApp::spawn_at(dir, storage, |a| a.security.max_image_pixels = 1_000_000).await;
+    let editor = Uploader { app: &app, login, token };
+    let (status, done) = editor.json(reqwest::Method::POST, &path, body).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["missing_image_sizes"], json!([]), "{done}");
+    assert_eq!(done["media_details"]["sizes"]["medium"]["width"], 300);
+    assert!(done["title"]["raw"].is_string(), "edit context: {done}");
+}
