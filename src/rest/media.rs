@@ -1153,11 +1153,7 @@ fn hash_mismatch() -> WpError {
     )
 }
 
-async fn receive_raw(
-    site: &Site,
-    req: Request,
-    content_md5: Option<&str>,
-) -> WpResult<Received> {
+async fn receive_raw(site: &Site, req: Request, content_md5: Option<&str>) -> WpResult<Received> {
     let no_data = || {
         WpError::new(
             StatusCode::BAD_REQUEST,
@@ -1565,9 +1561,7 @@ async fn edit_media_item(
     let mut v = Validator::new(&params);
     v.require("src");
     let src = v.string("src");
-    let modifiers = params
-        .get("modifiers")
-        .map(|m| parse_modifiers(&mut v, m));
+    let modifiers = params.get("modifiers").map(|m| parse_modifiers(&mut v, m));
     let rotation = v.integer("rotation");
     if rotation.is_some_and(|r| r <= 0 || r >= 360) {
         v.invalid(
@@ -1621,7 +1615,8 @@ async fn edit_media_item(
     // `wp_get_original_image_path()` is false for what is not an image.
     if !is_image(&original.mime_type)
         || fm.file.is_empty()
-        || !image_file_matches_meta(src.as_deref().unwrap_or(""), &fm) {
+        || !image_file_matches_meta(src.as_deref().unwrap_or(""), &fm)
+    {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
             "rest_unknown_attachment",
@@ -1666,8 +1661,12 @@ async fn edit_media_item(
         .await?;
     let tmp = edited.map_err(|e| {
         let (code, message) = match e {
-            media::EditError::Load => ("rest_unknown_image_file_type", "Unable to edit this image."),
-            media::EditError::Rotation => ("rest_image_rotation_failed", "Unable to rotate this image."),
+            media::EditError::Load => {
+                ("rest_unknown_image_file_type", "Unable to edit this image.")
+            }
+            media::EditError::Rotation => {
+                ("rest_image_rotation_failed", "Unable to rotate this image.")
+            }
             media::EditError::Crop => ("rest_image_crop_failed", "Unable to crop this image."),
             media::EditError::Save => ("image_save_error", "Image Editor Save Failed"),
         };
@@ -1751,7 +1750,11 @@ async fn edit_media_item(
     post.slug = unique_slug(&site, &sanitize_title(&post.title), 0).await?;
     post.id = site.store.insert_post(&post).await?;
     site.store
-        .set_post_meta(post.id, META_FILE, &[Value::String(new_rel.clone()).to_string()])
+        .set_post_meta(
+            post.id,
+            META_FILE,
+            &[Value::String(new_rel.clone()).to_string()],
+        )
         .await?;
     site.store
         .set_post_meta(post.id, META_METADATA, &[metadata.to_string()])
@@ -1779,12 +1782,20 @@ fn image_file_matches_meta(src: &str, fm: &FileMeta) -> bool {
     if src.ends_with(&fm.file) {
         return true;
     }
-    let dir = fm.file.rsplit_once('/').map_or(String::new(), |(d, _)| format!("{d}/"));
+    let dir = fm
+        .file
+        .rsplit_once('/')
+        .map_or(String::new(), |(d, _)| format!("{d}/"));
     let sizes = fm.metadata["sizes"].as_object();
     let original = fm.metadata["original_image"].as_str();
     original
         .into_iter()
-        .chain(sizes.into_iter().flatten().filter_map(|(_, s)| s["file"].as_str()))
+        .chain(
+            sizes
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, s)| s["file"].as_str()),
+        )
         .any(|f| src.ends_with(&format!("{dir}{f}")))
 }
 

@@ -504,7 +504,10 @@ fn prepare_item(
     let rendered_excerpt = if hide {
         String::new()
     } else if post.excerpt.is_empty() {
-        wpautop(&excerpt_words(&post.content, extras.excerpt_length.unwrap_or(55)))
+        wpautop(&excerpt_words(
+            &post.content,
+            extras.excerpt_length.unwrap_or(55),
+        ))
     } else {
         wpautop(&post.excerpt)
     };
@@ -1037,7 +1040,8 @@ async fn get_items(
     let (mut posts, mut total) = site.store.query_posts(&q).await?;
     // WP_Query puts sticky posts first on the first page of a "home" query (no search, no
     // taxonomy or format filter, no `include`) unless told to ignore them.
-    let home = search.is_none() && q.tax_in.is_empty() && q.tax_not_in.is_empty() && q.formats.is_empty();
+    let home =
+        search.is_none() && q.tax_in.is_empty() && q.tax_not_in.is_empty() && q.formats.is_empty();
     if !ignore_sticky && home && q.include.is_empty() && page <= 1 && !sticky_ids.is_empty() {
         posts = put_sticky_first(&site, pt, posts, &sticky_ids, &q.exclude).await?;
     }
@@ -1106,7 +1110,11 @@ fn format_filter(v: &mut Validator<'_>) -> Vec<String> {
             );
             return vec![];
         }
-        formats.push(if f == "standard" { String::new() } else { f.clone() });
+        formats.push(if f == "standard" {
+            String::new()
+        } else {
+            f.clone()
+        });
     }
     formats
 }
@@ -1816,24 +1824,21 @@ async fn apply_input(
 /// `prepare_item_for_database()`: a post cannot be both sticky and password protected.
 /// `post_password_required()` there sees the stored password (no cookie over the API).
 async fn check_sticky_password(site: &Site, post: &Post, input: &PostInput) -> WpResult<()> {
-    let invalid = |message: &str| {
-        Err(WpError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_invalid_field",
-            message,
-        ))
-    };
+    let invalid =
+        |message: &str| WpError::new(StatusCode::BAD_REQUEST, "rest_invalid_field", message);
     let sticky = input.sticky == Some(true);
     if input.password.as_deref().is_some_and(|p| !p.is_empty()) {
         if sticky {
-            return invalid("A post can not be sticky and have a password.");
+            return Err(invalid("A post can not be sticky and have a password."));
         }
         if post.id != 0 && sticky_posts(site).await?.contains(&post.id) {
-            return invalid("A sticky post can not be password protected.");
+            return Err(invalid("A sticky post can not be password protected."));
         }
     }
     if sticky && post.id != 0 && !post.password.is_empty() {
-        return invalid("A password protected post can not be set to sticky.");
+        return Err(invalid(
+            "A password protected post can not be set to sticky.",
+        ));
     }
     Ok(())
 }
@@ -1998,7 +2003,13 @@ async fn update_item(
         .await?
         .filter(|p| p.post_type == pt.name);
     let mut v = Validator::new(&params);
-    let mut input = parse_input(&mut v, &params, pt, &tz, current.as_ref().map(|p| p.status.as_str()));
+    let mut input = parse_input(
+        &mut v,
+        &params,
+        pt,
+        &tz,
+        current.as_ref().map(|p| p.status.as_str()),
+    );
     v.finish()?;
 
     // update_item_permissions_check().

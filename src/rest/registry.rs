@@ -613,9 +613,10 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         Some(named_schema("attachment")),
         endpoints_from(&stored["item"]),
     ));
-    let post_process: Value =
-        serde_json::from_str(include_str!("schemas/attachment-post-process.endpoints.json"))
-            .unwrap_or(Value::Null);
+    let post_process: Value = serde_json::from_str(include_str!(
+        "schemas/attachment-post-process.endpoints.json"
+    ))
+    .unwrap_or(Value::Null);
     v.push(doc(
         "wp/v2",
         "/wp/v2/media/(?P<id>[\\d]+)/post-process",
@@ -623,9 +624,8 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         None,
         endpoints_from(&post_process["item"]),
     ));
-    let edit: Value =
-        serde_json::from_str(include_str!("schemas/attachment-edit.endpoints.json"))
-            .unwrap_or(Value::Null);
+    let edit: Value = serde_json::from_str(include_str!("schemas/attachment-edit.endpoints.json"))
+        .unwrap_or(Value::Null);
     v.push(doc(
         "wp/v2",
         "/wp/v2/media/(?P<id>[\\d]+)/edit",

@@ -881,7 +881,9 @@ async fn content_md5_must_match_the_upload() {
             "{body}"
         );
     }
-    let (_, list) = author.json(reqwest::Method::GET, "media", Value::Null).await;
+    let (_, list) = author
+        .json(reqwest::Method::GET, "media", Value::Null)
+        .await;
     assert_eq!(list, json!([]));
     for req in [raw(format!(" {md5} ")), multipart(&md5)] {
         let (status, body) = send(req).await;
@@ -921,7 +923,8 @@ async fn upload_permissions_come_before_the_missing_file() {
         );
     }
     // Allowed to: then the missing file is the answer.
-    let (status, body) = send(editor.req(reqwest::Method::POST, &format!("media?post={post}"))).await;
+    let (status, body) =
+        send(editor.req(reqwest::Method::POST, &format!("media?post={post}"))).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("rest_upload_no_data")),
@@ -957,7 +960,10 @@ async fn an_attachment_may_be_sent_its_own_status() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((&body["status"], &body["post"]), (&json!("inherit"), &json!(post)));
+    assert_eq!(
+        (&body["status"], &body["post"]),
+        (&json!("inherit"), &json!(post))
+    );
     let (_, body) = editor
         .json(reqwest::Method::POST, &path, json!({ "status": "private" }))
         .await;
@@ -993,10 +999,24 @@ async fn media_edit_rotates_and_crops_into_a_new_attachment() {
     assert_eq!(status, 201, "{rotated}");
     assert_ne!(rotated["id"], id);
     let details = &rotated["media_details"];
-    assert_eq!((&details["width"], &details["height"]), (&json!(30), &json!(40)));
-    assert_eq!(details["parent_image"]["attachment_id"], json!(id.to_string()));
-    assert!(rotated["source_url"].as_str().expect("url").ends_with("/pic-edited.png"));
-    assert!(rotated["title"].get("raw").is_none(), "view context: {rotated}");
+    assert_eq!(
+        (&details["width"], &details["height"]),
+        (&json!(30), &json!(40))
+    );
+    assert_eq!(
+        details["parent_image"]["attachment_id"],
+        json!(id.to_string())
+    );
+    assert!(
+        rotated["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/pic-edited.png")
+    );
+    assert!(
+        rotated["title"].get("raw").is_none(),
+        "view context: {rotated}"
+    );
     let file = local_path(&app, rotated["source_url"].as_str().expect("url"));
     let decoded = image::open(&file).expect("edited file");
     assert_eq!((decoded.width(), decoded.height()), (30, 40));
@@ -1011,23 +1031,55 @@ async fn media_edit_rotates_and_crops_into_a_new_attachment() {
     assert_eq!(status, 201, "{cropped}");
     assert_eq!(cropped["media_details"]["width"], 15);
     assert_eq!(cropped["media_details"]["height"], 20);
-    assert!(cropped["source_url"].as_str().expect("url").ends_with("/pic-edited-1.png"), "{cropped}");
+    assert!(
+        cropped["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/pic-edited-1.png"),
+        "{cropped}"
+    );
 
     let code = |r: (u16, Value)| (r.0, r.1["code"].as_str().map(str::to_owned));
-    assert_eq!(code(edit(json!({ "src": src }), id).await), (400, Some("rest_image_not_edited".into())));
-    assert_eq!(code(edit(json!({ "src": "http://x/other.png", "rotation": 90 }), id).await), (404, Some("rest_unknown_attachment".into())));
-    assert_eq!(code(edit(json!({ "src": src, "rotation": 45 }), id).await), (500, Some("rest_image_rotation_failed".into())));
-    assert_eq!(code(edit(json!({ "src": src, "x": 100, "y": 0, "width": 10, "height": 10 }), id).await), (500, Some("rest_image_crop_failed".into())));
+    assert_eq!(
+        code(edit(json!({ "src": src }), id).await),
+        (400, Some("rest_image_not_edited".into()))
+    );
+    assert_eq!(
+        code(edit(json!({ "src": "http://x/other.png", "rotation": 90 }), id).await),
+        (404, Some("rest_unknown_attachment".into()))
+    );
+    assert_eq!(
+        code(edit(json!({ "src": src, "rotation": 45 }), id).await),
+        (500, Some("rest_image_rotation_failed".into()))
+    );
+    assert_eq!(
+        code(
+            edit(
+                json!({ "src": src, "x": 100, "y": 0, "width": 10, "height": 10 }),
+                id
+            )
+            .await
+        ),
+        (500, Some("rest_image_crop_failed".into()))
+    );
 
     // Over the pixel budget (100,000): kept at upload, not decoded for an edit.
     let (status, big) = editor.upload("big.png", "image/png", png(400, 300)).await;
     assert_eq!(status, 201, "{big}");
     let big_src = big["source_url"].as_str().expect("src").to_owned();
     assert_eq!(
-        code(edit(json!({ "src": big_src, "rotation": 90 }), big["id"].as_i64().expect("id")).await),
+        code(
+            edit(
+                json!({ "src": big_src, "rotation": 90 }),
+                big["id"].as_i64().expect("id")
+            )
+            .await
+        ),
         (500, Some("rest_unknown_image_file_type".into()))
     );
-    let (_, list) = editor.json(reqwest::Method::GET, "media?per_page=100", Value::Null).await;
+    let (_, list) = editor
+        .json(reqwest::Method::GET, "media?per_page=100", Value::Null)
+        .await;
     assert_eq!(list.as_array().expect("list").len(), 4);
 }
 
@@ -1044,17 +1096,26 @@ async fn post_process_makes_missing_sub_sizes() {
     let path = format!("media/{id}/post-process");
     let body = json!({ "action": "create-image-subsizes" });
     // Still over the budget: nothing changes.
-    let (status, same) = editor.json(reqwest::Method::POST, &path, body.clone()).await;
+    let (status, same) = editor
+        .json(reqwest::Method::POST, &path, body.clone())
+        .await;
     assert_eq!(status, 200, "{same}");
     assert_eq!(same["missing_image_sizes"], json!(["medium", "thumbnail"]));
     let (status, err) = editor.json(reqwest::Method::POST, &path, json!({})).await;
-    assert_eq!((status, err["code"].as_str()), (400, Some("rest_missing_callback_param")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_missing_callback_param"))
+    );
 
     let (login, token) = (editor.login.clone(), editor.token.clone());
     let storage = app.storage.clone();
     let dir = app.stop().await;
     let app = TestApp::spawn_at(dir, storage, |a| a.security.max_image_pixels = 1_000_000).await;
-    let editor = Uploader { app: &app, login, token };
+    let editor = Uploader {
+        app: &app,
+        login,
+        token,
+    };
     let (status, done) = editor.json(reqwest::Method::POST, &path, body).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["missing_image_sizes"], json!([]), "{done}");

@@ -529,7 +529,10 @@ async fn sticky_and_password_protected_exclude_each_other() {
         invalid(eddie.post(&format!("posts/{sticky}"), body).await);
     }
     let (_, body) = eddie.get(&format!("posts/{sticky}?context=edit")).await;
-    assert_eq!((&body["sticky"], &body["password"]), (&json!(true), &json!("")));
+    assert_eq!(
+        (&body["sticky"], &body["password"]),
+        (&json!(true), &json!(""))
+    );
     // An empty password is no password.
     let (status, body) = eddie
         .post(
@@ -565,19 +568,31 @@ async fn modified_follows_the_given_date_and_null_resets_it() {
         .post(&format!("posts/{draft}"), json!({ "title": "Again" }))
         .await;
     assert_eq!(body["date"], "2016-01-01T00:00:00");
-    assert!(body["modified"].as_str().expect("modified").starts_with(&this_year), "{body}");
+    assert!(
+        body["modified"]
+            .as_str()
+            .expect("modified")
+            .starts_with(&this_year),
+        "{body}"
+    );
 
     let (status, body) = eddie
         .post(&format!("posts/{draft}"), json!({ "date_gmt": null }))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["date"].as_str().expect("date").starts_with(&this_year), "{body}");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
     // Floating: publishing later dates it at that moment, not at 2016.
     let (_, body) = eddie
         .post(&format!("posts/{draft}"), json!({ "status": "publish" }))
         .await;
     assert_eq!(body["status"], "publish");
-    assert!(body["date"].as_str().expect("date").starts_with(&this_year), "{body}");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
 
     let published = eddie
         .create(json!({ "title": "Old", "status": "publish", "date": "2016-01-01T00:00:00" }))
@@ -590,7 +605,10 @@ async fn modified_follows_the_given_date_and_null_resets_it() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "publish");
-    assert!(body["date"].as_str().expect("date").starts_with(&this_year), "{body}");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
 }
 
 /// `check_status()`: the stored status sent again is valid even outside the enum.
@@ -612,7 +630,10 @@ async fn the_stored_status_sent_again_is_accepted() {
     let (status, body) = eddie
         .post(&format!("posts/{id}"), json!({ "status": "inherit" }))
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("rest_invalid_param")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_invalid_param"))
+    );
 }
 
 /// Newer WordPress (6.x, no oracle): `ignore_sticky=false` puts sticky posts first on the
@@ -627,15 +648,23 @@ async fn ignore_sticky_format_and_excerpt_length() {
         let date = format!("2020-01-0{}T00:00:00", i + 1);
         ids.push(
             eddie
-                .create(json!({ "title": format!("P{i}"), "status": "publish", "date": date,
-                    "format": format, "content": "one two three four five six" }))
+                .create(
+                    json!({ "title": format!("P{i}"), "status": "publish", "date": date,
+                    "format": format, "content": "one two three four five six" }),
+                )
                 .await,
         );
     }
-    let (_, body) = eddie.post(&format!("posts/{}", ids[0]), json!({ "sticky": true })).await;
+    let (_, body) = eddie
+        .post(&format!("posts/{}", ids[0]), json!({ "sticky": true }))
+        .await;
     assert_eq!(body["sticky"], true);
     let order = |body: &Value| -> Vec<i64> {
-        body.as_array().expect("list").iter().map(|p| p["id"].as_i64().expect("id")).collect()
+        body.as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["id"].as_i64().expect("id"))
+            .collect()
     };
     let (_, body) = eddie.get("posts").await;
     assert_eq!(order(&body), vec![ids[3], ids[2], ids[1], ids[0]]);
@@ -644,9 +673,13 @@ async fn ignore_sticky_format_and_excerpt_length() {
     // The sticky post is not on the page: it is added in front of it.
     let (_, body) = eddie.get("posts?ignore_sticky=false&per_page=2").await;
     assert_eq!(order(&body), vec![ids[0], ids[3], ids[2]]);
-    let (_, body) = eddie.get("posts?ignore_sticky=false&per_page=2&page=2").await;
+    let (_, body) = eddie
+        .get("posts?ignore_sticky=false&per_page=2&page=2")
+        .await;
     assert_eq!(order(&body), vec![ids[1], ids[0]]);
-    let (_, body) = eddie.get(&format!("posts?ignore_sticky=false&exclude={}", ids[0])).await;
+    let (_, body) = eddie
+        .get(&format!("posts?ignore_sticky=false&exclude={}", ids[0]))
+        .await;
     assert_eq!(order(&body), vec![ids[3], ids[2], ids[1]]);
 
     let (_, body) = eddie.get("posts?format[]=standard").await;
@@ -654,12 +687,24 @@ async fn ignore_sticky_format_and_excerpt_length() {
     let (_, body) = eddie.get("posts?format[]=aside&format[]=link").await;
     assert_eq!(order(&body), vec![ids[3], ids[1]]);
     let (status, body) = eddie.get("posts?format[]=nope").await;
-    assert_eq!((status, body["data"]["details"]["format"]["code"].as_str()), (400, Some("rest_not_in_enum")), "{body}");
+    assert_eq!(
+        (status, body["data"]["details"]["format"]["code"].as_str()),
+        (400, Some("rest_not_in_enum")),
+        "{body}"
+    );
 
-    let (_, body) = eddie.get(&format!("posts/{}?excerpt_length=2", ids[0])).await;
+    let (_, body) = eddie
+        .get(&format!("posts/{}?excerpt_length=2", ids[0]))
+        .await;
     assert_eq!(body["excerpt"]["rendered"], "<p>one two [&hellip;]</p>\n");
     let (_, body) = eddie.get("posts?excerpt_length=3&per_page=1").await;
-    assert_eq!(body[0]["excerpt"]["rendered"], "<p>one two three [&hellip;]</p>\n");
+    assert_eq!(
+        body[0]["excerpt"]["rendered"],
+        "<p>one two three [&hellip;]</p>\n"
+    );
     let (_, body) = eddie.get(&format!("posts/{}", ids[0])).await;
-    assert_eq!(body["excerpt"]["rendered"], "<p>one two three four five six</p>\n");
+    assert_eq!(
+        body["excerpt"]["rendered"],
+        "<p>one two three four five six</p>\n"
+    );
 }

@@ -952,7 +952,10 @@ async fn deleting_with_reassign_0_leaves_posts_without_author() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = s.admin.get(&format!("posts/{post}?context=edit")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((&body["author"], &body["status"]), (&json!(0), &json!("publish")));
+    assert_eq!(
+        (&body["author"], &body["status"]),
+        (&json!(0), &json!("publish"))
+    );
     assert!(body["_links"].get("author").is_none(), "{body}");
 
     let post = s.contributor.publish_as_draft("Draft orphan").await;
@@ -966,7 +969,10 @@ async fn deleting_with_reassign_0_leaves_posts_without_author() {
         .await;
     assert_eq!(status, 200, "{body}");
     let (_, body) = s.admin.get(&format!("posts/{post}?context=edit")).await;
-    assert_eq!((&body["author"], &body["status"]), (&json!(0), &json!("draft")));
+    assert_eq!(
+        (&body["author"], &body["status"]),
+        (&json!(0), &json!("draft"))
+    );
 }
 
 /// Issue 23 bug 7: a body or query `id` names the user before the URL's
@@ -983,15 +989,44 @@ async fn a_body_or_query_id_names_the_user() {
         );
     };
     let sam = s.subscriber.id;
-    not_found(s.admin.post("users/999999", json!({ "id": 0, "first_name": "x" })).await);
-    not_found(s.admin.post(&format!("users/{sam}"), json!({ "id": 0 })).await);
-    not_found(s.admin.post(&format!("users/{sam}"), json!({ "id": 999_999, "first_name": "x" })).await);
+    not_found(
+        s.admin
+            .post("users/999999", json!({ "id": 0, "first_name": "x" }))
+            .await,
+    );
+    not_found(
+        s.admin
+            .post(&format!("users/{sam}"), json!({ "id": 0 }))
+            .await,
+    );
+    not_found(
+        s.admin
+            .post(
+                &format!("users/{sam}"),
+                json!({ "id": 999_999, "first_name": "x" }),
+            )
+            .await,
+    );
     for id in [json!("abc"), Value::Null] {
-        let (status, body) = s.admin.post(&format!("users/{sam}"), json!({ "id": id })).await;
-        assert_eq!((status, body["code"].as_str()), (400, Some("rest_invalid_param")), "{body}");
+        let (status, body) = s
+            .admin
+            .post(&format!("users/{sam}"), json!({ "id": id }))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("rest_invalid_param")),
+            "{body}"
+        );
     }
-    not_found(s.admin.get(&format!("users/{}?id=999999", s.admin.id)).await);
-    let (status, body) = s.admin.get(&format!("users/999999?id={sam}&context=edit")).await;
+    not_found(
+        s.admin
+            .get(&format!("users/{}?id=999999", s.admin.id))
+            .await,
+    );
+    let (status, body) = s
+        .admin
+        .get(&format!("users/999999?id={sam}&context=edit"))
+        .await;
     assert_eq!((status, &body["id"]), (200, &json!(sam)), "{body}");
     let resp = s.admin.raw_get(&format!("users/999999?id={sam}")).await;
     assert!(header(&resp, "allow").is_some_and(|a| a.contains("DELETE")));
