@@ -9,6 +9,10 @@ Compared per step: status code, error `code` and `data.status`, a few headers (X
 X-WP-TotalPages presence, Allow, Link rel names, Content-Type main type, Location presence)
 and the JSON shape (key paths with JSON types). Messages and volatile values are not compared.
 Exit status 1 when a scenario differs without a documented reason, or on a harness error.
+
+`--suite phpunit` runs compat/phpunit/*.json instead: WordPress's PHPUnit cases ported to
+HTTP (compat/phpunit/README.md), each step's `expect` (the upstream assertions) checked on
+every target, and with `--no-oracle` against ferropress alone (what `cargo test` runs).
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ TYPE_RULES = {
 }
 
 DEFAULT_COMPARE = ["status", "code", "headers", "shape"]
+# The PHPUnit port asserts values through `expect`; against the oracle it compares only
+# what every upstream assertion implies (status and error code) unless a step asks for more.
+PHPUNIT_COMPARE = ["status", "code"]
 TIMEOUT = 30
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -559,7 +566,7 @@ def normalize_value(v, target, key=None):
 def compare_step(step, wp, fp, r_wp, r_fp, used):
     """Returns a list of difference lines (empty when identical); adds the anchors of the
     documented shape rules that applied to `used`."""
-    what = step.get("compare", DEFAULT_COMPARE)
+    what = step.get("compare", step.get("_default_compare", DEFAULT_COMPARE))
     if what is False:
         return []
     if what is True:
@@ -639,6 +646,59 @@ def compare_step(step, wp, fp, r_wp, r_fp, used):
     return diffs
 
 
+def check_expect(step, target, r, saved, run_id):
+    """The step's `expect` (status, code, values) on one target's response: failure lines."""
+    exp = step.get("expect")
+    if not exp:
+        return []
+    exp = expand(exp, target, saved, run_id)
+    out = []
+    if "status" in exp and r.status != exp["status"]:
+        out.append(f"status {r.status}, expected {exp['status']}")
+    if "code" in exp:
+        code = r.json.get("code") if r.is_json and isinstance(r.json, dict) else None
+        if code != exp["code"]:
+            out.append(f"code {code!r}, expected {exp['code']!r}")
+    for path, want in exp.get("values", {}).items():
+        got = get_or_missing(r.json, path) if r.is_json else "<not JSON>"
+        if not matches(got, want):
+            out.append(f"{path} = {json.dumps(got)[:160]}, expected {json.dumps(want)[:160]}")
+    return out
+
+
+def matches(got, want):
+    """Equality, or a matcher object: {"$ne": v}, {"$len": n}, {"$contains": v},
+    {"$startswith": s}, {"$missing": true}, {"$type": "string"}, {"$sameset": [...]},
+    {"$has_item": {k: v}} (a list item with these keys), {"$all": [m, …]}, {"$not": m}."""
+    if isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
+        op, arg = next(iter(want.items()))
+        if op == "$all":
+            return all(matches(got, m) for m in arg)
+        if op == "$not":
+            return not matches(got, arg)
+        if op == "$missing":
+            return (got == "<missing>") == bool(arg)
+        if got == "<missing>":
+            return False
+        if op == "$ne":
+            return got != arg
+        if op == "$len":
+            return isinstance(got, (list, dict, str)) and len(got) == arg
+        if op == "$contains":
+            return isinstance(got, (list, str)) and arg in got
+        if op == "$startswith":
+            return isinstance(got, str) and got.startswith(arg)
+        if op == "$type":
+            return jtype(got) == arg
+        if op == "$has_item":
+            return isinstance(got, list) and any(
+                isinstance(x, dict) and all(x.get(k) == v for k, v in arg.items()) for x in got)
+        if op == "$sameset":
+            return isinstance(got, list) and sorted(map(json.dumps, got)) == sorted(map(json.dumps, arg))
+        raise HarnessError(f"unknown matcher {op}")
+    return got == want
+
+
 def get_or_missing(doc, path):
     try:
         return json_path(doc, path)
@@ -666,10 +726,10 @@ def fmt_err(e):
 # ---------------------------------------------------------------------------------------
 # Scenarios
 
-def load_scenarios(only):
+def load_scenarios(only, suite_dir=SCENARIO_DIR):
     scenarios = []
     names = set()
-    for f in sorted(SCENARIO_DIR.glob("*.json")):
+    for f in sorted(suite_dir.glob("*.json")):
         try:
             doc = json.loads(f.read_text())
         except ValueError as e:
@@ -805,30 +865,42 @@ def run_step(step, target, saved, run_id):
     return r, label
 
 
-def run_scenario(s, wp, fp, run_id, verbose):
-    """Returns (diff lines, detail lines, anchors of documented shape rules that applied)."""
+def run_scenario(s, wp, fp, run_id, verbose, expects=None):
+    """Returns (diff lines, detail lines, anchors of documented shape rules that applied).
+    `wp` may be None (no oracle: nothing is compared). `expects`, when a dict, collects the
+    failed `expect` lines per target label."""
     saved = {"wordpress": {}, "ferropress": {}}
     used = set()
     diffs, detail = [], []
     steps = s["steps"]
     cleanup = [st for st in steps if st.get("cleanup")]
     main = [st for st in steps if not st.get("cleanup")]
+    targets = [t for t in (wp, fp) if t is not None]
     try:
         for i, step in enumerate(main, 1):
-            r_wp, req_wp = run_step(step, wp, saved["wordpress"], run_id)
-            r_fp, req_fp = run_step(step, fp, saved["ferropress"], run_id)
-            d = compare_step(step, wp, fp, r_wp, r_fp, used)
-            label = step.get("label") or req_wp.replace(wp.base, "")
-            for line in d:
-                diffs.append(f"step {i} {label}: {line}")
+            if "_default_compare" in s:
+                step = dict(step, _default_compare=s["_default_compare"])
+            responses = {}
+            for t in targets:
+                responses[t.label] = run_step(step, t, saved[t.label], run_id)
+            label = step.get("label") or responses["ferropress"][1].replace(fp.base, "")
+            if expects is not None:
+                for t in targets:
+                    for line in check_expect(step, t, responses[t.label][0], saved[t.label], run_id):
+                        expects.setdefault(t.label, []).append(f"step {i} {label}: {line}")
+            if wp is not None and not s.get("since"):
+                d = compare_step(step, wp, fp, responses["wordpress"][0], responses["ferropress"][0], used)
+                for line in d:
+                    diffs.append(f"step {i} {label}: {line}")
             if verbose:
                 detail.append(f"  step {i}: {label}")
-                for t, r in (("wordpress", r_wp), ("ferropress", r_fp)):
-                    body = normalize_value(r.json, wp if t == "wordpress" else fp) if r.is_json else r.raw[:200]
-                    detail.append(f"    {t:10} {r.status} {json.dumps(body)[:600] if r.is_json else body!r}")
+                for t in targets:
+                    r = responses[t.label][0]
+                    body = normalize_value(r.json, t) if r.is_json else r.raw[:200]
+                    detail.append(f"    {t.label:10} {r.status} {json.dumps(body)[:600] if r.is_json else body!r}")
     finally:
         for step in cleanup:
-            for t in (wp, fp):
+            for t in targets:
                 try:
                     run_step(step, t, saved[t.label], run_id)
                 except Exception:  # noqa: BLE001 — best-effort cleanup
@@ -845,9 +917,18 @@ def main():
     ap.add_argument("--only", help="run scenarios whose file/name matches (glob or substring)")
     ap.add_argument("--verbose", "-v", action="store_true", help="show both responses of every step")
     ap.add_argument("--keep", action="store_true", help="keep ferropress's temporary data dir and log")
+    ap.add_argument("--suite", default="scenarios", choices=["scenarios", "phpunit"],
+                    help="compat/scenarios (default), or compat/phpunit: the ported PHPUnit cases")
+    ap.add_argument("--no-oracle", action="store_true",
+                    help="phpunit suite only: check the expectations against ferropress alone")
     args = ap.parse_args()
-
-    if not args.wordpress:
+    phpunit = args.suite == "phpunit"
+    if args.no_oracle and not phpunit:
+        print("compat: --no-oracle needs --suite phpunit (scenarios are comparisons)", file=sys.stderr)
+        return 2
+    if args.no_oracle:
+        args.wordpress = None
+    elif not args.wordpress:
         print("compat: WP_ORACLE_URL is not set. Start the oracle and load its credentials:\n"
               "  scripts/wordpress-oracle.sh start && eval \"$(scripts/wordpress-oracle.sh env)\"",
               file=sys.stderr)
@@ -855,9 +936,10 @@ def main():
 
     # One run at a time per oracle: runs share its users, and lists and counts there would
     # see another run's posts (the PostgreSQL pass of `cargo test` runs the suite again).
-    lock_name = re.sub(r"[^A-Za-z0-9]+", "_", args.wordpress)
-    lock = open(os.path.join(tempfile.gettempdir(), f"ferropress-compat-{lock_name}.lock"), "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    if args.wordpress:
+        lock_name = re.sub(r"[^A-Za-z0-9]+", "_", args.wordpress)
+        lock = open(os.path.join(tempfile.gettempdir(), f"ferropress-compat-{lock_name}.lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     if not os.access(args.ferropress, os.X_OK):
         print(f"compat: ferropress binary {args.ferropress} not found (cargo build, or --ferropress BIN)",
               file=sys.stderr)
@@ -865,7 +947,10 @@ def main():
 
     run_id = secrets.token_hex(3)
     try:
-        scenarios = load_scenarios(args.only)
+        scenarios = load_scenarios(args.only, ROOT / "compat" / args.suite)
+        if phpunit:
+            for sc in scenarios:
+                sc["_default_compare"] = PHPUNIT_COMPARE
         anchors = doc_anchors()
         step_anchors = [a for sc in scenarios for st in sc["steps"]
                         for a in st.get("documented_ignore", {}).values()]
@@ -881,24 +966,28 @@ def main():
         return 1
 
     wp = fp = None
-    counts = {"identical": 0, "documented": 0, "documented-but-identical": 0, "DIFFERING": 0, "ERROR": 0}
+    counts = {"identical": 0, "documented": 0, "documented-but-identical": 0, "DIFFERING": 0, "ERROR": 0,
+              "passes": 0, "newer": 0, "newer-but-passes": 0, "FAILS": 0}
     problems = []
     rules_used = set()
     started = time.time()
     try:
-        wp = WordPress(args.wordpress, run_id)
+        wp = WordPress(args.wordpress, run_id) if args.wordpress else None
         fp = Ferropress(args.ferropress, run_id, keep=args.keep)
-        print(f"compat: run {run_id}: wordpress {wp.base}, ferropress {fp.base} ({args.ferropress}), "
-              f"{len(scenarios)} scenarios\n")
+        print(f"compat: run {run_id}: wordpress {wp.base if wp else '(none)'}, ferropress {fp.base} "
+              f"({args.ferropress}), {len(scenarios)} {'ported cases' if phpunit else 'scenarios'}\n")
         width = max(len(s["_full"]) for s in scenarios)
         for s in scenarios:
             doc = s.get("documented_difference")
             try:
                 if doc is not None and doc not in anchors:
                     raise HarnessError(f"documented_difference #{doc} is not an anchor in docs/compat.md")
-                diffs, detail, used = run_scenario(s, wp, fp, run_id, args.verbose)
+                expects = {} if phpunit else None
+                diffs, detail, used = run_scenario(s, wp, fp, run_id, args.verbose, expects)
                 rules_used |= used
-                if not diffs:
+                if phpunit:
+                    outcome, doc, diffs = phpunit_outcome(s, wp, expects, diffs, doc)
+                elif not diffs:
                     if doc:
                         outcome = "documented-but-identical"
                     elif used:
@@ -916,16 +1005,19 @@ def main():
                     traceback.format_exc().splitlines()[-6:] if args.verbose else []
             counts[outcome] += 1
             tag = {"identical": "identical", "documented": f"documented (#{doc})",
+                   "passes": "passes", "newer": f"passes; newer than the oracle (since {s.get('since')})",
+                   "newer-but-passes": f"passes; marked since {s.get('since')} but the oracle passes too",
+                   "FAILS": "FAILS",
                    "documented-but-identical": f"DOCUMENTED BUT NOW IDENTICAL (#{doc}: remove the mark)",
                    "DIFFERING": "DIFFERING", "ERROR": "HARNESS ERROR"}[outcome]
             print(f"{s['_full']:<{width}}  {tag}")
-            if outcome in ("DIFFERING", "ERROR") or (args.verbose and diffs):
+            if outcome in ("DIFFERING", "ERROR", "FAILS") or (args.verbose and diffs):
                 for line in diffs:
                     print(f"    - {line if args.verbose or len(line) <= 600 else line[:600] + ' …'}")
             if args.verbose:
                 for line in detail:
                     print(line)
-            if outcome in ("DIFFERING", "ERROR"):
+            if outcome in ("DIFFERING", "ERROR", "FAILS"):
                 problems.append(s["_full"])
     except HarnessError as e:
         print(f"compat: {e}", file=sys.stderr)
@@ -940,6 +1032,15 @@ def main():
             fp.close()
 
     total = sum(counts.values())
+    if phpunit:
+        print(f"\n{total} ported cases in {time.time() - started:.0f}s: {counts['passes']} pass"
+              f" ({'oracle and ferropress' if wp else 'ferropress; no oracle'}), "
+              f"{counts['newer']} newer than the oracle, "
+              f"{counts['documented']} documented differences, {counts['FAILS']} failing, "
+              f"{counts['DIFFERING']} differing, {counts['ERROR']} harness errors"
+              + (f", {counts['newer-but-passes']} marked newer but passing on the oracle"
+                 if counts["newer-but-passes"] else ""))
+        return 1 if problems else 0
     print(f"\n{total} scenarios in {time.time() - started:.0f}s: {counts['identical']} identical, "
           f"{counts['documented']} documented differences, {counts['DIFFERING']} differing, "
           f"{counts['ERROR']} harness errors"
@@ -952,6 +1053,27 @@ def main():
             print(f"compat: documented shape rule #{a} never applied: ferropress may now match; "
                   "remove it from EXTRA_FIELDS/TYPE_RULES and docs/compat.md")
     return 1 if problems else 0
+
+
+def phpunit_outcome(s, wp, expects, diffs, doc):
+    """A ported case: its expectations must hold on ferropress, and on the oracle unless the
+    case is newer than it (`since`); differences from the oracle count as in scenarios."""
+    fails = [f"ferropress: {x}" for x in expects.get("ferropress", [])]
+    wp_fails = expects.get("wordpress", [])
+    if s.get("since"):
+        if fails:
+            return "FAILS", doc, fails
+        if wp is not None and not wp_fails:
+            return "newer-but-passes", doc, []
+        return "newer", doc, [f"wordpress: {x}" for x in wp_fails]
+    if wp_fails:
+        # The port says what WordPress does: the oracle failing it is a porting mistake.
+        return "ERROR", doc, [f"wordpress (the port is wrong?): {x}" for x in wp_fails] + fails
+    if fails:
+        return ("documented" if doc else "FAILS"), doc, fails + diffs
+    if diffs:
+        return ("documented" if doc else "DIFFERING"), doc, diffs
+    return ("documented-but-identical" if doc else "passes"), doc, []
 
 
 if __name__ == "__main__":

@@ -774,20 +774,37 @@ pub fn the_excerpt(excerpt: &str, site_url: &str, images: &dyn ContentImages) ->
 /// `rendered_content` gives the post's content, `strip_shortcodes()`, then
 /// `excerpt_remove_blocks()`, through `the_content`.
 pub fn wp_trim_excerpt(excerpt: &str, rendered_content: impl FnOnce() -> String) -> String {
+    wp_trim_excerpt_to(excerpt, 55, rendered_content)
+}
+
+/// [`wp_trim_excerpt`] with the `excerpt_length` filter answering `length` (the REST
+/// `excerpt_length` parameter).
+pub fn wp_trim_excerpt_to(
+    excerpt: &str,
+    length: i64,
+    rendered_content: impl FnOnce() -> String,
+) -> String {
     if !php_trim(excerpt).is_empty() {
         return excerpt.to_owned();
     }
     let text = rendered_content().replace("]]>", "]]&gt;");
-    wp_trim_words(&text, 55, " [&hellip;]")
+    wp_trim_words(&text, length, " [&hellip;]")
 }
 
 /// `wp_trim_words()`: tags stripped, cut after `num_words` words (split at `[\n\r\t ]+`),
-/// `more` appended when something was cut.
-pub fn wp_trim_words(text: &str, num_words: usize, more: &str) -> String {
+/// `more` appended when something was cut. A negative count is `preg_split()` without a
+/// limit, then one word popped: every word but the last, and `more`.
+pub fn wp_trim_words(text: &str, num_words: i64, more: &str) -> String {
     let text = strip_all_tags(text);
     let mut words = text
         .split(['\n', '\r', '\t', ' '])
         .filter(|w| !w.is_empty());
+    let Ok(num_words) = usize::try_from(num_words) else {
+        let all: Vec<&str> = words.collect();
+        let mut out = all[..all.len().saturating_sub(1)].join(" ");
+        out.push_str(more);
+        return out;
+    };
     let kept: Vec<&str> = words.by_ref().take(num_words).collect();
     let mut out = kept.join(" ");
     if words.next().is_some() {

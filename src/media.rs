@@ -504,6 +504,8 @@ pub struct TempUpload {
     pub size: u64,
     /// The first bytes, for content checks.
     pub head: Vec<u8>,
+    /// MD5 of the whole body, lower-case hex, as PHP's `md5_file()` (for `Content-MD5`).
+    pub md5: String,
     placed: bool,
 }
 
@@ -550,8 +552,10 @@ where
         path,
         size: 0,
         head: Vec::new(),
+        md5: String::new(),
         placed: false,
     };
+    let mut md5 = <md5::Md5 as md5::Digest>::new();
     let file = tokio::fs::File::create(&upload.path)
         .await
         .map_err(StreamError::Io)?;
@@ -566,9 +570,14 @@ where
             let take = (HEAD_LEN - upload.head.len()).min(chunk.len());
             upload.head.extend_from_slice(&chunk[..take]);
         }
+        md5::Digest::update(&mut md5, &chunk);
         file.write_all(&chunk).await.map_err(StreamError::Io)?;
     }
     file.flush().await.map_err(StreamError::Io)?;
+    upload.md5 = md5::Digest::finalize(md5)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Ok(upload)
 }
 
@@ -791,6 +800,85 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str, budget: u64
             "shutter_speed": "0", "title": "", "orientation": "0", "keywords": []
         }
     })
+}
+
+/// One edit of `WP_REST_Attachments_Controller::edit_media_item()`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ImageEdit {
+    /// Clockwise, in degrees.
+    Rotate(f64),
+    /// Percentages of the current size: left, top, width, height.
+    Crop(f64, f64, f64, f64),
+}
+
+/// Why an edit failed, mapped to WordPress's codes by the controller.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditError {
+    /// Not decodable within the pixel budget (`wp_get_image_editor()` failing).
+    Load,
+    /// An angle other than a multiple of 90 degrees (the `image` crate turns by right
+    /// angles only).
+    Rotation,
+    /// A crop to nothing, or starting outside the image.
+    Crop,
+    Save,
+}
+
+/// Decodes the image `rel` (within `budget` pixels), applies `edits` in order as WordPress's
+/// image editor does, and writes the result to a temporary file in the uploads dir
+/// (blocking: run it on the CPU pool). Returns the temporary file's path.
+pub fn edit_image(
+    uploads_dir: &Path,
+    rel: &str,
+    mime: &str,
+    budget: u64,
+    edits: &[ImageEdit],
+) -> Result<PathBuf, EditError> {
+    let format = image_format(mime).ok_or(EditError::Load)?;
+    let path = safe_join(uploads_dir, rel).ok_or(EditError::Load)?;
+    let mut img = decode_within(&path, format, budget.max(1)).ok_or(EditError::Load)?;
+    for edit in edits {
+        match *edit {
+            ImageEdit::Rotate(angle) => {
+                // `rotate( 0 - angle )`: counter-clockwise by minus the angle.
+                if !angle.is_finite() || angle % 90.0 != 0.0 {
+                    return Err(EditError::Rotation);
+                }
+                img = match (angle as i64).rem_euclid(360) {
+                    90 => img.rotate90(),
+                    180 => img.rotate180(),
+                    270 => img.rotate270(),
+                    _ => img,
+                };
+            }
+            ImageEdit::Crop(left, top, width, height) => {
+                let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+                let x = (w * left / 100.0).round();
+                let y = (h * top / 100.0).round();
+                let cw = (w * width / 100.0).round();
+                let ch = (h * height / 100.0).round();
+                // edit_media_item() compares the size (int) with round()'s float using
+                // `!==`, which is always true: it always crops.
+                if !(cw >= 1.0 && ch >= 1.0 && x >= 0.0 && y >= 0.0 && x < w && y < h) {
+                    return Err(EditError::Crop);
+                }
+                img = img.crop_imm(x as u32, y as u32, cw as u32, ch as u32);
+            }
+        }
+    }
+    let dir = temp_dir(uploads_dir);
+    std::fs::create_dir_all(&dir).map_err(|_| EditError::Save)?;
+    let out = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+    let saved = match format {
+        image::ImageFormat::Jpeg => save_jpeg(&img, &out),
+        _ => img.save_with_format(&out, format).is_ok(),
+    };
+    if saved {
+        Ok(out)
+    } else {
+        let _ = std::fs::remove_file(&out);
+        Err(EditError::Save)
+    }
 }
 
 /// JPEG sub-sizes at WordPress's default quality (82).

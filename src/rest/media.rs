@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::auth::Auth;
@@ -43,6 +43,8 @@ pub fn routes() -> Router<Arc<Site>> {
                 .patch(update_item)
                 .delete(delete_item),
         )
+        .route("/wp/v2/media/{id}/edit", post(edit_media_item))
+        .route("/wp/v2/media/{id}/post-process", post(post_process_item))
 }
 
 fn pt() -> &'static PostType {
@@ -76,10 +78,33 @@ pub async fn allowed_on_collection(
             _ => false,
         },
     };
-    if actor.can(Cap::Primitive("upload_files")) && parent_ok {
+    // An upload as another author needs `edit_others_posts` (`create_item_permissions_check()`).
+    let author_ok = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "author")
+        .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+        .is_none_or(|a| {
+            a == 0 || a == actor.id || actor.can(Cap::Primitive(&pt().caps.edit_others_posts))
+        });
+    if actor.can(Cap::Primitive("upload_files")) && parent_ok && author_ok {
         methods.push("POST");
     }
     methods
+}
+
+/// For `Allow` on `/wp/v2/media/<id>/edit` (`edit_media_item_permissions_check()`) and
+/// `/post-process` (`update_item_permissions_check()`).
+/// `upload`: also `upload_files` (the edit route; post-process needs only the update check).
+pub async fn allowed_on_edit(
+    site: &Site,
+    auth: &Auth,
+    id: &str,
+    upload: bool,
+) -> Vec<&'static str> {
+    if upload && !auth.actor().can(Cap::Primitive("upload_files")) {
+        return vec![];
+    }
+    let item = allowed_on_item(site, auth, id, false).await;
+    item.into_iter().filter(|m| *m == "POST").collect()
 }
 
 /// For `Allow` on `/wp/v2/media/<id>`.
@@ -567,6 +592,14 @@ fn prepare_item(
         // Attachments support comments.
         "replies": super::posts::replies_link(site, post.id)
     });
+    let mut links = links;
+    // `prepare_links()` links an author only when there is one (a deleted user's posts
+    // given to 0).
+    if post.author == 0
+        && let Some(l) = links.as_object_mut()
+    {
+        l.remove("author");
+    }
     let mut o = Map::new();
     o.insert("id".into(), json!(post.id));
     o.insert("date".into(), json!(fmt_date(post.date, tz)));
@@ -716,10 +749,23 @@ async fn respond(
     post: &Post,
     status: StatusCode,
 ) -> WpResult<Response> {
+    respond_in(site, actor, post, status, Context::Edit).await
+}
+
+/// [`respond`] in a given context (action links only in the edit context).
+async fn respond_in(
+    site: &Site,
+    actor: &Actor<'_>,
+    post: &Post,
+    status: StatusCode,
+    ctx: Context,
+) -> WpResult<Response> {
     let tz = site_tz(site).await?;
     let fm = file_meta(site, &[post.id]).await?.remove(0).1;
-    let mut body = prepare_item(site, post, &fm, Context::Edit, &tz);
-    add_action_links(&mut body, actor);
+    let mut body = prepare_item(site, post, &fm, ctx, &tz);
+    if ctx == Context::Edit {
+        add_action_links(&mut body, actor);
+    }
     let mut resp = json_response(status, &body);
     if status == StatusCode::CREATED {
         let h = resp.headers_mut();
@@ -967,7 +1013,13 @@ struct MediaInput {
     date: Option<i64>,
 }
 
-fn parse_input(v: &mut Validator<'_>, params: &Params, tz: &jiff::tz::TimeZone) -> MediaInput {
+/// `current_status`: the stored status of the attachment being updated.
+fn parse_input(
+    v: &mut Validator<'_>,
+    params: &Params,
+    tz: &jiff::tz::TimeZone,
+    current_status: Option<&str>,
+) -> MediaInput {
     let mut input = MediaInput {
         title: raw_field(params, "title"),
         caption: raw_field(params, "caption"),
@@ -975,10 +1027,14 @@ fn parse_input(v: &mut Validator<'_>, params: &Params, tz: &jiff::tz::TimeZone) 
         alt_text: v.string("alt_text"),
         post: v.integer("post"),
         author: v.integer("author"),
-        status: v.one_of(
-            "status",
-            &["publish", "future", "draft", "pending", "private"],
-        ),
+        status: if super::posts::status_unchanged(params, current_status) {
+            None
+        } else {
+            v.one_of(
+                "status",
+                &["publish", "future", "draft", "pending", "private"],
+            )
+        },
         slug: v.string("slug"),
         comment_status: v.one_of("comment_status", &["open", "closed"]),
         ping_status: v.one_of("ping_status", &["open", "closed"]),
@@ -1228,18 +1284,25 @@ pub fn filename_from_disposition(headers: &HeaderMap) -> Option<String> {
     found
 }
 
-/// What an upload request carried: the file, its name as sent, and the other parameters.
+/// What an upload request carried: the file and its name as sent.
 struct Received {
     file: TempUpload,
     filename: String,
-    params: Params,
     multipart: bool,
 }
 
 /// Largest text field of a multipart upload.
 const MAX_FIELD_BYTES: usize = 1024 * 1024;
 
-async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpResult<Received> {
+/// The parameters of a multipart body, and its file: errors about the file itself (none,
+/// empty, hash mismatch) are answered only after the permission checks, as WordPress reads
+/// `$_FILES` in `create_item()`.
+async fn receive_multipart(
+    site: &Site,
+    req: Request,
+    boundary: String,
+    content_md5: Option<&str>,
+) -> WpResult<(Params, WpResult<Received>)> {
     let query = req.uri().query().map(parse_form).unwrap_or_default();
     let mut params = Params(query);
     let stream = req.into_body().into_data_stream();
@@ -1297,11 +1360,12 @@ async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpRes
             }
         }
     }
-    match file {
+    let received = match file {
+        // `upload_from_file()` verifies the hash before anything else about the file.
+        Some((file, _)) if content_md5.is_some_and(|m| m != file.md5) => Err(hash_mismatch()),
         Some((file, filename)) if file.size > 0 => Ok(Received {
             file,
             filename,
-            params,
             multipart: true,
         }),
         Some(_) => Err(sideload_error(
@@ -1314,10 +1378,21 @@ async fn receive_multipart(site: &Site, req: Request, boundary: String) -> WpRes
             "rest_upload_no_data",
             "No data supplied.",
         )),
-    }
+    };
+    Ok((params, received))
 }
 
-async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
+/// `Content-MD5` given and not the body's MD5 (compared as WordPress does: the trimmed
+/// header against the lower-case hex digest).
+fn hash_mismatch() -> WpError {
+    WpError::new(
+        StatusCode::PRECONDITION_FAILED,
+        "rest_upload_hash_mismatch",
+        "Content hash did not match expected.",
+    )
+}
+
+async fn receive_raw(site: &Site, req: Request, content_md5: Option<&str>) -> WpResult<Received> {
     let no_data = || {
         WpError::new(
             StatusCode::BAD_REQUEST,
@@ -1330,7 +1405,8 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared_len == Some(0) {
+    // `upload_from_data()` looks at the body first: none at all is no data.
+    if declared_len == Some(0) || axum::body::HttpBody::is_end_stream(req.body()) {
         return Err(no_data());
     }
     let content_type = headers
@@ -1362,7 +1438,6 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
     if declared_len.is_some_and(|n| n > site.config.max_upload_bytes) {
         return Err(too_big(site));
     }
-    let params = Params(req.uri().query().map(parse_form).unwrap_or_default());
     let stream = req.into_body().into_data_stream();
     let file = media::stream_to_temp(
         &site.config.uploads_dir,
@@ -1375,10 +1450,12 @@ async fn receive_raw(site: &Site, req: Request) -> WpResult<Received> {
     if file.size == 0 {
         return Err(no_data());
     }
+    if content_md5.is_some_and(|m| m != file.md5) {
+        return Err(hash_mismatch());
+    }
     Ok(Received {
         file,
         filename,
-        params,
         multipart: false,
     })
 }
@@ -1406,26 +1483,32 @@ async fn create_item(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let received = match multer::parse_boundary(&content_type) {
+    let content_md5 = req
+        .headers()
+        .get("content-md5")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+    // The parameters come first and the file last: WordPress checks permissions before
+    // `create_item()` looks at the upload. A raw body's parameters are in the query, so
+    // a refused raw upload is not even read.
+    let (params, multipart_file) = match multer::parse_boundary(&content_type) {
         Ok(boundary)
             if content_type
                 .to_ascii_lowercase()
                 .starts_with("multipart/form-data") =>
         {
-            receive_multipart(&site, req, boundary).await?
+            let (params, file) =
+                receive_multipart(&site, req, boundary, content_md5.as_deref()).await?;
+            (params, Ok(file))
         }
-        _ => receive_raw(&site, req).await?,
+        _ => (
+            Params(req.uri().query().map(parse_form).unwrap_or_default()),
+            Err(req),
+        ),
     };
-    let Received {
-        mut file,
-        filename,
-        params,
-        multipart,
-    } = received;
 
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &tz);
+    let input = parse_input(&mut v, &params, &tz, None);
     v.finish()?;
     if params.get("id").is_some_and(|id| {
         !matches!(id, Value::Null) && id != &json!(0) && id != &json!("") && id != &json!("0")
@@ -1443,6 +1526,14 @@ async fn create_item(
         "Sorry, you are not allowed to create posts as this user.",
     )
     .await?;
+    let Received {
+        mut file,
+        filename,
+        multipart,
+    } = match multipart_file {
+        Ok(received) => received?,
+        Err(req) => receive_raw(&site, req, content_md5.as_deref()).await?,
+    };
 
     // wp_handle_upload(): the type from the name and the content.
     let Some(checked) = media::check_filetype_and_ext(&file.head, &filename) else {
@@ -1565,8 +1656,13 @@ async fn update_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
+    let current = site.store.post_by_id(id).await?;
+    let current_status = current
+        .as_ref()
+        .filter(|p| p.post_type == "attachment")
+        .map(|p| p.status.as_str());
     let mut v = Validator::new(&params);
-    let input = parse_input(&mut v, &params, &tz);
+    let input = parse_input(&mut v, &params, &tz, current_status);
     v.finish()?;
     let post = load(&site, id).await?;
     if !can_edit(&actor, &post) {
@@ -1643,6 +1739,366 @@ pub async fn is_image_attachment(site: &Site, id: i64) -> WpResult<bool> {
         .post_by_id(id)
         .await?
         .is_some_and(|p| p.post_type == "attachment" && is_image(&p.mime_type)))
+}
+
+/// A JSON number (or numeric string) of an edit argument, as `rest_validate_value_from_schema`
+/// reads `type: number`.
+fn edit_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        _ => None,
+    }
+}
+
+/// The `modifiers` argument: `[{type: rotate, args: {angle}}, {type: crop, args: {left, top,
+/// width, height}}]`, at least one.
+fn parse_modifiers(v: &mut Validator<'_>, value: &Value) -> Vec<media::ImageEdit> {
+    let mut edits = vec![];
+    let items = value.as_array().filter(|a| !a.is_empty());
+    for item in items.into_iter().flatten() {
+        let args = &item["args"];
+        let num = |k: &str| args.get(k).and_then(edit_number);
+        let edit = match item["type"].as_str() {
+            Some("rotate") => num("angle").map(media::ImageEdit::Rotate),
+            Some("crop") => match (num("left"), num("top"), num("width"), num("height")) {
+                (Some(l), Some(t), Some(w), Some(h)) => Some(media::ImageEdit::Crop(l, t, w, h)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match edit {
+            Some(e) => edits.push(e),
+            None => {
+                v.invalid(
+                    "modifiers",
+                    "rest_one_of_no_match",
+                    "modifiers[] is not a valid Rotation or Crop.".into(),
+                    Value::Null,
+                );
+                return vec![];
+            }
+        }
+    }
+    if items.is_none() {
+        v.invalid(
+            "modifiers",
+            "rest_too_few_items",
+            "modifiers must contain at least 1 item.".into(),
+            Value::Null,
+        );
+    }
+    edits
+}
+
+/// `POST /wp/v2/media/<id>/edit` (`edit_media_item()`): rotates and crops a copy of an image
+/// into a new attachment (`…-edited`), on the CPU pool and within `--max-image-pixels`.
+async fn edit_media_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let mut v = Validator::new(&params);
+    v.require("src");
+    let src = v.string("src");
+    let modifiers = params.get("modifiers").map(|m| parse_modifiers(&mut v, m));
+    let rotation = v.integer("rotation");
+    if rotation.is_some_and(|r| r <= 0 || r >= 360) {
+        v.invalid(
+            "rotation",
+            "rest_out_of_bounds",
+            "rotation must be between 0 (exclusive) and 360 (exclusive)".into(),
+            Value::Null,
+        );
+    }
+    let mut crop = [None; 4];
+    for (slot, key) in crop.iter_mut().zip(["x", "y", "width", "height"]) {
+        if let Some(value) = params.get(key) {
+            match edit_number(value) {
+                Some(n) if (0.0..=100.0).contains(&n) => *slot = Some(n),
+                Some(_) => v.invalid(
+                    key,
+                    "rest_out_of_bounds",
+                    format!("{key} must be between 0 (inclusive) and 100 (inclusive)"),
+                    Value::Null,
+                ),
+                None => v.invalid(
+                    key,
+                    "rest_invalid_type",
+                    format!("{key} is not of type number."),
+                    json!({ "param": key }),
+                ),
+            }
+        }
+    }
+    v.finish()?;
+
+    // edit_media_item_permissions_check(): upload_files, then update_item_permissions_check().
+    let actor = auth.actor();
+    if !actor.can(Cap::Primitive("upload_files")) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit_image",
+            "Sorry, you are not allowed to upload media on this site.",
+        ));
+    }
+    let original = load(&site, id).await?;
+    if !can_edit(&actor, &original) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+
+    let fm = file_meta(&site, &[id]).await?.remove(0).1;
+    // `wp_get_original_image_path()` is false for what is not an image.
+    if !is_image(&original.mime_type)
+        || fm.file.is_empty()
+        || !image_file_matches_meta(src.as_deref().unwrap_or(""), &fm)
+    {
+        return Err(WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_unknown_attachment",
+            "Unable to get meta information for file.",
+        ));
+    }
+    if !media::is_editable_image(&original.mime_type) {
+        return Err(WpError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_cannot_edit_file_type",
+            "This type of file cannot be edited.",
+        ));
+    }
+    // `modifiers` wins over the deprecated `rotation` and `x`/`y`/`width`/`height`.
+    let edits = match modifiers {
+        Some(m) => m,
+        None => {
+            let mut m = vec![];
+            if let Some(r) = rotation {
+                m.push(media::ImageEdit::Rotate(r as f64));
+            }
+            if let [Some(x), Some(y), Some(w), Some(h)] = crop {
+                m.push(media::ImageEdit::Crop(x, y, w, h));
+            }
+            if m.is_empty() {
+                return Err(WpError::new(
+                    StatusCode::BAD_REQUEST,
+                    "rest_image_not_edited",
+                    "The image was not edited. Edit the image before applying the changes.",
+                ));
+            }
+            m
+        }
+    };
+
+    let uploads = site.config.uploads_dir.clone();
+    let (rel, mime) = (fm.file.clone(), original.mime_type.clone());
+    let budget = site.config.security.max_image_pixels;
+    let edited = site
+        .cpu
+        .run(move || media::edit_image(&uploads, &rel, &mime, budget, &edits))
+        .await?;
+    let tmp = edited.map_err(|e| {
+        let (code, message) = match e {
+            media::EditError::Load => {
+                ("rest_unknown_image_file_type", "Unable to edit this image.")
+            }
+            media::EditError::Rotation => {
+                ("rest_image_rotation_failed", "Unable to rotate this image.")
+            }
+            media::EditError::Crop => ("rest_image_crop_failed", "Unable to crop this image."),
+            media::EditError::Save => ("image_save_error", "Image Editor Save Failed"),
+        };
+        WpError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
+    })?;
+
+    // The name: `…-edited` once (an edited image's `-edited-2` goes back to `-edited`), in
+    // this month's directory, made unique there.
+    let name = fm.file.rsplit('/').next().unwrap_or(&fm.file);
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    let stem = edited_stem(stem);
+    let tz = site_tz(&site).await?;
+    let subdir = jiff::Timestamp::from_second(now())
+        .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
+        .unwrap_or_else(|_| "1970/01".into());
+    let placed = media::place_unique(
+        &tmp,
+        &site.config.uploads_dir.join(&subdir),
+        &format!("{stem}.{ext}"),
+    )
+    .await;
+    let final_name = match placed {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            tracing::error!(error = %e, "placing an edited image failed");
+            return Err(WpError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "image_save_error",
+                "Image Editor Save Failed",
+            ));
+        }
+    };
+    let new_rel = format!("{subdir}/{final_name}");
+
+    let uploads = site.config.uploads_dir.clone();
+    let (rel2, mime2) = (new_rel.clone(), original.mime_type.clone());
+    let mut metadata = match site
+        .cpu
+        .run(move || media::generate_metadata(&uploads, &rel2, &mime2, budget))
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            remove_files(&site, &new_rel, &json!({})).await;
+            return Err(e);
+        }
+    };
+    // `parent_image`: the attachment and file this one was made from.
+    if let Some(o) = metadata.as_object_mut() {
+        o.insert(
+            "parent_image".into(),
+            // A string: WordPress stores the route's `$request['id']` as it came.
+            json!({ "attachment_id": id.to_string(), "file": fm.file }),
+        );
+    }
+    let now = now();
+    // Title, description and caption are the original's (`wp_insert_attachment()`).
+    let mut post = Post {
+        id: 0,
+        post_type: "attachment".into(),
+        status: "inherit".into(),
+        author: actor.id,
+        title: original.title.clone(),
+        content: original.content.clone(),
+        excerpt: original.excerpt.clone(),
+        slug: String::new(),
+        password: String::new(),
+        parent: 0,
+        menu_order: 0,
+        comment_status: "open".into(),
+        ping_status: "closed".into(),
+        date: now,
+        date_floating: false,
+        modified: now,
+        pre_trash_status: None,
+        mime_type: original.mime_type.clone(),
+        featured_media: 0,
+        format: String::new(),
+        // An attachment's guid is its file's URL at upload (`wp_insert_attachment()`).
+        guid: uploads_url(&site, &new_rel),
+    };
+    post.slug = unique_slug(&site, &sanitize_title(&post.title), 0).await?;
+    post.id = site.store.insert_post(&post).await?;
+    site.store
+        .set_post_meta(
+            post.id,
+            META_FILE,
+            &[Value::String(new_rel.clone()).to_string()],
+        )
+        .await?;
+    site.store
+        .set_post_meta(post.id, META_METADATA, &[metadata.to_string()])
+        .await?;
+    if !fm.alt.is_empty() {
+        write_alt(&site, post.id, Some(&fm.alt)).await?;
+    }
+    tracing::info!(post_id = post.id, parent_image = id, file = %new_rel, "image edited");
+    // Unlike create_item(), edit_media_item() answers in the request's context.
+    let ctx = match params.get("context").and_then(Value::as_str) {
+        Some("edit") => Context::Edit,
+        Some("embed") => Context::Embed,
+        _ => Context::View,
+    };
+    respond_in(&site, &actor, &post, StatusCode::CREATED, ctx).await
+}
+
+/// `wp_image_file_matches_image_meta()`: `src` (without its query) ends with the file's
+/// relative path, or with one of its sub-sizes' in the same directory.
+fn image_file_matches_meta(src: &str, fm: &FileMeta) -> bool {
+    let src = src.split('?').next().unwrap_or("");
+    if fm.file.len() <= 4 {
+        return false;
+    }
+    if src.ends_with(&fm.file) {
+        return true;
+    }
+    let dir = fm
+        .file
+        .rsplit_once('/')
+        .map_or(String::new(), |(d, _)| format!("{d}/"));
+    let sizes = fm.metadata["sizes"].as_object();
+    let original = fm.metadata["original_image"].as_str();
+    original
+        .into_iter()
+        .chain(
+            sizes
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, s)| s["file"].as_str()),
+        )
+        .any(|f| src.ends_with(&format!("{dir}{f}")))
+}
+
+/// `POST /wp/v2/media/<id>/post-process` (`post_process_item()`): `action=create-image-subsizes`
+/// makes the sub-sizes an image lacks (`wp_update_image_subsizes()`), within the pixel
+/// budget; answers with the attachment in the edit context.
+async fn post_process_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    Path(id): Path<String>,
+    params: Params,
+) -> WpResult<Response> {
+    let id = route_id(&id)?;
+    let mut v = Validator::new(&params);
+    v.require("action");
+    v.one_of("action", &["create-image-subsizes"]);
+    v.finish()?;
+    let actor = auth.actor();
+    let post = load(&site, id).await?;
+    if !can_edit(&actor, &post) {
+        return Err(WpError::auth_required(
+            actor.logged_in(),
+            "rest_cannot_edit",
+            "Sorry, you are not allowed to edit this post.",
+        ));
+    }
+    let fm = file_meta(&site, &[id]).await?.remove(0).1;
+    if !fm.file.is_empty() && !missing_sizes(&post, &fm).is_empty() {
+        let uploads = site.config.uploads_dir.clone();
+        let (rel, mime) = (fm.file.clone(), post.mime_type.clone());
+        let budget = site.config.security.max_image_pixels;
+        let mut metadata = site
+            .cpu
+            .run(move || media::generate_metadata(&uploads, &rel, &mime, budget))
+            .await?;
+        // What the new metadata does not know (an edited image's `parent_image`) is kept.
+        if let (Some(new), Some(old)) = (metadata.as_object_mut(), fm.metadata.as_object()) {
+            for (k, v) in old {
+                new.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        site.store
+            .set_post_meta(id, META_METADATA, &[metadata.to_string()])
+            .await?;
+        tracing::info!(post_id = id, "image sub-sizes made");
+    }
+    respond_in(&site, &actor, &post, StatusCode::OK, Context::Edit).await
+}
+
+/// The stem of an edited image's file: `-edited` appended once (`-edited-2` → `-edited`).
+fn edited_stem(stem: &str) -> String {
+    static EDITED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"-edited(-\d+)?$").unwrap_or_else(|_| unreachable!())
+    });
+    if EDITED.is_match(stem) {
+        EDITED.replace(stem, "-edited").into_owned()
+    } else {
+        format!("{stem}-edited")
+    }
 }
 
 #[cfg(test)]

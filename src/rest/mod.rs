@@ -692,3 +692,13 @@ pub fn route_id(segment: &str) -> Result<i64, WpError> {
     // Digits too large for an id cannot name anything that exists.
     Ok(segment.parse::<i64>().unwrap_or(i64::MAX))
 }
+
+/// `$request['id']` of an item route: a body or query `id` comes before the URL's in
+/// `WP_REST_Request::get_parameter_order()`, so when given it names the item, and must be
+/// an integer (`sanitize_params()` checks a `null` too).
+pub fn request_id(v: &mut params::Validator<'_>, params: &params::Params, url_id: i64) -> i64 {
+    if params.get("id").is_none() {
+        return url_id;
+    }
+    v.integer("id").unwrap_or(url_id)
+}

@@ -15,7 +15,7 @@ use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
     NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt,
-    the_title, wp_trim_excerpt,
+    the_title, wp_trim_excerpt_to,
 };
 use crate::post_types::PostType;
 use crate::search::{SearchColumns, post_search};
@@ -372,6 +372,8 @@ struct Extras {
     ancestors: Vec<(i64, String)>,
     /// The media library's images that the contents and excerpts show (`wp-image-N`).
     images: super::media::LibraryImages,
+    /// The request's `excerpt_length` (words of a generated excerpt; 55 when not given).
+    excerpt_length: Option<i64>,
 }
 
 impl Extras {
@@ -455,6 +457,7 @@ impl Extras {
             history,
             ancestors,
             images,
+            excerpt_length: None,
         })
     }
 
@@ -530,7 +533,8 @@ fn prepare_item(
     let rendered_excerpt = if hide {
         String::new()
     } else {
-        let excerpt = wp_trim_excerpt(&post.excerpt, || {
+        let length = extras.excerpt_length.unwrap_or(55);
+        let excerpt = wp_trim_excerpt_to(&post.excerpt, length, || {
             let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
             // Without shortcodes or blocks that is the content itself, already rendered
             // (the image attributes it may differ by go with the tags).
@@ -568,6 +572,11 @@ fn prepare_item(
     let mut links = links;
     if let Some(l) = links.as_object_mut() {
         let curies = l.remove("curies");
+        // `prepare_links()` links an author only when there is one (a deleted user's posts
+        // given to 0).
+        if post.author == 0 {
+            l.remove("author");
+        }
         // `prepare_links()`: posts, pages and types supporting comments link to theirs.
         if matches!(pt.name.as_str(), "post" | "page") || pt.supports("comments") {
             l.insert("replies".into(), replies_link(site, post.id));
@@ -1031,11 +1040,21 @@ async fn get_items(
         }
         tax_or = v.one_of("tax_relation", &["AND", "OR"]) == Some("OR");
     }
-    let sticky_filter = if pt.name == "post" {
-        v.boolean("sticky")
+    let (sticky_filter, ignore_sticky) = if pt.name == "post" {
+        (
+            v.boolean("sticky"),
+            v.boolean("ignore_sticky").unwrap_or(true),
+        )
     } else {
-        None
+        (None, true)
     };
+    let formats = if super::registry::unsupported_fields(pt).contains(&"format") {
+        vec![]
+    } else {
+        format_filter(&mut v)
+    };
+    // Read from the request whether registered or not (`isset( $request['excerpt_length'] )`).
+    let excerpt_length = v.integer("excerpt_length");
     v.finish()?;
 
     check_collection_query(
@@ -1073,6 +1092,7 @@ async fn get_items(
         modified_before: dates[3],
         tax_query: vec![],
         tax_or: false,
+        formats,
         orderby: match orderby {
             "id" => PostOrderBy::Id,
             "title" => PostOrderBy::Title,
@@ -1118,7 +1138,13 @@ async fn get_items(
     if !q.authors_exclude.is_empty() {
         q.authors.clear();
     }
-    let (posts, mut total) = site.store.query_posts(&q).await?;
+    let (mut posts, mut total) = site.store.query_posts(&q).await?;
+    // WP_Query puts sticky posts first on the first page of a "home" query (no search, no
+    // taxonomy or format filter, no `include`) unless told to ignore them.
+    let home = q.search.is_none() && q.tax_query.is_empty() && q.formats.is_empty();
+    if !ignore_sticky && home && q.include.is_empty() && page <= 1 && !sticky_ids.is_empty() {
+        posts = put_sticky_first(&site, pt, posts, &sticky_ids, &q.exclude).await?;
+    }
     if posts.is_empty() && page == 1 {
         // WP_Query counts nothing when the page it read is empty (an offset past the end).
         total = 0;
@@ -1136,7 +1162,8 @@ async fn get_items(
         ));
     }
     let page_posts: Vec<&Post> = posts.iter().collect();
-    let extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
+    let mut extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
+    extras.excerpt_length = excerpt_length;
     let items: Vec<Value> = posts
         .iter()
         .filter(|p| {
@@ -1167,6 +1194,71 @@ async fn get_items(
     ))
 }
 
+/// The `format` collection filter (6.x): formats as stored, `standard` being none.
+fn format_filter(v: &mut Validator<'_>) -> Vec<String> {
+    let Some(list) = v.string_list("format") else {
+        return vec![];
+    };
+    let mut formats = vec![];
+    for (i, f) in list.iter().enumerate() {
+        if !POST_FORMATS.contains(&f.as_str()) {
+            v.invalid(
+                "format",
+                "rest_not_in_enum",
+                format!("format[{i}] is not one of {}.", php_list(POST_FORMATS)),
+                Value::Null,
+            );
+            return vec![];
+        }
+        formats.push(if f == "standard" {
+            String::new()
+        } else {
+            f.clone()
+        });
+    }
+    formats
+}
+
+/// `a, b, and c`, as WordPress lists enum values in messages.
+fn php_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+    }
+}
+
+/// `WP_Query::get_posts()` with `ignore_sticky_posts` false: the page's sticky posts move to
+/// the front, in their order, then the other published sticky posts not excluded follow
+/// (newest first), whatever the other filters.
+async fn put_sticky_first(
+    site: &Site,
+    pt: &PostType,
+    posts: Vec<Post>,
+    sticky_ids: &[i64],
+    exclude: &[i64],
+) -> WpResult<Vec<Post>> {
+    let (mut front, rest): (Vec<Post>, Vec<Post>) =
+        posts.into_iter().partition(|p| sticky_ids.contains(&p.id));
+    let missing: Vec<i64> = sticky_ids
+        .iter()
+        .copied()
+        .filter(|id| !front.iter().any(|p| p.id == *id) && !exclude.contains(id))
+        .collect();
+    if !missing.is_empty() {
+        let q = PostQuery {
+            post_type: pt.name.clone(),
+            statuses: vec!["publish".into()],
+            limit: i64::try_from(missing.len()).unwrap_or(i64::MAX),
+            include: missing,
+            ..PostQuery::default()
+        };
+        front.extend(site.store.query_posts(&q).await?.0);
+    }
+    front.extend(rest);
+    Ok(front)
+}
+
 /// `GET /wp/v2/{base}/<id>`.
 async fn get_item(
     State(site): State<Arc<Site>>,
@@ -1180,6 +1272,7 @@ async fn get_item(
     let mut v = Validator::new(&params);
     let ctx = v.context();
     let password = v.string("password");
+    let excerpt_length = v.integer("excerpt_length");
     v.finish()?;
 
     let post = match site.store.post_by_id(id).await? {
@@ -1210,7 +1303,8 @@ async fn get_item(
         show = true;
     }
     let tz = site_tz(&site).await?;
-    let extras = Extras::load(&site, pt, &[&post]).await?;
+    let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.excerpt_length = excerpt_length;
     let mut body = prepare_item(
         &site,
         &post,
@@ -1327,6 +1421,9 @@ struct PostInput {
     comment_status: Option<&'static str>,
     ping_status: Option<&'static str>,
     date: Option<i64>,
+    /// `date` or `date_gmt` sent as `null`: back to the default date (now; floating for a
+    /// draft), which wins over a date given in the other field.
+    reset_date: bool,
     menu_order: Option<i64>,
     parent: Option<i64>,
     sticky: Option<bool>,
@@ -1339,17 +1436,29 @@ struct PostInput {
     meta: Vec<(String, Vec<String>)>,
 }
 
+/// `check_status()` + `prepare_item_for_database()`: the stored status, sent again, is
+/// valid whatever it is (`inherit`, `trash`) and changes nothing.
+pub(super) fn status_unchanged(params: &Params, current_status: Option<&str>) -> bool {
+    current_status.is_some_and(|c| params.get("status").and_then(Value::as_str) == Some(c))
+}
+
+/// `current_status`: the stored status of the post being updated.
 fn parse_input(
     v: &mut Validator<'_>,
     params: &Params,
     pt: &PostType,
     tz: &jiff::tz::TimeZone,
+    current_status: Option<&str>,
 ) -> PostInput {
     let mut input = PostInput {
         title: raw_field(params, "title"),
         content: raw_field(params, "content"),
         excerpt: raw_field(params, "excerpt"),
-        status: v.one_of("status", STATUSES),
+        status: if status_unchanged(params, current_status) {
+            None
+        } else {
+            v.one_of("status", STATUSES)
+        },
         slug: v.string("slug"),
         author: v.integer("author"),
         password: v.string("password"),
@@ -1359,7 +1468,8 @@ fn parse_input(
     };
     for key in ["date", "date_gmt"] {
         match params.get(key) {
-            None | Some(Value::Null) => {}
+            None => {}
+            Some(Value::Null) => input.reset_date = true,
             Some(Value::String(s)) => {
                 let zone = if key == "date" {
                     tz.clone()
@@ -1697,6 +1807,7 @@ async fn apply_input(
         }
         post.author = author;
     }
+    check_sticky_password(site, &post, &input).await?;
     if let Some(parent) = input.parent {
         // Any existing post may be a parent (WordPress does not check its type); one that
         // would make a loop is dropped (`wp_check_post_hierarchy_for_loops`).
@@ -1763,6 +1874,12 @@ async fn apply_input(
     let now = now();
     let floating_status = matches!(post.status.as_str(), "draft" | "pending");
     match input.date {
+        // `prepare_item_for_database()` empties both dates on a `null`, and
+        // `wp_insert_post()` dates an undated post now (a draft stays floating).
+        _ if input.reset_date => {
+            post.date = now;
+            post.date_floating = floating_status;
+        }
         Some(d) => {
             post.date = d;
             post.date_floating = false;
@@ -1803,8 +1920,31 @@ async fn apply_input(
         };
         unique_slug(site, pt, &wanted, as_status, post.id).await?
     };
-    post.modified = now;
+    // `wp_insert_post()`: a new post's `post_modified` is its `post_date`.
+    post.modified = if creating { post.date } else { now };
     Ok(post)
+}
+
+/// `prepare_item_for_database()`: a post cannot be both sticky and password protected.
+/// `post_password_required()` there sees the stored password (no cookie over the API).
+async fn check_sticky_password(site: &Site, post: &Post, input: &PostInput) -> WpResult<()> {
+    let invalid =
+        |message: &str| WpError::new(StatusCode::BAD_REQUEST, "rest_invalid_field", message);
+    let sticky = input.sticky == Some(true);
+    if input.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        if sticky {
+            return Err(invalid("A post can not be sticky and have a password."));
+        }
+        if post.id != 0 && sticky_posts(site).await?.contains(&post.id) {
+            return Err(invalid("A sticky post can not be password protected."));
+        }
+    }
+    if sticky && post.id != 0 && !post.password.is_empty() {
+        return Err(invalid(
+            "A password protected post can not be set to sticky.",
+        ));
+    }
+    Ok(())
 }
 
 fn not_found() -> WpError {
@@ -1859,7 +1999,7 @@ pub async fn validate_write(
         let _ = v.boolean("force");
     } else {
         let tz = site_tz(site).await?;
-        let _ = parse_input(&mut v, params, &pt, &tz);
+        let _ = parse_input(&mut v, params, &pt, &tz, None);
     }
     v.finish()
 }
@@ -1873,7 +2013,7 @@ async fn create_item(
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
-    let mut input = parse_input(&mut v, &params, pt, &tz);
+    let mut input = parse_input(&mut v, &params, pt, &tz, None);
     v.finish()?;
 
     // create_item_permissions_check(), in WordPress's order.
@@ -1989,12 +2129,25 @@ async fn update_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
+    let current = site
+        .store
+        .post_by_id(id)
+        .await?
+        .filter(|p| p.post_type == pt.name);
     let mut v = Validator::new(&params);
-    let mut input = parse_input(&mut v, &params, pt, &tz);
+    let mut input = parse_input(
+        &mut v,
+        &params,
+        pt,
+        &tz,
+        current.as_ref().map(|p| p.status.as_str()),
+    );
     v.finish()?;
 
     // update_item_permissions_check().
-    let post = load(&site, pt, id).await?;
+    let Some(post) = current else {
+        return Err(not_found());
+    };
     if !can_edit(&actor, &post, pt) {
         return Err(WpError::auth_required(
             actor.logged_in(),

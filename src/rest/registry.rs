@@ -26,6 +26,10 @@ pub enum Kind {
     /// `/wp/v2/media`.
     Media,
     MediaItem,
+    /// `/media/<id>/edit`.
+    MediaEdit,
+    /// `/media/<id>/post-process`.
+    MediaPostProcess,
     Types,
     Type,
     Statuses,
@@ -327,6 +331,10 @@ pub async fn allowed_methods(
         Kind::MediaItem => {
             super::media::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
         }
+        Kind::MediaEdit | Kind::MediaPostProcess => {
+            let upload = m.doc.kind == Kind::MediaEdit;
+            super::media::allowed_on_edit(site, auth, m.param("id").unwrap_or(""), upload).await
+        }
         Kind::Post(base) => {
             super::posts::allowed_on_item(
                 site,
@@ -338,7 +346,14 @@ pub async fn allowed_methods(
             .await
         }
         Kind::User => {
-            super::users::allowed_on_item(site, auth, m.param("id").unwrap_or(""), edit).await
+            // `$request['id']`: a query `id` names the user before the URL's (a body's
+            // cannot be seen here: docs/compat.md "allow-from-body").
+            let query_id = super::params::parse_form(query)
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let id = query_id.as_deref().or(m.param("id")).unwrap_or("");
+            super::users::allowed_on_item(site, auth, id, edit).await
         }
         Kind::Comments => {
             super::comments::allowed_on_collection(site, auth, edit, query, hints).await
@@ -687,6 +702,26 @@ fn media_routes(v: &mut Vec<RouteDoc>) {
         Kind::MediaItem,
         Some(named_schema("attachment")),
         endpoints_from(&stored["item"]),
+    ));
+    let post_process: Value = serde_json::from_str(include_str!(
+        "schemas/attachment-post-process.endpoints.json"
+    ))
+    .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)/post-process",
+        Kind::MediaPostProcess,
+        None,
+        endpoints_from(&post_process["item"]),
+    ));
+    let edit: Value = serde_json::from_str(include_str!("schemas/attachment-edit.endpoints.json"))
+        .unwrap_or(Value::Null);
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/media/(?P<id>[\\d]+)/edit",
+        Kind::MediaEdit,
+        None,
+        endpoints_from(&edit["item"]),
     ));
 }
 

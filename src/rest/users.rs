@@ -20,7 +20,7 @@ use crate::store::{User, UserOrderBy, UserQuery, UserSearchColumn};
 use crate::users::{InsertUser, Profile, UserChanges};
 
 use super::params::{Context, Params, Validator, parse_form};
-use super::{json_response, route_id};
+use super::{json_response, request_id, route_id};
 
 pub fn routes() -> Router<Arc<Site>> {
     Router::new()
@@ -519,6 +519,9 @@ async fn get_item(
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
+    let mut v = Validator::new(&params);
+    let id = request_id(&mut v, &params, id);
+    v.finish()?;
     let ctx = context_of(&params)?;
     let edit = ctx == Context::Edit;
     let Some(user) = site.store.user_by_id(id).await? else {
@@ -804,7 +807,7 @@ async fn update_item(
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
-    update(&site, &auth, id, &params).await
+    update(&site, &auth, Some(id), &params).await
 }
 
 /// `POST|PUT|PATCH /wp/v2/users/me`.
@@ -813,12 +816,22 @@ async fn update_current_item(
     auth: Auth,
     params: Params,
 ) -> WpResult<Response> {
-    update(&site, &auth, auth.user_id(), &params).await
+    update(&site, &auth, None, &params).await
 }
 
 /// `update_item_permissions_check()` then `update_item()`.
-async fn update(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<Response> {
+/// `url_id` is the route's id; `None` for `/users/me`, which sets `id` to the current user.
+async fn update(
+    site: &Site,
+    auth: &Auth,
+    url_id: Option<i64>,
+    params: &Params,
+) -> WpResult<Response> {
     let mut v = Validator::new(params);
+    let id = match url_id {
+        Some(id) => request_id(&mut v, params, id),
+        None => auth.user_id(),
+    };
     let input = parse_input(&mut v, params);
     v.finish()?;
 
@@ -901,7 +914,7 @@ async fn delete_item(
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
-    delete(&site, &auth, id, &params).await
+    delete(&site, &auth, Some(id), &params).await
 }
 
 /// `DELETE /wp/v2/users/me`.
@@ -910,19 +923,20 @@ async fn delete_current_item(
     auth: Auth,
     params: Params,
 ) -> WpResult<Response> {
-    delete(&site, &auth, auth.user_id(), &params).await
+    delete(&site, &auth, None, &params).await
 }
 
-/// `check_reassign()` then `absint()`: a number (0 meaning none), or no reassignment for
-/// `false`, `""`, `"false"`; anything else is invalid.
+/// `check_reassign()` then `absint()`: a number, or no reassignment for `false`, `""`,
+/// `"false"`; anything else is invalid. A number, even 0, reassigns (`wp_delete_user()`
+/// only deletes for `null`): posts of a user deleted with `reassign=0` get author 0.
 fn reassign_arg(v: &mut Validator<'_>, params: &Params) -> Option<i64> {
-    let numeric = |f: f64| Some((f.abs().floor() as i64).max(0)).filter(|n| *n > 0);
+    let numeric = |f: f64| Some((f.abs().floor() as i64).max(0));
     match params.get("reassign")? {
         Value::Number(n) => n.as_f64().and_then(numeric),
         Value::String(s) if s.trim_start().parse::<f64>().is_ok_and(f64::is_finite) => {
             s.trim_start().parse::<f64>().ok().and_then(numeric)
         }
-        Value::String(s) if s.is_empty() || s == "false" || s == "0" => None,
+        Value::String(s) if s.is_empty() || s == "false" => None,
         Value::Bool(false) | Value::Null => None,
         _ => {
             v.invalid(
@@ -937,8 +951,18 @@ fn reassign_arg(v: &mut Validator<'_>, params: &Params) -> Option<i64> {
 }
 
 /// `delete_item_permissions_check()` then `delete_item()`.
-async fn delete(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<Response> {
+/// `url_id` as for [`update`].
+async fn delete(
+    site: &Site,
+    auth: &Auth,
+    url_id: Option<i64>,
+    params: &Params,
+) -> WpResult<Response> {
     let mut v = Validator::new(params);
+    let id = match url_id {
+        Some(id) => request_id(&mut v, params, id),
+        None => auth.user_id(),
+    };
     let force = v.boolean("force").unwrap_or(false);
     v.require("reassign");
     let reassign = reassign_arg(&mut v, params);
@@ -960,7 +984,8 @@ async fn delete(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<
             "Users do not support trashing. Set 'force=true' to delete.",
         ));
     }
-    if let Some(to) = reassign
+    // `! empty( $reassign )`: 0 is not checked.
+    if let Some(to) = reassign.filter(|to| *to != 0)
         && (to == user.id || site.store.user_by_id(to).await?.is_none())
     {
         return Err(WpError::new(
@@ -974,15 +999,20 @@ async fn delete(site: &Site, auth: &Auth, id: i64, params: &Params) -> WpResult<
     if let Some(o) = previous.as_object_mut() {
         o.remove("_links");
     }
-    if crate::users::delete_user(site, user.id, reassign)
-        .await?
-        .is_none()
-    {
+    let Some(done) = crate::users::delete_user(site, user.id, reassign).await? else {
         return Err(WpError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "rest_cannot_delete",
             "The user cannot be deleted.",
         ));
+    };
+    // `wp_trash_post()` saves through `wp_update_post()`, which keeps a revision.
+    for post_id in &done.trashed_posts {
+        if let Some(post) = site.store.post_by_id(*post_id).await?
+            && let Some(pt) = site.post_type(&post.post_type)
+        {
+            super::revisions::save(site, pt, &post, actor.id).await?;
+        }
     }
     Ok(json_response(
         StatusCode::OK,

@@ -320,6 +320,8 @@ pub struct PostQuery {
     /// `tax_query` clauses, all of which must hold (any one when `tax_or`).
     pub tax_query: Vec<TaxClause>,
     pub tax_or: bool,
+    /// Post formats (`post_format` values, `""` for standard): any of them.
+    pub formats: Vec<String>,
     pub orderby: PostOrderBy,
     pub limit: i64,
     pub offset: i64,

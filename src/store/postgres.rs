@@ -1678,6 +1678,10 @@ impl QuerySql {
             let p = self.push(Bind::Texts(q.mime_types.clone()));
             filter.push_str(&format!(" AND mime_type = ANY({p})"));
         }
+        if !q.formats.is_empty() {
+            let p = self.push(Bind::Texts(q.formats.clone()));
+            filter.push_str(&format!(" AND post_format = ANY({p})"));
+        }
         if let Some(m) = q.menu_order {
             let p = self.push(Bind::Int(m));
             filter.push_str(&format!(" AND menu_order = {p}"));

@@ -1728,6 +1728,7 @@ fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
     );
     push_in(&mut filter, &mut binds, " AND slug IN", &q.slugs);
     push_in(&mut filter, &mut binds, " AND mime_type IN", &q.mime_types);
+    push_in(&mut filter, &mut binds, " AND post_format IN", &q.formats);
     if let Some(m) = q.menu_order {
         filter.push_str(" AND menu_order = ?");
         binds.push(Bind::Int(m));

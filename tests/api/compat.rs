@@ -12,21 +12,7 @@ fn compatibility_suite_against_wordpress_oracle() {
         );
         return;
     }
-    let mut cmd = Command::new("python3");
-    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/run.py"))
-        .arg("--ferropress")
-        .arg(env!("CARGO_BIN_EXE_ferropress"));
-    // In the PostgreSQL pass, the ferropress that run.py starts uses a fresh schema (its own
-    // --data-dir then only holds the log).
-    let dir = tempfile::tempdir().expect("tempdir");
-    match crate::helpers::storage_for(dir.path()).database_url {
-        Some(url) => cmd.env(
-            "FERROPRESS_DATABASE_URL",
-            secrecy::ExposeSecret::expose_secret(&url),
-        ),
-        None => cmd.env_remove("FERROPRESS_DATABASE_URL"),
-    };
-    let out = cmd.output().expect("running python3 compat/run.py");
+    let out = run_py(&[]);
     let report = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -38,4 +24,23 @@ fn compatibility_suite_against_wordpress_oracle() {
     );
     // The totals line, visible with `cargo test -- --nocapture`.
     println!("{}", report.trim_end().lines().last().unwrap_or_default());
+}
+
+/// Runs `compat/run.py` with `args` against this binary; in the PostgreSQL pass, the
+/// ferropress it starts uses a fresh schema (its own --data-dir then only holds the log).
+pub fn run_py(args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("python3");
+    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/run.py"))
+        .arg("--ferropress")
+        .arg(env!("CARGO_BIN_EXE_ferropress"))
+        .args(args);
+    let dir = tempfile::tempdir().expect("tempdir");
+    match crate::helpers::storage_for(dir.path()).database_url {
+        Some(url) => cmd.env(
+            "FERROPRESS_DATABASE_URL",
+            secrecy::ExposeSecret::expose_secret(&url),
+        ),
+        None => cmd.env_remove("FERROPRESS_DATABASE_URL"),
+    };
+    cmd.output().expect("running python3 compat/run.py")
 }

@@ -24,6 +24,7 @@ mod media;
 mod metrics;
 mod migrate_store;
 mod multi_instance;
+mod phpunit;
 mod post_types;
 mod postgres;
 mod posts;

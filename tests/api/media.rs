@@ -835,3 +835,290 @@ async fn uploads_dir_can_live_outside_the_data_dir() {
         .expect("send");
     assert_eq!(hidden.status().as_u16(), 404);
 }
+
+/// Issue 23 bug 8: a `Content-MD5` header must be the body's MD5 as lower-case hex, as
+/// WordPress compares it (`md5()` / `md5_file()` against the trimmed header), raw or
+/// multipart.
+#[tokio::test]
+async fn content_md5_must_match_the_upload() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    let bytes = png(20, 10);
+    let md5: String = <md5::Md5 as md5::Digest>::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let raw = |header: String| {
+        author
+            .req(reqwest::Method::POST, "media")
+            .header(CONTENT_TYPE, "image/png")
+            .header(CONTENT_DISPOSITION, "attachment; filename=\"h.png\"")
+            .header("Content-MD5", header)
+            .body(bytes.clone())
+    };
+    let multipart = |header: &str| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name("h.png")
+                .mime_str("image/png")
+                .expect("mime"),
+        );
+        author
+            .req(reqwest::Method::POST, "media")
+            .header("Content-MD5", header)
+            .multipart(form)
+    };
+    for req in [
+        raw("abc".into()),
+        raw(md5.to_uppercase()),
+        multipart(&"0".repeat(32)),
+    ] {
+        let (status, body) = send(req).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (412, Some("rest_upload_hash_mismatch")),
+            "{body}"
+        );
+    }
+    let (_, list) = author
+        .json(reqwest::Method::GET, "media", Value::Null)
+        .await;
+    assert_eq!(list, json!([]));
+    for req in [raw(format!(" {md5} ")), multipart(&md5)] {
+        let (status, body) = send(req).await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+/// Issue 23 bug 9: the permission check (uploading to a post the user cannot edit) comes
+/// before `create_item()` looks for the file.
+#[tokio::test]
+async fn upload_permissions_come_before_the_missing_file() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let author = Uploader::new(&app, "alice", Role::Author).await;
+    let (status, post) = editor
+        .json(
+            reqwest::Method::POST,
+            "posts",
+            json!({ "title": "Eddie's", "status": "publish" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{post}");
+    let post = post["id"].as_i64().expect("id");
+    let form = reqwest::multipart::Form::new().text("post", post.to_string());
+    for req in [
+        author.req(reqwest::Method::POST, &format!("media?post={post}")),
+        author
+            .req(reqwest::Method::POST, &format!("media?post={post}"))
+            .header(CONTENT_TYPE, "image/png"),
+        author.req(reqwest::Method::POST, "media").multipart(form),
+    ] {
+        let (status, body) = send(req).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("rest_cannot_edit")),
+            "{body}"
+        );
+    }
+    // Allowed to: then the missing file is the answer.
+    let (status, body) =
+        send(editor.req(reqwest::Method::POST, &format!("media?post={post}"))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_upload_no_data")),
+        "{body}"
+    );
+}
+
+/// Issue 23 bug 10 (`check_status()`): an attachment's stored status, sent again, is valid
+/// (`inherit`), though `inherit` is not in the schema's enum.
+#[tokio::test]
+async fn an_attachment_may_be_sent_its_own_status() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (_, post) = editor
+        .json(reqwest::Method::POST, "posts", json!({ "title": "Parent" }))
+        .await;
+    let post = post["id"].as_i64().expect("id");
+    let (status, item) = send(
+        editor
+            .req(reqwest::Method::POST, &format!("media?post={post}"))
+            .header(CONTENT_TYPE, "image/png")
+            .header(CONTENT_DISPOSITION, "attachment; filename=\"a.png\"")
+            .body(png(10, 10)),
+    )
+    .await;
+    assert_eq!(status, 201, "{item}");
+    let path = format!("media/{}", item["id"]);
+    let (status, body) = editor
+        .json(
+            reqwest::Method::POST,
+            &path,
+            json!({ "status": "inherit", "title": "Cool" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["status"], &body["post"]),
+        (&json!("inherit"), &json!(post))
+    );
+    let (_, body) = editor
+        .json(reqwest::Method::POST, &path, json!({ "status": "private" }))
+        .await;
+    assert_eq!(body["status"], "private");
+    let (status, body) = editor
+        .json(reqwest::Method::POST, &path, json!({ "status": "inherit" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_invalid_param")),
+        "{body}"
+    );
+}
+
+/// `POST /media/<id>/edit` (`edit_media_item()`, compat/scenarios/media-bugs23.json): a new
+/// `…-edited` attachment from a rotated and cropped copy; an edit of an edit is `-edited`
+/// again (made unique); the pixel budget holds.
+#[tokio::test]
+async fn media_edit_rotates_and_crops_into_a_new_attachment() {
+    let app = TestApp::spawn_with(|a| a.security.max_image_pixels = 100_000).await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (status, item) = editor.upload("pic.png", "image/png", png(40, 30)).await;
+    assert_eq!(status, 201, "{item}");
+    let id = item["id"].as_i64().expect("id");
+    let src = item["source_url"].as_str().expect("src").to_owned();
+    let by = &editor;
+    let edit = |body: Value, on: i64| async move {
+        by.json(reqwest::Method::POST, &format!("media/{on}/edit"), body)
+            .await
+    };
+
+    let (status, rotated) = edit(json!({ "src": src, "rotation": 90 }), id).await;
+    assert_eq!(status, 201, "{rotated}");
+    assert_ne!(rotated["id"], id);
+    let details = &rotated["media_details"];
+    assert_eq!(
+        (&details["width"], &details["height"]),
+        (&json!(30), &json!(40))
+    );
+    assert_eq!(
+        details["parent_image"]["attachment_id"],
+        json!(id.to_string())
+    );
+    assert!(
+        rotated["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/pic-edited.png")
+    );
+    assert!(
+        rotated["title"].get("raw").is_none(),
+        "view context: {rotated}"
+    );
+    let file = local_path(&app, rotated["source_url"].as_str().expect("url"));
+    let decoded = image::open(&file).expect("edited file");
+    assert_eq!((decoded.width(), decoded.height()), (30, 40));
+
+    // Crop 10%..60% of 30x40, then an edit of the edit keeps one `-edited`.
+    let (status, cropped) = edit(
+        json!({ "src": rotated["source_url"], "modifiers": [
+            { "type": "crop", "args": { "left": 10, "top": 10, "width": 50, "height": 50 } }] }),
+        rotated["id"].as_i64().expect("id"),
+    )
+    .await;
+    assert_eq!(status, 201, "{cropped}");
+    assert_eq!(cropped["media_details"]["width"], 15);
+    assert_eq!(cropped["media_details"]["height"], 20);
+    assert!(
+        cropped["source_url"]
+            .as_str()
+            .expect("url")
+            .ends_with("/pic-edited-1.png"),
+        "{cropped}"
+    );
+
+    let code = |r: (u16, Value)| (r.0, r.1["code"].as_str().map(str::to_owned));
+    assert_eq!(
+        code(edit(json!({ "src": src }), id).await),
+        (400, Some("rest_image_not_edited".into()))
+    );
+    assert_eq!(
+        code(edit(json!({ "src": "http://x/other.png", "rotation": 90 }), id).await),
+        (404, Some("rest_unknown_attachment".into()))
+    );
+    assert_eq!(
+        code(edit(json!({ "src": src, "rotation": 45 }), id).await),
+        (500, Some("rest_image_rotation_failed".into()))
+    );
+    assert_eq!(
+        code(
+            edit(
+                json!({ "src": src, "x": 100, "y": 0, "width": 10, "height": 10 }),
+                id
+            )
+            .await
+        ),
+        (500, Some("rest_image_crop_failed".into()))
+    );
+
+    // Over the pixel budget (100,000): kept at upload, not decoded for an edit.
+    let (status, big) = editor.upload("big.png", "image/png", png(400, 300)).await;
+    assert_eq!(status, 201, "{big}");
+    let big_src = big["source_url"].as_str().expect("src").to_owned();
+    assert_eq!(
+        code(
+            edit(
+                json!({ "src": big_src, "rotation": 90 }),
+                big["id"].as_i64().expect("id")
+            )
+            .await
+        ),
+        (500, Some("rest_unknown_image_file_type".into()))
+    );
+    let (_, list) = editor
+        .json(reqwest::Method::GET, "media?per_page=100", Value::Null)
+        .await;
+    assert_eq!(list.as_array().expect("list").len(), 4);
+}
+
+/// `POST /media/<id>/post-process` (`action=create-image-subsizes`): an image kept without
+/// sub-sizes (over the pixel budget at upload) gets them once the budget allows.
+#[tokio::test]
+async fn post_process_makes_missing_sub_sizes() {
+    let app = TestApp::spawn_with(|a| a.security.max_image_pixels = 100_000).await;
+    let editor = Uploader::new(&app, "eddie", Role::Editor).await;
+    let (status, item) = editor.upload("wide.png", "image/png", png(600, 400)).await;
+    assert_eq!(status, 201, "{item}");
+    let id = item["id"].as_i64().expect("id");
+    assert_eq!(item["missing_image_sizes"], json!(["medium", "thumbnail"]));
+    let path = format!("media/{id}/post-process");
+    let body = json!({ "action": "create-image-subsizes" });
+    // Still over the budget: nothing changes.
+    let (status, same) = editor
+        .json(reqwest::Method::POST, &path, body.clone())
+        .await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["missing_image_sizes"], json!(["medium", "thumbnail"]));
+    let (status, err) = editor.json(reqwest::Method::POST, &path, json!({})).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("rest_missing_callback_param"))
+    );
+
+    let (login, token) = (editor.login.clone(), editor.token.clone());
+    let storage = app.storage.clone();
+    let dir = app.stop().await;
+    let app = TestApp::spawn_at(dir, storage, |a| a.security.max_image_pixels = 1_000_000).await;
+    let editor = Uploader {
+        app: &app,
+        login,
+        token,
+    };
+    let (status, done) = editor.json(reqwest::Method::POST, &path, body).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["missing_image_sizes"], json!([]), "{done}");
+    assert_eq!(done["media_details"]["sizes"]["medium"]["width"], 300);
+    assert!(done["title"]["raw"].is_string(), "edit context: {done}");
+}

@@ -476,3 +476,235 @@ async fn scheduled_posts_are_published_when_their_time_comes() {
     );
     assert_eq!(body["title"]["rendered"], "Later");
 }
+
+/// Issue 23 bug 3 (`prepare_item_for_database()`): a post is never both sticky and password
+/// protected, whichever comes first; the refused request changes nothing.
+#[tokio::test]
+async fn sticky_and_password_protected_exclude_each_other() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let invalid = |(status, body): (u16, Value)| {
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("rest_invalid_field")),
+            "{body}"
+        );
+    };
+    invalid(
+        eddie
+            .post(
+                "posts",
+                json!({ "title": "Both", "password": "123", "sticky": true }),
+            )
+            .await,
+    );
+    let (_, list) = eddie.get("posts?status=draft&context=edit").await;
+    assert_eq!(list, json!([]));
+
+    let protected = eddie
+        .create(json!({ "title": "Protected", "password": "123" }))
+        .await;
+    invalid(
+        eddie
+            .post(&format!("posts/{protected}"), json!({ "sticky": true }))
+            .await,
+    );
+    // The stored password counts, even when the same request empties it.
+    invalid(
+        eddie
+            .post(
+                &format!("posts/{protected}"),
+                json!({ "sticky": true, "password": "" }),
+            )
+            .await,
+    );
+
+    let sticky = eddie
+        .create(json!({ "title": "Sticky", "sticky": true, "status": "publish" }))
+        .await;
+    for body in [
+        json!({ "password": "123" }),
+        json!({ "password": "123", "sticky": false }),
+    ] {
+        invalid(eddie.post(&format!("posts/{sticky}"), body).await);
+    }
+    let (_, body) = eddie.get(&format!("posts/{sticky}?context=edit")).await;
+    assert_eq!(
+        (&body["sticky"], &body["password"]),
+        (&json!(true), &json!(""))
+    );
+    // An empty password is no password.
+    let (status, body) = eddie
+        .post(
+            &format!("posts/{sticky}"),
+            json!({ "password": "", "title": "Still sticky" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sticky"], true);
+}
+
+/// Issue 23 bugs 4 and 5 (`wp_insert_post()`): a new post's `modified` is its date; a
+/// `null` date or date_gmt dates the post now (over a date given beside it), and a draft
+/// dated so floats again.
+#[tokio::test]
+async fn modified_follows_the_given_date_and_null_resets_it() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let (status, body) = eddie
+        .post(
+            "posts",
+            json!({ "title": "Dated", "date": "2016-01-01T00:00:00" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["modified"], "2016-01-01T00:00:00");
+    assert_eq!(body["modified_gmt"], "2016-01-01T00:00:00");
+    let draft = body["id"].as_i64().expect("id");
+
+    // An update is modified now.
+    let this_year = jiff::Timestamp::now().strftime("%Y-").to_string();
+    let (_, body) = eddie
+        .post(&format!("posts/{draft}"), json!({ "title": "Again" }))
+        .await;
+    assert_eq!(body["date"], "2016-01-01T00:00:00");
+    assert!(
+        body["modified"]
+            .as_str()
+            .expect("modified")
+            .starts_with(&this_year),
+        "{body}"
+    );
+
+    let (status, body) = eddie
+        .post(&format!("posts/{draft}"), json!({ "date_gmt": null }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
+    // Floating: publishing later dates it at that moment, not at 2016.
+    let (_, body) = eddie
+        .post(&format!("posts/{draft}"), json!({ "status": "publish" }))
+        .await;
+    assert_eq!(body["status"], "publish");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
+
+    let published = eddie
+        .create(json!({ "title": "Old", "status": "publish", "date": "2016-01-01T00:00:00" }))
+        .await;
+    let (status, body) = eddie
+        .post(
+            &format!("posts/{published}"),
+            json!({ "date": null, "date_gmt": "2015-01-01T00:00:00" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "publish");
+    assert!(
+        body["date"].as_str().expect("date").starts_with(&this_year),
+        "{body}"
+    );
+}
+
+/// `check_status()`: the stored status sent again is valid even outside the enum.
+#[tokio::test]
+async fn the_stored_status_sent_again_is_accepted() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let id = eddie.create(json!({ "title": "Trashed" })).await;
+    let (status, _) = eddie.delete(&format!("posts/{id}")).await;
+    assert_eq!(status, 200);
+    let (status, body) = eddie
+        .post(
+            &format!("posts/{id}"),
+            json!({ "status": "trash", "excerpt": "x" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "trash");
+    let (status, body) = eddie
+        .post(&format!("posts/{id}"), json!({ "status": "inherit" }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_invalid_param"))
+    );
+}
+
+/// Newer WordPress (6.x, no oracle): `ignore_sticky=false` puts sticky posts first on the
+/// first page (those of the page, then the others), `format` filters by post format
+/// (`standard` = none), `excerpt_length` sets the words of a generated excerpt.
+#[tokio::test]
+async fn ignore_sticky_format_and_excerpt_length() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let mut ids = vec![];
+    for (i, format) in ["standard", "aside", "standard", "link"].iter().enumerate() {
+        let date = format!("2020-01-0{}T00:00:00", i + 1);
+        ids.push(
+            eddie
+                .create(
+                    json!({ "title": format!("P{i}"), "status": "publish", "date": date,
+                    "format": format, "content": "one two three four five six" }),
+                )
+                .await,
+        );
+    }
+    let (_, body) = eddie
+        .post(&format!("posts/{}", ids[0]), json!({ "sticky": true }))
+        .await;
+    assert_eq!(body["sticky"], true);
+    let order = |body: &Value| -> Vec<i64> {
+        body.as_array()
+            .expect("list")
+            .iter()
+            .map(|p| p["id"].as_i64().expect("id"))
+            .collect()
+    };
+    let (_, body) = eddie.get("posts").await;
+    assert_eq!(order(&body), vec![ids[3], ids[2], ids[1], ids[0]]);
+    let (_, body) = eddie.get("posts?ignore_sticky=false").await;
+    assert_eq!(order(&body), vec![ids[0], ids[3], ids[2], ids[1]]);
+    // The sticky post is not on the page: it is added in front of it.
+    let (_, body) = eddie.get("posts?ignore_sticky=false&per_page=2").await;
+    assert_eq!(order(&body), vec![ids[0], ids[3], ids[2]]);
+    let (_, body) = eddie
+        .get("posts?ignore_sticky=false&per_page=2&page=2")
+        .await;
+    assert_eq!(order(&body), vec![ids[1], ids[0]]);
+    let (_, body) = eddie
+        .get(&format!("posts?ignore_sticky=false&exclude={}", ids[0]))
+        .await;
+    assert_eq!(order(&body), vec![ids[3], ids[2], ids[1]]);
+
+    let (_, body) = eddie.get("posts?format[]=standard").await;
+    assert_eq!(order(&body), vec![ids[2], ids[0]]);
+    let (_, body) = eddie.get("posts?format[]=aside&format[]=link").await;
+    assert_eq!(order(&body), vec![ids[3], ids[1]]);
+    let (status, body) = eddie.get("posts?format[]=nope").await;
+    assert_eq!(
+        (status, body["data"]["details"]["format"]["code"].as_str()),
+        (400, Some("rest_not_in_enum")),
+        "{body}"
+    );
+
+    let (_, body) = eddie
+        .get(&format!("posts/{}?excerpt_length=2", ids[0]))
+        .await;
+    assert_eq!(body["excerpt"]["rendered"], "<p>one two [&hellip;]</p>\n");
+    let (_, body) = eddie.get("posts?excerpt_length=3&per_page=1").await;
+    assert_eq!(
+        body[0]["excerpt"]["rendered"],
+        "<p>one two three [&hellip;]</p>\n"
+    );
+    let (_, body) = eddie.get(&format!("posts/{}", ids[0])).await;
+    assert_eq!(
+        body["excerpt"]["rendered"],
+        "<p>one two three four five six</p>\n"
+    );
+}

@@ -74,6 +74,13 @@ impl Caller<'_> {
         send(self.request(Method::DELETE, path)).await
     }
 
+    /// Creates a draft and returns its id.
+    async fn publish_as_draft(&self, title: &str) -> i64 {
+        let (status, body) = self.post("posts", json!({ "title": title })).await;
+        assert_eq!(status, 201, "{body}");
+        body["id"].as_i64().expect("id")
+    }
+
     /// Publishes a post and returns its id.
     async fn publish(&self, title: &str) -> i64 {
         let (status, body) = self
@@ -929,4 +936,106 @@ async fn routes_are_registered_like_wordpress() {
         .expect("send");
     let (_, body) = json_of(opts).await;
     assert_eq!(body["endpoints"][2]["args"]["reassign"]["required"], true);
+}
+
+/// Issue 23 bug 6: `reassign=0` is a reassignment (`wp_delete_user()` only trashes for
+/// `null`, i.e. `reassign=false`): the posts stay published, by user 0, with no author link.
+#[tokio::test]
+async fn deleting_with_reassign_0_leaves_posts_without_author() {
+    let app = spawn().await;
+    let s = site(&app).await;
+    let post = s.author.publish("Orphan").await;
+    let (status, body) = s
+        .admin
+        .delete(&format!("users/{}?reassign=0&force=true", s.author.id))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s.admin.get(&format!("posts/{post}?context=edit")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["author"], &body["status"]),
+        (&json!(0), &json!("publish"))
+    );
+    assert!(body["_links"].get("author").is_none(), "{body}");
+
+    let post = s.contributor.publish_as_draft("Draft orphan").await;
+    let (status, body) = s
+        .admin
+        .call(
+            Method::DELETE,
+            &format!("users/{}", s.contributor.id),
+            json!({ "force": true, "reassign": 0 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = s.admin.get(&format!("posts/{post}?context=edit")).await;
+    assert_eq!(
+        (&body["author"], &body["status"]),
+        (&json!(0), &json!("draft"))
+    );
+}
+
+/// Issue 23 bug 7: a body or query `id` names the user before the URL's
+/// (`WP_REST_Request::get_parameter_order()`), and must be an integer.
+#[tokio::test]
+async fn a_body_or_query_id_names_the_user() {
+    let app = spawn().await;
+    let s = site(&app).await;
+    let not_found = |(status, body): (u16, Value)| {
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("rest_user_invalid_id")),
+            "{body}"
+        );
+    };
+    let sam = s.subscriber.id;
+    not_found(
+        s.admin
+            .post("users/999999", json!({ "id": 0, "first_name": "x" }))
+            .await,
+    );
+    not_found(
+        s.admin
+            .post(&format!("users/{sam}"), json!({ "id": 0 }))
+            .await,
+    );
+    not_found(
+        s.admin
+            .post(
+                &format!("users/{sam}"),
+                json!({ "id": 999_999, "first_name": "x" }),
+            )
+            .await,
+    );
+    for id in [json!("abc"), Value::Null] {
+        let (status, body) = s
+            .admin
+            .post(&format!("users/{sam}"), json!({ "id": id }))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("rest_invalid_param")),
+            "{body}"
+        );
+    }
+    not_found(
+        s.admin
+            .get(&format!("users/{}?id=999999", s.admin.id))
+            .await,
+    );
+    let (status, body) = s
+        .admin
+        .get(&format!("users/999999?id={sam}&context=edit"))
+        .await;
+    assert_eq!((status, &body["id"]), (200, &json!(sam)), "{body}");
+    let resp = s.admin.raw_get(&format!("users/999999?id={sam}")).await;
+    assert!(header(&resp, "allow").is_some_and(|a| a.contains("DELETE")));
+    not_found(
+        s.admin
+            .delete(&format!("users/{sam}?id=999999&force=true&reassign=false"))
+            .await,
+    );
+    let (status, body) = s.admin.get(&format!("users/{sam}?context=edit")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["first_name"], "");
 }
