@@ -256,8 +256,7 @@ async fn allow_header(
     let m = registry::match_route(site, &path, req.method.as_str())?;
     let edit =
         form_urlencoded::parse(req.query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
-    let allow =
-        registry::allowed_methods(site, auth, transport, &m, edit, &req.query, hints).await;
+    let allow = registry::allowed_methods(site, auth, transport, &m, edit, &req.query, hints).await;
     (!allow.is_empty()).then(|| allow.join(", "))
 }
 
