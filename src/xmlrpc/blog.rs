@@ -60,11 +60,7 @@ pub async fn get_profile(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
             "Sorry, you are not allowed to edit your profile.",
         ));
     }
-    let fields = match args.get(3) {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        _ => vec!["all".to_owned()],
-    };
+    let fields = super::fields_or(args.get(3), &["all"]);
     Ok(prepare_user(&user, &fields))
 }
 

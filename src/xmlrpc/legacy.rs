@@ -202,18 +202,7 @@ async fn editable(s: &Server<'_>, user: &User, id: i64) -> Result<Option<(Post, 
     let Some(post) = s.site.store.post_by_id(id).await?.filter(|_| id > 0) else {
         return Ok(None);
     };
-    let actor = Actor {
-        id: user.id,
-        roles: &user.roles,
-    };
-    let ok = s.site.post_type(&post.post_type).is_some_and(|pt| {
-        actor.can(Cap::EditPost(PostRef {
-            author: post.author,
-            status: &post.status,
-            pre_trash_status: post.pre_trash_status.as_deref(),
-            caps: &pt.caps,
-        }))
-    });
+    let ok = super::can_edit(s, user, &post);
     Ok(Some((post, ok)))
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::Value as Json;
 
-use crate::caps::{Actor, Cap, PostRef};
+use crate::caps::{Actor, Cap};
 
 use super::blog::credentials;
 use super::posts::iso_value;
@@ -126,17 +126,7 @@ pub async fn new_media_object(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     let post_id = data.get("post_id").map_or(0, Value::as_php_int);
     if post_id != 0 {
         let post = s.site.store.post_by_id(post_id).await?;
-        let allowed = post.as_ref().is_some_and(|p| {
-            s.site.post_type(&p.post_type).is_some_and(|pt| {
-                actor.can(Cap::EditPost(PostRef {
-                    author: p.author,
-                    status: &p.status,
-                    pre_trash_status: p.pre_trash_status.as_deref(),
-                    caps: &pt.caps,
-                }))
-            })
-        });
-        if !allowed {
+        if !post.is_some_and(|p| super::can_edit(s, &user, &p)) {
             return Err(Fault::new(
                 401,
                 "Sorry, you are not allowed to edit this post.",

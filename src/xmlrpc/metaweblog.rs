@@ -519,13 +519,7 @@ pub async fn edit_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     let Some(pt) = s.site.post_type(&post.post_type).cloned() else {
         return Err(Fault::new(401, "Invalid post type."));
     };
-    let editable = actor.can(Cap::EditPost(PostRef {
-        author: post.author,
-        status: &post.status,
-        pre_trash_status: post.pre_trash_status.as_deref(),
-        caps: &pt.caps,
-    }));
-    if !editable {
+    if !super::can_edit(s, &user, &post) {
         return Err(Fault::new(
             401,
             "Sorry, you are not allowed to edit this post.",
@@ -643,20 +637,12 @@ pub async fn delete_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
         return Err(Fault::new(404, "Sorry, no such post."));
     };
     let rest = Rest::new(s, user);
-    let force = if post.status == "trash" {
-        "true"
-    } else {
-        "false"
-    };
-    let (code, _) = rest
-        .delete(&format!("/wp/v2/posts/{id}"), &[("force", force)])
-        .await?;
-    match code {
-        200 => Ok(Value::Bool(true)),
-        401 | 403 => Err(Fault::new(
-            401,
-            "Sorry, you are not allowed to delete this post.",
-        )),
-        _ => Err(Fault::new(500, "Sorry, the post could not be deleted.")),
-    }
+    super::posts::delete_through_rest(
+        &rest,
+        &format!("/wp/v2/posts/{id}"),
+        &post,
+        "Sorry, you are not allowed to delete this post.",
+        "Sorry, the post could not be deleted.",
+    )
+    .await
 }

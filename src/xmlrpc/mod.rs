@@ -566,6 +566,31 @@ fn throttled(secs: u64) -> Fault {
     }
 }
 
+/// A `fields` (or names) argument as the methods read it: the strings of a list, or
+/// `default` when it is not given (each method's `xmlrpc_default_*_fields`).
+pub fn fields_or(v: Option<&Value>, default: &[&str]) -> Vec<String> {
+    match v {
+        Some(v) => v.items().iter().map(Value::as_php_string).collect(),
+        None => default.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// `current_user_can( 'edit_post', $post->ID )`, decided in `caps`.
+pub fn can_edit(s: &Server<'_>, user: &User, post: &crate::store::Post) -> bool {
+    s.site.post_type(&post.post_type).is_some_and(|pt| {
+        crate::caps::Actor {
+            id: user.id,
+            roles: &user.roles,
+        }
+        .can(crate::caps::Cap::EditPost(crate::caps::PostRef {
+            author: post.author,
+            status: &post.status,
+            pre_trash_status: post.pre_trash_status.as_deref(),
+            caps: &pt.caps,
+        }))
+    })
+}
+
 /// `minimum_args()`.
 pub fn minimum_args(args: &[Value], count: usize) -> Result<(), Fault> {
     if args.len() < count {

@@ -90,20 +90,8 @@ pub async fn get_page(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     let Some(post) = s.site.store.post_by_id(id).await?.filter(|_| id > 0) else {
         return Err(Fault::new(404, "Invalid post ID."));
     };
-    let actor = Actor {
-        id: user.id,
-        roles: &user.roles,
-    };
     // edit_page is edit_post for whatever the id names.
-    let editable = s.site.post_type(&post.post_type).is_some_and(|pt| {
-        actor.can(Cap::EditPost(PostRef {
-            author: post.author,
-            status: &post.status,
-            pre_trash_status: post.pre_trash_status.as_deref(),
-            caps: &pt.caps,
-        }))
-    });
-    if !editable {
+    if !super::can_edit(s, &user, &post) {
         return Err(Fault::new(
             401,
             "Sorry, you are not allowed to edit this page.",
@@ -266,20 +254,12 @@ pub async fn delete_page(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
         return Err(Fault::new(404, "Sorry, no such page."));
     };
     let rest = Rest::new(s, user);
-    let force = if post.status == "trash" {
-        "true"
-    } else {
-        "false"
-    };
-    let (code, _) = rest
-        .delete(&format!("/wp/v2/pages/{id}"), &[("force", force)])
-        .await?;
-    match code {
-        200 => Ok(Value::Bool(true)),
-        401 | 403 => Err(Fault::new(
-            401,
-            "Sorry, you are not allowed to delete this page.",
-        )),
-        _ => Err(Fault::new(500, "Failed to delete the page.")),
-    }
+    super::posts::delete_through_rest(
+        &rest,
+        &format!("/wp/v2/pages/{id}"),
+        &post,
+        "Sorry, you are not allowed to delete this page.",
+        "Failed to delete the page.",
+    )
+    .await
 }

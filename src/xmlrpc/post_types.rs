@@ -6,16 +6,6 @@ use crate::post_types::PostType;
 use super::blog::actor_can;
 use super::{Fault, RpcResult, Server, Value, minimum_args};
 
-/// `xmlrpc_default_posttype_fields`.
-fn fields_arg(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        Some(other) => vec![other.as_php_string()],
-        None => ["labels", "cap", "taxonomies"].map(str::to_owned).to_vec(),
-    }
-}
-
 /// The meta capabilities' names (`edit_post`, `edit_page`, …) of a type.
 fn singular(pt: &PostType) -> &str {
     match pt.caps.edit_posts.as_str() {
@@ -111,7 +101,7 @@ fn all_types(s: &Server<'_>) -> Vec<PostType> {
 /// `wp.getPostType( blog_id, username, password, post_type_name, fields )`.
 pub async fn get_post_type(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 4)?;
-    let fields = fields_arg(args.get(4));
+    let fields = super::fields_or(args.get(4), &["labels", "cap", "taxonomies"]);
     let user = s.login(&args[1], &args[2]).await?;
     let name = args[3].as_php_string();
     let Some(pt) = all_types(s).into_iter().find(|t| t.name == name) else {
@@ -129,7 +119,7 @@ pub async fn get_post_type(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
 /// `wp.getPostTypes( blog_id, username, password, filter, fields )`: a struct by type name.
 pub async fn get_post_types(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 3)?;
-    let fields = fields_arg(args.get(4));
+    let fields = super::fields_or(args.get(4), &["labels", "cap", "taxonomies"]);
     let user = s.login(&args[1], &args[2]).await?;
     Ok(Value::Struct(
         all_types(s)

@@ -16,15 +16,6 @@ use super::{Fault, RpcResult, Server, Value, minimum_args};
 /// `xmlrpc_default_post_fields`.
 const DEFAULT_FIELDS: [&str; 3] = ["post", "terms", "custom_fields"];
 
-fn fields_arg(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        Some(other) => vec![other.as_php_string()],
-        None => DEFAULT_FIELDS.iter().map(|s| (*s).to_owned()).collect(),
-    }
-}
-
 /// The REST route of a post type (`attachment` is `media`).
 fn route_of(s: &Server<'_>, post_type: &str) -> Option<String> {
     if post_type == "attachment" {
@@ -47,7 +38,7 @@ async fn post_type_of(s: &Server<'_>, id: i64) -> Result<Option<String>, Fault> 
 pub async fn get_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 4)?;
     let id = args[3].as_php_int();
-    let fields = fields_arg(args.get(4));
+    let fields = super::fields_or(args.get(4), &DEFAULT_FIELDS);
     let user = s.login(&args[1], &args[2]).await?;
     let rest = Rest::new(s, user);
     let invalid = || Fault::new(404, "Invalid post ID.");
@@ -75,7 +66,7 @@ pub async fn get_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
 pub async fn get_posts(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 3)?;
     let filter = args.get(3).cloned().unwrap_or(Value::Struct(vec![]));
-    let fields = fields_arg(args.get(4));
+    let fields = super::fields_or(args.get(4), &DEFAULT_FIELDS);
     let user = s.login(&args[1], &args[2]).await?;
     let type_name = filter
         .get("post_type")
@@ -668,7 +659,7 @@ async fn terms_input(
             // An empty list clears the taxonomy's terms.
             chosen.retain(|(f, _)| *f != tax.post_field);
             chosen.push((tax.post_field, vec![]));
-            for id in list(ids) {
+            for id in items_of(ids) {
                 let id = id.as_php_int();
                 let found = rest
                     .get(&format!("/wp/v2/{}/{id}", tax.rest_base), &[])
@@ -686,7 +677,7 @@ async fn terms_input(
             if !tax.can_assign(actor) {
                 return Err(cannot_assign());
             }
-            for term_name in list(names) {
+            for term_name in items_of(names) {
                 let term_name = term_name.as_php_string();
                 let id = match super::terms::term_by_name(rest, tax, &term_name).await? {
                     Some(id) => id,
@@ -719,16 +710,6 @@ async fn terms_input(
     Ok(())
 }
 
-/// The items of an XML-RPC array (or the values of a struct, as PHP iterates both).
-fn list(v: &Value) -> Vec<Value> {
-    match v {
-        Value::Array(a) => a.clone(),
-        Value::Struct(m) => m.iter().map(|(_, v)| v.clone()).collect(),
-        Value::String(s) if s.is_empty() => vec![],
-        other => vec![other.clone()],
-    }
-}
-
 /// `wp.deletePost( blog_id, username, password, post_id )`: `wp_delete_post()` trashes what
 /// can be trashed and deletes the rest (and what is already in the trash).
 pub async fn delete_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
@@ -742,17 +723,40 @@ pub async fn delete_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
         return Err(Fault::new(404, "Invalid post ID."));
     };
     let rest = Rest::new(s, user);
+    delete_through_rest(
+        &rest,
+        &format!("{route}/{id}"),
+        &post,
+        "Sorry, you are not allowed to delete this post.",
+        "Sorry, the post could not be deleted.",
+    )
+    .await
+}
+
+/// `wp_delete_post()` through the REST route: to the trash, or for good when the post is
+/// already there or is an attachment (which has no trash); `true`, or the method's faults.
+pub async fn delete_through_rest(
+    rest: &Rest<'_>,
+    route: &str,
+    post: &crate::store::Post,
+    refused: &str,
+    failed: &str,
+) -> RpcResult {
     let force = post.status == "trash" || post.post_type == "attachment";
-    let force = if force { "true" } else { "false" };
     let (code, _) = rest
-        .delete(&format!("{route}/{id}"), &[("force", force)])
+        .delete(route, &[("force", if force { "true" } else { "false" })])
         .await?;
     match code {
         200 => Ok(Value::Bool(true)),
-        401 | 403 => Err(Fault::new(
-            401,
-            "Sorry, you are not allowed to delete this post.",
-        )),
-        _ => Err(Fault::new(500, "Sorry, the post could not be deleted.")),
+        401 | 403 => Err(Fault::new(401, refused)),
+        _ => Err(Fault::new(500, failed)),
+    }
+}
+
+/// The items of a `terms`/`terms_names` list (an empty string is none, as PHP's loop sees it).
+fn items_of(v: &Value) -> Vec<Value> {
+    match v {
+        Value::String(s) if s.is_empty() => vec![],
+        other => other.items(),
     }
 }

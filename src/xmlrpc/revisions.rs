@@ -3,21 +3,9 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::caps::{Actor, Cap, PostRef};
-
 use super::posts::prepare_post;
 use super::rest::{Rest, json_str};
 use super::{Fault, RpcResult, Server, Value, minimum_args};
-
-/// `xmlrpc_default_revision_fields`.
-fn fields_arg(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        Some(other) => vec![other.as_php_string()],
-        None => vec!["post_date".to_owned(), "post_date_gmt".to_owned()],
-    }
-}
 
 /// Whether the user may edit post `id`, and its REST route; `None`: no such post.
 async fn edit_route(
@@ -31,16 +19,7 @@ async fn edit_route(
     let Some(pt) = s.site.post_type(&post.post_type) else {
         return Ok(Some((String::new(), false, false)));
     };
-    let actor = Actor {
-        id: user.id,
-        roles: &user.roles,
-    };
-    let can = actor.can(Cap::EditPost(PostRef {
-        author: post.author,
-        status: &post.status,
-        pre_trash_status: post.pre_trash_status.as_deref(),
-        caps: &pt.caps,
-    }));
+    let can = super::can_edit(s, user, &post);
     Ok(Some((
         format!("/wp/v2/{}/{id}", pt.rest_base),
         can,
@@ -52,7 +31,7 @@ async fn edit_route(
 pub async fn get_revisions(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 4)?;
     let id = args[3].as_php_int();
-    let fields = fields_arg(args.get(4));
+    let fields = super::fields_or(args.get(4), &["post_date", "post_date_gmt"]);
     let user = s.login(&args[1], &args[2]).await?;
     let Some((route, can, enabled)) = edit_route(s, &user, id).await? else {
         return Err(Fault::new(404, "Invalid post ID."));

@@ -54,16 +54,6 @@ fn actor(user: &crate::store::User) -> Actor<'_> {
     }
 }
 
-/// `xmlrpc_default_taxonomy_fields`.
-fn taxonomy_fields(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        Some(other) => vec![other.as_php_string()],
-        None => ["labels", "cap", "object_type"].map(str::to_owned).to_vec(),
-    }
-}
-
 /// `_prepare_taxonomy()` from the REST taxonomy in the edit context.
 async fn prepare_taxonomy(rest: &Rest<'_>, tax: &Taxonomy, fields: &[String]) -> RpcResult {
     let (_, t) = rest
@@ -123,7 +113,7 @@ async fn prepare_taxonomy(rest: &Rest<'_>, tax: &Taxonomy, fields: &[String]) ->
 /// `wp.getTaxonomy( blog_id, username, password, taxonomy, fields )`.
 pub async fn get_taxonomy(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 4)?;
-    let fields = taxonomy_fields(args.get(4));
+    let fields = super::fields_or(args.get(4), &["labels", "cap", "object_type"]);
     let user = s.login(&args[1], &args[2]).await?;
     let tax = taxonomy(&args[3].as_php_string())?;
     if !tax.can_assign(&actor(&user)) {
@@ -139,7 +129,7 @@ pub async fn get_taxonomy(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
 /// assign terms of.
 pub async fn get_taxonomies(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 3)?;
-    let fields = taxonomy_fields(args.get(4));
+    let fields = super::fields_or(args.get(4), &["labels", "cap", "object_type"]);
     let user = s.login(&args[1], &args[2]).await?;
     let rest = Rest::new(s, user.clone());
     let mut out = Vec::new();

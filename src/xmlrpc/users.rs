@@ -8,21 +8,11 @@ use crate::store::{UserOrderBy, UserQuery};
 use super::blog::{actor_can, prepare_user};
 use super::{Fault, RpcResult, Server, Value, minimum_args};
 
-/// `xmlrpc_default_user_fields`: `all`.
-fn user_fields(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::Array(f)) => f.iter().map(Value::as_php_string).collect(),
-        Some(Value::Struct(m)) => m.iter().map(|(_, v)| v.as_php_string()).collect(),
-        Some(other) => vec![other.as_php_string()],
-        None => vec!["all".to_owned()],
-    }
-}
-
 /// `wp.getUser( blog_id, username, password, user_id, fields )`.
 pub async fn get_user(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 4)?;
     let id = args[3].as_php_int();
-    let fields = user_fields(args.get(4));
+    let fields = super::fields_or(args.get(4), &["all"]);
     let user = s.login(&args[1], &args[2]).await?;
     if !actor_can(&user, Cap::EditUser(id)) {
         return Err(Fault::new(
@@ -41,7 +31,7 @@ pub async fn get_user(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
 pub async fn get_users(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     minimum_args(args, 3)?;
     let filter = args.get(3).cloned().unwrap_or(Value::Struct(vec![]));
-    let fields = user_fields(args.get(4));
+    let fields = super::fields_or(args.get(4), &["all"]);
     let user = s.login(&args[1], &args[2]).await?;
     if !actor_can(&user, Cap::Primitive("list_users")) {
         return Err(Fault::new(401, "Sorry, you are not allowed to list users."));

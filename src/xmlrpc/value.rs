@@ -56,6 +56,15 @@ impl Value {
         }
     }
 
+    /// What PHP's `foreach` walks: an array's items, a struct's values, a scalar alone.
+    pub fn items(&self) -> Vec<Value> {
+        match self {
+            Self::Array(a) => a.clone(),
+            Self::Struct(m) => m.iter().map(|(_, v)| v.clone()).collect(),
+            other => vec![other.clone()],
+        }
+    }
+
     /// PHP's `(string)` of a scalar (arrays are `"Array"`, as PHP says with a notice).
     pub fn as_php_string(&self) -> String {
         match self {
