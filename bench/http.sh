@@ -4,6 +4,9 @@
 #   bench/http.sh [--targets ferropress,wordpress,bare] [--duration SECS] [--connections N]
 #                 [--users N] [--posts N] [--many-tokens N] [--wp-posts N] [--update-docs]
 #
+# FERROPRESS_BENCH_BIN=path/to/ferropress benchmarks that binary instead of building one
+# (to compare two commits in one run).
+#
 # ferropress (release build, embedded SQLite) is started on loopback with a fresh data dir
 # and seeded through its REST API by bench/seed.py (1,000 users, 10,000 posts, a user with
 # 1 Application Password and one with 200). WordPress is a second oracle instance from
@@ -118,7 +121,10 @@ scenarios() {
     BENCH_PAGES=50 run "$target" G "$url" GET '/wp-json/wp/v2/posts?per_page=100' "" "" "$@"
 }
 
-if [[ ,$TARGETS, == *,ferropress,* || ,$TARGETS, == *,bare,* ]]; then
+if [[ -n ${FERROPRESS_BENCH_BIN:-} ]]; then
+    # Another build of ferropress (e.g. an older commit's) to compare with in the same run.
+    BIN=$FERROPRESS_BENCH_BIN
+elif [[ ,$TARGETS, == *,ferropress,* || ,$TARGETS, == *,bare,* ]]; then
     echo "building (release)…" >&2
     cargo build --release -j2 --quiet
     BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferropress"
