@@ -342,21 +342,34 @@ pub(super) async fn permalink_of(site: &Site, post: &Post, pt: &PostType) -> WpR
 }
 
 pub(super) fn permalink(site: &Site, post: &Post, pt: &PostType, ancestors: &str) -> String {
-    let viewable = matches!(post.status.as_str(), "publish" | "private") && !post.slug.is_empty();
-    let home = &site.config.home;
-    if post.status == "publish" && viewable {
+    if has_pretty_permalink(post) {
+        let home = &site.config.home;
         // Custom types live under their name (`rewrite.slug` defaults to it).
         if pt.builtin {
             format!("{home}/{ancestors}{}/", post.slug)
         } else {
             format!("{home}/{}/{ancestors}{}/", pt.name, post.slug)
         }
-    } else if pt.name == "page" {
-        format!("{home}/?page_id={}", post.id)
-    } else if pt.builtin {
-        format!("{home}/?p={}", post.id)
     } else {
-        format!("{home}/?post_type={}&p={}", pt.name, post.id)
+        format!("{}{}", id_permalink_prefix(site, pt), post.id)
+    }
+}
+
+/// Whether `get_permalink()` is the slug's (a published post with a slug) rather than
+/// `?p=N`.
+fn has_pretty_permalink(post: &Post) -> bool {
+    post.status == "publish" && !post.slug.is_empty()
+}
+
+/// The `?p=`-style permalink without its id: `?page_id=`, `?p=`, `?post_type=…&p=`.
+fn id_permalink_prefix(site: &Site, pt: &PostType) -> String {
+    let home = &site.config.home;
+    if pt.name == "page" {
+        format!("{home}/?page_id=")
+    } else if pt.builtin {
+        format!("{home}/?p=")
+    } else {
+        format!("{home}/?post_type={}&p=", pt.name)
     }
 }
 
@@ -2092,18 +2105,34 @@ async fn create_item(
                 .map(|(tax, ids)| (tax.name.to_owned(), ids.clone())),
         );
     }
+    // `wp_insert_post()` sets the guid once, to `get_permalink()` of the new post. It is
+    // written with the post (one commit, shared by concurrent creations): the slug's link
+    // when known now, else `?p=` and the id the store gives the post.
+    let guid_id_prefix = if has_pretty_permalink(&post) {
+        post.guid = permalink(&site, &post, pt, &ancestor_path(&site, &post).await?);
+        None
+    } else {
+        Some(id_permalink_prefix(&site, pt))
+    };
     post.id = site
         .store
         .create_post(&NewPostWrite {
             post: post.clone(),
             meta: meta.clone(),
             terms: post_terms,
+            guid_id_prefix: guid_id_prefix.clone(),
         })
         .await?;
+    if let Some(prefix) = guid_id_prefix {
+        post.guid = format!("{prefix}{}", post.id);
+    }
     if post.slug.is_empty() && !matches!(post.status.as_str(), "draft" | "pending") {
-        // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id.
+        // `sanitize_title( '', $post_ID )`: an untitled published post is named by its id,
+        // and its guid is the link of that name.
         post.slug = unique_slug(&site, pt, &post.id.to_string(), &post.status, post.id).await?;
         site.store.update_post(&post).await?;
+        post.guid = permalink(&site, &post, pt, &ancestor_path(&site, &post).await?);
+        site.store.set_post_guid(post.id, &post.guid).await?;
     }
     if let Some(s) = sticky {
         set_sticky(&site, post.id, s).await?;
@@ -2112,9 +2141,6 @@ async fn create_item(
     // What was just written need not be read back: a new post has no revisions, and is
     // sticky exactly when the request said so.
     let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
-    // `wp_insert_post()` sets the guid once, to `get_permalink()` of the new post.
-    post.guid = permalink(&site, &post, pt, extras.ancestor_path(post.id));
-    site.store.set_post_guid(post.id, &post.guid).await?;
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 

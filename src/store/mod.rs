@@ -396,6 +396,9 @@ pub struct NewPostWrite {
     pub post: Post,
     pub meta: Vec<(String, Vec<String>)>,
     pub terms: Vec<(String, Vec<i64>)>,
+    /// When the guid is the `?p=` link, which needs the new id: the link without it, for the
+    /// store to complete in the same write (else `post.guid` is stored as it is).
+    pub guid_id_prefix: Option<String>,
 }
 
 #[async_trait]
@@ -460,6 +463,9 @@ pub trait Store: Send + Sync + 'static {
     /// A new post with its meta and terms (taxonomy, term ids), all or nothing.
     async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
         let id = self.insert_post(&post.post).await?;
+        if let Some(prefix) = &post.guid_id_prefix {
+            self.set_post_guid(id, &format!("{prefix}{id}")).await?;
+        }
         for (key, values) in &post.meta {
             self.set_post_meta(id, key, values).await?;
         }

@@ -640,8 +640,14 @@ impl Store for SqliteStore {
         let (filter, binds) = post_filter(q);
         let (order_sql, order_binds) = post_order(q);
         let count_sql = format!("SELECT COUNT(*) FROM post WHERE {filter}");
-        let page_sql =
-            format!("SELECT * FROM post WHERE {filter} ORDER BY {order_sql} LIMIT ? OFFSET ?");
+        // The page's ids first, then their rows: the sort (a temporary B-tree whenever the
+        // statuses or the order rule out the index) then holds ids and sort keys rather
+        // than whole posts, so deep pages of long posts do not spill it to disk.
+        let page_sql = format!(
+            "SELECT * FROM post WHERE id IN \
+             (SELECT id FROM post WHERE {filter} ORDER BY {order_sql} LIMIT ? OFFSET ?) \
+             ORDER BY {order_sql}"
+        );
         let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql));
         let mut page = sqlx::query(sqlx::AssertSqlSafe(page_sql));
         for b in &binds {
@@ -657,11 +663,14 @@ impl Store for SqliteStore {
             };
         }
         let total = count.fetch_one(&self.pool).await?;
-        let rows = page
-            .bind(q.limit)
-            .bind(q.offset)
-            .fetch_all(&self.pool)
-            .await?;
+        page = page.bind(q.limit).bind(q.offset);
+        for b in &order_binds {
+            page = match b {
+                Bind::Int(i) => page.bind(*i),
+                Bind::Text(t) => page.bind(t.clone()),
+            };
+        }
+        let rows = page.fetch_all(&self.pool).await?;
         let posts = rows.iter().map(post_from_row).collect::<Result<_, _>>()?;
         Ok((posts, total))
     }
@@ -1588,6 +1597,13 @@ async fn create_post_on(
     post: &NewPostWrite,
 ) -> StoreResult<i64> {
     let id = insert_post_on(conn, &post.post).await?;
+    if let Some(prefix) = &post.guid_id_prefix {
+        sqlx::query("UPDATE post SET guid = ? WHERE id = ?")
+            .bind(format!("{prefix}{id}"))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
     for (key, values) in &post.meta {
         set_post_meta_on(conn, id, key, values).await?;
     }
