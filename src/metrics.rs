@@ -88,6 +88,16 @@ pub struct Metrics {
     /// Read-cache lookups (responses and verified tokens together).
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
+    /// Whether a `--metrics-bind` listener serves these: without one, requests are not
+    /// timed or counted by route (that bookkeeping is per request, on the hot path).
+    serving: std::sync::atomic::AtomicBool,
+}
+
+impl Metrics {
+    /// A metrics listener is up: from now on requests are timed and counted by route.
+    pub fn serve(&self) {
+        self.serving.store(true, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -150,6 +160,7 @@ impl Default for Metrics {
             in_flight,
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
+            serving: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
@@ -217,6 +228,9 @@ fn method_label(m: &Method) -> &'static str {
 
 /// Middleware counting every request by route template, method and status.
 pub async fn track(State(site): State<Arc<Site>>, req: Request, next: Next) -> Response {
+    if !site.metrics.serving.load(Ordering::Relaxed) {
+        return next.run(req).await;
+    }
     let method = req.method().clone();
     let matched = req
         .extensions()

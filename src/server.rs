@@ -565,6 +565,7 @@ impl Starting {
             )));
         }
         if let Some(listener) = metrics_listener {
+            site.metrics.serve();
             let router = crate::metrics::router(site.clone());
             background.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router).await {
