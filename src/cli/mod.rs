@@ -4,7 +4,9 @@
 mod backup;
 pub mod doctor;
 mod format;
+mod local;
 mod migrate_store;
+mod output;
 mod user;
 
 use std::process::ExitCode;
@@ -22,6 +24,8 @@ use crate::config::{LogFormat, ServeArgs, StorageArgs};
 pub struct Cli {
     #[command(flatten)]
     pub storage: StorageArgs,
+    #[command(flatten)]
+    pub global: local::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,6 +52,18 @@ pub enum Command {
     #[command(hide = true)]
     Format(format::FormatArgs),
 }
+
+/// `WP_CLI::halt()`: ends the command with this exit code and no `Error:` line.
+#[derive(Debug)]
+pub struct Halt(pub u8);
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Halt {}
 
 fn init_logging(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROPRESS_LOG")
@@ -83,7 +99,7 @@ pub fn run() -> ExitCode {
         }
         Command::User(cmd) => {
             init_logging("warn", LogFormat::Text);
-            runtime.block_on(user::run(cmd, &storage))
+            runtime.block_on(user::run(cmd, &storage, &cli.global))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::Format(args) => format::run(&args),
@@ -102,6 +118,9 @@ pub fn run() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Halt>().is_some() => {
+            ExitCode::from(e.downcast_ref::<Halt>().map_or(1, |h| h.0))
+        }
         Err(e) => {
             eprintln!("Error: {e:#}");
             ExitCode::FAILURE

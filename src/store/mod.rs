@@ -598,6 +598,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, verifier: &str) -> StoreResult<bool>;
     /// Forgets sessions that expired before `now`; how many.
     async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64>;
+    /// `WP_Session_Tokens::destroy_all()`: forgets every session of a user; how many.
+    async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);

@@ -1304,6 +1304,14 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM session_token WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM session_token WHERE expiration < ?")
             .bind(now)

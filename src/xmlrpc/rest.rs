@@ -1,5 +1,6 @@
-//! XML-RPC methods call the REST routes as the logged-in user (the way `_embed` does), so
-//! that every rule of a write or a read has one implementation.
+//! XML-RPC methods (and the WP-CLI commands of `cli`) call the REST routes as the logged-in
+//! user (the way `_embed` does), so that every rule of a write or a read has one
+//! implementation.
 
 use std::sync::Arc;
 
@@ -34,6 +35,18 @@ impl<'a> Rest<'a> {
                 app_password: None,
             },
             transport: Transport { https: s.https },
+        }
+    }
+
+    /// The REST API as `user` outside any HTTP request (the `ferropress` WP-CLI commands).
+    pub fn for_user(site: &'a Site, user: Arc<User>, https: bool) -> Self {
+        Self {
+            site,
+            auth: Auth {
+                user: Some(user),
+                app_password: None,
+            },
+            transport: Transport { https },
         }
     }
 

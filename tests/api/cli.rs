@@ -105,7 +105,7 @@ fn user_and_application_password_lifecycle() {
     assert!(out.status.success());
     assert_eq!(
         stdout(&out).trim(),
-        "Success: Deleted 2 application passwords."
+        "Success: Deleted all application passwords."
     );
     let out = cli(
         d,

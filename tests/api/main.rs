@@ -37,4 +37,5 @@ mod settings;
 mod terms;
 mod tls_reload;
 mod users_api;
+mod wp_cli;
 mod xmlrpc;
