@@ -29,7 +29,7 @@ pub struct GlobalArgs {
 }
 
 /// Largest upload `media import` takes (the REST route's own limit for this process).
-const MAX_IMPORT_BYTES: u64 = 1 << 30;
+pub const MAX_IMPORT_BYTES: u64 = 1 << 30;
 /// Largest JSON body a command sends (a long `--post_content` file).
 const MAX_BODY_BYTES: usize = 256 << 20;
 

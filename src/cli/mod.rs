@@ -5,8 +5,12 @@ mod backup;
 pub mod doctor;
 mod format;
 mod local;
+mod media;
 mod migrate_store;
+mod option;
 mod output;
+mod post;
+mod term;
 mod user;
 
 use std::process::ExitCode;
@@ -37,6 +41,21 @@ pub enum Command {
     /// Manage users and their Application Passwords.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage posts, content, and meta (`--post_type` for pages and custom types).
+    #[command(subcommand)]
+    Post(post::PostCommand),
+    /// Manage pages: `post` with `--post_type=page` by default.
+    #[command(subcommand)]
+    Page(post::PostCommand),
+    /// Manage taxonomy terms (category, post_tag).
+    #[command(subcommand)]
+    Term(term::TermCommand),
+    /// Retrieve and set the site options the REST settings route exposes.
+    #[command(subcommand)]
+    Option(option::OptionCommand),
+    /// Import files as attachments.
+    #[command(subcommand)]
+    Media(media::MediaCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
     /// Write a consistent copy of the site (database and uploads) into one archive, while
@@ -100,6 +119,26 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(user::run(cmd, &storage, &cli.global))
+        }
+        Command::Post(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(post::run(cmd, "post", &storage, &cli.global))
+        }
+        Command::Page(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(post::run(cmd, "page", &storage, &cli.global))
+        }
+        Command::Term(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(term::run(cmd, &storage, &cli.global))
+        }
+        Command::Option(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(option::run(cmd, &storage, &cli.global))
+        }
+        Command::Media(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(media::run(cmd, &storage, &cli.global))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::Format(args) => format::run(&args),

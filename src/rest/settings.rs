@@ -99,6 +99,12 @@ const SETTINGS: &[Setting] = &[
     s("site_icon", "site_icon", Ty::Integer, None),
 ];
 
+/// (REST name, option name) of every setting the route exposes, in its order (the options
+/// `ferropress option` reads and writes).
+pub fn option_names() -> Vec<(&'static str, &'static str)> {
+    SETTINGS.iter().map(|st| (st.name, st.option)).collect()
+}
+
 const fn s(
     name: &'static str,
     option: &'static str,
