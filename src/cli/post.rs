@@ -585,12 +585,27 @@ async fn registered_key(local: &Local, id: i64, key: &str) -> anyhow::Result<boo
         .is_some_and(|pt| pt.meta.iter().any(|m| m.key == key)))
 }
 
+/// The post's meta rows as `get_post_meta()` has them: ferropress keeps the featured image
+/// in its own column, WordPress under `_thumbnail_id`.
+async fn meta_rows(local: &Local, id: i64) -> anyhow::Result<Vec<(i64, String, String)>> {
+    let mut rows = local.site.store.post_meta(&[id]).await?;
+    if let Some(p) = local.site.store.post_by_id(id).await?
+        && p.featured_media > 0
+    {
+        rows.insert(
+            0,
+            (id, "_thumbnail_id".into(), p.featured_media.to_string()),
+        );
+    }
+    Ok(rows)
+}
+
 async fn meta(local: &Local, cmd: MetaCommand) -> anyhow::Result<()> {
     let store = &local.site.store;
     match cmd {
         MetaCommand::Get { id, key, format } => {
             let (id, _) = find_post(local, &id).await?;
-            let rows = store.post_meta(&[id]).await?;
+            let rows = meta_rows(local, id).await?;
             // `get_metadata( 'post', $id, $key, true )`: the first value.
             let Some((_, _, value)) = rows.iter().find(|(_, k, _)| *k == key) else {
                 return Err(super::Halt(1).into());
@@ -602,7 +617,7 @@ async fn meta(local: &Local, cmd: MetaCommand) -> anyhow::Result<()> {
         }
         MetaCommand::Set { id, key, value } => {
             let (id, route) = find_post(local, &id).await?;
-            let current = store.post_meta(&[id]).await?;
+            let current = meta_rows(local, id).await?;
             let old: Vec<&str> = current
                 .iter()
                 .filter(|(_, k, _)| *k == key)
@@ -614,7 +629,14 @@ async fn meta(local: &Local, cmd: MetaCommand) -> anyhow::Result<()> {
                 ));
                 return Ok(());
             }
-            if registered_key(local, id, &key).await? {
+            if key == "_thumbnail_id" {
+                let media: i64 = value.trim().parse().unwrap_or(0);
+                local
+                    .rest()
+                    .await?
+                    .post(&route, &json!({ "featured_media": media }))
+                    .await?;
+            } else if registered_key(local, id, &key).await? {
                 let mut meta = Map::new();
                 meta.insert(key.clone(), Value::String(value));
                 local
@@ -643,12 +665,18 @@ async fn meta(local: &Local, cmd: MetaCommand) -> anyhow::Result<()> {
                 }
                 _ => bail!("Please specify a meta key, or use the --all flag."),
             };
-            let existing = store.post_meta(&[id]).await?;
+            let existing = meta_rows(local, id).await?;
             if !all && !existing.iter().any(|(_, k, _)| keys.contains(k)) {
                 bail!("Failed to delete custom field.");
             }
             for k in &keys {
-                if registered_key(local, id, k).await? {
+                if k == "_thumbnail_id" {
+                    local
+                        .rest()
+                        .await?
+                        .post(&route, &json!({ "featured_media": 0 }))
+                        .await?;
+                } else if registered_key(local, id, k).await? {
                     let mut meta = Map::new();
                     meta.insert(k.clone(), Value::Null);
                     local
@@ -669,8 +697,7 @@ async fn meta(local: &Local, cmd: MetaCommand) -> anyhow::Result<()> {
         MetaCommand::List { id, keys, format } => {
             let (id, _) = find_post(local, &id).await?;
             let wanted: Option<Vec<&str>> = keys.as_deref().map(|k| k.split(',').collect());
-            let items: Vec<Item> = store
-                .post_meta(&[id])
+            let items: Vec<Item> = meta_rows(local, id)
                 .await?
                 .into_iter()
                 .filter(|(_, k, _)| wanted.as_ref().is_none_or(|w| w.contains(&k.as_str())))

@@ -17,7 +17,7 @@ use crate::caps::Role;
 use crate::config::StorageArgs;
 use crate::site::Site;
 use crate::store::{AppPassword, AppPasswordUsage, User};
-use crate::users::{InsertUser, find_user, insert_user};
+use crate::users::{InsertUser, Profile, find_user, insert_user_with_profile};
 
 use super::local::{GlobalArgs, Local};
 use super::output::{FormatArgs, Formatter, Item, success};
@@ -36,6 +36,21 @@ pub enum UserCommand {
         /// Account password; a random one is generated and printed when omitted.
         #[arg(long = "user_pass")]
         user_pass: Option<String>,
+        /// The display name.
+        #[arg(long = "display_name")]
+        display_name: Option<String>,
+        /// The user's first name.
+        #[arg(long = "first_name")]
+        first_name: Option<String>,
+        /// The user's last name.
+        #[arg(long = "last_name")]
+        last_name: Option<String>,
+        /// A string containing the user's URL.
+        #[arg(long = "user_url")]
+        user_url: Option<String>,
+        /// A string that contains a URL-friendly name for the user.
+        #[arg(long = "user_nicename")]
+        user_nicename: Option<String>,
         /// Print only the new user's ID.
         #[arg(long)]
         porcelain: bool,
@@ -372,18 +387,31 @@ pub async fn run(
             email,
             role,
             user_pass,
+            display_name,
+            first_name,
+            last_name,
+            user_url,
+            user_nicename,
             porcelain,
         } => {
             let role = Role::from_str(&role).map_err(|_| anyhow!("Role doesn't exist: {role}"))?;
             let generated = user_pass.is_none();
             let password = user_pass.unwrap_or_else(crate::auth::password::generate);
-            let user = insert_user(
+            let user = insert_user_with_profile(
                 site,
                 InsertUser {
                     login: &login,
                     email: &email,
                     password: &password,
                     roles: vec![role],
+                },
+                Profile {
+                    display_name,
+                    first_name,
+                    last_name,
+                    url: user_url,
+                    nicename: user_nicename,
+                    ..Profile::default()
                 },
             )
             .await

@@ -402,3 +402,450 @@ async fn application_password_commands() {
     let out = run(&["delete", "carol"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// A 1×1 PNG.
+fn tiny_png() -> Vec<u8> {
+    let mut img = image::RgbImage::new(1, 1);
+    img.put_pixel(0, 0, image::Rgb([200, 30, 30]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_commands_write_through_the_posts_route() {
+    let app = TestApp::spawn().await;
+    let admin_token = app.create_token(1, "cli-tests").await;
+    let admin = ("admin", admin_token.as_str());
+    let author = wp_ok(
+        &app,
+        &[
+            "user",
+            "create",
+            "dana",
+            "dana@example.com",
+            "--role=author",
+            "--porcelain",
+        ],
+    );
+    let author = author.trim().to_owned();
+    let news = wp_ok(&app, &["term", "create", "category", "News", "--porcelain"]);
+    let news: i64 = news.trim().parse().expect("term id");
+
+    // Content from a file, a category by name, tags by name (created), meta.
+    let file = app.data_dir.path().join("content.html");
+    std::fs::write(&file, "<p>From a file</p>").expect("write");
+    let id = wp_ok(
+        &app,
+        &[
+            "post",
+            "create",
+            file.to_str().expect("path"),
+            "--post_title=Filed",
+            "--post_status=publish",
+            &format!("--post_author={author}"),
+            "--post_category=News",
+            "--tags_input=alpha,beta",
+            "--meta_input={\"source\":\"cli\"}",
+            "--porcelain",
+        ],
+    );
+    let id: i64 = id.trim().parse().expect("post id");
+    let (status, post) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(status, 200, "published and public at once");
+    assert_eq!(post["title"]["rendered"], "Filed");
+    assert_eq!(post["content"]["rendered"], "<p>From a file</p>\n");
+    assert_eq!(post["author"].to_string(), author);
+    assert_eq!(post["categories"], serde_json::json!([news]));
+    assert_eq!(post["tags"].as_array().map(Vec::len), Some(2));
+    let (_, tags) = app.get_json("/wp-json/wp/v2/tags").await;
+    let names: Vec<&str> = tags
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["alpha", "beta"]);
+    assert_eq!(
+        wp_ok(&app, &["post", "meta", "get", &id.to_string(), "source"]),
+        "cli\n"
+    );
+
+    // The same KSES as the API: as an author (no unfiltered_html) a script is removed.
+    let out = app.cli(&[
+        "post",
+        "create",
+        "--user=dana",
+        "--post_title=Risky",
+        "--post_content=<p>ok</p><script>alert(1)</script>",
+        "--porcelain",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let risky = stdout(&out).trim().to_owned();
+    let (_, post) = get_as(
+        &app,
+        admin,
+        &format!("/wp-json/wp/v2/posts/{risky}?context=edit"),
+    )
+    .await;
+    assert_eq!(post["content"]["raw"], "<p>ok</p>alert(1)");
+    assert_eq!(post["status"], "draft");
+    // And the same validation: an unknown status is refused, nothing is created.
+    let err = wp_err(
+        &app,
+        &["post", "create", "--post_title=x", "--post_status=bogus"],
+    );
+    assert!(err.contains("status is not one of"), "{err}");
+    let err = wp_err(
+        &app,
+        &["post", "create", "--post_title=x", "--post_category=Nope"],
+    );
+    assert_eq!(err, "Error: No such post category 'Nope'.\n");
+
+    // Lists and get.
+    let list = json_of_str(&wp_ok(&app, &["post", "list", "--format=json"]));
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    assert_eq!(
+        list[0]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(
+            ["ID", "post_title", "post_name", "post_date", "post_status"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(
+        wp_ok(
+            &app,
+            &["post", "list", "--post_status=publish", "--field=ID"]
+        ),
+        format!("{id}\n")
+    );
+    assert_eq!(
+        wp_ok(
+            &app,
+            &["post", "list", "--post_type=page", "--format=count"]
+        ),
+        "0\n"
+    );
+    let page = wp_ok(
+        &app,
+        &["page", "create", "--post_title=About", "--porcelain"],
+    );
+    assert_eq!(wp_ok(&app, &["page", "list", "--format=ids"]), page.clone());
+    let got = json_of_str(&wp_ok(
+        &app,
+        &["post", "get", &id.to_string(), "--format=json"],
+    ));
+    assert_eq!(got["post_title"], "Filed");
+    assert_eq!(got["post_name"], "filed");
+    assert_eq!(got["post_type"], "post");
+    assert_eq!(got["post_author"], author.as_str());
+
+    // Update, seen by the running server.
+    assert_eq!(
+        wp_ok(
+            &app,
+            &["post", "update", &id.to_string(), "--post_title=Refiled"]
+        ),
+        format!("Success: Updated post {id}.\n")
+    );
+    let (_, post) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(post["title"]["rendered"], "Refiled");
+
+    // Meta.
+    let sid = id.to_string();
+    assert_eq!(
+        wp_ok(&app, &["post", "meta", "set", &sid, "mood", "calm"]),
+        "Success: Updated custom field 'mood'.\n"
+    );
+    assert_eq!(
+        wp_ok(&app, &["post", "meta", "set", &sid, "mood", "calm"]),
+        "Success: Value passed for custom field 'mood' is unchanged.\n"
+    );
+    let meta = json_of_str(&wp_ok(
+        &app,
+        &["post", "meta", "list", &sid, "--format=json"],
+    ));
+    // In the order written (`meta_id`), as `get_post_meta()` lists them.
+    assert_eq!(
+        meta,
+        serde_json::json!([
+            {"post_id": id, "meta_key": "source", "meta_value": "cli"},
+            {"post_id": id, "meta_key": "mood", "meta_value": "calm"},
+        ])
+    );
+    assert_eq!(
+        wp_ok(&app, &["post", "meta", "delete", &sid, "mood"]),
+        "Success: Deleted custom field.\n"
+    );
+    let out = app.cli(&["post", "meta", "get", &sid, "mood"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty());
+
+    // Delete: to the trash, then for good.
+    assert_eq!(
+        wp_ok(&app, &["post", "delete", &sid]),
+        format!("Success: Trashed post {id}.\n")
+    );
+    let (status, _) = app.get_json(&format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(status, 401, "a trashed post is not public");
+    assert_eq!(
+        wp_ok(&app, &["post", "delete", &sid]),
+        format!("Success: Deleted post {id}.\n")
+    );
+    let (status, _) = get_as(&app, admin, &format!("/wp-json/wp/v2/posts/{id}")).await;
+    assert_eq!(status, 404);
+    let err = wp_err(&app, &["post", "get", &sid]);
+    assert_eq!(
+        err,
+        format!("Error: Could not find the post with ID {id}.\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn term_option_and_media_commands() {
+    let app = TestApp::spawn().await;
+
+    // Terms.
+    assert_eq!(
+        wp_ok(
+            &app,
+            &["term", "create", "post_tag", "Rust", "--description=Lang"]
+        ),
+        "Success: Created post_tag 2.\n"
+    );
+    let (_, tag) = app.get_json("/wp-json/wp/v2/tags/2").await;
+    assert_eq!(tag["slug"], "rust");
+    assert_eq!(tag["description"], "Lang");
+    assert_eq!(
+        wp_ok(
+            &app,
+            &["term", "update", "post_tag", "2", "--name=Rust lang"]
+        ),
+        "Success: Term updated.\n"
+    );
+    let (_, tag) = app.get_json("/wp-json/wp/v2/tags/2").await;
+    assert_eq!(tag["name"], "Rust lang");
+    let err = wp_err(&app, &["term", "create", "post_tag", "Rust lang"]);
+    assert_eq!(
+        err,
+        "Error: A term with the name provided already exists in this taxonomy.\n"
+    );
+    let terms = json_of_str(&wp_ok(&app, &["term", "list", "category", "--format=json"]));
+    assert_eq!(terms[0]["name"], "Uncategorized");
+    assert_eq!(
+        terms[0]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(
+            [
+                "term_id",
+                "term_taxonomy_id",
+                "name",
+                "slug",
+                "description",
+                "parent",
+                "count"
+            ]
+            .map(String::from)
+            .to_vec()
+        )
+    );
+    let out = wp_ok(&app, &["term", "delete", "post_tag", "2"]);
+    assert_eq!(out, "Deleted post_tag 2.\nSuccess: Deleted 1 of 1 terms.\n");
+    let (status, _) = app.get_json("/wp-json/wp/v2/tags/2").await;
+    assert_eq!(status, 404);
+    wp_err(&app, &["term", "list", "nav_menu"]);
+
+    // Options: the running server's index shows the new title on its next request.
+    assert_eq!(
+        wp_ok(&app, &["option", "update", "blogname", "CLI Site"]),
+        "Success: Updated 'blogname' option.\n"
+    );
+    let (_, index) = app.get_json("/wp-json/").await;
+    assert_eq!(index["name"], "CLI Site");
+    assert_eq!(wp_ok(&app, &["option", "get", "blogname"]), "CLI Site\n");
+    assert_eq!(
+        wp_ok(&app, &["option", "update", "blogname", "CLI Site"]),
+        "Success: Value passed for 'blogname' option is unchanged.\n"
+    );
+    let err = wp_err(&app, &["option", "update", "admin_email", "nope"]);
+    assert!(err.starts_with("Error: "), "{err}");
+    let err = wp_err(&app, &["option", "get", "active_plugins"]);
+    assert_eq!(
+        err,
+        "Error: Could not get 'active_plugins' option. Does it exist?\n"
+    );
+    let listed = json_of_str(&wp_ok(
+        &app,
+        &["option", "list", "--search=blog*", "--format=json"],
+    ));
+    assert_eq!(listed[0]["option_name"], "blogname");
+    assert_eq!(listed[0]["option_value"], "CLI Site");
+
+    // Media: uploaded through the media route, set as the featured image.
+    let post = wp_ok(
+        &app,
+        &[
+            "post",
+            "create",
+            "--post_title=Pictured",
+            "--post_status=publish",
+            "--porcelain",
+        ],
+    );
+    let post = post.trim().to_owned();
+    let png = app.data_dir.path().join("red dot.png");
+    std::fs::write(&png, tiny_png()).expect("write");
+    let png = png.to_str().expect("path").to_owned();
+    let out = wp_ok(
+        &app,
+        &[
+            "media",
+            "import",
+            &png,
+            &format!("--post_id={post}"),
+            "--title=Red dot",
+            "--featured_image",
+        ],
+    );
+    let first = out.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        first.starts_with(&format!("Imported file '{png}' as attachment ID ")),
+        "{out}"
+    );
+    assert!(first.ends_with(&format!(" and attached to post {post} as featured image.")));
+    assert_eq!(out.lines().nth(1), Some("Success: Imported 1 of 1 items."));
+    let (_, p) = app.get_json(&format!("/wp-json/wp/v2/posts/{post}")).await;
+    let media = p["featured_media"].as_i64().expect("featured");
+    assert!(media > 0);
+    let (status, m) = app.get_json(&format!("/wp-json/wp/v2/media/{media}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(m["title"]["rendered"], "Red dot");
+    assert_eq!(m["mime_type"], "image/png");
+    assert_eq!(m["post"].to_string(), post);
+    // The file is served by the running server.
+    let file = app
+        .client
+        .get(
+            m["source_url"]
+                .as_str()
+                .expect("url")
+                .replace("http://127.0.0.1:8080", &app.base),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(file.status(), 200);
+    // A missing file: a warning, then an error.
+    let out = app.cli(&["media", "import", "/nonexistent/x.png"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "Warning: Unable to import file /nonexistent/x.png. Reason: File doesn't exist.\nError: No items imported.\n"
+    );
+}
+
+/// docs/wp-cli-recipe.sh, written for WP-CLI, with `wp` replaced by `ferropress`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wp_cli_recipe_runs_unchanged() {
+    let app = TestApp::spawn().await;
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/wp-cli-recipe.sh"
+    ))
+    .expect("recipe");
+    let script = script
+        .lines()
+        .map(|l| {
+            l.replace("$(wp ", "$(ferropress ").replacen(
+                "wp ",
+                "ferropress ",
+                usize::from(l.starts_with("wp ")),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!script.contains("$(wp "));
+    let png = app.data_dir.path().join("cover.png");
+    std::fs::write(&png, tiny_png()).expect("write");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_ferropress"))
+        .parent()
+        .expect("bin dir")
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(&script)
+        .arg("wp-cli-recipe.sh")
+        .arg(&png)
+        .env("PATH", path)
+        .env("FERROPRESS_DATA_DIR", &app.storage.data_dir)
+        .env("FERROPRESS_URL", &app.base);
+    match &app.storage.database_url {
+        Some(url) => {
+            use secrecy::ExposeSecret as _;
+            cmd.env("FERROPRESS_DATABASE_URL", url.expose_secret())
+        }
+        None => cmd.env_remove("FERROPRESS_DATABASE_URL"),
+    };
+    let out = cmd.output().expect("sh");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    let token = lines[0]
+        .strip_prefix("Application Password for jane: ")
+        .expect("token line");
+    let (status, me) = get_as(&app, ("jane", token), "/wp-json/wp/v2/users/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["name"], "Jane Doe");
+    let (post_id, media_id) = {
+        let rest = lines[1]
+            .strip_prefix("Featured image of post ")
+            .expect("featured line");
+        let (post, rest) = rest.split_once(": ").expect("colon");
+        let (media, attachment) = rest.split_once(" (attachment ").expect("attachment");
+        assert_eq!(
+            format!("{media})"),
+            attachment,
+            "_thumbnail_id is the import"
+        );
+        (post.to_owned(), media.to_owned())
+    };
+    let listed = json_of_str(lines[2]);
+    assert_eq!(
+        listed,
+        serde_json::json!([{
+            "ID": post_id.parse::<i64>().expect("id"),
+            "post_title": "Hello from the shell",
+            "post_status": "publish"
+        }])
+    );
+    assert_eq!(lines[3], format!("Success: Deleted post {post_id}."));
+    let (status, _) = app
+        .get_json(&format!("/wp-json/wp/v2/posts/{post_id}"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, media) = app
+        .get_json(&format!("/wp-json/wp/v2/media/{media_id}"))
+        .await;
+    assert_eq!(status, 200, "the attachment stays, as in WordPress");
+    assert!(
+        media["source_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&app.base)),
+        "links use FERROPRESS_URL: {media}"
+    );
+    let (_, cats) = app
+        .get_json("/wp-json/wp/v2/categories?slug=announcements")
+        .await;
+    assert_eq!(cats[0]["name"], "Announcements");
+}
