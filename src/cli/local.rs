@@ -18,13 +18,14 @@ use crate::xmlrpc::rest::Rest;
 
 /// WP-CLI's global `--url` and `--user`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Global parameters")]
 pub struct GlobalArgs {
-    /// The site address links are made with (WordPress's `home`); defaults to
-    /// FERROPRESS_URL, then to `http://` + FERROPRESS_BIND (as `serve` does).
+    /// The site address links are made with (WordPress's `home`); default
+    /// `http://` + FERROPRESS_BIND, as `serve` does.
     #[arg(long = "url", global = true, env = "FERROPRESS_URL")]
     pub url: Option<String>,
     /// Run as this user (ID, login or email); default: the first administrator.
-    #[arg(long = "user", id = "as_user", global = true)]
+    #[arg(long = "user", id = "as_user", value_name = "USER", global = true)]
     pub user: Option<String>,
 }
 
