@@ -740,6 +740,17 @@ async fn term_option_and_media_commands() {
         .await
         .expect("send");
     assert_eq!(file.status(), 200);
+    // A URL is downloaded first: here the file the running server serves.
+    let url = m["source_url"]
+        .as_str()
+        .expect("url")
+        .replace("http://127.0.0.1:8080", &app.base);
+    let again = wp_ok(&app, &["media", "import", &url, "--porcelain"]);
+    let again = again.trim().to_owned();
+    let (status, m2) = app.get_json(&format!("/wp-json/wp/v2/media/{again}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(m2["mime_type"], "image/png");
+    assert_eq!(m2["media_details"]["width"], 1);
     // A missing file: a warning, then an error.
     let out = app.cli(&["media", "import", "/nonexistent/x.png"]);
     assert_eq!(out.status.code(), Some(1));
