@@ -860,3 +860,49 @@ async fn the_wp_cli_recipe_runs_unchanged() {
         .await;
     assert_eq!(cats[0]["name"], "Announcements");
 }
+
+/// Before any administrator exists (no server has run on the data dir), a write says how
+/// to make one; with one, `--user` picks who acts, and an unknown one is an error.
+#[test]
+fn commands_need_someone_to_act_as() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = cli(d, &["post", "create", "--post_title=x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with(
+            "Error: No administrator to run as: create one with `ferropress user create"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(
+        d,
+        &[
+            "user",
+            "create",
+            "root",
+            "root@example.com",
+            "--role=administrator",
+            "--porcelain",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(d, &["post", "create", "--post_title=x", "--user=ghost"]);
+    assert_eq!(
+        stderr(&out),
+        "Error: Invalid user ID, email or login: 'ghost'\n"
+    );
+    let out = cli(d, &["post", "create", "--post_title=x", "--porcelain"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+    let out = cli(d, &["post", "get", &id, "--field=post_author"]);
+    assert_eq!(stdout(&out), "1\n");
+    let out = cli(d, &["post", "list", "--post_type=nope"]);
+    assert_eq!(
+        stderr(&out),
+        "Error: 'nope' is not a registered post type.\n"
+    );
+    let out = cli(d, &["post", "list", "--format=xml"]);
+    assert_eq!(stderr(&out), "Error: Invalid format: xml\n");
+}
