@@ -760,15 +760,18 @@ async fn term_option_and_media_commands() {
     );
 }
 
-/// docs/wp-cli-recipe.sh, written for WP-CLI, with `wp` replaced by `ferropress`.
+/// The script of docs/recipes.md ("Scripts written for WP-CLI"), written for WP-CLI, with
+/// `wp` replaced by `ferropress`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wp_cli_recipe_runs_unchanged() {
     let app = TestApp::spawn().await;
-    let script = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/docs/wp-cli-recipe.sh"
-    ))
-    .expect("recipe");
+    let recipes = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/recipes.md"))
+        .expect("recipes");
+    let script = recipes
+        .split_once("<!-- wp-cli-recipe -->\n```sh\n")
+        .and_then(|(_, rest)| rest.split_once("\n```"))
+        .map(|(block, _)| block)
+        .expect("the WP-CLI script block in docs/recipes.md");
     let script = script
         .lines()
         .map(|l| {
