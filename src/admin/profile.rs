@@ -204,7 +204,14 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 );
             }
             let name = form.get("new_application_password_name").unwrap_or("");
-            match application_passwords::create(site, target.id, name, None).await {
+            match application_passwords::create_by(
+                site,
+                target.id,
+                name,
+                None,
+                &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+            )
+            .await {
                 Ok((token, item)) => {
                     let outcome = Outcome {
                         new_password: Some((item.name, chunk(token.expose_secret()))),
@@ -225,7 +232,15 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
         "revoke-application-password" => {
             let uuid = form.get("uuid").and_then(|u| Uuid::parse_str(u).ok());
             let deleted = match uuid {
-                Some(uuid) => application_passwords::delete(site, target.id, uuid).await,
+                Some(uuid) => {
+                    application_passwords::delete_by(
+                        site,
+                        target.id,
+                        uuid,
+                        &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+                    )
+                    .await
+                }
                 None => Ok(false),
             };
             match deleted {
@@ -241,7 +256,12 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
             }
         }
         "revoke-all-application-passwords" => {
-            match application_passwords::delete_all(site, target.id).await {
+            match application_passwords::delete_all_by(
+                site,
+                target.id,
+                &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+            )
+            .await {
                 Ok(_) => Redirect::to(&format!("{back}{sep}revoked=all")).into_response(),
                 Err(e) => wp_die(e.status, "Error", &e.message, None),
             }

@@ -1,6 +1,7 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+mod audit;
 mod backup;
 pub mod doctor;
 mod format;
@@ -33,6 +34,9 @@ pub enum Command {
     /// Manage users and their Application Passwords.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Read and check the audit log (token and account events, hash-chained).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
     /// Write a consistent copy of the site (database and uploads) into one archive, while
@@ -84,6 +88,10 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(user::run(cmd, &storage))
+        }
+        Command::Audit(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(audit::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::Format(args) => format::run(&args),

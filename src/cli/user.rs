@@ -80,7 +80,7 @@ pub enum Format {
     Json,
 }
 
-async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
+pub(crate) async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
     let store = server::open_store(storage).await?;
     // The CLI does not serve requests: only the store matters in this configuration.
     let config = SiteConfig {
@@ -97,7 +97,12 @@ async fn open_site(storage: &StorageArgs) -> anyhow::Result<Arc<Site>> {
         read_cache: false,
         allow_anonymous_comments: false,
     };
-    Ok(Site::new(store, config))
+    let site = Site::new(store, config);
+    // Events recorded here (tokens created or revoked) notify the webhooks too, through the
+    // outbox the server delivers from.
+    site.audit
+        .set_hooks(crate::webhooks::load(&storage.data_dir)?);
+    Ok(site)
 }
 
 async fn require_user(site: &Site, key: &str) -> anyhow::Result<User> {
@@ -112,7 +117,7 @@ fn fmt_time(ts: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
