@@ -124,7 +124,6 @@ pub async fn delete_by(site: &Site, user_id: i64, uuid: Uuid, by: &By) -> Result
     let deleted = site.store.delete_app_password(user_id, uuid).await?;
     if deleted {
         site.usage.forget(&uuid);
-        site.audit.forget(&uuid);
         tracing::info!(user_id, uuid = %uuid, "application password revoked");
         audit::record(
             site,
@@ -148,7 +147,6 @@ pub async fn delete_all_by(site: &Site, user_id: i64, by: &By) -> Result<u64, Wp
     let n = site.store.delete_all_app_passwords(user_id).await?;
     for item in &items {
         site.usage.forget(&item.uuid);
-        site.audit.forget(&item.uuid);
     }
     tracing::info!(user_id, count = n, "all application passwords revoked");
     if n > 0 {

@@ -320,13 +320,6 @@ impl Audit {
         }
     }
 
-    /// Forgets what a revoked token was seen with.
-    pub fn forget(&self, uuid: &Uuid) {
-        if let Ok(mut checks) = self.to_check.lock() {
-            checks.retain(|_, c| c.uuid != *uuid);
-        }
-    }
-
     /// Writes what is waiting (queued events, failure counts, new networks and user agents)
     /// as one batch. What could not be written stays for the next flush.
     pub async fn flush(&self, store: &dyn Store) -> StoreResult<usize> {
