@@ -461,3 +461,70 @@ async fn retention_keeps_an_anchor_and_concurrent_writers_never_fork_the_chain()
     assert!(!out.status.success());
     assert!(stderr(&out).contains("entry 6"), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn the_profile_and_user_edit_screens_show_the_activity_table() {
+    let app = TestApp::spawn().await;
+    let (admin, admin_token) = app.user_with_token("boss", Role::Administrator).await;
+    let alice = app.create_user("alice", Role::Author).await;
+    let (status, _) = send(
+        app.client
+            .post(app.url(&format!("/wp-json/wp/v2/users/{}/application-passwords", alice.id)))
+            .basic_auth("boss", Some(&admin_token))
+            .json(&json!({ "name": "made-by-boss" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    };
+    let page = |client: reqwest::Client, path: String| {
+        let url = app.url(&path);
+        async move {
+            let resp = client.get(url).send().await.expect("send");
+            assert_eq!(resp.status(), 200);
+            resp.text().await.expect("body")
+        }
+    };
+
+    // The administrator, on alice's user-edit screen: her entries, and who made them.
+    let boss = browser();
+    let resp = boss
+        .post(app.url("/wp-login.php"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&[("log", "boss"), ("pwd", "pass-boss")]))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 303);
+    let html = page(
+        boss.clone(),
+        format!("/wp-admin/user-edit.php?user_id={}", alice.id),
+    )
+    .await;
+    assert!(html.contains("id=\"activity-log\""), "{html}");
+    assert!(html.contains("<tr data-event=\"token.created\">"), "{html}");
+    assert!(html.contains("<td class=\"column-by\" data-colname=\"By\">boss</td>"), "{html}");
+    assert!(html.contains("made-by-boss"), "{html}");
+    assert!(!html.contains("login.succeeded"), "boss's own login is not alice's activity");
+    // His own profile shows his login.
+    let html = page(boss, "/wp-admin/profile.php".into()).await;
+    assert!(html.contains("<tr data-event=\"login.succeeded\">"), "{html}");
+    assert_eq!(admin.login, "boss");
+
+    // Alice sees her own activity on her profile.
+    let me = browser();
+    me.post(app.url("/wp-login.php"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form(&[("log", "alice"), ("pwd", "pass-alice")]))
+        .send()
+        .await
+        .expect("send");
+    let html = page(me, "/wp-admin/profile.php".into()).await;
+    assert!(html.contains("<tr data-event=\"token.created\">"), "{html}");
+    assert!(html.contains("<tr data-event=\"login.succeeded\">"), "{html}");
+}
