@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -198,7 +198,8 @@ pub struct Audit {
     pending: Mutex<VecDeque<NewAuditEntry>>,
     dropped: Mutex<u64>,
     failures: Mutex<HashMap<FailKey, u64>>,
-    seen: Mutex<HashSet<u64>>,
+    /// Read on every authenticated request, written by the flush: a read-write lock.
+    seen: RwLock<HashSet<u64>>,
     to_check: Mutex<HashMap<u64, SeenCheck>>,
     /// Wakes the webhook worker when deliveries were queued.
     pub outbox: tokio::sync::Notify,
@@ -279,7 +280,6 @@ impl Audit {
     /// from this network with this user agent (a lookup in a bounded set), else the pair is
     /// checked against the store by the next flush.
     pub fn token_used(&self, uuid: Uuid, user_id: i64, ip: &str, user_agent: &str) {
-        let network = network_key(ip);
         let ua: String;
         let ua_ref = if user_agent.len() > MAX_USER_AGENT {
             ua = user_agent.chars().take(MAX_USER_AGENT).collect();
@@ -287,10 +287,15 @@ impl Audit {
         } else {
             user_agent
         };
-        let ip_key = seen_key(uuid, "network", network.as_deref().unwrap_or(ip));
-        let ua_key = seen_key(uuid, "user_agent", ua_ref);
+        // Keys hashed from the network's bytes: the known case allocates nothing.
+        let ip_key = match ip.parse::<IpAddr>().map(|a| a.to_canonical()) {
+            Ok(IpAddr::V4(v4)) => seen_key(uuid, "network", &v4.octets()[..3]),
+            Ok(IpAddr::V6(v6)) => seen_key(uuid, "network", &v6.octets()[..8]),
+            Err(_) => seen_key(uuid, "network", ip.as_bytes()),
+        };
+        let ua_key = seen_key(uuid, "user_agent", ua_ref.as_bytes());
         {
-            let Ok(seen) = self.seen.lock() else { return };
+            let Ok(seen) = self.seen.read() else { return };
             if seen.contains(&ip_key) && seen.contains(&ua_key) {
                 return;
             }
@@ -298,14 +303,16 @@ impl Audit {
         let Ok(mut checks) = self.to_check.lock() else {
             return;
         };
-        let Ok(seen) = self.seen.lock() else { return };
-        for (key, kind, value) in [
-            (ip_key, "network", network.unwrap_or_else(|| ip.to_owned())),
-            (ua_key, "user_agent", ua_ref.to_owned()),
-        ] {
+        let Ok(seen) = self.seen.read() else { return };
+        for (key, kind) in [(ip_key, "network"), (ua_key, "user_agent")] {
             if seen.contains(&key) || checks.contains_key(&key) || checks.len() >= MAX_TO_CHECK {
                 continue;
             }
+            let value = if kind == "network" {
+                network_of(ip).unwrap_or_else(|| ip.to_owned())
+            } else {
+                ua_ref.to_owned()
+            };
             checks.insert(
                 key,
                 SeenCheck {
@@ -394,7 +401,7 @@ impl Audit {
                 }
             }
         }
-        if let Ok(mut seen) = self.seen.lock() {
+        if let Ok(mut seen) = self.seen.write() {
             if seen.len() + seen_now.len() > MAX_SEEN {
                 seen.clear();
             }
@@ -463,11 +470,7 @@ pub fn network_of(ip: &str) -> Option<String> {
     }
 }
 
-fn network_key(ip: &str) -> Option<String> {
-    network_of(ip)
-}
-
-fn seen_key(uuid: Uuid, kind: &str, value: &str) -> u64 {
+fn seen_key(uuid: Uuid, kind: &str, value: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
     uuid.hash(&mut h);
     kind.hash(&mut h);
