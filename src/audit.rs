@@ -335,7 +335,11 @@ impl Audit {
             Ok(mut q) => q.drain(..).collect(),
             Err(_) => Vec::new(),
         };
-        let dropped = self.dropped.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or(0);
+        let dropped = self
+            .dropped
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or(0);
         if dropped > 0 {
             entries.push(self.entry(
                 Record::new(Event::Dropped, 0, &By::system()).data(json!({ "count": dropped })),
@@ -347,11 +351,18 @@ impl Audit {
             Err(_) => Vec::new(),
         };
         let mut failures = failures;
-        failures.sort_by(|a, b| (a.0.minute, &a.0.login, &a.0.ip).cmp(&(b.0.minute, &b.0.login, &b.0.ip)));
+        failures.sort_by(|a, b| {
+            (a.0.minute, &a.0.login, &a.0.ip).cmp(&(b.0.minute, &b.0.login, &b.0.ip))
+        });
         for (key, count) in failures {
             let user_id = match key.login.as_str() {
                 "*" | "" => 0,
-                login => store.user_by_login(login).await.ok().flatten().map_or(0, |u| u.id),
+                login => store
+                    .user_by_login(login)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(0, |u| u.id),
             };
             let event = key.event;
             let by = By {
@@ -388,12 +399,14 @@ impl Audit {
                             ip: c.ip.clone(),
                             user_agent: c.user_agent.clone(),
                         };
-                        entries.push(self.entry(
-                            Record::new(event, c.user_id, &by)
-                                .token(c.uuid)
-                                .data(json!({ c.kind: c.value })),
-                            at,
-                        ));
+                        entries.push(
+                            self.entry(
+                                Record::new(event, c.user_id, &by)
+                                    .token(c.uuid)
+                                    .data(json!({ c.kind: c.value })),
+                                at,
+                            ),
+                        );
                     }
                 }
                 Err(e) => {
@@ -442,7 +455,11 @@ pub async fn record(site: &Site, rec: Record) {
     let at = now();
     let entry = audit.entry(rec, at);
     let hooks = !entry.hooks.is_empty();
-    match site.store.append_audit(std::slice::from_ref(&entry), at).await {
+    match site
+        .store
+        .append_audit(std::slice::from_ref(&entry), at)
+        .await
+    {
         Ok(_) => {
             if hooks {
                 audit.outbox.notify_one();
@@ -529,7 +546,11 @@ pub async fn verify(store: &dyn Store) -> StoreResult<Result<u64, Broken>> {
         }
         for row in rows {
             let reason = if row.id != last_id + 1 {
-                Some(format!("expected entry {} next, found {}", last_id + 1, row.id))
+                Some(format!(
+                    "expected entry {} next, found {}",
+                    last_id + 1,
+                    row.id
+                ))
             } else if row.prev_hash != last_hash {
                 Some("its previous hash does not match the entry before it".to_owned())
             } else if chain_hash(&row) != row.hash {
@@ -583,7 +604,10 @@ mod tests {
             network_of("2001:db8:1:2:3:4:5:6").as_deref(),
             Some("2001:db8:1:2::/64")
         );
-        assert_eq!(network_of("::ffff:10.1.2.3").as_deref(), Some("10.1.2.0/24"));
+        assert_eq!(
+            network_of("::ffff:10.1.2.3").as_deref(),
+            Some("10.1.2.0/24")
+        );
         assert_eq!(network_of("nope"), None);
     }
 

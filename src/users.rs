@@ -496,11 +496,7 @@ pub async fn insert_user_with_profile(
 /// `wp_update_user()`: applies the changes to `user` and writes them. Callers check
 /// permissions and the REST-level collisions (email, slug) first; a collision that slips
 /// through a race is still refused by the store's unique indexes.
-pub async fn update_user(
-    site: &Site,
-    user: User,
-    changes: UserChanges,
-) -> Result<User, WpError> {
+pub async fn update_user(site: &Site, user: User, changes: UserChanges) -> Result<User, WpError> {
     update_user_by(site, user, changes, &crate::audit::By::system()).await
 }
 

@@ -92,7 +92,10 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<Webhook>> {
     let mut hooks = Vec::new();
     for h in file.webhooks {
         if !(h.url.starts_with("https://") || h.url.starts_with("http://")) {
-            anyhow::bail!("webhook url {:?} must start with https:// or http://", h.url);
+            anyhow::bail!(
+                "webhook url {:?} must start with https:// or http://",
+                h.url
+            );
         }
         if h.secret.len() < 16 {
             anyhow::bail!("webhook {}: secret must be at least 16 characters", h.url);
@@ -233,7 +236,13 @@ async fn deliver(site: &Site, client: &reqwest::Client, item: OutboxItem) {
         Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
         Err(e) => e.to_string(),
     };
-    retry(site, &item, backoff(item.attempts, hook.max_backoff_secs), &error).await;
+    retry(
+        site,
+        &item,
+        backoff(item.attempts, hook.max_backoff_secs),
+        &error,
+    )
+    .await;
 }
 
 async fn retry(site: &Site, item: &OutboxItem, wait: u64, error: &str) {
@@ -281,10 +290,9 @@ mod tests {
 
     #[test]
     fn parses_hooks() {
-        let hooks = parse(
-            "[[webhooks]]\nurl = \"http://127.0.0.1:9/x\"\nsecret = \"0123456789abcdef\"\n",
-        )
-        .expect("parses");
+        let hooks =
+            parse("[[webhooks]]\nurl = \"http://127.0.0.1:9/x\"\nsecret = \"0123456789abcdef\"\n")
+                .expect("parses");
         assert_eq!(hooks.len(), 1);
         assert!(hooks[0].wants("token.new_ip"));
         assert!(!hooks[0].wants("token.created"));

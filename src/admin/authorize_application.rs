@@ -263,7 +263,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
         app_id,
         &crate::audit::By::user(ctx.me.user.id, &ctx.client),
     )
-    .await {
+    .await
+    {
         Ok((token, _)) => {
             tracing::info!(user = %ctx.me.user.login, app = ?r.app_name, "application authorized");
             if r.success_url.is_empty() {

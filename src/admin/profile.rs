@@ -225,7 +225,8 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 None,
                 &crate::audit::By::user(ctx.me.user.id, &ctx.client),
             )
-            .await {
+            .await
+            {
                 Ok((token, item)) => {
                     let outcome = Outcome {
                         new_password: Some((item.name, chunk(token.expose_secret()))),
@@ -275,7 +276,8 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 target.id,
                 &crate::audit::By::user(ctx.me.user.id, &ctx.client),
             )
-            .await {
+            .await
+            {
                 Ok(_) => Redirect::to(&format!("{back}{sep}revoked=all")).into_response(),
                 Err(e) => wp_die(e.status, "Error", &e.message, None),
             }
@@ -406,8 +408,16 @@ async fn activity(
                     .get(&e.actor_id)
                     .cloned()
                     .unwrap_or_else(|| "—".to_owned()),
-                ip: if e.ip.is_empty() { "—".to_owned() } else { e.ip },
-                details: if e.data == "{}" { String::new() } else { e.data },
+                ip: if e.ip.is_empty() {
+                    "—".to_owned()
+                } else {
+                    e.ip
+                },
+                details: if e.data == "{}" {
+                    String::new()
+                } else {
+                    e.data
+                },
                 event: e.event,
             })
             .collect(),

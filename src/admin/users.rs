@@ -176,7 +176,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
             changes,
             &crate::audit::By::user(ctx.me.user.id, &ctx.client),
         )
-        .await {
+        .await
+        {
             return wp_die(e.status, "Error", &e.message, None);
         }
         tracing::info!(by = %ctx.me.user.login, user_id = id, role = %role, "role changed");

@@ -36,14 +36,7 @@ pub enum Format {
 }
 
 const COLUMNS: [&str; 8] = [
-    "id",
-    "date_gmt",
-    "event",
-    "user",
-    "actor",
-    "token",
-    "ip",
-    "data",
+    "id", "date_gmt", "event", "user", "actor", "token", "ip", "data",
 ];
 
 fn cell(v: &Value) -> String {

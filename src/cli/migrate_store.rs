@@ -65,7 +65,14 @@ const MUST_BE_EMPTY: &[&str] = &[
     "application_password_seen",
 ];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
-const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "comment", "term", "webhook_outbox"];
+const ID_SEQUENCES: &[&str] = &[
+    "user",
+    "post",
+    "postmeta",
+    "comment",
+    "term",
+    "webhook_outbox",
+];
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters per statement).
 const CHUNK: i64 = 500;
 

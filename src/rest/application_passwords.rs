@@ -467,7 +467,14 @@ async fn delete_item(
     if let Some(o) = previous.as_object_mut() {
         o.remove("_links");
     }
-    if !records::delete_by(&site, user.id, item.uuid, &By::user(auth.user_id(), &client)).await? {
+    if !records::delete_by(
+        &site,
+        user.id,
+        item.uuid,
+        &By::user(auth.user_id(), &client),
+    )
+    .await?
+    {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
             "rest_application_password_not_found",

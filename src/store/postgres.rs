@@ -1673,14 +1673,16 @@ impl Store for PostgresStore {
         .await?;
         let mut items: Vec<OutboxItem> = rows
             .into_iter()
-            .map(|(id, hook, audit_id, event, payload, attempts)| OutboxItem {
-                id,
-                hook,
-                audit_id,
-                event,
-                payload,
-                attempts,
-            })
+            .map(
+                |(id, hook, audit_id, event, payload, attempts)| OutboxItem {
+                    id,
+                    hook,
+                    audit_id,
+                    event,
+                    payload,
+                    attempts,
+                },
+            )
             .collect();
         items.sort_by_key(|i| i.id);
         Ok(items)

@@ -1508,14 +1508,16 @@ impl Store for SqliteStore {
         .await?;
         let mut items: Vec<OutboxItem> = rows
             .into_iter()
-            .map(|(id, hook, audit_id, event, payload, attempts)| OutboxItem {
-                id,
-                hook,
-                audit_id,
-                event,
-                payload,
-                attempts,
-            })
+            .map(
+                |(id, hook, audit_id, event, payload, attempts)| OutboxItem {
+                    id,
+                    hook,
+                    audit_id,
+                    event,
+                    payload,
+                    attempts,
+                },
+            )
             .collect();
         items.sort_by_key(|i| i.id);
         Ok(items)
@@ -1536,13 +1538,15 @@ impl Store for SqliteStore {
         next_at: i64,
         error: &str,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?")
-            .bind(attempts)
-            .bind(next_at)
-            .bind(error)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE webhook_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(attempts)
+        .bind(next_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

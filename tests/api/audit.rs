@@ -128,7 +128,10 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     // Created by the administrator through REST: the entry says who.
     let (status, created) = send(
         app.client
-            .post(app.url(&format!("/wp-json/wp/v2/users/{}/application-passwords", alice.id)))
+            .post(app.url(&format!(
+                "/wp-json/wp/v2/users/{}/application-passwords",
+                alice.id
+            )))
             .basic_auth("boss", Some(&admin_token))
             .json(&json!({ "name": "ci" })),
     )
@@ -139,13 +142,28 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
 
     // First use, a second address of the same /24 (nothing new), another network, and
     // another user agent.
-    assert_eq!(use_token(&app, "alice", &token, "198.51.100.7", "agent-a").await, 200);
-    assert_eq!(use_token(&app, "alice", &token, "198.51.100.99", "agent-a").await, 200);
-    assert_eq!(use_token(&app, "alice", &token, "203.0.113.5", "agent-a").await, 200);
-    assert_eq!(use_token(&app, "alice", &token, "203.0.113.5", "agent-b").await, 200);
+    assert_eq!(
+        use_token(&app, "alice", &token, "198.51.100.7", "agent-a").await,
+        200
+    );
+    assert_eq!(
+        use_token(&app, "alice", &token, "198.51.100.99", "agent-a").await,
+        200
+    );
+    assert_eq!(
+        use_token(&app, "alice", &token, "203.0.113.5", "agent-a").await,
+        200
+    );
+    assert_eq!(
+        use_token(&app, "alice", &token, "203.0.113.5", "agent-b").await,
+        200
+    );
     // Three wrong tokens from one IP: one aggregated entry counting 3.
     for _ in 0..3 {
-        assert_eq!(use_token(&app, "alice", "wrong-token", "192.0.2.10", "x").await, 401);
+        assert_eq!(
+            use_token(&app, "alice", "wrong-token", "192.0.2.10", "x").await,
+            401
+        );
     }
     // Past the per-IP burst (5): throttled.
     let mut statuses = vec![];
@@ -176,7 +194,10 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     assert_eq!(status, 200, "{body}");
 
     // wp-login.php: a success and two failures.
-    assert_eq!(login_post(&app, "192.0.2.30", "alice", "new-pass-alice").await, 303);
+    assert_eq!(
+        login_post(&app, "192.0.2.30", "alice", "new-pass-alice").await,
+        303
+    );
     assert_eq!(login_post(&app, "192.0.2.31", "alice", "nope").await, 200);
     assert_eq!(login_post(&app, "192.0.2.31", "alice", "nope").await, 200);
 
@@ -191,11 +212,21 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     )
     .await;
     assert_eq!(status, 200);
-    let out = app.cli(&["user", "application-password", "create", "alice", "cli-made", "--porcelain"]);
+    let out = app.cli(&[
+        "user",
+        "application-password",
+        "create",
+        "alice",
+        "cli-made",
+        "--porcelain",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let (status, _) = send(
         app.client
-            .delete(app.url(&format!("/wp-json/wp/v2/users/{}/application-passwords", alice.id)))
+            .delete(app.url(&format!(
+                "/wp-json/wp/v2/users/{}/application-passwords",
+                alice.id
+            )))
             .basic_auth("boss", Some(&admin_token)),
     )
     .await;
@@ -251,12 +282,18 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     assert!(throttled >= 1 && throttled <= i64::try_from(refused).expect("n"));
 
     let renamed = of(&list, "token.renamed");
-    assert_eq!(renamed[0]["data"], json!({ "from": "ci", "to": "ci-renamed" }));
+    assert_eq!(
+        renamed[0]["data"],
+        json!({ "from": "ci", "to": "ci-renamed" })
+    );
     assert_eq!(renamed[0]["actor"], admin.id);
     let roles = of(&list, "user.role_changed");
     assert_eq!(roles[0]["user"], alice.id);
     assert_eq!(roles[0]["actor"], admin.id);
-    assert_eq!(roles[0]["data"], json!({ "from": ["author"], "to": ["editor"] }));
+    assert_eq!(
+        roles[0]["data"],
+        json!({ "from": ["author"], "to": ["editor"] })
+    );
     assert_eq!(of(&list, "user.password_changed")[0]["user"], alice.id);
     let login_ok = of(&list, "login.succeeded");
     assert_eq!(login_ok[0]["user"], alice.id);
@@ -283,10 +320,23 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     let out = app.cli(&["audit", "list", "--format=csv", "--event=token.revoked"]);
     let csv = stdout(&out);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("id,date_gmt,event,user,actor,token,ip,data"));
+    assert_eq!(
+        lines.next(),
+        Some("id,date_gmt,event,user,actor,token,ip,data")
+    );
     assert!(lines.next().expect("a row").contains(&uuid), "{csv}");
-    let out = app.cli(&["audit", "list", "--format=table", "--user", &alice.id.to_string()]);
-    assert!(stdout(&out).contains("user.role_changed"), "{}", stdout(&out));
+    let out = app.cli(&[
+        "audit",
+        "list",
+        "--format=table",
+        "--user",
+        &alice.id.to_string(),
+    ]);
+    assert!(
+        stdout(&out).contains("user.role_changed"),
+        "{}",
+        stdout(&out)
+    );
 
     // Someone with database access rewrites who revoked the token: `verify` names the row.
     let id = revoked[0]["id"].as_i64().expect("id");
@@ -305,14 +355,25 @@ async fn every_event_is_recorded_and_the_chain_breaks_when_a_row_is_altered() {
     // Deleting a row instead is caught as well (at the row after it).
     tamper(
         &app.storage,
-        &format!("UPDATE audit_log SET actor_id = {} WHERE id = {id}", admin.id),
+        &format!(
+            "UPDATE audit_log SET actor_id = {} WHERE id = {id}",
+            admin.id
+        ),
     )
     .await;
     assert!(app.cli(&["audit", "verify"]).status.success());
-    tamper(&app.storage, &format!("DELETE FROM audit_log WHERE id = {}", id - 1)).await;
+    tamper(
+        &app.storage,
+        &format!("DELETE FROM audit_log WHERE id = {}", id - 1),
+    )
+    .await;
     let out = app.cli(&["audit", "verify"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains(&format!("entry {id}")), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("entry {id}")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
@@ -388,7 +449,13 @@ async fn rest_filters_pagination_and_permissions() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(body["code"], "rest_invalid_page_number");
-    for bad in ["per_page=0", "per_page=101", "event=nope", "since=yesterday", "user=x"] {
+    for bad in [
+        "per_page=0",
+        "per_page=101",
+        "event=nope",
+        "since=yesterday",
+        "user=x",
+    ] {
         let (status, body) = send(
             app.client
                 .get(app.url(&format!("/wp-json/ferropress/v1/audit?{bad}")))
@@ -437,7 +504,13 @@ async fn retention_keeps_an_anchor_and_concurrent_writers_never_fork_the_chain()
             .map(|i| {
                 cli_with(
                     &storage,
-                    &["user", "application-password", "create", "alice", &format!("cli-{i}")],
+                    &[
+                        "user",
+                        "application-password",
+                        "create",
+                        "alice",
+                        &format!("cli-{i}"),
+                    ],
                 )
             })
             .collect::<Vec<_>>()
@@ -469,7 +542,10 @@ async fn the_profile_and_user_edit_screens_show_the_activity_table() {
     let alice = app.create_user("alice", Role::Author).await;
     let (status, _) = send(
         app.client
-            .post(app.url(&format!("/wp-json/wp/v2/users/{}/application-passwords", alice.id)))
+            .post(app.url(&format!(
+                "/wp-json/wp/v2/users/{}/application-passwords",
+                alice.id
+            )))
             .basic_auth("boss", Some(&admin_token))
             .json(&json!({ "name": "made-by-boss" })),
     )
@@ -508,12 +584,21 @@ async fn the_profile_and_user_edit_screens_show_the_activity_table() {
     .await;
     assert!(html.contains("id=\"activity-log\""), "{html}");
     assert!(html.contains("<tr data-event=\"token.created\">"), "{html}");
-    assert!(html.contains("<td class=\"column-by\" data-colname=\"By\">boss</td>"), "{html}");
+    assert!(
+        html.contains("<td class=\"column-by\" data-colname=\"By\">boss</td>"),
+        "{html}"
+    );
     assert!(html.contains("made-by-boss"), "{html}");
-    assert!(!html.contains("login.succeeded"), "boss's own login is not alice's activity");
+    assert!(
+        !html.contains("login.succeeded"),
+        "boss's own login is not alice's activity"
+    );
     // His own profile shows his login.
     let html = page(boss, "/wp-admin/profile.php".into()).await;
-    assert!(html.contains("<tr data-event=\"login.succeeded\">"), "{html}");
+    assert!(
+        html.contains("<tr data-event=\"login.succeeded\">"),
+        "{html}"
+    );
     assert_eq!(admin.login, "boss");
 
     // Alice sees her own activity on her profile.
@@ -526,5 +611,8 @@ async fn the_profile_and_user_edit_screens_show_the_activity_table() {
         .expect("send");
     let html = page(me, "/wp-admin/profile.php".into()).await;
     assert!(html.contains("<tr data-event=\"token.created\">"), "{html}");
-    assert!(html.contains("<tr data-event=\"login.succeeded\">"), "{html}");
+    assert!(
+        html.contains("<tr data-event=\"login.succeeded\">"),
+        "{html}"
+    );
 }

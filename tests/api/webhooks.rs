@@ -42,7 +42,12 @@ fn configure(a: &mut ferropress::config::ServeArgs) {
     a.security.auth_account_failures_burst = 1000;
 }
 
-const EVENTS: [&str; 4] = ["token.created", "token.new_ip", "token.revoked", "auth.throttled"];
+const EVENTS: [&str; 4] = [
+    "token.created",
+    "token.new_ip",
+    "token.revoked",
+    "auth.throttled",
+];
 
 #[tokio::test]
 async fn every_event_is_delivered_signed_across_an_outage_and_a_restart() {
@@ -136,7 +141,10 @@ async fn every_event_is_delivered_signed_across_an_outage_and_a_restart() {
                 .parse()
                 .expect("id");
             assert_eq!(payload["id"], id);
-            assert_eq!(payload["event"], headers["x-ferropress-event"].to_str().expect("ascii"));
+            assert_eq!(
+                payload["event"],
+                headers["x-ferropress-event"].to_str().expect("ascii")
+            );
             delivered.insert(id, payload);
         }
         if want.keys().all(|id| delivered.contains_key(id)) {
@@ -162,7 +170,11 @@ async fn every_event_is_delivered_signed_across_an_outage_and_a_restart() {
         .expect("new ip");
     assert_eq!(new_ip["data"]["network"], "198.51.100.0/24");
     // Nothing else was subscribed (the flush's other events are not sent).
-    assert!(delivered.values().all(|p| EVENTS.contains(&p["event"].as_str().expect("event"))));
+    assert!(
+        delivered
+            .values()
+            .all(|p| EVENTS.contains(&p["event"].as_str().expect("event")))
+    );
     app.stop().await;
     receiver.abort();
 }
