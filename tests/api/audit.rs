@@ -616,3 +616,36 @@ async fn the_profile_and_user_edit_screens_show_the_activity_table() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn known_networks_and_user_agents_add_nothing_to_the_log() {
+    let app = TestApp::spawn_with(trusting_local_proxy).await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    assert_eq!(
+        use_token(&app, "alice", &token, "198.51.100.7", "agent").await,
+        200
+    );
+    // Reading the log is itself a use, from 127.0.0.1 with the test client's agent: two
+    // networks and two agents in all.
+    let settled = wait_for(&app, "alice", &token, "the first uses", |l| {
+        of(l, "token.new_ip").len() == 2 && of(l, "token.new_user_agent").len() == 2
+    })
+    .await;
+    for i in 0..50 {
+        let ip = format!("198.51.100.{}", i + 1);
+        assert_eq!(use_token(&app, "alice", &token, &ip, "agent").await, 200);
+    }
+    // Two flushes later, nothing was added.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = entries(&app, "alice", &token, "").await;
+    assert_eq!(after.len(), settled.len(), "{after:#?}");
+    // A new network is one entry more.
+    assert_eq!(
+        use_token(&app, "alice", &token, "192.0.2.1", "agent").await,
+        200
+    );
+    wait_for(&app, "alice", &token, "the new network", |l| {
+        l.len() == settled.len() + 1 && l[0]["data"]["network"] == "192.0.2.0/24"
+    })
+    .await;
+}
