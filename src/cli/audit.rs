@@ -111,7 +111,8 @@ async fn run_on(cmd: AuditCommand, store: &dyn crate::store::Store) -> anyhow::R
         }
         AuditCommand::Verify => match verify(store).await? {
             Ok(n) => {
-                println!("Success: the audit log verifies ({n} entries).");
+                let noun = if n == 1 { "entry" } else { "entries" };
+                println!("Success: the audit log verifies ({n} {noun}).");
                 Ok(())
             }
             Err(broken) => bail!(

@@ -649,3 +649,35 @@ async fn known_networks_and_user_agents_add_nothing_to_the_log() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn audit_retention_prunes_at_start_and_the_rest_still_verifies() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice", Role::Author).await;
+    for i in 0..3 {
+        app.create_token(alice.id, &format!("old-{i}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let storage = app.storage.clone();
+    let dir = app.stop().await;
+    // --audit-retention 1s: the first prune runs as the server starts.
+    let app = TestApp::spawn_at(dir, storage, |a| {
+        a.audit_retention = Some(Duration::from_secs(1));
+    })
+    .await;
+    let mut anchor = None;
+    for _ in 0..50 {
+        anchor = app.site.store.audit_anchor().await.expect("anchor");
+        if anchor.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(anchor.map(|a| a.0), Some(3));
+    app.create_token(alice.id, "new").await;
+    let kept = app.site.store.audit_chain(0, 10).await.expect("chain");
+    assert_eq!(kept.iter().map(|e| e.id).collect::<Vec<_>>(), vec![4]);
+    let out = app.cli(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("(1 entry)"), "{}", stdout(&out));
+}
