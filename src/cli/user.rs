@@ -234,7 +234,15 @@ pub async fn run(cmd: UserCommand, storage: &StorageArgs) -> anyhow::Result<()> 
                 }
             }
         }
-        UserCommand::ApplicationPassword(cmd) => app_password(&site, cmd).await?,
+        UserCommand::ApplicationPassword(cmd) => {
+            let done = app_password(&site, cmd).await;
+            // An audit entry that could not be written at once was queued: write it now,
+            // as this process has no flush task.
+            if let Err(e) = site.audit.flush(site.store.as_ref()).await {
+                eprintln!("Warning: writing the audit log failed: {e}");
+            }
+            done?;
+        }
     }
     Ok(())
 }
