@@ -74,6 +74,20 @@ async function callbackServer() {
   return { server, hits, url: `http://127.0.0.1:${server.address().port}/callback` };
 }
 
+/** The Activity table (audit log, issue 18), seen by the author logged in on `page`. */
+async function activitySection(page) {
+  await page.goto(`${BASE}/wp-admin/profile.php`);
+  const table = page.locator('#activity-log');
+  ok(await page.locator('h2#activity-title').isVisible() && await table.isVisible(),
+    'the profile shows an Activity table');
+  const created = table.locator('tr[data-event="token.created"]', { hasText: 'Author own' });
+  ok(await created.count() === 1, 'it lists the password the author created');
+  ok((await created.locator('td.column-by').innerText()).trim() === AUTHOR.login,
+    'with who created it');
+  ok(await table.locator('tr[data-event="login.succeeded"]').count() >= 1, 'and the author\'s logins');
+  await shot(page, '20-activity');
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'ferropress-e2e-chromium-'));
@@ -126,7 +140,7 @@ async function main() {
 
     await page.goto(`${BASE}/wp-admin/profile.php`);
     ok(await page.locator('.new-application-password-notice').count() === 0, 'the password is not shown again');
-    const row = page.locator('tr', { hasText: 'E2E Integration' });
+    const row = page.locator('tr[data-uuid]', { hasText: 'E2E Integration' });
     ok(await row.isVisible(), 'the table lists the new password');
     ok((await row.locator('.column-last_ip').innerText()).trim() === '127.0.0.1', 'Last IP shows the REST call');
     ok((await row.locator('.column-last_user_agent').innerText()).includes('node'), 'Last User Agent shows the client');
@@ -138,7 +152,7 @@ async function main() {
 
     await Promise.all([page.waitForURL(/revoked=one/), row.locator('button', { hasText: 'Revoke' }).click()]);
     ok(await page.locator('.notice-success', { hasText: 'Application password revoked.' }).isVisible(), 'revoking confirms');
-    ok(await page.locator('tr', { hasText: 'E2E Integration' }).count() === 0, 'the revoked password left the table');
+    ok(await page.locator('tr[data-uuid]', { hasText: 'E2E Integration' }).count() === 0, 'the revoked password left the table');
     r = await restAs(ADMIN.login, password);
     ok(r.status === 401 && r.body.code === 'incorrect_password', 'the revoked password no longer authenticates', `status ${r.status}`);
     await shot(page, '05-revoked');
@@ -251,6 +265,8 @@ async function main() {
     });
     ok(csrf.status() === 403, 'a form posted without a nonce is refused', String(csrf.status()));
     ok((await restAs(AUTHOR.login, own)).status === 200, 'and changed nothing');
+
+    await activitySection(page);
 
     console.log(`e2e: ${checks} checks passed; screenshots in ${SHOTS}`);
   } finally {

@@ -3,8 +3,10 @@
 
 use axum::http::StatusCode;
 use secrecy::SecretString;
+use serde_json::json;
 use uuid::Uuid;
 
+use crate::audit::{self, By, Event, Record};
 use crate::auth::app_passwords;
 use crate::error::WpError;
 use crate::formatting::sanitize_text_field;
@@ -44,6 +46,17 @@ pub async fn create(
     name: &str,
     app_id: Option<Uuid>,
 ) -> Result<(SecretString, AppPassword), WpError> {
+    create_by(site, user_id, name, app_id, &By::system()).await
+}
+
+/// `create`, audited as done by `by`.
+pub async fn create_by(
+    site: &Site,
+    user_id: i64,
+    name: &str,
+    app_id: Option<Uuid>,
+    by: &By,
+) -> Result<(SecretString, AppPassword), WpError> {
     let name = sanitize_text_field(name);
     if name.is_empty() {
         return Err(WpError::new(
@@ -69,6 +82,13 @@ pub async fn create(
         match site.store.create_app_password(new).await {
             Ok(item) => {
                 tracing::info!(user_id, uuid = %item.uuid, "application password created");
+                audit::record(
+                    site,
+                    Record::new(Event::TokenCreated, user_id, by)
+                        .token(item.uuid)
+                        .data(json!({ "name": item.name, "app_id": item.app_id })),
+                )
+                .await;
                 return Ok((token, item));
             }
             Err(StoreError::Conflict(Conflict::AppPasswordName)) => return Err(duplicate_name()),
@@ -89,28 +109,72 @@ pub async fn list(site: &Site, user_id: i64) -> Result<Vec<AppPassword>, WpError
 
 /// `delete_application_password()`: whether it existed.
 pub async fn delete(site: &Site, user_id: i64, uuid: Uuid) -> Result<bool, WpError> {
+    delete_by(site, user_id, uuid, &By::system()).await
+}
+
+/// `delete`, audited as done by `by`.
+pub async fn delete_by(site: &Site, user_id: i64, uuid: Uuid, by: &By) -> Result<bool, WpError> {
+    let name = site
+        .store
+        .app_passwords_for_user(user_id)
+        .await?
+        .into_iter()
+        .find(|p| p.uuid == uuid)
+        .map(|p| p.name);
     let deleted = site.store.delete_app_password(user_id, uuid).await?;
     if deleted {
         site.usage.forget(&uuid);
         tracing::info!(user_id, uuid = %uuid, "application password revoked");
+        audit::record(
+            site,
+            Record::new(Event::TokenRevoked, user_id, by)
+                .token(uuid)
+                .data(json!({ "name": name })),
+        )
+        .await;
     }
     Ok(deleted)
 }
 
 /// `delete_all_application_passwords()`: how many were revoked.
 pub async fn delete_all(site: &Site, user_id: i64) -> Result<u64, WpError> {
+    delete_all_by(site, user_id, &By::system()).await
+}
+
+/// `delete_all`, audited as done by `by`.
+pub async fn delete_all_by(site: &Site, user_id: i64, by: &By) -> Result<u64, WpError> {
     let items = site.store.app_passwords_for_user(user_id).await?;
     let n = site.store.delete_all_app_passwords(user_id).await?;
-    for item in items {
+    for item in &items {
         site.usage.forget(&item.uuid);
     }
     tracing::info!(user_id, count = n, "all application passwords revoked");
+    if n > 0 {
+        let uuids: Vec<String> = items.iter().map(|i| i.uuid.to_string()).collect();
+        audit::record(
+            site,
+            Record::new(Event::TokenRevokedAll, user_id, by)
+                .data(json!({ "count": n, "tokens": uuids })),
+        )
+        .await;
+    }
     Ok(n)
 }
 
 /// `update_application_password()`: renames a token. Unlike WordPress, a name another token
 /// of the same user already has is refused (409), so names stay unique.
 pub async fn rename(site: &Site, user_id: i64, uuid: Uuid, name: &str) -> Result<(), WpError> {
+    rename_by(site, user_id, uuid, name, &By::system()).await
+}
+
+/// `rename`, audited as done by `by`.
+pub async fn rename_by(
+    site: &Site,
+    user_id: i64,
+    uuid: Uuid,
+    name: &str,
+    by: &By,
+) -> Result<(), WpError> {
     let name = sanitize_text_field(name);
     if name.is_empty() {
         // WordPress ignores an update whose sanitised name is empty.
@@ -119,8 +183,26 @@ pub async fn rename(site: &Site, user_id: i64, uuid: Uuid, name: &str) -> Result
     if name_exists(site, user_id, &name, Some(uuid)).await? {
         return Err(duplicate_name());
     }
+    let old = site
+        .store
+        .app_passwords_for_user(user_id)
+        .await?
+        .into_iter()
+        .find(|p| p.uuid == uuid)
+        .map(|p| p.name);
     match site.store.rename_app_password(user_id, uuid, &name).await {
-        Ok(_) => Ok(()),
+        Ok(renamed) => {
+            if renamed && old.as_deref() != Some(name.as_str()) {
+                audit::record(
+                    site,
+                    Record::new(Event::TokenRenamed, user_id, by)
+                        .token(uuid)
+                        .data(json!({ "from": old, "to": name })),
+                )
+                .await;
+            }
+            Ok(())
+        }
         Err(StoreError::Conflict(Conflict::AppPasswordName)) => Err(duplicate_name()),
         Err(e) => Err(e.into()),
     }

@@ -367,6 +367,16 @@ pub fn can_read_active_theme<'c>(
             .any(|c| actor.can(Cap::Primitive(c)))
 }
 
+/// Reading the audit log (`ferropress/v1/audit`, the Activity table): every entry with
+/// `edit_users` (administrators), else only those about oneself (`target`: the account the
+/// entries are about; `None`: all accounts).
+pub fn can_read_audit_log(actor: &Actor<'_>, target: Option<i64>) -> bool {
+    if !actor.logged_in() {
+        return false;
+    }
+    actor.can(Cap::Primitive("edit_users")) || target == Some(actor.id)
+}
+
 /// Seeing every installed theme (`switch_themes`; `manage_network_themes` is multisite's).
 pub fn can_view_themes(actor: &Actor<'_>) -> bool {
     actor.can(Cap::Primitive("switch_themes"))

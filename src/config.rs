@@ -137,6 +137,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_ALLOW_ANONYMOUS_COMMENTS", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub allow_anonymous_comments: bool,
 
+    /// Keep audit log entries this long (`365d`; units s, m, h, d), pruned hourly; the chain
+    /// still verifies (an anchor keeps the last pruned hash). Kept forever unless given.
+    #[arg(long, env = "FERROPRESS_AUDIT_RETENTION", value_parser = parse_interval)]
+    pub audit_retention: Option<std::time::Duration>,
+
+    /// Seconds between writes of batched audit events (failure counts, new networks and user
+    /// agents of tokens).
+    #[arg(long, env = "FERROPRESS_AUDIT_FLUSH_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub audit_flush_secs: u64,
+
     #[command(flatten)]
     pub security: SecurityArgs,
 }

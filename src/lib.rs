@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod application_passwords;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod cache;
@@ -22,5 +23,6 @@ pub mod site;
 pub mod store;
 pub mod tls;
 pub mod users;
+pub mod webhooks;
 pub mod work;
 pub mod xmlrpc;

@@ -387,6 +387,10 @@ struct ConfigFile {
     post_types: Vec<PostTypeConfig>,
     #[serde(default)]
     meta: Vec<MetaConfig>,
+    /// Read by `crate::webhooks`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    webhooks: Vec<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -523,6 +523,34 @@ impl Starting {
             }
         }));
 
+        let audit_site = site.clone();
+        let audit_every = Duration::from_secs(args.audit_flush_secs);
+        background.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(audit_every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = audit_site.audit.flush(audit_site.store.as_ref()).await {
+                    tracing::error!(error = %e, "writing the audit log failed");
+                }
+            }
+        }));
+        background.push(tokio::spawn(crate::webhooks::run(site.clone())));
+        if let Some(retention) = args.audit_retention {
+            let prune_site = site.clone();
+            background.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    match crate::audit::prune(prune_site.store.as_ref(), retention).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(pruned = n, "old audit log entries deleted"),
+                        Err(e) => tracing::error!(error = %e, "pruning the audit log failed"),
+                    }
+                }
+            }));
+        }
+
         // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
         // cron event); here a check every second does it.
         let publish_site = site.clone();
@@ -584,6 +612,9 @@ impl Starting {
                 .usage
                 .flush(serve_site.store.as_ref(), now())
                 .await;
+            if let Err(e) = serve_site.audit.flush(serve_site.store.as_ref()).await {
+                tracing::error!(error = %e, "writing the audit log at shutdown failed");
+            }
             store.close().await;
             tracing::info!("server stopped");
             served??;
@@ -640,6 +671,13 @@ async fn prepare(
         allow_anonymous_comments: args.allow_anonymous_comments,
     };
     let site = Site::new(store.clone(), config);
+    match crate::webhooks::load(&storage.data_dir) {
+        Ok(hooks) => site.audit.set_hooks(hooks),
+        Err(e) => {
+            store.close().await;
+            return Err(e);
+        }
+    }
     match ensure_first_admin(&site).await {
         Ok(initial_admin) => Ok((site, store, initial_admin)),
         Err(e) => {

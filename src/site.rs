@@ -16,6 +16,8 @@ pub struct Site {
     pub store: Arc<dyn Store>,
     pub config: SiteConfig,
     pub usage: UsageRecorder,
+    /// The audit log's in-memory side and the webhooks (`crate::audit`).
+    pub audit: crate::audit::Audit,
     /// The REST routes, built once from the configuration (post types add routes).
     pub routes: Registry,
     /// Failed-authentication throttle (per client IP and per account) and its counters.
@@ -59,6 +61,7 @@ impl Site {
             store,
             config,
             usage: UsageRecorder::default(),
+            audit: crate::audit::Audit::default(),
             routes,
             auth_throttle,
             comment_flood: crate::auth::throttle::InFlight::default(),

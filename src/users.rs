@@ -496,11 +496,18 @@ pub async fn insert_user_with_profile(
 /// `wp_update_user()`: applies the changes to `user` and writes them. Callers check
 /// permissions and the REST-level collisions (email, slug) first; a collision that slips
 /// through a race is still refused by the store's unique indexes.
-pub async fn update_user(
+pub async fn update_user(site: &Site, user: User, changes: UserChanges) -> Result<User, WpError> {
+    update_user_by(site, user, changes, &crate::audit::By::system()).await
+}
+
+/// `update_user`, with role and password changes audited as done by `by`.
+pub async fn update_user_by(
     site: &Site,
     mut user: User,
     changes: UserChanges,
+    by: &crate::audit::By,
 ) -> Result<User, WpError> {
+    let old_roles = user.roles.clone();
     let p = changes.profile;
     if let Some(email) = changes.email {
         let email = email.trim().to_owned();
@@ -558,11 +565,31 @@ pub async fn update_user(
     if let Some(roles) = changes.roles {
         user.roles = roles;
     }
+    let password_changed = changes.password.is_some();
     if let Some(plain) = changes.password {
         user.pass_hash = hash_password(site, &plain).await?;
     }
     match site.store.update_user(&user).await {
-        Ok(true) => Ok(user),
+        Ok(true) => {
+            use crate::audit::{Event, Record, record};
+            if user.roles != old_roles {
+                let names = |r: &[crate::caps::Role]| -> Vec<&'static str> {
+                    r.iter().map(|r| r.as_str()).collect()
+                };
+                record(
+                    site,
+                    Record::new(Event::RoleChanged, user.id, by).data(serde_json::json!({
+                        "from": names(&old_roles),
+                        "to": names(&user.roles),
+                    })),
+                )
+                .await;
+            }
+            if password_changed {
+                record(site, Record::new(Event::PasswordChanged, user.id, by)).await;
+            }
+            Ok(user)
+        }
         Ok(false) => Err(WpError::rest_user_invalid_id()),
         Err(StoreError::Conflict(Conflict::UserEmail)) => Err(insert_error(
             "existing_user_email",

@@ -120,6 +120,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
     let attempt = match throttle.reserve(&ctx.client.ip, &login).await {
         Ok(a) => a,
         Err(wait) => {
+            site.audit
+                .auth_failure(crate::audit::Event::AuthThrottled, &login, &ctx.client.ip);
             tracing::warn!(user = ?login, ip = %ctx.client.ip, "login refused: too many failures from this IP");
             return too_many(fail, throttle::retry_after_secs(wait));
         }
@@ -137,6 +139,15 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
             attempt.refund();
             site.metrics
                 .auth(crate::metrics::AuthKind::AccountPassword, true);
+            crate::audit::record(
+                &site,
+                crate::audit::Record::new(
+                    crate::audit::Event::LoginSucceeded,
+                    user.id,
+                    &crate::audit::By::user(user.id, &ctx.client),
+                ),
+            )
+            .await;
             let (token, _) = match cookie::create_session(&site, &user, remember, &ctx.client).await
             {
                 Ok(t) => t,
@@ -152,6 +163,8 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: Ctx, body: Bytes) -> Respo
         }
         Ok(Err(error)) => {
             let failure = attempt.fail();
+            site.audit
+                .auth_failure(crate::audit::Event::LoginFailed, &login, &ctx.client.ip);
             site.metrics
                 .auth(crate::metrics::AuthKind::AccountPassword, false);
             tracing::warn!(

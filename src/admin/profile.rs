@@ -36,6 +36,18 @@ pub struct Row {
     pub last_user_agent: String,
 }
 
+/// A row of the Activity table (the audit log entries about the user, `crate::audit`).
+pub struct ActivityRow {
+    pub date: String,
+    pub event: String,
+    pub by: String,
+    pub ip: String,
+    pub details: String,
+}
+
+/// Entries shown in the Activity table, newest first.
+const ACTIVITY_ROWS: i64 = 20;
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfileTemplate {
@@ -50,6 +62,8 @@ struct ProfileTemplate {
     /// Why not, when not: no HTTPS outside `local` (`wp_is_application_passwords_supported`).
     needs_https: bool,
     items: Vec<Row>,
+    /// `None`: the viewer may not read this user's activity.
+    activity: Option<Vec<ActivityRow>>,
     new_name: String,
     new_password: Option<(String, String)>,
     notice: Option<&'static str>,
@@ -204,7 +218,15 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 );
             }
             let name = form.get("new_application_password_name").unwrap_or("");
-            match application_passwords::create(site, target.id, name, None).await {
+            match application_passwords::create_by(
+                site,
+                target.id,
+                name,
+                None,
+                &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+            )
+            .await
+            {
                 Ok((token, item)) => {
                     let outcome = Outcome {
                         new_password: Some((item.name, chunk(token.expose_secret()))),
@@ -225,7 +247,15 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
         "revoke-application-password" => {
             let uuid = form.get("uuid").and_then(|u| Uuid::parse_str(u).ok());
             let deleted = match uuid {
-                Some(uuid) => application_passwords::delete(site, target.id, uuid).await,
+                Some(uuid) => {
+                    application_passwords::delete_by(
+                        site,
+                        target.id,
+                        uuid,
+                        &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+                    )
+                    .await
+                }
                 None => Ok(false),
             };
             match deleted {
@@ -241,7 +271,13 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
             }
         }
         "revoke-all-application-passwords" => {
-            match application_passwords::delete_all(site, target.id).await {
+            match application_passwords::delete_all_by(
+                site,
+                target.id,
+                &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+            )
+            .await
+            {
                 Ok(_) => Redirect::to(&format!("{back}{sep}revoked=all")).into_response(),
                 Err(e) => wp_die(e.status, "Error", &e.message, None),
             }
@@ -293,6 +329,10 @@ async fn show_with_key(
                 .unwrap_or_else(|| "—".to_owned()),
         })
         .collect();
+    let activity = match activity(site, ctx, &target).await {
+        Ok(a) => a,
+        Err(e) => return wp_die(e.status, "Error", &e.message, None),
+    };
     let supported = site.config.app_passwords_available(ctx.https);
     let title = if is_self {
         "Profile".to_owned()
@@ -314,6 +354,7 @@ async fn show_with_key(
         available: supported && site.config.app_password_gate.allows(&target.roles),
         needs_https: !supported,
         items: rows,
+        activity,
         new_name: outcome.new_name,
         new_password: outcome.new_password,
         notice: outcome.notice,
@@ -321,4 +362,64 @@ async fn show_with_key(
         user: target,
     };
     render(status, &tpl)
+}
+
+/// The latest audit entries about `target`, when the viewer may read them
+/// (`caps::can_read_audit_log`), with who did each.
+async fn activity(
+    site: &Site,
+    ctx: &AdminCtx,
+    target: &User,
+) -> Result<Option<Vec<ActivityRow>>, crate::error::WpError> {
+    let actor = crate::caps::Actor {
+        id: ctx.me.user.id,
+        roles: &ctx.me.user.roles,
+    };
+    if !crate::caps::can_read_audit_log(&actor, Some(target.id)) {
+        return Ok(None);
+    }
+    let (entries, _) = site
+        .store
+        .query_audit(&crate::store::AuditQuery {
+            user_id: Some(target.id),
+            limit: ACTIVITY_ROWS,
+            ..crate::store::AuditQuery::default()
+        })
+        .await?;
+    let mut logins: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for e in &entries {
+        if e.actor_id != 0 && !logins.contains_key(&e.actor_id) {
+            let login = site
+                .store
+                .user_by_id(e.actor_id)
+                .await?
+                .map_or_else(|| format!("#{}", e.actor_id), |u| u.login);
+            logins.insert(e.actor_id, login);
+        }
+    }
+    Ok(Some(
+        entries
+            .into_iter()
+            .map(|e| ActivityRow {
+                date: jiff::Timestamp::from_second(e.at)
+                    .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default(),
+                by: logins
+                    .get(&e.actor_id)
+                    .cloned()
+                    .unwrap_or_else(|| "—".to_owned()),
+                ip: if e.ip.is_empty() {
+                    "—".to_owned()
+                } else {
+                    e.ip
+                },
+                details: if e.data == "{}" {
+                    String::new()
+                } else {
+                    e.data
+                },
+                event: e.event,
+            })
+            .collect(),
+    ))
 }

@@ -170,7 +170,14 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
             roles: Some(vec![role]),
             ..Default::default()
         };
-        if let Err(e) = crate::users::update_user(&site, user, changes).await {
+        if let Err(e) = crate::users::update_user_by(
+            &site,
+            user,
+            changes,
+            &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+        )
+        .await
+        {
             return wp_die(e.status, "Error", &e.message, None);
         }
         tracing::info!(by = %ctx.me.user.login, user_id = id, role = %role, "role changed");

@@ -83,6 +83,8 @@ pub async fn authenticate_request(
     let attempt = match throttle.reserve(&client.ip, &creds.login).await {
         Ok(a) => a,
         Err(wait) => {
+            site.audit
+                .auth_failure(crate::audit::Event::AuthThrottled, &creds.login, &client.ip);
             tracing::warn!(
                 user = ?creds.login,
                 ip = %client.ip,
@@ -120,6 +122,8 @@ pub async fn authenticate_request(
         // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
         Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
             let failure = attempt.fail();
+            site.audit
+                .auth_failure(crate::audit::Event::AuthFailed, &creds.login, &client.ip);
             site.metrics
                 .auth(crate::metrics::AuthKind::ApplicationPassword, false);
             tracing::warn!(
@@ -140,6 +144,8 @@ pub async fn authenticate_request(
             return Err(e);
         }
     };
+    site.audit
+        .token_used(uuid, user.id, &client.ip, &client.user_agent);
     site.usage.record(AppPasswordUsage {
         uuid,
         last_used: now(),

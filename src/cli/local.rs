@@ -70,6 +70,10 @@ impl Local {
             allow_anonymous_comments: false,
         };
         let site = Site::new(store, config);
+        // Events recorded here (tokens created or revoked, role and password changes) notify
+        // the webhooks too, through the outbox the server delivers from.
+        site.audit
+            .set_hooks(crate::webhooks::load(&storage.data_dir)?);
         // Builds the routes and keeps them in `site.api`; the HTTP pipeline is not needed.
         let _ = crate::rest::routes(site.clone());
         Ok(Self {

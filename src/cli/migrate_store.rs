@@ -45,6 +45,10 @@ const TABLES: &[&str] = &[
     "term",
     "term_relationship",
     "option",
+    "audit_log",
+    "audit_anchor",
+    "webhook_outbox",
+    "application_password_seen",
 ];
 /// Tables that must be empty in the target before the copy.
 const MUST_BE_EMPTY: &[&str] = &[
@@ -55,9 +59,20 @@ const MUST_BE_EMPTY: &[&str] = &[
     "postmeta",
     "comment",
     "term_relationship",
+    "audit_log",
+    "audit_anchor",
+    "webhook_outbox",
+    "application_password_seen",
 ];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
-const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "comment", "term"];
+const ID_SEQUENCES: &[&str] = &[
+    "user",
+    "post",
+    "postmeta",
+    "comment",
+    "term",
+    "webhook_outbox",
+];
 /// Rows per INSERT (PostgreSQL allows 65,535 parameters per statement).
 const CHUNK: i64 = 500;
 
@@ -102,7 +117,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option, audit_log, audit_anchor, webhook_outbox, application_password_seen IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;

@@ -1,6 +1,7 @@
 //! The `ferropress` command line, shaped like WP-CLI (`wp user create`,
 //! `wp user application-password create|list|delete`) plus `serve`.
 
+mod audit;
 mod backup;
 pub mod doctor;
 mod format;
@@ -56,6 +57,9 @@ pub enum Command {
     /// Import files as attachments.
     #[command(subcommand)]
     Media(media::MediaCommand),
+    /// Read and check the audit log (token and account events, hash-chained).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
     /// Write a consistent copy of the site (database and uploads) into one archive, while
@@ -139,6 +143,10 @@ pub fn run() -> ExitCode {
         Command::Media(cmd) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(media::run(cmd, &storage, &cli.global))
+        }
+        Command::Audit(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(audit::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::Format(args) => format::run(&args),

@@ -380,6 +380,16 @@ pub async fn run(
     global: &GlobalArgs,
 ) -> anyhow::Result<()> {
     let local = Local::open(storage, global).await?;
+    let done = run_on(&local, cmd).await;
+    // An audit entry that could not be written at once was queued: write it now, as this
+    // process has no flush task.
+    if let Err(e) = local.site.audit.flush(local.site.store.as_ref()).await {
+        eprintln!("Warning: writing the audit log failed: {e}");
+    }
+    done
+}
+
+async fn run_on(local: &Local, cmd: UserCommand) -> anyhow::Result<()> {
     let site = &*local.site;
     match cmd {
         UserCommand::Create {
@@ -501,7 +511,7 @@ pub async fn run(
                 bail!("No valid users found.");
             }
             for u in found {
-                update_through_rest(&local, u.id, serde_json::Value::Object(body.clone())).await?;
+                update_through_rest(local, u.id, serde_json::Value::Object(body.clone())).await?;
                 success(&format!("Updated user {}.", u.id));
             }
         }
@@ -572,7 +582,7 @@ pub async fn run(
                     .unwrap_or_else(|| "subscriber".to_owned()),
             };
             let r = valid_role(&role)?;
-            set_roles(&local, &user, &[r]).await?;
+            set_roles(local, &user, &[r]).await?;
             success(&format!(
                 "Added {} ({}) to {} as {role}.",
                 user.login, user.id, site.config.home
@@ -590,7 +600,7 @@ pub async fn run(
                     all.push(r);
                 }
             }
-            set_roles(&local, &user, &all).await?;
+            set_roles(local, &user, &all).await?;
             let label = if roles.len() > 1 { "roles" } else { "role" };
             success(&format!(
                 "Added '{}' {label} for {} ({}).",
@@ -602,7 +612,7 @@ pub async fn run(
         UserCommand::RemoveRole { user, roles } => {
             let user = require_user(site, &user).await?;
             if roles.is_empty() {
-                set_roles(&local, &user, &[]).await?;
+                set_roles(local, &user, &[]).await?;
                 success(&format!(
                     "Removed all roles from {} ({}) on {}.",
                     user.login, user.id, site.config.home
@@ -619,7 +629,7 @@ pub async fn run(
                 .copied()
                 .filter(|r| !remove.contains(r))
                 .collect();
-            set_roles(&local, &user, &left).await?;
+            set_roles(local, &user, &left).await?;
             let label = if roles.len() > 1 { "roles" } else { "role" };
             success(&format!(
                 "Removed '{}' {label} from {} ({}).",
@@ -644,7 +654,7 @@ pub async fn run(
             for u in &found {
                 // `wp_generate_password( 24 )`, letters and digits only so it survives any shell.
                 let pass = crate::auth::password::generate();
-                update_through_rest(&local, u.id, json!({ "password": pass })).await?;
+                update_through_rest(local, u.id, json!({ "password": pass })).await?;
                 if porcelain {
                     println!("{pass}");
                 } else {

@@ -13,7 +13,8 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::application_passwords as records;
-use crate::auth::Auth;
+use crate::audit::By;
+use crate::auth::{Auth, Client};
 use crate::caps::Cap;
 use crate::error::{WpError, WpResult};
 use crate::site::Site;
@@ -276,6 +277,7 @@ async fn create_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
@@ -322,7 +324,14 @@ async fn create_item(
     )
     .await?;
 
-    let (token, item) = records::create(&site, user.id, &name.unwrap_or_default(), app_id).await?;
+    let (token, item) = records::create_by(
+        &site,
+        user.id,
+        &name.unwrap_or_default(),
+        app_id,
+        &By::user(auth.user_id(), &client),
+    )
+    .await?;
     let chunked = crate::auth::app_passwords::chunk(secrecy::ExposeSecret::expose_secret(&token));
     let body = prepare_item(&site, &user, &item, Context::Edit, Some(&chunked));
     let mut resp = json_response(StatusCode::CREATED, &body);
@@ -337,6 +346,7 @@ async fn delete_items(
     State(site): State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path(user_id): Path<String>,
 ) -> WpResult<Response> {
     check_route(&user_id, None)?;
@@ -351,7 +361,7 @@ async fn delete_items(
         ),
     )
     .await?;
-    let count = records::delete_all(&site, user.id).await?;
+    let count = records::delete_all_by(&site, user.id, &By::user(auth.user_id(), &client)).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({ "deleted": true, "count": count }),
@@ -393,6 +403,7 @@ async fn update_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path((user_id, uuid)): Path<(String, String)>,
     params: Params,
 ) -> WpResult<Response> {
@@ -413,7 +424,14 @@ async fn update_item(
     .await?;
     let item = find(&site, &user, &uuid).await?;
     if let Some(name) = name {
-        records::rename(&site, user.id, item.uuid, &name).await?;
+        records::rename_by(
+            &site,
+            user.id,
+            item.uuid,
+            &name,
+            &By::user(auth.user_id(), &client),
+        )
+        .await?;
     }
     let item = find(&site, &user, &uuid).await?;
     Ok(json_response(
@@ -427,6 +445,7 @@ async fn delete_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path((user_id, uuid)): Path<(String, String)>,
     params: Params,
 ) -> WpResult<Response> {
@@ -448,7 +467,14 @@ async fn delete_item(
     if let Some(o) = previous.as_object_mut() {
         o.remove("_links");
     }
-    if !records::delete(&site, user.id, item.uuid).await? {
+    if !records::delete_by(
+        &site,
+        user.id,
+        item.uuid,
+        &By::user(auth.user_id(), &client),
+    )
+    .await?
+    {
         return Err(WpError::new(
             StatusCode::NOT_FOUND,
             "rest_application_password_not_found",
@@ -465,22 +491,24 @@ async fn update_introspect(
     site: State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
     let path = Path((user_id, "introspect".to_owned()));
-    update_item(site, auth, transport, path, params).await
+    update_item(site, auth, transport, client, path, params).await
 }
 
 async fn delete_introspect(
     site: State<Arc<Site>>,
     auth: Auth,
     transport: Transport,
+    client: Client,
     Path(user_id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
     let path = Path((user_id, "introspect".to_owned()));
-    delete_item(site, auth, transport, path, params).await
+    delete_item(site, auth, transport, client, path, params).await
 }
 
 /// `GET …/application-passwords/introspect`: the token that authenticated this request.

@@ -2,6 +2,7 @@
 //! WordPress sends on every REST response (`WP_REST_Server::serve_request`).
 
 pub mod application_passwords;
+pub mod audit;
 pub mod batch;
 pub mod comments;
 pub mod embed;
@@ -98,6 +99,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(themes::routes())
         .merge(plugins::routes())
         .merge(batch::routes())
+        .merge(audit::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .with_state(site.clone());

@@ -803,20 +803,22 @@ async fn create_item(
 async fn update_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    client: crate::auth::Client,
     Path(id): Path<String>,
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
-    update(&site, &auth, Some(id), &params).await
+    update(&site, &auth, &client, Some(id), &params).await
 }
 
 /// `POST|PUT|PATCH /wp/v2/users/me`.
 async fn update_current_item(
     State(site): State<Arc<Site>>,
     auth: Auth,
+    client: crate::auth::Client,
     params: Params,
 ) -> WpResult<Response> {
-    update(&site, &auth, None, &params).await
+    update(&site, &auth, &client, None, &params).await
 }
 
 /// `update_item_permissions_check()` then `update_item()`.
@@ -824,6 +826,7 @@ async fn update_current_item(
 async fn update(
     site: &Site,
     auth: &Auth,
+    client: &crate::auth::Client,
     url_id: Option<i64>,
     params: &Params,
 ) -> WpResult<Response> {
@@ -891,7 +894,7 @@ async fn update(
         Some(_) => Some(vec![]),
         None => None,
     };
-    let user = crate::users::update_user(
+    let user = crate::users::update_user_by(
         site,
         user,
         UserChanges {
@@ -900,6 +903,7 @@ async fn update(
             password: input.password,
             roles,
         },
+        &crate::audit::By::user(auth.user_id(), client),
     )
     .await?;
     tracing::info!(user_id = user.id, by = actor.id, "user updated");

@@ -1,10 +1,12 @@
 //! Storage: one `Store` interface, implemented by the embedded SQLite store and, for
 //! several instances sharing one database, by the PostgreSQL store.
 
+pub mod audit;
 pub mod comment;
 pub mod postgres;
 pub mod sqlite;
 
+pub use audit::{AuditEntry, AuditQuery, NewAuditEntry, OutboxItem};
 pub use comment::{Comment, CommentOrderBy, CommentQuery};
 
 use async_trait::async_trait;
@@ -600,6 +602,51 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64>;
     /// `WP_Session_Tokens::destroy_all()`: forgets every session of a user; how many.
     async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<u64>;
+
+    // Audit log and webhook outbox (`crate::audit`, `crate::webhooks`).
+    /// Appends entries to the hash chain and queues their webhook deliveries, in one
+    /// transaction that holds the chain's write lock while it reads the last hash (so
+    /// concurrent writers, in this process or another, never fork the chain).
+    async fn append_audit(
+        &self,
+        entries: &[NewAuditEntry],
+        now: i64,
+    ) -> StoreResult<Vec<AuditEntry>>;
+    /// Matching entries for one page, newest first, and the total number of matches.
+    async fn query_audit(&self, q: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)>;
+    /// Up to `limit` entries with `id > after_id`, oldest first (for `audit verify`).
+    async fn audit_chain(&self, after_id: i64, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// The last pruned entry's (id, hash), where the kept chain starts.
+    async fn audit_anchor(&self) -> StoreResult<Option<(i64, String)>>;
+    /// Deletes entries older than `before` (oldest first, never one newer than a kept one)
+    /// and moves the anchor to the last one deleted, in one transaction; how many.
+    async fn prune_audit(&self, before: i64) -> StoreResult<u64>;
+    /// Remembers that a token was seen with this (kind, value); whether it is the first time.
+    async fn mark_token_seen(
+        &self,
+        uuid: Uuid,
+        kind: &str,
+        value: &str,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// Claims up to `limit` deliveries due at `now`, leasing them until `lease_until` (another
+    /// instance does not take them meanwhile).
+    async fn claim_webhooks(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    /// Removes a delivery (delivered, or given up).
+    async fn webhook_done(&self, id: i64) -> StoreResult<()>;
+    /// Records a failed attempt; the delivery is tried again at `next_at`.
+    async fn webhook_retry(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: i64,
+        error: &str,
+    ) -> StoreResult<()>;
 
     /// Waits for in-flight queries and closes the connections.
     async fn close(&self);

@@ -1476,6 +1476,253 @@ impl Store for PostgresStore {
         Ok(done.rows_affected())
     }
 
+    async fn append_audit(
+        &self,
+        entries: &[NewAuditEntry],
+        now: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.pool.begin().await?;
+        // One chain writer at a time across every instance sharing the database: the lock is
+        // held until commit, so the last hash read below is still the last when we insert.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('ferropress audit chain', 0))")
+            .execute(&mut *tx)
+            .await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let last = match last {
+            Some(l) => l,
+            None => sqlx::query_as("SELECT last_id, hash FROM audit_anchor WHERE one = 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or((0, audit::GENESIS_HASH.to_owned())),
+        };
+        let rows = audit::chain(entries, last.0, &last.1);
+        for (row, new) in rows.iter().zip(entries) {
+            sqlx::query(
+                "INSERT INTO audit_log (id, at, event, user_id, actor_id, token, ip, user_agent, data, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(row.id)
+            .bind(row.at)
+            .bind(&row.event)
+            .bind(row.user_id)
+            .bind(row.actor_id)
+            .bind(&row.token)
+            .bind(&row.ip)
+            .bind(&row.user_agent)
+            .bind(&row.data)
+            .bind(&row.prev_hash)
+            .bind(&row.hash)
+            .execute(&mut *tx)
+            .await?;
+            for hook in &new.hooks {
+                sqlx::query(
+                    "INSERT INTO webhook_outbox (hook, audit_id, event, payload, next_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(hook)
+                .bind(row.id)
+                .bind(&row.event)
+                .bind(crate::webhooks::payload(row))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    async fn query_audit(&self, q: &AuditQuery) -> StoreResult<(Vec<AuditEntry>, i64)> {
+        let mut cond = String::from("TRUE");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if q.user_id.is_some() {
+            cond.push_str(&format!(" AND user_id = {}", next()));
+        }
+        if !q.events.is_empty() {
+            cond.push_str(&format!(" AND event = ANY({})", next()));
+        }
+        if q.since.is_some() {
+            cond.push_str(&format!(" AND at >= {}", next()));
+        }
+        if q.before.is_some() {
+            cond.push_str(&format!(" AND at < {}", next()));
+        }
+        let (limit, offset) = (next(), next());
+        macro_rules! bind_all {
+            ($query:expr) => {{
+                let mut query = $query;
+                if let Some(u) = q.user_id {
+                    query = query.bind(u);
+                }
+                if !q.events.is_empty() {
+                    query = query.bind(&q.events);
+                }
+                if let Some(s) = q.since {
+                    query = query.bind(s);
+                }
+                if let Some(b) = q.before {
+                    query = query.bind(b);
+                }
+                query
+            }};
+        }
+        let total: i64 = bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM audit_log WHERE {cond}"
+        ))))
+        .fetch_one(&self.pool)
+        .await?;
+        let rows = bind_all!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM audit_log WHERE {cond} ORDER BY id DESC LIMIT {limit} OFFSET {offset}",
+            audit::AUDIT_COLUMNS
+        ))))
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((rows.iter().map(audit_row).collect::<Result<_, _>>()?, total))
+    }
+
+    async fn audit_chain(&self, after_id: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
+            audit::AUDIT_COLUMNS
+        )))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(audit_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn audit_anchor(&self) -> StoreResult<Option<(i64, String)>> {
+        Ok(
+            sqlx::query_as("SELECT last_id, hash FROM audit_anchor WHERE one = 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn prune_audit(&self, before: i64) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('ferropress audit chain', 0))")
+            .execute(&mut *tx)
+            .await?;
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, hash FROM audit_log WHERE id <= (SELECT MAX(id) FROM audit_log WHERE at < $1) \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(before)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((last_id, hash)) = last else {
+            return Ok(0);
+        };
+        let done = sqlx::query("DELETE FROM audit_log WHERE id <= $1")
+            .bind(last_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO audit_anchor (one, last_id, hash) VALUES (1, $1, $2) \
+             ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
+        )
+        .bind(last_id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn mark_token_seen(
+        &self,
+        uuid: Uuid,
+        kind: &str,
+        value: &str,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO application_password_seen (uuid, kind, value, first_seen) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(uuid.to_string())
+        .bind(kind)
+        .bind(value)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        // SKIP LOCKED: instances claiming at the same moment take different rows.
+        let rows: Vec<(i64, String, i64, String, String, i64)> = sqlx::query_as(
+            "UPDATE webhook_outbox SET next_at = $1 WHERE id IN \
+             (SELECT id FROM webhook_outbox WHERE next_at <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, hook, audit_id, event, payload, attempts",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items: Vec<OutboxItem> = rows
+            .into_iter()
+            .map(
+                |(id, hook, audit_id, event, payload, attempts)| OutboxItem {
+                    id,
+                    hook,
+                    audit_id,
+                    event,
+                    payload,
+                    attempts,
+                },
+            )
+            .collect();
+        items.sort_by_key(|i| i.id);
+        Ok(items)
+    }
+
+    async fn webhook_done(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM webhook_outbox WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn webhook_retry(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_at: i64,
+        error: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE webhook_outbox SET attempts = $1, next_at = $2, last_error = $3 WHERE id = $4",
+        )
+        .bind(attempts)
+        .bind(next_at)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -1847,4 +2094,20 @@ impl QuerySql {
             }
         }
     }
+}
+
+fn audit_row(r: &PgRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        event: r.try_get("event")?,
+        user_id: r.try_get("user_id")?,
+        actor_id: r.try_get("actor_id")?,
+        token: r.try_get("token")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+        data: r.try_get("data")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
 }

@@ -473,6 +473,11 @@ impl Server<'_> {
             Ok(a) => a,
             Err(wait) => {
                 self.auth_failed = true;
+                self.site.audit.auth_failure(
+                    crate::audit::Event::AuthThrottled,
+                    &login,
+                    &self.client.ip,
+                );
                 tracing::warn!(user = ?login, ip = %self.client.ip, "XML-RPC login refused: too many failures");
                 return Err(throttled(throttle::retry_after_secs(wait)));
             }
@@ -488,6 +493,11 @@ impl Server<'_> {
             Ok(None) => {
                 self.auth_failed = true;
                 let failure = attempt.fail();
+                self.site.audit.auth_failure(
+                    crate::audit::Event::AuthFailed,
+                    &login,
+                    &self.client.ip,
+                );
                 tracing::warn!(
                     user = ?login,
                     ip = %self.client.ip,
@@ -519,6 +529,8 @@ impl Server<'_> {
         if site.config.app_passwords_available(self.https) {
             match auth::authenticate_application_password(site, login, &secret).await {
                 Ok((user, uuid)) => {
+                    site.audit
+                        .token_used(uuid, user.id, &self.client.ip, &self.client.user_agent);
                     site.usage.record(AppPasswordUsage {
                         uuid,
                         last_used: now(),

@@ -2,6 +2,7 @@
 
 mod admin_ui;
 mod app_passwords_api;
+mod audit;
 mod auth;
 mod backup;
 mod batch;
@@ -37,5 +38,6 @@ mod settings;
 mod terms;
 mod tls_reload;
 mod users_api;
+mod webhooks;
 mod wp_cli;
 mod xmlrpc;

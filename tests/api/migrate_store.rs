@@ -88,7 +88,18 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
     assert_eq!(
         // 5 options: the 4 seeded ones and `ferropress_fold_version` (search::FOLD_VERSION).
         stdout(&out).trim(),
-        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option (row counts verified)."
+        // 7 audit entries: 3 tokens created, and the first network and user agent of the two
+        // tokens used (4 `application_password_seen` rows).
+        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option, 7 audit_log, 0 audit_anchor, 0 webhook_outbox, 4 application_password_seen (row counts verified)."
+    );
+    // The copied audit chain still verifies.
+    let pg = StorageArgs::sqlite(dir.path()).with_database_url(Some(&url));
+    let verified = cli_with(&pg, &["audit", "verify"]);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    assert!(
+        stdout(&verified).contains("(7 entries)"),
+        "{}",
+        stdout(&verified)
     );
     assert!(stderr(&out).contains("100%"), "progress: {}", stderr(&out));
     assert!(!stderr(&out).contains(&token), "no secret in the progress");

@@ -187,6 +187,21 @@ async fn twenty_clients_over_two_instances_create_a_thousand_tokens() {
         assert_eq!(names.len(), 1001, "the 1,000 plus the caller's own");
         assert_eq!(distinct.len(), names.len(), "no duplicate names");
     }
+    // The two instances appended to one audit chain at once: it did not fork (issue 18).
+    let out = a.cli(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created = a
+        .site
+        .store
+        .query_audit(&ferropress::store::AuditQuery {
+            events: vec!["token.created".into()],
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .1;
+    assert_eq!(created, 1001, "one entry per token made");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
