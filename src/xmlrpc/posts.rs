@@ -342,7 +342,7 @@ pub fn iso_value(rest_date: &str) -> Value {
 
 /// An `IXR_Date` (or a date string) as REST's `YYYY-MM-DDTHH:MM:SS`, and whether it was
 /// marked as UTC (`Z`).
-fn rest_date(v: &Value) -> Option<(String, bool)> {
+pub(super) fn rest_date(v: &Value) -> Option<(String, bool)> {
     let s = v.as_php_string();
     let s = s.trim();
     let digits: String = s.chars().filter(char::is_ascii_digit).take(14).collect();

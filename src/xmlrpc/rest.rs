@@ -8,7 +8,7 @@ use axum::http::{Method, Request, header};
 use serde_json::Value as Json;
 use tower::ServiceExt as _;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Client};
 use crate::rest::Transport;
 use crate::site::Site;
 use crate::store::User;
@@ -23,6 +23,8 @@ pub struct Rest<'a> {
     site: &'a Site,
     auth: Auth,
     transport: Transport,
+    /// The caller's address and agent, as the REST handlers record them (a comment's IP).
+    client: Client,
 }
 
 impl<'a> Rest<'a> {
@@ -34,6 +36,7 @@ impl<'a> Rest<'a> {
                 app_password: None,
             },
             transport: Transport { https: s.https },
+            client: s.client.clone(),
         }
     }
 
@@ -118,6 +121,7 @@ impl<'a> Rest<'a> {
         let mut req = req.body(body).map_err(|_| internal())?;
         req.extensions_mut().insert(self.auth.clone());
         req.extensions_mut().insert(self.transport);
+        req.extensions_mut().insert(self.client.clone());
         let resp = router.oneshot(req).await.map_err(|_| internal())?;
         let status = resp.status().as_u16();
         let bytes = to_bytes(resp.into_body(), MAX_ANSWER_BYTES)

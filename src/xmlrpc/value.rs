@@ -233,7 +233,7 @@ pub fn php_intval(s: &str) -> i64 {
 }
 
 /// The longest prefix of `s` that is a PHP numeric string (sign, digits, fraction, exponent).
-fn numeric_prefix(s: &str) -> &str {
+pub(super) fn numeric_prefix(s: &str) -> &str {
     let b = s.as_bytes();
     let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
     let int_start = i;

@@ -298,3 +298,92 @@ async fn get_and_discovery() {
         "{html}"
     );
 }
+
+/// A `methodCall` whose parameters are already XML `<value>`s.
+fn call_values(method: &str, values: &[String]) -> String {
+    let params: String = values
+        .iter()
+        .map(|v| format!("<param><value>{v}</value></param>"))
+        .collect();
+    format!("<methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>")
+}
+
+#[tokio::test]
+async fn comments_record_the_client_and_hide_addresses_from_non_moderators() {
+    let app = TestApp::spawn().await;
+    let (admin, admin_token) = app.user_with_token("boss", Role::Administrator).await;
+    let (author, author_token) = app.user_with_token("writer", Role::Author).await;
+    let (status, created) = crate::helpers::send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth(&admin.login, Some(&admin_token))
+            .json(&serde_json::json!({"title": "Open", "status": "publish", "comment_status": "open"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let pid = created["id"].as_i64().expect("id");
+    let s = |v: &str| format!("<string>{v}</string>");
+    let creds = |login: &str, token: &str| vec!["<int>1</int>".to_owned(), s(login), s(token)];
+
+    let mut args = creds(&admin.login, &admin_token);
+    args.push(format!("<int>{pid}</int>"));
+    args.push(
+        "<struct><member><name>content</name><value>  Hello there  </value></member></struct>"
+            .into(),
+    );
+    let (_, xml, _) = post(&app, call_values("wp.newComment", &args)).await;
+    assert_eq!(fault_code(&xml), None, "{xml}");
+    let cid: i64 = xml
+        .split("<int>")
+        .nth(1)
+        .and_then(|r| r.split("</int>").next())
+        .and_then(|v| v.parse().ok())
+        .expect("comment id");
+
+    // The moderator sees the commenter's address and the IP the comment came from.
+    let mut args = creds(&admin.login, &admin_token);
+    args.push(format!("<int>{cid}</int>"));
+    let (_, xml, _) = post(&app, call_values("wp.getComment", &args)).await;
+    assert!(
+        xml.contains("<name>author_ip</name><value><string>127.0.0.1</string>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "<name>author_email</name><value><string>{}</string>",
+            admin.email
+        )),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<name>content</name><value><string>Hello there</string>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<name>status</name><value><string>approve</string>"),
+        "{xml}"
+    );
+
+    // An author lists the approved comment without them (docs/compat.md "xmlrpc-comments"),
+    // and may not read it alone.
+    let mut args = creds(&author.login, &author_token);
+    args.push("<struct><member><name>status</name><value>approve</value></member></struct>".into());
+    let (_, xml, _) = post(&app, call_values("wp.getComments", &args)).await;
+    assert!(
+        xml.contains("<name>content</name><value><string>Hello there</string>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<name>author_email</name><value><string></string>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<name>author_ip</name><value><string></string>"),
+        "{xml}"
+    );
+    assert!(!xml.contains(&admin.email), "{xml}");
+    let mut args = creds(&author.login, &author_token);
+    args.push(format!("<int>{cid}</int>"));
+    let (_, xml, _) = post(&app, call_values("wp.getComment", &args)).await;
+    assert_eq!(fault_code(&xml), Some(403), "{xml}");
+}
