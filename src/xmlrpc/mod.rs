@@ -7,6 +7,7 @@
 
 pub mod blog;
 pub mod comments;
+pub mod custom_fields;
 pub mod legacy;
 pub mod media;
 pub mod metaweblog;
@@ -592,7 +593,12 @@ pub fn fields_or(v: Option<&Value>, default: &[&str]) -> Vec<String> {
 
 /// `current_user_can( 'edit_post', $post->ID )`, decided in `caps`.
 pub fn can_edit(s: &Server<'_>, user: &User, post: &crate::store::Post) -> bool {
-    s.site.post_type(&post.post_type).is_some_and(|pt| {
+    can_edit_on(s.site, user, post)
+}
+
+/// `can_edit()` on a site.
+pub fn can_edit_on(site: &Site, user: &User, post: &crate::store::Post) -> bool {
+    site.post_type(&post.post_type).is_some_and(|pt| {
         crate::caps::Actor {
             id: user.id,
             roles: &user.roles,

@@ -40,6 +40,15 @@ impl<'a> Rest<'a> {
         }
     }
 
+    pub fn site(&self) -> &'a Site {
+        self.site
+    }
+
+    /// The user the requests are made as.
+    pub fn user(&self) -> Option<&User> {
+        self.auth.user.as_deref()
+    }
+
     pub async fn get(&self, route: &str, query: &[(&str, &str)]) -> Result<(u16, Json), Fault> {
         self.send(Method::GET, route, query, None).await
     }
