@@ -367,7 +367,11 @@ async fn comments_record_the_client_and_hide_addresses_from_non_moderators() {
     // An author lists the approved comment without them (docs/compat.md "xmlrpc-comments"),
     // and may not read it alone.
     let mut args = creds(&author.login, &author_token);
-    args.push("<struct><member><name>status</name><value>approve</value></member></struct>".into());
+    args.push(
+        "<struct><member><name>status</name><value>approve</value></member>\
+         <member><name>post_type</name><value>post</value></member></struct>"
+            .into(),
+    );
     let (_, xml, _) = post(&app, call_values("wp.getComments", &args)).await;
     assert!(
         xml.contains("<name>content</name><value><string>Hello there</string>"),
@@ -439,4 +443,94 @@ async fn struct_members_are_indexed_not_compared_pairwise() {
     let (_, xml, _) = post(&app, body).await;
     assert_eq!(fault_code(&xml), Some(-32700), "{xml}");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn custom_fields_are_added_updated_and_deleted_by_meta_id() {
+    let app = TestApp::spawn().await;
+    let (user, token) = app.user_with_token("writer", Role::Author).await;
+    let s = |v: &str| format!("<string>{v}</string>");
+    let creds = || vec!["<int>1</int>".to_owned(), s(&user.login), s(&token)];
+    let field = |k: &str, v: &str| {
+        format!(
+            "<value><struct><member><name>key</name><value>{k}</value></member><member><name>value</name><value>{v}</value></member></struct></value>"
+        )
+    };
+    let mut args = creds();
+    args.push(format!(
+        "<struct><member><name>post_title</name><value>Fields</value></member>\
+         <member><name>custom_fields</name><value><array><data>{}{}</data></array></value></member>\
+         <member><name>enclosure</name><value><struct><member><name>url</name><value>http://example.org/a.mp3</value></member>\
+         <member><name>length</name><value><int>12</int></value></member><member><name>type</name><value>audio/mpeg</value></member></struct></value></member></struct>",
+        field("color", "blue"),
+        field("_hidden", "h")
+    ));
+    let (_, xml, _) = post(&app, call_values("wp.newPost", &args)).await;
+    assert_eq!(fault_code(&xml), None, "{xml}");
+    let pid = xml
+        .split("<string>")
+        .nth(1)
+        .and_then(|r| r.split("</string>").next())
+        .expect("post id")
+        .to_owned();
+
+    let get = |pid: String| {
+        let mut args = creds();
+        args.push(format!("<int>{pid}</int>"));
+        args.push(
+            "<array><data><value>custom_fields</value><value>enclosure</value></data></array>"
+                .into(),
+        );
+        call_values("wp.getPost", &args)
+    };
+    let (_, xml, _) = post(&app, get(pid.clone())).await;
+    // By key: the enclosure's own row first, then `color`; `_hidden` is protected.
+    assert!(
+        xml.contains("<name>key</name><value><string>enclosure</string>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<name>value</name><value><string>blue</string>"),
+        "{xml}"
+    );
+    assert!(!xml.contains("_hidden"), "{xml}");
+    assert!(
+        xml.contains("<name>length</name><value><int>12</int>"),
+        "{xml}"
+    );
+    let color_id = xml
+        .split("<name>key</name><value><string>color</string>")
+        .next()
+        .and_then(|before| before.rsplit("<name>id</name><value><string>").next())
+        .and_then(|r| r.split("</string>").next())
+        .expect("color's meta id")
+        .to_owned();
+
+    let mut args = creds();
+    args.push(format!("<int>{pid}</int>"));
+    args.push(format!(
+        "<struct><member><name>custom_fields</name><value><array><data>\
+         <value><struct><member><name>id</name><value>{color_id}</value></member><member><name>key</name><value>color</value></member><member><name>value</name><value>red</value></member></struct></value>\
+         {}</data></array></value></member></struct>",
+        field("size", "L")
+    ));
+    let (_, xml, _) = post(&app, call_values("wp.editPost", &args)).await;
+    assert_eq!(fault_code(&xml), None, "{xml}");
+    let (_, xml, _) = post(&app, get(pid.clone())).await;
+    assert!(xml.contains("<value><string>red</string>"), "{xml}");
+    assert!(xml.contains("<value><string>L</string>"), "{xml}");
+    assert!(!xml.contains("blue"), "{xml}");
+
+    let mut args = creds();
+    args.push(format!("<int>{pid}</int>"));
+    args.push(format!(
+        "<struct><member><name>custom_fields</name><value><array><data>\
+         <value><struct><member><name>id</name><value>{color_id}</value></member></struct></value>\
+         </data></array></value></member></struct>"
+    ));
+    let (_, xml, _) = post(&app, call_values("wp.editPost", &args)).await;
+    assert_eq!(fault_code(&xml), None, "{xml}");
+    let (_, xml, _) = post(&app, get(pid)).await;
+    assert!(!xml.contains("<string>color</string>"), "{xml}");
+    assert!(xml.contains("<value><string>L</string>"), "{xml}");
 }
