@@ -18,6 +18,7 @@ pub mod post_types;
 pub mod posts;
 pub mod rest;
 pub mod revisions;
+pub mod spool;
 pub mod terms;
 pub mod users;
 pub mod value;
@@ -141,20 +142,38 @@ async fn serve(State(site): State<Arc<Site>>, req: axum::extract::Request) -> Re
         return resp;
     }
     let (transport, client) = crate::rest::transport_from(&site, &parts.extensions, &parts.headers);
-    // Read no further than the limit: a 1 GB body costs what its first 10 MB cost.
-    let Ok(body) = axum::body::to_bytes(body, site.config.max_body_bytes).await else {
-        let mut resp = xml(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            value::fault_response(413, "The request body is too large."),
-        );
-        resp.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return resp;
+    // Read no further than the limits: a 1 GB body costs what its first 10 MB cost. Files
+    // (`<base64>`) go to disk as they arrive, under --max-upload-bytes; the rest of the call
+    // stays under --max-body-bytes.
+    let read = spool::read(
+        body,
+        site.config.max_body_bytes,
+        site.config.max_upload_bytes,
+        &crate::media::temp_dir(&site.config.uploads_dir),
+    )
+    .await;
+    let body = match read {
+        Ok(b) => b,
+        Err(spool::SpoolError::Io(e)) => {
+            tracing::error!(error = %e, "XML-RPC: spooling an upload failed");
+            return fault_answer(&Fault::new(500, "Could not write the uploaded file."));
+        }
+        Err(_) => {
+            let mut resp = xml(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                value::fault_response(413, "The request body is too large."),
+            );
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
     };
 
     let parsed = match site
         .cpu
-        .run_sized(body.len(), move || value::parse_call(&body))
+        .run_sized(body.xml.len(), move || {
+            value::parse_call_with(&body.xml, &body.files)
+        })
         .await
     {
         Ok(p) => p,

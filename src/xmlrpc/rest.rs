@@ -83,6 +83,47 @@ impl<'a> Rest<'a> {
             .await
     }
 
+    /// A raw-body upload of a file on disk, streamed.
+    pub async fn upload_file(
+        &self,
+        route: &str,
+        query: &[(&str, &str)],
+        filename: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> Result<(u16, Json), Fault> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|_| Fault::new(500, "Could not read the uploaded file."))?;
+        let chunks = futures_util::stream::unfold(file, |mut file| async move {
+            let mut buf = vec![0u8; 256 * 1024];
+            match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        });
+        let quoted = filename.replace('\\', "\\\\").replace('"', "\\\"");
+        let headers = [
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{quoted}\""),
+            ),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+        ];
+        self.send_raw(
+            Method::POST,
+            route,
+            query,
+            &headers,
+            Body::from_stream(chunks),
+        )
+        .await
+    }
+
     /// The status and JSON body of one REST request (`route` such as `/wp/v2/posts/1`).
     async fn send(
         &self,

@@ -8,8 +8,12 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use quick_xml::events::Event;
+
+use super::spool::{self, Spooled};
 
 /// A value as WordPress's methods see it after IXR decoded it (PHP scalars and arrays).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +25,8 @@ pub enum Value {
     /// `dateTime.iso8601`, as sent (`20261207T10:54:55`, with or without `Z`/dashes).
     DateTime(String),
     Base64(Vec<u8>),
+    /// A `base64` value decoded to a temporary file as the body arrived (`spool`).
+    File(Arc<Spooled>),
     /// A PHP associative array: members in order; a repeated name replaces the earlier value.
     Struct(Vec<(String, Value)>),
     Array(Vec<Value>),
@@ -75,6 +81,8 @@ impl Value {
             Self::String(s) | Self::DateTime(s) => s.clone(),
             Self::Double(d) => php_float_string(*d),
             Self::Base64(b) => String::from_utf8_lossy(b).into_owned(),
+            // Only the upload methods read a file; as text it is nothing.
+            Self::File(_) => String::new(),
             Self::Struct(_) | Self::Array(_) => "Array".to_owned(),
         }
     }
@@ -89,6 +97,7 @@ impl Value {
             Self::Double(d) if d.is_finite() => *d as i64,
             Self::Double(_) => 0,
             Self::Base64(b) => php_intval(&String::from_utf8_lossy(b)),
+            Self::File(_) => 0,
             Self::Struct(m) => i64::from(!m.is_empty()),
             Self::Array(a) => i64::from(!a.is_empty()),
         }
@@ -102,6 +111,7 @@ impl Value {
             Self::String(s) | Self::DateTime(s) => !(s.is_empty() || s == "0"),
             Self::Double(d) => *d != 0.0,
             Self::Base64(b) => !(b.is_empty() || b == b"0"),
+            Self::File(f) => f.len > 0,
             Self::Struct(m) => !m.is_empty(),
             Self::Array(a) => !a.is_empty(),
         }
@@ -138,6 +148,8 @@ impl Value {
                 escape_into(s, out);
                 out.push_str("</dateTime.iso8601>");
             }
+            // No answer carries a request's file.
+            Self::File(_) => out.push_str("<base64></base64>"),
             Self::Base64(b) => {
                 out.push_str("<base64>");
                 out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
@@ -290,6 +302,11 @@ enum Frame {
 
 /// Parses a request body as `IXR_Message::parse()` would, in one pass.
 pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
+    parse_call_with(body, &[])
+}
+
+/// `parse_call()` of a body read by `spool::read`: its markers stand for `files`.
+pub fn parse_call_with(body: &[u8], files: &[Arc<Spooled>]) -> Result<Call, ParseError> {
     let text = std::str::from_utf8(body).map_err(|_| ParseError::NotWellFormed)?;
     let text = text.trim();
     if text.is_empty() {
@@ -380,7 +397,12 @@ pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
                         let t = contents.trim();
                         Some(Value::Bool(!(t.is_empty() || t == "0")))
                     }
-                    b"base64" => Some(Value::Base64(base64_decode_lenient(&contents))),
+                    b"base64" => Some(
+                        match spool::marker_index(&contents).and_then(|i| files.get(i)) {
+                            Some(f) => Value::File(f.clone()),
+                            None => Value::Base64(base64_decode_lenient(&contents)),
+                        },
+                    ),
                     // "If no type is indicated, the type is string."
                     b"value" if !contents.trim().is_empty() => {
                         Some(Value::String(std::mem::take(&mut contents)))

@@ -224,8 +224,8 @@ async fn deep_nesting_and_huge_bodies_are_refused_cheaply() {
         assert_eq!(fault_code(&xml), Some(-32700), "depth {depth}: {xml}");
     }
 
-    // A gigabyte of base64, streamed: refused once the body limit (1 MiB here) is passed,
-    // without the rest being read.
+    // A gigabyte of base64, streamed: refused once the upload limit (64 MiB decoded here) is
+    // passed, without the rest being read.
     let sent = Arc::new(AtomicU64::new(0));
     let counter = sent.clone();
     let head = "<methodCall><methodName>wp.uploadFile</methodName><params><param><value><base64>";
@@ -533,4 +533,79 @@ async fn custom_fields_are_added_updated_and_deleted_by_meta_id() {
     let (_, xml, _) = post(&app, get(pid)).await;
     assert!(!xml.contains("<string>color</string>"), "{xml}");
     assert!(xml.contains("<value><string>L</string>"), "{xml}");
+}
+
+/// An upload of a text file of `len` bytes through `wp.uploadFile`, in base64 lines as
+/// Python's `xmlrpc.client` sends it.
+fn upload_call(login: &str, token: &str, len: usize) -> String {
+    use base64::Engine as _;
+    let data = "plain text\n".repeat(len / 11 + 1)[..len]
+        .as_bytes()
+        .to_vec();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
+    format!(
+        "<methodCall><methodName>wp.uploadFile</methodName><params>\
+         <param><value><int>1</int></value></param><param><value>{login}</value></param>\
+         <param><value>{token}</value></param><param><value><struct>\
+         <member><name>name</name><value>big.txt</value></member>\
+         <member><name>type</name><value>text/plain</value></member>\
+         <member><name>bits</name><value><base64>\n{}\n</base64></value></member>\
+         </struct></value></param></params></methodCall>",
+        lines.join("\n")
+    )
+}
+
+#[tokio::test]
+async fn uploads_stream_to_disk_under_the_upload_limit_not_the_body_limit() {
+    // Bodies up to 1 MiB, files up to 4 MiB.
+    let app = TestApp::spawn_with(|a| a.max_upload_bytes = 4 * 1024 * 1024).await;
+    let (user, token) = app.user_with_token("uploader", Role::Author).await;
+
+    // 3 MiB of file (4 MiB of base64): over the body limit, under the upload limit.
+    let (status, xml, _) = post(&app, upload_call(&user.login, &token, 3 * 1024 * 1024)).await;
+    assert_eq!(status, 200, "{xml}");
+    assert_eq!(fault_code(&xml), None, "{xml}");
+    let id = xml
+        .split("<name>attachment_id</name><value><string>")
+        .nth(1)
+        .and_then(|r| r.split("</string>").next())
+        .expect("attachment id")
+        .to_owned();
+    let (status, media) = crate::helpers::send(
+        app.client
+            .get(app.url(&format!("/wp-json/wp/v2/media/{id}?context=edit")))
+            .basic_auth(&user.login, Some(&token)),
+    )
+    .await;
+    assert_eq!(status, 200, "{media}");
+    assert_eq!(
+        media["media_details"]["filesize"],
+        3 * 1024 * 1024,
+        "{media}"
+    );
+
+    // 5 MiB: over the upload limit.
+    let (status, xml, _) = post(&app, upload_call(&user.login, &token, 5 * 1024 * 1024)).await;
+    assert_eq!(status, 413, "{xml}");
+    assert_eq!(fault_code(&xml), Some(413), "{xml}");
+
+    // The XML around the files is still bounded by the body limit.
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let (status, xml, _) = post(
+        &app,
+        format!("<methodCall><methodName>demo.sayHello</methodName><params><param><value>{padding}</value></param></params></methodCall>"),
+    )
+    .await;
+    assert_eq!(status, 413, "{xml}");
+    // No spooled file is left behind.
+    let tmp = ferropress::media::temp_dir(&app.site.config.uploads_dir);
+    let left = std::fs::read_dir(&tmp)
+        .map(|d| d.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "files left in {}", tmp.display());
 }
