@@ -135,8 +135,22 @@ impl Decoder {
     }
 }
 
-/// Reads `body`: XML bytes up to `max_xml`, `<base64>` contents decoded into files under
-/// `dir`, at most `max_upload` decoded bytes in all.
+/// A `<base64>` text longer than this goes to a file; a shorter one stays in the XML (so
+/// a call of many small values creates no files).
+const SPOOL_AT: usize = 64 * 1024;
+/// Files one call may spool (`wp.uploadFile` has one).
+const MAX_FILES: usize = 16;
+
+/// Where the reader is: outside `<base64>`, inside one still held in memory, or inside one
+/// being decoded to a file.
+enum Inside {
+    No,
+    Text(Vec<u8>),
+    File(Decoder),
+}
+
+/// Reads `body`: XML bytes up to `max_xml`, long `<base64>` contents decoded into files
+/// under `dir`, at most `max_upload` decoded bytes in all.
 pub async fn read(
     body: axum::body::Body,
     max_xml: usize,
@@ -145,17 +159,55 @@ pub async fn read(
 ) -> Result<Body, SpoolError> {
     let mut stream = body.into_data_stream();
     let mut xml = Vec::new();
-    let mut files = Vec::new();
-    // How much of `<base64>` the last bytes matched; the open file while inside one.
+    let mut files: Vec<Arc<Spooled>> = Vec::new();
+    // How much of `<base64>` the last bytes matched.
     let mut matched = 0usize;
-    let mut decoder: Option<Decoder> = None;
+    let mut inside = Inside::No;
     let mut decoded_before = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| SpoolError::Body)?;
         for &b in chunk.iter() {
-            if let Some(d) = decoder.as_mut() {
-                if b == b'<' {
-                    let Some(d) = decoder.take() else { continue };
+            match &mut inside {
+                Inside::No => {
+                    xml.push(b);
+                    if xml.len() > max_xml {
+                        return Err(SpoolError::BodyTooLarge);
+                    }
+                    matched = if b == OPEN[matched] {
+                        matched + 1
+                    } else {
+                        usize::from(b == OPEN[0])
+                    };
+                    if matched == OPEN.len() {
+                        matched = 0;
+                        inside = Inside::Text(Vec::new());
+                    }
+                    continue;
+                }
+                Inside::Text(text) if b == b'<' => {
+                    xml.extend_from_slice(text);
+                    if xml.len() > max_xml {
+                        return Err(SpoolError::BodyTooLarge);
+                    }
+                }
+                Inside::Text(text) => {
+                    text.push(b);
+                    if text.len() > SPOOL_AT {
+                        if files.len() >= MAX_FILES {
+                            return Err(SpoolError::UploadTooLarge);
+                        }
+                        let mut d = Decoder::new(dir).await?;
+                        for &c in text.iter() {
+                            d.push(c);
+                        }
+                        inside = Inside::File(d);
+                    }
+                    continue;
+                }
+                Inside::File(_) if b == b'<' => {
+                    let Inside::File(d) = std::mem::replace(&mut inside, Inside::No) else {
+                        continue;
+                    };
                     let spooled = d.finish().await?;
                     decoded_before += spooled.len;
                     if decoded_before > max_upload {
@@ -163,9 +215,8 @@ pub async fn read(
                     }
                     xml.extend_from_slice(marker(files.len()).as_bytes());
                     files.push(Arc::new(spooled));
-                    xml.push(b);
-                    matched = 1;
-                } else {
+                }
+                Inside::File(d) => {
                     d.push(b);
                     if d.out.len() >= 64 * 1024 {
                         if decoded_before + d.len + d.out.len() as u64 > max_upload {
@@ -173,37 +224,35 @@ pub async fn read(
                         }
                         d.flush_out().await?;
                     }
+                    continue;
                 }
-                continue;
             }
+            // The `<` that closed a `<base64>` text.
+            inside = Inside::No;
             xml.push(b);
-            if xml.len() > max_xml {
-                return Err(SpoolError::BodyTooLarge);
-            }
-            matched = if b == OPEN[matched] {
-                matched + 1
-            } else {
-                usize::from(b == OPEN[0])
-            };
-            if matched == OPEN.len() {
-                matched = 0;
-                decoder = Some(Decoder::new(dir).await?);
-            }
+            matched = 1;
         }
-        if let Some(d) = &decoder
+        if let Inside::File(d) = &inside
             && decoded_before + d.len + d.out.len() as u64 > max_upload
         {
             return Err(SpoolError::UploadTooLarge);
         }
     }
     // A `<base64>` never closed: the document is cut short; the parser says so.
-    if let Some(d) = decoder.take() {
-        let spooled = d.finish().await?;
-        if decoded_before + spooled.len > max_upload {
-            return Err(SpoolError::UploadTooLarge);
+    match inside {
+        Inside::No => {}
+        Inside::Text(text) => xml.extend_from_slice(&text),
+        Inside::File(d) => {
+            let spooled = d.finish().await?;
+            if decoded_before + spooled.len > max_upload {
+                return Err(SpoolError::UploadTooLarge);
+            }
+            xml.extend_from_slice(marker(files.len()).as_bytes());
+            files.push(Arc::new(spooled));
         }
-        xml.extend_from_slice(marker(files.len()).as_bytes());
-        files.push(Arc::new(spooled));
+    }
+    if xml.len() > max_xml {
+        return Err(SpoolError::BodyTooLarge);
     }
     Ok(Body { xml, files })
 }
@@ -213,38 +262,48 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn base64_goes_to_files_whatever_the_chunking() {
+    async fn long_base64_goes_to_files_whatever_the_chunking() {
+        use base64::Engine as _;
         let dir = tempfile::tempdir().expect("dir");
-        let text = "<methodCall><params><param><value><base64>aGVs\nbG8g\r\nd29y bGQ=</base64></value></param>\
-                    <param><value><base64>eA==</base64></value></param></params></methodCall>";
-        for size in [1, 3, 7, 1000] {
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&big);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        let text = format!(
+            "<methodCall><params><param><value><base64>\n{}\n</base64></value></param>\
+             <param><value><base64>eA==</base64></value></param></params></methodCall>",
+            lines.join("\r\n")
+        );
+        for size in [1, 3, 7, 1000, 1 << 20] {
             let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = text
                 .as_bytes()
                 .chunks(size)
                 .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
                 .collect();
             let body = axum::body::Body::from_stream(futures_util::stream::iter(chunks));
-            let got = read(body, 10_000, 1_000, dir.path()).await.expect("read");
+            let got = read(body, 10_000, 200_000, dir.path()).await.expect("read");
             assert_eq!(
                 String::from_utf8_lossy(&got.xml),
                 "<methodCall><params><param><value><base64>!spool:0</base64></value></param>\
-                 <param><value><base64>!spool:1</base64></value></param></params></methodCall>"
+                 <param><value><base64>eA==</base64></value></param></params></methodCall>"
             );
-            assert_eq!(
-                std::fs::read(&got.files[0].path).expect("file"),
-                b"hello world"
-            );
-            assert_eq!(std::fs::read(&got.files[1].path).expect("file"), b"x");
+            assert_eq!(got.files.len(), 1);
+            assert_eq!(std::fs::read(&got.files[0].path).expect("file"), big);
         }
-        let body = axum::body::Body::from(text);
+        let body = axum::body::Body::from(text.clone());
         assert!(matches!(
-            read(body, 10_000, 5, dir.path()).await,
+            read(body, 10_000, 50_000, dir.path()).await,
             Err(SpoolError::UploadTooLarge)
         ));
         let body = axum::body::Body::from(text);
         assert!(matches!(
-            read(body, 20, 1_000, dir.path()).await,
+            read(body, 20, 200_000, dir.path()).await,
             Err(SpoolError::BodyTooLarge)
         ));
+        // Nothing is left once the answers are dropped.
+        assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
     }
 }
