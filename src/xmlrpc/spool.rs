@@ -146,7 +146,7 @@ const MAX_FILES: usize = 16;
 enum Inside {
     No,
     Text(Vec<u8>),
-    File(Decoder),
+    File(Box<Decoder>),
 }
 
 /// Reads `body`: XML bytes up to `max_xml`, long `<base64>` contents decoded into files
@@ -200,7 +200,7 @@ pub async fn read(
                         for &c in text.iter() {
                             d.push(c);
                         }
-                        inside = Inside::File(d);
+                        inside = Inside::File(Box::new(d));
                     }
                     continue;
                 }

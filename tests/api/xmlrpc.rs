@@ -539,9 +539,7 @@ async fn custom_fields_are_added_updated_and_deleted_by_meta_id() {
 /// Python's `xmlrpc.client` sends it.
 fn upload_call(login: &str, token: &str, len: usize) -> String {
     use base64::Engine as _;
-    let data = "plain text\n".repeat(len / 11 + 1)[..len]
-        .as_bytes()
-        .to_vec();
+    let data = "plain text\n".repeat(len / 11 + 1).as_bytes()[..len].to_vec();
     let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
     let lines: Vec<&str> = b64
         .as_bytes()
