@@ -128,7 +128,7 @@ pub(crate) fn script_style_spans(input: &str, open_tag_gt: bool) -> Vec<(usize, 
 }
 
 /// PHP's `trim()` default set.
-fn php_trim(s: &str) -> &str {
+pub fn php_trim(s: &str) -> &str {
     s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\0' | '\x0b'))
 }
 

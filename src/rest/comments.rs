@@ -100,7 +100,7 @@ async fn can_read_post(site: &Site, actor: &Actor<'_>, post: &Post, args: ReadAr
 }
 
 /// `edit_comment` for a comment whose post is `post` (`None`: orphaned).
-fn can_edit_comment(site: &Site, actor: &Actor<'_>, post: Option<&Post>) -> bool {
+pub(crate) fn can_edit_comment(site: &Site, actor: &Actor<'_>, post: Option<&Post>) -> bool {
     let p = post.and_then(|p| type_of(site, p).map(|pt| post_ref(p, pt)));
     actor.can(Cap::EditComment(p))
 }
@@ -194,7 +194,7 @@ impl Related {
 }
 
 /// `get_comment_link()` with comment pages off: the post's permalink and `#comment-ID`.
-fn comment_link(site: &Site, c: &Comment, post: Option<&Post>) -> String {
+pub(crate) fn comment_link(site: &Site, c: &Comment, post: Option<&Post>) -> String {
     let base = match post {
         Some(p) if p.post_type == "attachment" => super::media::permalink(site, p),
         Some(p) => match site.post_type(&p.post_type) {
@@ -457,7 +457,7 @@ fn date_arg(v: &mut Validator<'_>, key: &str, tz: &jiff::tz::TimeZone) -> Option
 
 /// `WP_Comment_Query`'s `status`: `hold` and `approve` name `0` and `1`, `all` both, `any`
 /// everything; other values are compared as they are.
-fn query_statuses(status: &str) -> Vec<String> {
+pub(crate) fn query_statuses(status: &str) -> Vec<String> {
     match status {
         "hold" => vec!["0".into()],
         "approve" => vec!["1".into()],
@@ -756,6 +756,7 @@ async fn get_items(
         author_email: author_email.filter(|e| !e.is_empty()),
         statuses: query_statuses(&status),
         types: query_types(&ty),
+        post_types: vec![],
         search: search.filter(|s| !s.is_empty()),
         after,
         before,

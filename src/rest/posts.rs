@@ -235,7 +235,7 @@ async fn delete(
     }
 }
 
-pub(super) fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
+pub(crate) fn post_ref<'a>(post: &'a Post, pt: &'a PostType) -> PostRef<'a> {
     PostRef {
         author: post.author,
         status: &post.status,

@@ -63,6 +63,8 @@ pub struct CommentQuery {
     pub statuses: Vec<String>,
     /// `comment_type IN (…)`; empty: any type.
     pub types: Vec<String>,
+    /// The type of the comment's post (`post_type`); empty: any.
+    pub post_types: Vec<String>,
     /// In the author name, email, URL, IP or content (`%search%`, case-insensitive).
     pub search: Option<String>,
     /// Date bounds (exclusive), as instants.
@@ -158,6 +160,10 @@ impl CommentSql {
             if !values.is_empty() {
                 parts.push(self.member(col, false, SqlBind::Texts(values.clone())));
             }
+        }
+        if !q.post_types.is_empty() {
+            let m = self.member("post_type", false, SqlBind::Texts(q.post_types.clone()));
+            parts.push(format!("post_id IN (SELECT id FROM post WHERE {m})"));
         }
         if let Some(email) = &q.author_email {
             // MySQL's collation compares emails without case; ASCII folding on both engines.

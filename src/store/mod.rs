@@ -491,6 +491,17 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces every value of `key` on a post with `values` (none: the key is deleted),
     /// atomically.
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()>;
+    /// `has_meta()`: one post's meta rows as (meta id, key, value as JSON text), by key then
+    /// id.
+    async fn post_meta_rows(&self, post_id: i64) -> StoreResult<Vec<(i64, String, String)>>;
+    /// `get_metadata_by_mid()`: (post id, key, value as JSON text) of one meta row.
+    async fn post_meta_by_id(&self, meta_id: i64) -> StoreResult<Option<(i64, String, String)>>;
+    /// `add_post_meta()`: one more value of `key`; its meta id.
+    async fn add_post_meta(&self, post_id: i64, key: &str, value: &str) -> StoreResult<i64>;
+    /// `update_metadata_by_mid()`; false when the row is gone.
+    async fn update_post_meta_by_id(&self, meta_id: i64, value: &str) -> StoreResult<bool>;
+    /// `delete_metadata_by_mid()`; false when the row is gone.
+    async fn delete_post_meta_by_id(&self, meta_id: i64) -> StoreResult<bool>;
     /// Unsets a deleted attachment wherever it was the featured image.
     async fn clear_featured_media(&self, attachment_id: i64) -> StoreResult<()>;
     /// Whether another post of the type (not `except_id`) has the slug.

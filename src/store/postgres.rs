@@ -885,6 +885,52 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn post_meta_rows(&self, post_id: i64) -> StoreResult<Vec<(i64, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, meta_key, meta_value FROM postmeta WHERE post_id = $1 ORDER BY meta_key, id",
+        )
+        .bind(post_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn post_meta_by_id(&self, meta_id: i64) -> StoreResult<Option<(i64, String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT post_id, meta_key, meta_value FROM postmeta WHERE id = $1")
+                .bind(meta_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn add_post_meta(&self, post_id: i64, key: &str, value: &str) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO postmeta (post_id, meta_key, meta_value) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(post_id)
+        .bind(key)
+        .bind(value)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn update_post_meta_by_id(&self, meta_id: i64, value: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE postmeta SET meta_value = $1 WHERE id = $2")
+            .bind(value)
+            .bind(meta_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_post_meta_by_id(&self, meta_id: i64) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM postmeta WHERE id = $1")
+            .bind(meta_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn clear_featured_media(&self, attachment_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE post SET featured_media = 0 WHERE featured_media = $1")
             .bind(attachment_id)

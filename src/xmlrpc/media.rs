@@ -107,10 +107,12 @@ pub async fn new_media_object(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
         .get("type")
         .map(Value::as_php_string)
         .unwrap_or_default();
-    let bits = match data.get("bits") {
-        Some(Value::Base64(b)) => b.clone(),
-        Some(other) => other.as_php_string().into_bytes(),
-        None => Vec::new(),
+    // A file spooled to disk as the request arrived is streamed to the upload route.
+    let (bits, spooled) = match data.get("bits") {
+        Some(Value::Base64(b)) => (b.clone(), None),
+        Some(Value::File(f)) => (Vec::new(), Some(f.clone())),
+        Some(other) => (other.as_php_string().into_bytes(), None),
+        None => (Vec::new(), None),
     };
     let user = s.login(&username, &password).await?;
     let actor = Actor {
@@ -144,9 +146,16 @@ pub async fn new_media_object(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     } else {
         content_type.as_str()
     };
-    let (code, made) = rest
-        .upload("/wp/v2/media", &query, &name, content_type, bits)
-        .await?;
+    let (code, made) = match spooled {
+        Some(f) => {
+            rest.upload_file("/wp/v2/media", &query, &name, content_type, &f.path)
+                .await?
+        }
+        None => {
+            rest.upload("/wp/v2/media", &query, &name, content_type, bits)
+                .await?
+        }
+    };
     if code != 201 {
         // `wp_upload_bits()`'s error, as WordPress words it.
         let why = json_str(&made, "message");

@@ -8,6 +8,7 @@ use crate::caps::{Actor, Cap, PostRef};
 use crate::rest::terms::TAXONOMIES;
 
 use super::blog::credentials;
+use super::custom_fields;
 use super::posts::iso_value;
 use super::rest::{Rest, json_str};
 use super::{Fault, RpcResult, Server, Value};
@@ -126,7 +127,10 @@ async fn mw_struct(s: &Server<'_>, rest: &Rest<'_>, item: &Json, string_id: bool
         ("wp_author_display_name", Value::String(author_name)),
         ("date_created_gmt", iso_value(json_str(item, "date_gmt"))),
         ("post_status", Value::String(status)),
-        ("custom_fields", Value::Array(vec![])),
+        (
+            "custom_fields",
+            custom_fields::get_custom_fields(rest.site(), rest.user(), id).await?,
+        ),
         ("wp_post_format", Value::str(format)),
         (
             "sticky",
@@ -163,7 +167,16 @@ pub async fn get_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     let rest = Rest::new(s, user);
     let (code, item) = rest.get(&route, &[("context", "edit")]).await?;
     match code {
-        200 => mw_struct(s, &rest, &item, false).await,
+        200 => {
+            let mut resp = mw_struct(s, &rest, &item, false).await?;
+            // `mw_getPost` adds the member only when the post has an enclosure.
+            if let (Value::Struct(m), Some(e)) =
+                (&mut resp, custom_fields::enclosure(s.site, id).await?)
+            {
+                m.push(("enclosure".to_owned(), e));
+            }
+            Ok(resp)
+        }
         401 | 403 => Err(Fault::new(
             401,
             "Sorry, you are not allowed to edit this post.",
@@ -494,12 +507,9 @@ pub async fn new_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     if code != 201 {
         return Err(Fault::new(500, json_str(&made, "message")));
     }
-    Ok(Value::String(
-        made.get("id")
-            .and_then(Json::as_i64)
-            .unwrap_or(0)
-            .to_string(),
-    ))
+    let id = made.get("id").and_then(Json::as_i64).unwrap_or(0);
+    write_meta(s, &user, id, &content).await?;
+    Ok(Value::String(id.to_string()))
 }
 
 /// `metaWeblog.editPost( post_id, username, password, content_struct, publish )`.
@@ -567,7 +577,21 @@ pub async fn edit_post(s: &mut Server<'_>, args: &[Value]) -> RpcResult {
     if code != 200 {
         return Err(Fault::new(500, json_str(&answer, "message")));
     }
+    write_meta(s, &user, id, &content).await?;
     Ok(Value::Bool(true))
+}
+
+/// The `custom_fields` and `enclosure` of a MetaWeblog write, after the post is saved.
+async fn write_meta(
+    s: &Server<'_>,
+    user: &crate::store::User,
+    id: i64,
+    content: &Value,
+) -> Result<(), Fault> {
+    if let Some(fields) = content.get("custom_fields") {
+        custom_fields::set_custom_fields(s.site, user, id, fields).await?;
+    }
+    custom_fields::add_enclosure_if_new(s.site, id, content.get("enclosure")).await
 }
 
 /// `metaWeblog.getCategories( blog_id, username, password )`.

@@ -66,7 +66,10 @@ async fn prepare_page(s: &Server<'_>, rest: &Rest<'_>, item: &Json) -> RpcResult
         ("wp_author_id", Value::String(int("author").to_string())),
         ("wp_author_display_name", Value::String(author_name)),
         ("date_created_gmt", iso_value(json_str(item, "date_gmt"))),
-        ("custom_fields", Value::Array(vec![])),
+        (
+            "custom_fields",
+            super::custom_fields::get_custom_fields(s.site, rest.user(), int("id")).await?,
+        ),
         ("wp_page_template", Value::str(template)),
     ]))
 }

@@ -15,7 +15,7 @@ fn pingback_error() -> Fault {
 
 /// `url_to_postid()` for the links ferropress makes: `?p=`, `?page_id=`,
 /// `?attachment_id=`, `/slug/`, `/parent/child/` (pages), `/type/slug/`.
-async fn url_to_postid(s: &Server<'_>, url: &str) -> Result<i64, Fault> {
+pub(super) async fn url_to_postid(s: &Server<'_>, url: &str) -> Result<i64, Fault> {
     let strip = |u: &str| {
         let u = u.split_once("://").map_or(u, |(_, rest)| rest);
         u.strip_prefix("www.").unwrap_or(u).to_owned()

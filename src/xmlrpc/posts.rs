@@ -10,6 +10,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::caps::{Actor, Cap, PostRef};
 use crate::post_types::PostType;
 
+use super::custom_fields;
 use super::rest::{Rest, json_str};
 use super::{Fault, RpcResult, Server, Value, minimum_args};
 
@@ -252,10 +253,14 @@ pub async fn prepare_post(rest: &Rest<'_>, item: &Json, fields: &[String]) -> Rp
         out.push(("terms".to_owned(), post_terms(rest, item).await?));
     }
     if has("custom_fields") {
-        out.push(("custom_fields".to_owned(), Value::Array(vec![])));
+        out.push((
+            "custom_fields".to_owned(),
+            custom_fields::get_custom_fields(rest.site(), rest.user(), id).await?,
+        ));
     }
     if has("enclosure") {
-        out.push(("enclosure".to_owned(), Value::Array(vec![])));
+        let e = custom_fields::enclosure(rest.site(), id).await?;
+        out.push(("enclosure".to_owned(), e.unwrap_or(Value::Array(vec![]))));
     }
     Ok(Value::Struct(out))
 }
@@ -342,7 +347,7 @@ pub fn iso_value(rest_date: &str) -> Value {
 
 /// An `IXR_Date` (or a date string) as REST's `YYYY-MM-DDTHH:MM:SS`, and whether it was
 /// marked as UTC (`Z`).
-fn rest_date(v: &Value) -> Option<(String, bool)> {
+pub(super) fn rest_date(v: &Value) -> Option<(String, bool)> {
     let s = v.as_php_string();
     let s = s.trim();
     let digits: String = s.chars().filter(char::is_ascii_digit).take(14).collect();
@@ -606,6 +611,10 @@ async fn insert_post(
         ));
     }
     let id = answer.get("id").and_then(Json::as_i64).unwrap_or(0);
+    if let Some(fields) = field("custom_fields") {
+        custom_fields::set_custom_fields(s.site, &user, id, fields).await?;
+    }
+    custom_fields::add_enclosure_if_new(s.site, id, field("enclosure")).await?;
     Ok(Value::String(id.to_string()))
 }
 

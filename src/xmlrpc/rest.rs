@@ -9,7 +9,7 @@ use axum::http::{Method, Request, header};
 use serde_json::Value as Json;
 use tower::ServiceExt as _;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Client};
 use crate::rest::Transport;
 use crate::site::Site;
 use crate::store::User;
@@ -24,6 +24,8 @@ pub struct Rest<'a> {
     site: &'a Site,
     auth: Auth,
     transport: Transport,
+    /// The caller's address and agent, as the REST handlers record them (a comment's IP).
+    client: Client,
 }
 
 impl<'a> Rest<'a> {
@@ -35,6 +37,7 @@ impl<'a> Rest<'a> {
                 app_password: None,
             },
             transport: Transport { https: s.https },
+            client: s.client.clone(),
         }
     }
 
@@ -47,7 +50,18 @@ impl<'a> Rest<'a> {
                 app_password: None,
             },
             transport: Transport { https },
+            // No HTTP client: WP-CLI leaves `REMOTE_ADDR` unset too.
+            client: Client::default(),
         }
+    }
+
+    pub fn site(&self) -> &'a Site {
+        self.site
+    }
+
+    /// The user the requests are made as.
+    pub fn user(&self) -> Option<&User> {
+        self.auth.user.as_deref()
     }
 
     pub async fn get(&self, route: &str, query: &[(&str, &str)]) -> Result<(u16, Json), Fault> {
@@ -82,6 +96,47 @@ impl<'a> Rest<'a> {
         ];
         self.send_raw(Method::POST, route, query, &headers, Body::from(bytes))
             .await
+    }
+
+    /// A raw-body upload of a file on disk, streamed.
+    pub async fn upload_file(
+        &self,
+        route: &str,
+        query: &[(&str, &str)],
+        filename: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> Result<(u16, Json), Fault> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|_| Fault::new(500, "Could not read the uploaded file."))?;
+        let chunks = futures_util::stream::unfold(file, |mut file| async move {
+            let mut buf = vec![0u8; 256 * 1024];
+            match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        });
+        let quoted = filename.replace('\\', "\\\\").replace('"', "\\\"");
+        let headers = [
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{quoted}\""),
+            ),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+        ];
+        self.send_raw(
+            Method::POST,
+            route,
+            query,
+            &headers,
+            Body::from_stream(chunks),
+        )
+        .await
     }
 
     /// The status and JSON body of one REST request (`route` such as `/wp/v2/posts/1`).
@@ -131,6 +186,7 @@ impl<'a> Rest<'a> {
         let mut req = req.body(body).map_err(|_| internal())?;
         req.extensions_mut().insert(self.auth.clone());
         req.extensions_mut().insert(self.transport);
+        req.extensions_mut().insert(self.client.clone());
         let resp = router.oneshot(req).await.map_err(|_| internal())?;
         let status = resp.status().as_u16();
         let bytes = to_bytes(resp.into_body(), MAX_ANSWER_BYTES)

@@ -5,10 +5,15 @@
 //! parse error, so neither entity expansion nor external entities exist), only the five
 //! predefined entities and character references, and a bound on nesting and element count.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+
+use std::sync::Arc;
 
 use base64::Engine as _;
 use quick_xml::events::Event;
+
+use super::spool::{self, Spooled};
 
 /// A value as WordPress's methods see it after IXR decoded it (PHP scalars and arrays).
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +25,8 @@ pub enum Value {
     /// `dateTime.iso8601`, as sent (`20261207T10:54:55`, with or without `Z`/dashes).
     DateTime(String),
     Base64(Vec<u8>),
+    /// A `base64` value decoded to a temporary file as the body arrived (`spool`).
+    File(Arc<Spooled>),
     /// A PHP associative array: members in order; a repeated name replaces the earlier value.
     Struct(Vec<(String, Value)>),
     Array(Vec<Value>),
@@ -74,6 +81,8 @@ impl Value {
             Self::String(s) | Self::DateTime(s) => s.clone(),
             Self::Double(d) => php_float_string(*d),
             Self::Base64(b) => String::from_utf8_lossy(b).into_owned(),
+            // Only the upload methods read a file; as text it is nothing.
+            Self::File(_) => String::new(),
             Self::Struct(_) | Self::Array(_) => "Array".to_owned(),
         }
     }
@@ -88,6 +97,7 @@ impl Value {
             Self::Double(d) if d.is_finite() => *d as i64,
             Self::Double(_) => 0,
             Self::Base64(b) => php_intval(&String::from_utf8_lossy(b)),
+            Self::File(_) => 0,
             Self::Struct(m) => i64::from(!m.is_empty()),
             Self::Array(a) => i64::from(!a.is_empty()),
         }
@@ -101,6 +111,7 @@ impl Value {
             Self::String(s) | Self::DateTime(s) => !(s.is_empty() || s == "0"),
             Self::Double(d) => *d != 0.0,
             Self::Base64(b) => !(b.is_empty() || b == b"0"),
+            Self::File(f) => f.len > 0,
             Self::Struct(m) => !m.is_empty(),
             Self::Array(a) => !a.is_empty(),
         }
@@ -137,6 +148,8 @@ impl Value {
                 escape_into(s, out);
                 out.push_str("</dateTime.iso8601>");
             }
+            // No answer carries a request's file.
+            Self::File(_) => out.push_str("<base64></base64>"),
             Self::Base64(b) => {
                 out.push_str("<base64>");
                 out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
@@ -233,7 +246,7 @@ pub fn php_intval(s: &str) -> i64 {
 }
 
 /// The longest prefix of `s` that is a PHP numeric string (sign, digits, fraction, exponent).
-fn numeric_prefix(s: &str) -> &str {
+pub(super) fn numeric_prefix(s: &str) -> &str {
     let b = s.as_bytes();
     let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
     let int_start = i;
@@ -281,11 +294,19 @@ pub enum ParseError {
 
 enum Frame {
     Array(Vec<Value>),
-    Struct(Vec<(String, Value)>),
+    /// The members so far, and where each name is among them: a repeated name replaces the
+    /// earlier value (PHP's array assignment) in one lookup, so a struct of n members costs
+    /// n steps, not n²/2 name comparisons.
+    Struct(Vec<(String, Value)>, HashMap<String, usize>),
 }
 
 /// Parses a request body as `IXR_Message::parse()` would, in one pass.
 pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
+    parse_call_with(body, &[])
+}
+
+/// `parse_call()` of a body read by `spool::read`: its markers stand for `files`.
+pub fn parse_call_with(body: &[u8], files: &[Arc<Spooled>]) -> Result<Call, ParseError> {
     let text = std::str::from_utf8(body).map_err(|_| ParseError::NotWellFormed)?;
     let text = text.trim();
     if text.is_empty() {
@@ -332,7 +353,7 @@ pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
                         stack.push(if tag == b"data" {
                             Frame::Array(Vec::new())
                         } else {
-                            Frame::Struct(Vec::new())
+                            Frame::Struct(Vec::new(), HashMap::new())
                         });
                     }
                     _ => {}
@@ -376,14 +397,19 @@ pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
                         let t = contents.trim();
                         Some(Value::Bool(!(t.is_empty() || t == "0")))
                     }
-                    b"base64" => Some(Value::Base64(base64_decode_lenient(&contents))),
+                    b"base64" => Some(
+                        match spool::marker_index(&contents).and_then(|i| files.get(i)) {
+                            Some(f) => Value::File(f.clone()),
+                            None => Value::Base64(base64_decode_lenient(&contents)),
+                        },
+                    ),
                     // "If no type is indicated, the type is string."
                     b"value" if !contents.trim().is_empty() => {
                         Some(Value::String(std::mem::take(&mut contents)))
                     }
                     b"data" | b"struct" => match stack.pop() {
                         Some(Frame::Array(a)) => Some(Value::Array(a)),
-                        Some(Frame::Struct(m)) => Some(Value::Struct(m)),
+                        Some(Frame::Struct(m, _)) => Some(Value::Struct(m)),
                         None => None,
                     },
                     b"member" => {
@@ -402,12 +428,14 @@ pub fn parse_call(body: &[u8]) -> Result<Call, ParseError> {
                 };
                 if let Some(v) = value {
                     match stack.last_mut() {
-                        Some(Frame::Struct(m)) => {
+                        Some(Frame::Struct(m, index)) => {
                             let key = names.last().cloned().unwrap_or_default();
-                            if let Some(slot) = m.iter_mut().find(|(k, _)| *k == key) {
-                                slot.1 = v;
-                            } else {
-                                m.push((key, v));
+                            match index.get(&key) {
+                                Some(&at) => m[at].1 = v,
+                                None => {
+                                    index.insert(key.clone(), m.len());
+                                    m.push((key, v));
+                                }
                             }
                         }
                         Some(Frame::Array(a)) => a.push(v),
