@@ -523,6 +523,28 @@ impl Starting {
             }
         }));
 
+        // `--revoke-unused-after`: idle tokens are revoked a bounded batch at a time, checked
+        // a quarter of the idle period apart (at least every second, at most every hour).
+        if let Some(idle) = args.revoke_unused_after {
+            let sweep_site = site.clone();
+            let every = Duration::from_secs(u64::try_from(idle / 4).unwrap_or(1).clamp(1, 3600));
+            background.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = crate::application_passwords::revoke_unused(
+                        &sweep_site,
+                        idle,
+                        crate::application_passwords::IDLE_SWEEP_BATCH,
+                    )
+                    .await
+                    {
+                        tracing::error!(error = %e.message, "revoking unused application passwords failed");
+                    }
+                }
+            }));
+        }
+
         // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
         // cron event); here a check every second does it.
         let publish_site = site.clone();
@@ -637,6 +659,7 @@ async fn prepare(
         security: args.security,
         post_types,
         read_cache: args.read_cache,
+        max_token_lifetime: args.max_token_lifetime,
         allow_anonymous_comments: args.allow_anonymous_comments,
     };
     let site = Site::new(store.clone(), config);

@@ -256,7 +256,7 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
         return page(&site, &ctx, &r, None, None, StatusCode::OK).await;
     }
     let app_id = Uuid::parse_str(&r.app_id).ok();
-    match application_passwords::create(&site, ctx.me.user.id, &r.app_name, app_id).await {
+    match application_passwords::create(&site, ctx.me.user.id, &r.app_name, app_id, Default::default()).await {
         Ok((token, _)) => {
             tracing::info!(user = %ctx.me.user.login, app = ?r.app_name, "application authorized");
             if r.success_url.is_empty() {

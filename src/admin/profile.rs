@@ -204,7 +204,7 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 );
             }
             let name = form.get("new_application_password_name").unwrap_or("");
-            match application_passwords::create(site, target.id, name, None).await {
+            match application_passwords::create(site, target.id, name, None, Default::default()).await {
                 Ok((token, item)) => {
                     let outcome = Outcome {
                         new_password: Some((item.name, chunk(token.expose_secret()))),

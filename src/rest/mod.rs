@@ -348,7 +348,17 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             authenticated = Some(auth.clone());
             let logged_in = auth.logged_in();
             req.extensions_mut().insert(auth.clone());
-            let mut resp = if is_options {
+            // The token's scopes, before any handler (and before the response cache, whose
+            // entries are per user, not per token).
+            let scope = match (&matched, auth.grant.as_deref()) {
+                (Some(m), Some(g)) => {
+                    auth::scopes::check_route(Some(g), &m.doc.kind, req.method())
+                }
+                _ => Ok(()),
+            };
+            let mut resp = if let Err(e) = scope {
+                e.into_response()
+            } else if is_options {
                 // `rest_handle_options_request()`: the route's data with its schema; an
                 // unknown route answers an empty list.
                 let data = matched.as_ref().map_or(Value::Array(vec![]), |m| {

@@ -31,7 +31,9 @@ impl<'a> Rest<'a> {
             site: s.site,
             auth: Auth {
                 user: Some(user),
-                app_password: None,
+                app_password: s.grant.as_ref().map(|g| g.uuid),
+                // The token's scopes apply to the routes a method calls.
+                grant: s.grant.clone(),
             },
             transport: Transport { https: s.https },
         }
@@ -101,6 +103,7 @@ impl<'a> Rest<'a> {
         body: Body,
     ) -> Result<(u16, Json), Fault> {
         let internal = || Fault::new(500, "Internal error.");
+        crate::auth::scopes::check_path(self.site, &self.auth, route, &method)?;
         let mut uri = route.to_owned();
         if !query.is_empty() {
             let mut ser = form_urlencoded::Serializer::new(String::new());

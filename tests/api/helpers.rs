@@ -176,6 +176,8 @@ pub fn default_args() -> ServeArgs {
         max_upload_bytes: 64 * 1024 * 1024,
         uploads_dir: None,
         usage_flush_secs: 30,
+        max_token_lifetime: None,
+        revoke_unused_after: None,
         read_cache: true,
         allow_anonymous_comments: false,
         trusted_proxies: vec![],
