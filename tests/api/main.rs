@@ -36,5 +36,6 @@ mod security;
 mod settings;
 mod terms;
 mod tls_reload;
+mod token_governance;
 mod users_api;
 mod xmlrpc;
