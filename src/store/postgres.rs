@@ -306,7 +306,7 @@ fn post_from_row(row: &PgRow) -> Result<Post, sqlx::Error> {
 const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name, last_name, nickname, \
      description, url, locale, roles, pass_hash, registered";
 /// `pg_advisory_xact_lock` key of the idle-token sweep (`--revoke-unused-after`).
-const IDLE_SWEEP_LOCK: i64 = 0x6665_7272_6f18_0001;
+pub const IDLE_SWEEP_LOCK: i64 = 0x6665_7272_6f18_0001;
 const APP_PASSWORD_COLUMNS: &str =
     "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
 /// Published posts having the term (`_update_post_term_count`), computed per row.

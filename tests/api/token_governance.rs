@@ -642,3 +642,43 @@ async fn the_cli_creates_tokens_with_expiry_and_scopes() {
     assert!(!out.status.success());
     let _ = user;
 }
+
+#[tokio::test]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn on_postgresql_instances_sweep_one_at_a_time() {
+    use sqlx::Connection as _;
+    let url = fresh_database_url();
+    let a = TestApp::spawn_on(&url, |a| a.revoke_unused_after = Some(2)).await;
+    let _b = TestApp::spawn_on(&url, |a| a.revoke_unused_after = Some(2)).await;
+    // Another session holds the sweep's lock: neither instance sweeps meanwhile.
+    let mut holder = sqlx::PgConnection::connect(&url).await.expect("connect");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(ferropress::store::postgres::IDLE_SWEEP_LOCK)
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+    let user = a.create_user("pg_idle", Role::Editor).await;
+    a.create_token(user.id, "idle").await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let count = |app: &TestApp| {
+        let site = app.site.clone();
+        async move {
+            ferropress::application_passwords::list(&site, user.id)
+                .await
+                .expect("list")
+                .len()
+        }
+    };
+    assert_eq!(count(&a).await, 1, "no sweep while another holds the lock");
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(ferropress::store::postgres::IDLE_SWEEP_LOCK)
+        .execute(&mut holder)
+        .await
+        .expect("unlock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while count(&a).await == 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(count(&a).await, 0, "swept once the lock is free");
+    holder.close().await.expect("close");
+}
