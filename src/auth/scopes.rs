@@ -126,7 +126,11 @@ pub fn check_route(grant: Option<&Grant>, kind: &Kind, method: &Method) -> Resul
     let Some(scopes) = grant.and_then(|g| g.scopes.as_ref()) else {
         return Ok(());
     };
-    let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // `OPTIONS` describes a route (its schema), as the index does: no scope needed.
+    if *method == Method::OPTIONS {
+        return Ok(());
+    }
+    let write = !matches!(*method, Method::GET | Method::HEAD);
     let Some(resource) = route_resource(kind, write) else {
         return Ok(());
     };

@@ -366,7 +366,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                 });
                 json_response(StatusCode::OK, &data)
             } else if let (Some(v), Some(key)) = (version, cache_key) {
-                let key = format!("{}|{}|{key}", auth.user_id(), https);
+                // A scoped token may see less than its user (embeds): its own entries.
+                let scopes = auth
+                    .grant
+                    .as_ref()
+                    .and_then(|g| g.scopes.as_ref())
+                    .map_or("", |s| s.stored.as_str());
+                let key = format!("{}|{}|{scopes}|{key}", auth.user_id(), https);
                 let hit = site.cache.response(v, &key);
                 site.metrics.cache_lookup(hit.is_some());
                 match hit {

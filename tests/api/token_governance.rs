@@ -374,7 +374,7 @@ async fn resource_scopes_narrow_rest_batch_and_new_tokens() {
         &token,
         "POST",
         "/wp/v2/pages",
-        Some(json!({ "title": "ok" })),
+        Some(json!({ "title": "ok", "status": "publish" })),
     )
     .await;
     assert_eq!(status, 201, "{body}");
@@ -385,6 +385,19 @@ async fn resource_scopes_narrow_rest_batch_and_new_tokens() {
     assert_eq!(body["data"]["scope"], "posts:read");
     let (status, body) = call(&app, &who.login, &token, "GET", "/wp/v2/users", None).await;
     assert_eq!((status, &body["data"]["scope"]), (403, &json!("users:read")));
+
+    // Embedded resources too, even after an unrestricted token of the same user filled the
+    // response cache for that URL.
+    let (status, full) = call(&app, &who.login, &who.token, "GET", "/wp/v2/pages?_embed", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(full[0]["_embedded"]["author"][0]["id"], who.id, "{full}");
+    let (status, narrow) = call(&app, &who.login, &token, "GET", "/wp/v2/pages?_embed", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        narrow[0]["_embedded"]["author"][0]["code"],
+        "rest_application_password_scope",
+        "{narrow}"
+    );
 
     // Batch sub-requests are checked one by one.
     let (status, body) = call(
