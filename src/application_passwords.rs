@@ -49,12 +49,24 @@ pub struct Limits {
 
 /// The expiry a new or updated token gets under `--max-token-lifetime`: a token asked
 /// without one gets the maximum; a later one (or none) is refused, as is a past one.
-pub fn capped_expiry(site: &Site, asked: Option<Option<i64>>, now: i64) -> Result<Option<i64>, WpError> {
-    let max = site.config.max_token_lifetime.map(|m| now.saturating_add(m));
+pub fn capped_expiry(
+    site: &Site,
+    asked: Option<Option<i64>>,
+    now: i64,
+) -> Result<Option<i64>, WpError> {
+    let max = site
+        .config
+        .max_token_lifetime
+        .map(|m| now.saturating_add(m));
     let expires = match (asked, max) {
         (None, max) => max,
         (Some(None), None) => None,
-        (Some(None), Some(_)) => return Err(expiry_error("expires cannot be null: this site limits the lifetime of application passwords.".into())),
+        (Some(None), Some(_)) => {
+            return Err(expiry_error(
+                "expires cannot be null: this site limits the lifetime of application passwords."
+                    .into(),
+            ));
+        }
         (Some(Some(t)), Some(m)) if t > m => {
             return Err(expiry_error(format!(
                 "expires must be no later than {} (this site's maximum lifetime of application passwords).",
@@ -73,7 +85,7 @@ fn expiry_error(message: String) -> WpError {
     WpError::new(
         StatusCode::BAD_REQUEST,
         "rest_invalid_param",
-        format!("Invalid parameter(s): expires"),
+        "Invalid parameter(s): expires",
     )
     .with_data("params", serde_json::json!({ "expires": message }))
 }
@@ -228,7 +240,11 @@ pub const IDLE_SWEEP_BATCH: i64 = 500;
 /// `--revoke-unused-after`: revokes at most `limit` tokens unused (or never used, counted
 /// from creation) for `idle` seconds. Pending usage is written first, so a token in use is
 /// never taken for an idle one.
-pub async fn revoke_unused(site: &Site, idle: i64, limit: i64) -> Result<Vec<(i64, Uuid)>, WpError> {
+pub async fn revoke_unused(
+    site: &Site,
+    idle: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Uuid)>, WpError> {
     let now = now();
     site.usage.flush(site.store.as_ref(), now).await?;
     let revoked = site

@@ -11,11 +11,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::auth::scopes::Grant;
+use crate::store::{DataVersion, Store, User};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use crate::auth::scopes::Grant;
-use crate::store::{DataVersion, Store, User};
 
 /// The database version a request read at its start. Only entries of that version serve it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,13 +298,7 @@ impl ReadCache {
 
     /// Remembers a successful verification made by a request that started at `v`. Dropped
     /// if the database has moved on since (the verification may predate a revocation).
-    pub fn put_auth(
-        &self,
-        v: Version,
-        login: &str,
-        hash: &str,
-        found: (Arc<User>, Arc<Grant>),
-    ) {
+    pub fn put_auth(&self, v: Version, login: &str, hash: &str, found: (Arc<User>, Arc<Grant>)) {
         let mut s = self.state();
         if s.version != Some(v) {
             return;

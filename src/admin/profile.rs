@@ -266,13 +266,18 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 .and_then(crate::auth::scopes::parse_duration)
                 .unwrap_or(0);
             let name = match application_passwords::list(site, target.id).await {
-                Ok(items) => items.into_iter().find(|i| Some(i.uuid) == uuid).map(|i| i.name),
+                Ok(items) => items
+                    .into_iter()
+                    .find(|i| Some(i.uuid) == uuid)
+                    .map(|i| i.name),
                 Err(e) => return wp_die(e.status, "Error", &e.message, None),
             };
             let rotated = match (uuid, name) {
-                (Some(uuid), Some(name)) => application_passwords::rotate(site, target.id, uuid, grace)
-                    .await
-                    .map(|t| t.map(|t| (name, t))),
+                (Some(uuid), Some(name)) => {
+                    application_passwords::rotate(site, target.id, uuid, grace)
+                        .await
+                        .map(|t| t.map(|t| (name, t)))
+                }
                 _ => Ok(None),
             };
             match rotated {
@@ -312,7 +317,9 @@ fn form_limits(site: &Site, form: &FormData) -> Result<application_passwords::Li
     let expires = match form.get("new_application_password_expires").unwrap_or("") {
         "" => None,
         "custom" => {
-            let date = form.get("new_application_password_expires_date").unwrap_or("");
+            let date = form
+                .get("new_application_password_expires_date")
+                .unwrap_or("");
             if date.is_empty() {
                 return Err("Choose the date the application password expires.".into());
             }

@@ -143,7 +143,12 @@ pub fn check_route(grant: Option<&Grant>, kind: &Kind, method: &Method) -> Resul
 
 /// For requests made inside the server (batch sub-requests, XML-RPC methods) as a user
 /// whose token is scoped: the route is matched only then, so unscoped requests pay nothing.
-pub fn check_path(site: &Site, auth: &crate::auth::Auth, path: &str, method: &Method) -> Result<(), WpError> {
+pub fn check_path(
+    site: &Site,
+    auth: &crate::auth::Auth,
+    path: &str,
+    method: &Method,
+) -> Result<(), WpError> {
     let Some(grant) = auth.grant.as_deref().filter(|g| g.scopes.is_some()) else {
         return Ok(());
     };
@@ -198,7 +203,10 @@ pub fn xmlrpc_resource(method: &str) -> Option<Option<(&'static str, bool)>> {
         | "wp.getTaxonomy"
         | "wp.getTaxonomies"
         | "wp.getCommentStatusList" => None,
-        "blogger.getUserInfo" | "wp.getProfile" | "wp.getUser" | "wp.getUsers"
+        "blogger.getUserInfo"
+        | "wp.getProfile"
+        | "wp.getUser"
+        | "wp.getUsers"
         | "wp.getAuthors" => Some(("users", false)),
         "wp.editProfile" => Some(("users", true)),
         "wp.getOptions" => Some(("settings", false)),
@@ -213,18 +221,32 @@ pub fn xmlrpc_resource(method: &str) -> Option<Option<(&'static str, bool)>> {
         | "blogger.getPost"
         | "blogger.getRecentPosts"
         | "wp.getRevisions" => Some(("posts", false)),
-        "wp.newPost" | "wp.editPost" | "wp.deletePost" | "metaWeblog.newPost"
-        | "metaWeblog.editPost" | "metaWeblog.deletePost" | "blogger.deletePost"
-        | "blogger.newPost" | "blogger.editPost" | "mt.setPostCategories" | "mt.publishPost"
+        "wp.newPost"
+        | "wp.editPost"
+        | "wp.deletePost"
+        | "metaWeblog.newPost"
+        | "metaWeblog.editPost"
+        | "metaWeblog.deletePost"
+        | "blogger.deletePost"
+        | "blogger.newPost"
+        | "blogger.editPost"
+        | "mt.setPostCategories"
+        | "mt.publishPost"
         | "wp.restoreRevision" => Some(("posts", true)),
         "wp.getPage" | "wp.getPages" | "wp.getPageList" => Some(("pages", false)),
         "wp.newPage" | "wp.editPage" | "wp.deletePage" => Some(("pages", true)),
         "wp.getMediaItem" | "wp.getMediaLibrary" => Some(("media", false)),
         "wp.uploadFile" | "metaWeblog.newMediaObject" | "wp.deleteFile" => Some(("media", true)),
-        "wp.getTerm" | "wp.getTerms" | "wp.getCategories" | "metaWeblog.getCategories"
-        | "wp.getTags" | "mt.getCategoryList" | "wp.suggestCategories" => Some(("terms", false)),
-        "wp.newTerm" | "wp.editTerm" | "wp.deleteTerm" | "wp.newCategory"
-        | "wp.deleteCategory" => Some(("terms", true)),
+        "wp.getTerm"
+        | "wp.getTerms"
+        | "wp.getCategories"
+        | "metaWeblog.getCategories"
+        | "wp.getTags"
+        | "mt.getCategoryList"
+        | "wp.suggestCategories" => Some(("terms", false)),
+        "wp.newTerm" | "wp.editTerm" | "wp.deleteTerm" | "wp.newCategory" | "wp.deleteCategory" => {
+            Some(("terms", true))
+        }
         "wp.getComment" | "wp.getComments" | "wp.getCommentCount" => Some(("comments", false)),
         "wp.newComment" | "wp.editComment" | "wp.deleteComment" => Some(("comments", true)),
         _ => return None,

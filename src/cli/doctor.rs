@@ -176,7 +176,8 @@ pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
             "Application Passwords unused for {} are revoked (--revoke-unused-after)",
             human_duration(idle)
         ),
-        None => "Application Passwords are never revoked for disuse (--revoke-unused-after unset)".into(),
+        None => "Application Passwords are never revoked for disuse (--revoke-unused-after unset)"
+            .into(),
     }));
 
     // CPU-heavy work (argon2, images, KSES of large bodies).

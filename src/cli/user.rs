@@ -290,8 +290,9 @@ async fn app_password(site: &Site, cmd: AppPasswordCommand) -> anyhow::Result<()
                 scopes: if scopes.is_empty() {
                     None
                 } else {
-                    crate::auth::scopes::parse(site, &scopes)
-                        .map_err(|bad| anyhow!("{bad:?} is not a scope: use *, read or <resource>:<read|write>"))?
+                    crate::auth::scopes::parse(site, &scopes).map_err(|bad| {
+                        anyhow!("{bad:?} is not a scope: use *, read or <resource>:<read|write>")
+                    })?
                 },
             };
             let app_id = app_id

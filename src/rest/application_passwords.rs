@@ -191,7 +191,8 @@ fn prepare_item(
         // ferropress additions (issue 18).
         o.insert(
             "expires".into(),
-            item.expires.map_or(Value::Null, |t| json!(scopes::rfc3339(t))),
+            item.expires
+                .map_or(Value::Null, |t| json!(scopes::rfc3339(t))),
         );
         o.insert("scopes".into(), scopes::to_json(item.scopes.as_deref()));
     }
@@ -293,9 +294,7 @@ fn limits_param(
                     v.invalid(
                         "scopes",
                         "rest_invalid_param",
-                        format!(
-                            "{bad:?} is not a scope: use *, read or <resource>:<read|write>."
-                        ),
+                        format!("{bad:?} is not a scope: use *, read or <resource>:<read|write>."),
                         Value::Null,
                     );
                     None

@@ -351,9 +351,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             // The token's scopes, before any handler (and before the response cache, whose
             // entries are per user, not per token).
             let scope = match (&matched, auth.grant.as_deref()) {
-                (Some(m), Some(g)) => {
-                    auth::scopes::check_route(Some(g), &m.doc.kind, req.method())
-                }
+                (Some(m), Some(g)) => auth::scopes::check_route(Some(g), &m.doc.kind, req.method()),
                 _ => Ok(()),
             };
             let mut resp = if let Err(e) = scope {

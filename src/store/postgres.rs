@@ -307,8 +307,7 @@ const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name
      description, url, locale, roles, pass_hash, registered";
 /// `pg_advisory_xact_lock` key of the idle-token sweep (`--revoke-unused-after`).
 pub const IDLE_SWEEP_LOCK: i64 = 0x6665_7272_6f18_0001;
-const APP_PASSWORD_COLUMNS: &str =
-    "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
+const APP_PASSWORD_COLUMNS: &str = "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
 /// Published posts having the term (`_update_post_term_count`), computed per row.
 const TERM_COUNT: &str = "(SELECT COUNT(*) FROM term_relationship r JOIN post p ON p.id = r.post_id \
      WHERE r.term_id = term.id AND p.status = 'publish')";
@@ -618,7 +617,6 @@ impl Store for PostgresStore {
              WHERE password_hash = $1 OR prev_password_hash = $1"
         )))
         .bind(hash)
-        
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };

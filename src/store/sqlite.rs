@@ -224,8 +224,7 @@ fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
 
 const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name, last_name, nickname, \
      description, url, locale, roles, pass_hash, registered";
-const APP_PASSWORD_COLUMNS: &str =
-    "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
+const APP_PASSWORD_COLUMNS: &str = "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
 
 #[async_trait]
 impl Store for SqliteStore {

@@ -219,9 +219,15 @@ async fn concurrent_creation_never_duplicates_a_name() {
     for _ in 0..20 {
         let site = app.site.clone();
         tasks.push(tokio::spawn(async move {
-            ferropress::application_passwords::create(&site, alice.id, "Same Name", None, Default::default())
-                .await
-                .map(|_| ())
+            ferropress::application_passwords::create(
+                &site,
+                alice.id,
+                "Same Name",
+                None,
+                Default::default(),
+            )
+            .await
+            .map(|_| ())
         }));
     }
     let mut ok = 0;

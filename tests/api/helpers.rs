@@ -266,9 +266,15 @@ impl TestApp {
 
     /// Creates an Application Password and returns the token as shown to the user (24 chars).
     pub async fn create_token(&self, user_id: i64, name: &str) -> String {
-        let (token, _) = ferropress::application_passwords::create(&self.site, user_id, name, None, Default::default())
-            .await
-            .expect("token");
+        let (token, _) = ferropress::application_passwords::create(
+            &self.site,
+            user_id,
+            name,
+            None,
+            Default::default(),
+        )
+        .await
+        .expect("token");
         token.expose_secret().to_owned()
     }
 

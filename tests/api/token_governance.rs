@@ -238,7 +238,10 @@ async fn max_token_lifetime_caps_new_tokens_and_doctor_shows_it() {
     let (status, body) = create(&app, &who, "wp-client", json!({})).await;
     assert_eq!(status, 201, "{body}");
     let expires = parse_time(&body["expires"]);
-    assert!((before + 86_400..=now() + 86_400).contains(&expires), "{body}");
+    assert!(
+        (before + 86_400..=now() + 86_400).contains(&expires),
+        "{body}"
+    );
     // Later than the maximum, or never: refused.
     for late in [json!(rfc3339(now() + 2 * 86_400)), Value::Null] {
         let (status, body) = create(&app, &who, "too-long", json!({ "expires": late })).await;
@@ -384,18 +387,28 @@ async fn resource_scopes_narrow_rest_batch_and_new_tokens() {
     assert_eq!(status, 403);
     assert_eq!(body["data"]["scope"], "posts:read");
     let (status, body) = call(&app, &who.login, &token, "GET", "/wp/v2/users", None).await;
-    assert_eq!((status, &body["data"]["scope"]), (403, &json!("users:read")));
+    assert_eq!(
+        (status, &body["data"]["scope"]),
+        (403, &json!("users:read"))
+    );
 
     // Embedded resources too, even after an unrestricted token of the same user filled the
     // response cache for that URL.
-    let (status, full) = call(&app, &who.login, &who.token, "GET", "/wp/v2/pages?_embed", None).await;
+    let (status, full) = call(
+        &app,
+        &who.login,
+        &who.token,
+        "GET",
+        "/wp/v2/pages?_embed",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(full[0]["_embedded"]["author"][0]["id"], who.id, "{full}");
     let (status, narrow) = call(&app, &who.login, &token, "GET", "/wp/v2/pages?_embed", None).await;
     assert_eq!(status, 200);
     assert_eq!(
-        narrow[0]["_embedded"]["author"][0]["code"],
-        "rest_application_password_scope",
+        narrow[0]["_embedded"]["author"][0]["code"], "rest_application_password_scope",
         "{narrow}"
     );
 
@@ -430,7 +443,13 @@ async fn resource_scopes_narrow_rest_batch_and_new_tokens() {
     assert_eq!(status, 400, "{body}");
     let (status, body) = create(&app, &scoped, "wider2", json!({ "scopes": ["posts:read"] })).await;
     assert_eq!(status, 400, "{body}");
-    let (status, body) = create(&app, &scoped, "narrower", json!({ "scopes": ["pages:read"] })).await;
+    let (status, body) = create(
+        &app,
+        &scoped,
+        "narrower",
+        json!({ "scopes": ["pages:read"] }),
+    )
+    .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["scopes"], json!(["pages:read"]));
     let (status, body) = create(&app, &scoped, "inherits", json!({})).await;
@@ -450,13 +469,15 @@ async fn resource_scopes_narrow_rest_batch_and_new_tokens() {
 async fn xmlrpc_methods_are_held_to_the_token_scopes() {
     let app = TestApp::spawn().await;
     let who = admin(&app).await;
-    let (_, created) = create(&app, &who, "pages-reader", json!({ "scopes": ["pages:read"] })).await;
-    let token = secret(&created);
-    let xml = xmlrpc(
+    let (_, created) = create(
         &app,
-        xmlrpc_call("wp.getPages", &["1", &who.login, &token]),
+        &who,
+        "pages-reader",
+        json!({ "scopes": ["pages:read"] }),
     )
     .await;
+    let token = secret(&created);
+    let xml = xmlrpc(&app, xmlrpc_call("wp.getPages", &["1", &who.login, &token])).await;
     assert_eq!(fault_code(&xml), None, "{xml}");
     let xml = xmlrpc(&app, xmlrpc_call("wp.getUsersBlogs", &[&who.login, &token])).await;
     assert_eq!(fault_code(&xml), None, "{xml}");
@@ -494,7 +515,10 @@ async fn rotation_replaces_the_secret_at_once_or_after_the_grace() {
     .await;
     let old = secret(&created);
     let uuid = created["uuid"].as_str().expect("uuid").to_owned();
-    let rotate = format!("/wp/v2/users/{}/application-passwords/{uuid}/rotate", who.id);
+    let rotate = format!(
+        "/wp/v2/users/{}/application-passwords/{uuid}/rotate",
+        who.id
+    );
 
     // Without grace: the old secret stops at once.
     let (status, body) = call(&app, &who.login, &who.token, "POST", &rotate, None).await;
@@ -539,14 +563,20 @@ async fn rotation_replaces_the_secret_at_once_or_after_the_grace() {
 
     // The read scope holds for rotation too (a write), and unknown tokens are 404.
     let (status, body) = call(&app, &who.login, &newer, "POST", &rotate, None).await;
-    assert_eq!((status, &body["data"]["scope"]), (403, &json!("application-passwords:write")));
+    assert_eq!(
+        (status, &body["data"]["scope"]),
+        (403, &json!("application-passwords:write"))
+    );
     let missing = format!(
         "/wp/v2/users/{}/application-passwords/{}/rotate",
         who.id,
         uuid::Uuid::new_v4()
     );
     let (status, body) = call(&app, &who.login, &who.token, "POST", &missing, None).await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("rest_application_password_not_found")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("rest_application_password_not_found"))
+    );
 
     // CLI: --porcelain prints the new secret only; --grace keeps the old one working.
     let out = app.cli(&[
@@ -627,7 +657,13 @@ async fn the_cli_creates_tokens_with_expiry_and_scopes() {
         "--expires=2027-06-30",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = app.cli(&["user", "application-password", "list", "cli_gov", "--format=json"]);
+    let out = app.cli(&[
+        "user",
+        "application-password",
+        "list",
+        "cli_gov",
+        "--format=json",
+    ]);
     let list: Value = serde_json::from_str(&stdout(&out)).expect("json");
     let deploy = &list[0];
     assert_eq!(deploy["scopes"], json!(["posts:write", "media:read"]));
@@ -648,10 +684,24 @@ async fn the_cli_creates_tokens_with_expiry_and_scopes() {
     let (status, _) = call(&app, "cli_gov", &token, "GET", "/wp/v2/comments", None).await;
     assert_eq!(status, 403);
     // Bad values are refused with a reason.
-    let out = app.cli(&["user", "application-password", "create", "cli_gov", "x", "--scopes=posts:all"]);
+    let out = app.cli(&[
+        "user",
+        "application-password",
+        "create",
+        "cli_gov",
+        "x",
+        "--scopes=posts:all",
+    ]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("posts:all"), "{}", stderr(&out));
-    let out = app.cli(&["user", "application-password", "create", "cli_gov", "y", "--expires=soon"]);
+    let out = app.cli(&[
+        "user",
+        "application-password",
+        "create",
+        "cli_gov",
+        "y",
+        "--expires=soon",
+    ]);
     assert!(!out.status.success());
     let _ = user;
 }
