@@ -121,8 +121,14 @@ pub fn expired_error() -> WpError {
     )
 }
 
-/// Whether a request to a route of `kind` with `method` is within the grant's scopes.
-pub fn check_route(grant: Option<&Grant>, kind: &Kind, method: &Method) -> Result<(), WpError> {
+/// Whether a request to a route of `kind` (`None`: no registered route) with `method` is
+/// within the grant's scopes. A scoped token gets no route the registry does not map (it
+/// needs `*` there), so a route added without a resource fails closed.
+pub fn check_route(
+    grant: Option<&Grant>,
+    kind: Option<&Kind>,
+    method: &Method,
+) -> Result<(), WpError> {
     let Some(scopes) = grant.and_then(|g| g.scopes.as_ref()) else {
         return Ok(());
     };
@@ -130,6 +136,9 @@ pub fn check_route(grant: Option<&Grant>, kind: &Kind, method: &Method) -> Resul
     if *method == Method::OPTIONS {
         return Ok(());
     }
+    let Some(kind) = kind else {
+        return Err(scope_error("*"));
+    };
     let write = !matches!(*method, Method::GET | Method::HEAD);
     let Some(resource) = route_resource(kind, write) else {
         return Ok(());
@@ -152,10 +161,8 @@ pub fn check_path(
     let Some(grant) = auth.grant.as_deref().filter(|g| g.scopes.is_some()) else {
         return Ok(());
     };
-    match crate::rest::registry::match_route(site, path, method.as_str()) {
-        Some(m) => check_route(Some(grant), &m.doc.kind, method),
-        None => Ok(()),
-    }
+    let m = crate::rest::registry::match_route(site, path, method.as_str());
+    check_route(Some(grant), m.as_ref().map(|m| &m.doc.kind), method)
 }
 
 /// The one map from REST routes to scope resources. `None`: discovery routes (index,

@@ -348,12 +348,12 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             authenticated = Some(auth.clone());
             let logged_in = auth.logged_in();
             req.extensions_mut().insert(auth.clone());
-            // The token's scopes, before any handler (and before the response cache, whose
-            // entries are per user, not per token).
-            let scope = match (&matched, auth.grant.as_deref()) {
-                (Some(m), Some(g)) => auth::scopes::check_route(Some(g), &m.doc.kind, req.method()),
-                _ => Ok(()),
-            };
+            // The token's scopes, before any handler (and before the response cache).
+            let scope = auth::scopes::check_route(
+                auth.grant.as_deref(),
+                matched.as_ref().map(|m| &m.doc.kind),
+                req.method(),
+            );
             let mut resp = if let Err(e) = scope {
                 e.into_response()
             } else if is_options {

@@ -319,6 +319,34 @@ async fn a_read_scope_allows_safe_methods_only() {
             "data": { "status": 403, "scope": "posts:write" }
         })
     );
+    // A route the scope map does not know needs an unrestricted token (fails closed).
+    let (status, body) = call(
+        &app,
+        &who.login,
+        &token,
+        "GET",
+        "/wp/v2/no-such-route",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["scope"]),
+        (403, &json!("*")),
+        "{body}"
+    );
+    let (status, body) = call(
+        &app,
+        &who.login,
+        &who.token,
+        "GET",
+        "/wp/v2/no-such-route",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("rest_no_route"))
+    );
     // `_method=DELETE` on a GET is a write.
     let (status, body) = call(
         &app,
