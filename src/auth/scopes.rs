@@ -344,6 +344,13 @@ pub fn parse_expires(s: &str, now: i64) -> Result<Option<i64>, String> {
     if let Ok(ts) = t.parse::<jiff::Timestamp>() {
         return Ok(Some(ts.as_second()));
     }
+    // Without an offset, as `rest_parse_date()` reads it on a UTC site.
+    if let Ok(dt) = t.parse::<jiff::civil::DateTime>()
+        && t.contains('T')
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(Some(z.timestamp().as_second()));
+    }
     if let Ok(date) = t.parse::<jiff::civil::Date>()
         && let Ok(end) = date
             .to_datetime(jiff::civil::Time::MAX)
@@ -395,6 +402,10 @@ mod tests {
                     .expect("valid")
                     .as_second()
             ))
+        );
+        assert_eq!(
+            parse_expires("2030-01-01T00:00:00", 0),
+            parse_expires("2030-01-01T00:00:00Z", 0)
         );
         assert!(parse_expires("soon", 0).is_err());
     }
