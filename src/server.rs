@@ -532,14 +532,28 @@ impl Starting {
                 let mut tick = tokio::time::interval(every);
                 loop {
                     tick.tick().await;
-                    if let Err(e) = crate::application_passwords::revoke_unused(
-                        &sweep_site,
-                        idle,
-                        crate::application_passwords::IDLE_SWEEP_BATCH,
-                    )
-                    .await
-                    {
-                        tracing::error!(error = %e.message, "revoking unused application passwords failed");
+                    // A full batch means more may be waiting: the next one a second later,
+                    // not a whole period later.
+                    loop {
+                        match crate::application_passwords::revoke_unused(
+                            &sweep_site,
+                            idle,
+                            crate::application_passwords::IDLE_SWEEP_BATCH,
+                        )
+                        .await
+                        {
+                            Ok(done)
+                                if i64::try_from(done.len()).unwrap_or(i64::MAX)
+                                    >= crate::application_passwords::IDLE_SWEEP_BATCH =>
+                            {
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::error!(error = %e.message, "revoking unused application passwords failed");
+                                break;
+                            }
+                        }
                     }
                 }
             }));
