@@ -387,6 +387,29 @@ mod tests {
         assert!(Scopes::from_stored(None).is_none());
     }
 
+    /// Every served method that logs in maps to a resource (or to none on purpose), so a
+    /// scoped token is never refused one by omission.
+    #[test]
+    fn every_xmlrpc_method_that_logs_in_is_mapped() {
+        let no_login = [
+            "system.multicall",
+            "system.listMethods",
+            "system.getCapabilities",
+            "demo.addTwoNumbers",
+            "demo.sayHello",
+            "mt.supportedTextFilters",
+            "mt.supportedMethods",
+            "pingback.ping",
+            "pingback.extensions.getPingbacks",
+        ];
+        for m in crate::xmlrpc::METHODS {
+            assert!(
+                no_login.contains(m) || xmlrpc_resource(m).is_some(),
+                "{m} has no scope resource"
+            );
+        }
+    }
+
     #[test]
     fn durations_and_dates() {
         assert_eq!(parse_duration("90d"), Some(90 * 86_400));
