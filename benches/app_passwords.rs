@@ -37,6 +37,8 @@ fn bench(c: &mut Criterion) {
             security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
             read_cache: false,
+            allow_anonymous_comments: false,
+            max_token_lifetime: None,
         };
         let site = Site::new(Arc::new(store), config);
         let mut tokens = vec![];
@@ -65,6 +67,8 @@ fn bench(c: &mut Criterion) {
                         name: format!("token {i}"),
                         password_hash: ferropress::auth::app_passwords::hash_secret(&token),
                         created: i64::from(i),
+                        expires: None,
+                        scopes: None,
                     })
                     .await
                     .expect("token");

@@ -40,6 +40,8 @@ fn site(rt: &tokio::runtime::Runtime, dir: &std::path::Path, read_cache: bool) -
             security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),
             read_cache,
+            allow_anonymous_comments: false,
+            max_token_lifetime: None,
         };
         Site::new(Arc::new(store), config)
     })

@@ -56,6 +56,8 @@ SCRATCH_RE = re.compile(r"(scratch\w*)_(" + "|".join(ROLES) + ")")
 # A scenario whose only differences are these is reported as "documented".
 EXTRA_FIELDS = {
     "*.last_user_agent": "extra-last-user-agent",
+    "*.expires": "token-expiry-scopes",
+    "*.scopes": "token-expiry-scopes",
     "*.class_list": "newer-wordpress-fields",
     "*.meta.footnotes": "newer-wordpress-fields",
     "*.meta.properties.footnotes": "newer-wordpress-fields",  # the same in OPTIONS schemas

@@ -88,6 +88,75 @@ async function activitySection(page) {
   await shot(page, '20-activity');
 }
 
+/** Token governance (issue 18): expiry and access choices, Rotate, and authorize-application
+ * with scopes. `who` is logged in on `page`. */
+async function tokenGovernance(page, who) {
+  const rest = async (password, path, method = 'GET', body = undefined) => {
+    const auth = Buffer.from(`${who.login}:${password}`).toString('base64');
+    const res = await fetch(`${BASE}${path}`, {
+      method,
+      headers: { Authorization: `Basic ${auth}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  await page.goto(`${BASE}/wp-admin/profile.php`);
+  await page.fill('#new_application_password_name', 'Scoped CI');
+  await page.selectOption('#new_application_password_expires', '30d');
+  await page.selectOption('#new_application_password_access', 'custom');
+  await page.fill('#new_application_password_scopes', 'posts:read');
+  await Promise.all([page.waitForLoadState('load'), page.click('#do_new_application_password')]);
+  const scoped = await page.inputValue('#new-application-password-value');
+  let r = await rest(scoped, '/wp-json/wp/v2/posts');
+  ok(r.status === 200, 'a token limited to posts:read on the profile screen reads posts', String(r.status));
+  r = await rest(scoped, '/wp-json/wp/v2/posts', 'POST', { title: 'no' });
+  ok(r.status === 403 && r.body.code === 'rest_application_password_scope', 'and may not write them', JSON.stringify(r.body));
+  r = await rest(scoped, '/wp-json/wp/v2/users/me/application-passwords/introspect');
+  const in30 = Date.now() + 30 * 86400e3;
+  ok(Math.abs(Date.parse(r.body.expires) - in30) < 120e3, 'the 30-day choice sets the expiry', r.body.expires);
+  await page.goto(`${BASE}/wp-admin/profile.php`);
+  const row = page.locator('tr[data-uuid]', { hasText: 'Scoped CI' });
+  ok((await row.locator('.column-scopes').innerText()).trim() === 'posts:read', 'the table shows the access');
+  ok((await row.locator('.column-expires').innerText()).trim() !== 'Never', 'and the expiry');
+
+  await page.fill('#new_application_password_name', 'Dated reader');
+  await page.selectOption('#new_application_password_expires', 'custom');
+  await page.fill('#new_application_password_expires_date', '2030-01-01');
+  await page.selectOption('#new_application_password_access', 'read');
+  await Promise.all([page.waitForLoadState('load'), page.click('#do_new_application_password')]);
+  const dated = await page.inputValue('#new-application-password-value');
+  r = await rest(dated, '/wp-json/wp/v2/users/me/application-passwords/introspect');
+  ok(r.body.expires === '2030-01-01T23:59:59Z' && JSON.stringify(r.body.scopes) === '["read"]',
+    'a custom date and read-only access are kept', JSON.stringify(r.body));
+  await shot(page, '13-token-choices');
+
+  // Rotate: a new secret is shown once; the old one stops (no grace chosen).
+  await page.goto(`${BASE}/wp-admin/profile.php`);
+  await Promise.all([
+    page.waitForLoadState('load'),
+    page.locator('tr[data-uuid]', { hasText: 'Scoped CI' }).locator('button', { hasText: 'Rotate' }).click(),
+  ]);
+  const rotated = await page.inputValue('#new-application-password-value');
+  ok(rotated !== scoped && (await page.locator('.new-application-password-notice', { hasText: 'Scoped CI' }).isVisible()),
+    'Rotate shows a new password for the same application');
+  ok((await rest(scoped, '/wp-json/wp/v2/posts')).status === 401, 'the old secret stops working');
+  r = await rest(rotated, '/wp-json/wp/v2/users/me/application-passwords/introspect');
+  ok(r.status === 200 && JSON.stringify(r.body.scopes) === '["posts:read"]', 'the new one works with the same scopes');
+  await shot(page, '14-rotated');
+
+  // Authorize Application with scopes: shown before approval, given to the token.
+  const q = new URLSearchParams({ app_name: 'Scoped App', scopes: 'posts:read,media:read', expires: '90d' });
+  await page.goto(`${BASE}/wp-admin/authorize-application.php?${q}`);
+  ok(await page.locator('.requested-scopes', { hasText: 'media:read' }).isVisible(), 'authorize-application shows the scopes asked for');
+  await shot(page, '15-authorize-scopes');
+  await page.click('#approve');
+  const app = await page.inputValue('#new-application-password-value');
+  r = await rest(app, '/wp-json/wp/v2/users/me/application-passwords/introspect');
+  ok(JSON.stringify(r.body.scopes) === '["posts:read","media:read"]' && r.body.expires !== null,
+    'the approved token has the scopes and expiry asked for', JSON.stringify(r.body));
+  ok((await rest(app, '/wp-json/wp/v2/comments')).status === 403, 'and nothing else');
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'ferropress-e2e-chromium-'));
@@ -146,8 +215,8 @@ async function main() {
     ok((await row.locator('.column-last_user_agent').innerText()).includes('node'), 'Last User Agent shows the client');
     ok((await row.locator('.column-last_used').innerText()).trim() !== '—', 'Last Used is filled in');
     const headers = await page.locator('.application-passwords-user thead th').allInnerTexts();
-    ok(JSON.stringify(headers) === JSON.stringify(['Name', 'Created', 'Last Used', 'Last IP', 'Last User Agent', 'Revoke']),
-      'the table has WordPress\'s columns plus Last User Agent', headers.join(','));
+    ok(JSON.stringify(headers) === JSON.stringify(['Name', 'Created', 'Last Used', 'Last IP', 'Last User Agent', 'Expires', 'Access', 'Rotate', 'Revoke']),
+      'the table has WordPress\'s columns plus Last User Agent, Expires, Access and Rotate', headers.join(','));
     await shot(page, '04-table');
 
     await Promise.all([page.waitForURL(/revoked=one/), row.locator('button', { hasText: 'Revoke' }).click()]);
@@ -267,6 +336,7 @@ async function main() {
     ok((await restAs(AUTHOR.login, own)).status === 200, 'and changed nothing');
 
     await activitySection(page);
+    await tokenGovernance(page, AUTHOR);
 
     console.log(`e2e: ${checks} checks passed; screenshots in ${SHOTS}`);
   } finally {

@@ -39,14 +39,68 @@ async fn name_exists(
         .any(|p| Some(p.uuid) != except && p.name.eq_ignore_ascii_case(name)))
 }
 
+/// A token's expiry and scopes as asked for (issue 18; WordPress has neither).
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// `None`: not given (the site's maximum lifetime, if any, applies);
+    /// `Some(None)`: never expires.
+    pub expires: Option<Option<i64>>,
+    /// Stored form (`crate::auth::scopes::parse`); `None`: unrestricted.
+    pub scopes: Option<String>,
+}
+
+/// The expiry a new or updated token gets under `--max-token-lifetime`: a token asked
+/// without one gets the maximum; a later one (or none) is refused, as is a past one.
+pub fn capped_expiry(
+    site: &Site,
+    asked: Option<Option<i64>>,
+    now: i64,
+) -> Result<Option<i64>, WpError> {
+    let max = site
+        .config
+        .max_token_lifetime
+        .map(|m| now.saturating_add(m));
+    let expires = match (asked, max) {
+        (None, max) => max,
+        (Some(None), None) => None,
+        (Some(None), Some(_)) => {
+            return Err(expiry_error(
+                "expires cannot be null: this site limits the lifetime of application passwords."
+                    .into(),
+            ));
+        }
+        (Some(Some(t)), Some(m)) if t > m => {
+            return Err(expiry_error(format!(
+                "expires must be no later than {} (this site's maximum lifetime of application passwords).",
+                crate::auth::scopes::rfc3339(m)
+            )));
+        }
+        (Some(Some(t)), _) => Some(t),
+    };
+    if expires.is_some_and(|t| t <= now) {
+        return Err(expiry_error("expires must be in the future.".into()));
+    }
+    Ok(expires)
+}
+
+fn expiry_error(message: String) -> WpError {
+    WpError::new(
+        StatusCode::BAD_REQUEST,
+        "rest_invalid_param",
+        "Invalid parameter(s): expires",
+    )
+    .with_data("params", serde_json::json!({ "expires": message }))
+}
+
 /// `create_new_application_password()`: the new token (shown once) and its record.
 pub async fn create(
     site: &Site,
     user_id: i64,
     name: &str,
     app_id: Option<Uuid>,
+    limits: Limits,
 ) -> Result<(SecretString, AppPassword), WpError> {
-    create_by(site, user_id, name, app_id, &By::system()).await
+    create_by(site, user_id, name, app_id, limits, &By::system()).await
 }
 
 /// `create`, audited as done by `by`.
@@ -55,6 +109,7 @@ pub async fn create_by(
     user_id: i64,
     name: &str,
     app_id: Option<Uuid>,
+    limits: Limits,
     by: &By,
 ) -> Result<(SecretString, AppPassword), WpError> {
     let name = sanitize_text_field(name);
@@ -68,6 +123,8 @@ pub async fn create_by(
     if name_exists(site, user_id, &name, None).await? {
         return Err(duplicate_name());
     }
+    let created = now();
+    let expires = capped_expiry(site, limits.expires, created)?;
     // The unique (user, name) index decides between concurrent creations of one exact name.
     for _ in 0..3 {
         let token = app_passwords::generate();
@@ -77,7 +134,9 @@ pub async fn create_by(
             app_id: app_id.map(|u| u.to_string()).unwrap_or_default(),
             name: name.clone(),
             password_hash: app_passwords::hash_secret(&token),
-            created: now(),
+            created,
+            expires,
+            scopes: limits.scopes.clone(),
         };
         match site.store.create_app_password(new).await {
             Ok(item) => {
@@ -86,7 +145,12 @@ pub async fn create_by(
                     site,
                     Record::new(Event::TokenCreated, user_id, by)
                         .token(item.uuid)
-                        .data(json!({ "name": item.name, "app_id": item.app_id })),
+                        .data(json!({
+                            "name": item.name,
+                            "app_id": item.app_id,
+                            "expires": item.expires,
+                            "scopes": item.scopes,
+                        })),
                 )
                 .await;
                 return Ok((token, item));
@@ -206,6 +270,95 @@ pub async fn rename_by(
         Err(StoreError::Conflict(Conflict::AppPasswordName)) => Err(duplicate_name()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets a token's expiry and scopes (`None`: leave as is). Whether the token exists.
+pub async fn set_limits(
+    site: &Site,
+    item: &AppPassword,
+    expires: Option<Option<i64>>,
+    scopes: Option<Option<String>>,
+) -> Result<(), WpError> {
+    if expires.is_none() && scopes.is_none() {
+        return Ok(());
+    }
+    let expires = match expires {
+        Some(asked) => capped_expiry(site, Some(asked), now())?,
+        None => item.expires,
+    };
+    let scopes = scopes.unwrap_or_else(|| item.scopes.clone());
+    site.store
+        .set_app_password_limits(item.user_id, item.uuid, expires, scopes.as_deref())
+        .await?;
+    Ok(())
+}
+
+/// Rotation (issue 18): a new secret for the same token (uuid, name, scopes and expiry
+/// kept), shown once. The old secret stops at once, or after `grace` seconds.
+pub async fn rotate(
+    site: &Site,
+    user_id: i64,
+    uuid: Uuid,
+    grace: i64,
+    by: &By,
+) -> Result<Option<SecretString>, WpError> {
+    let prev_valid_until = (grace > 0).then(|| now().saturating_add(grace));
+    for _ in 0..3 {
+        let token = app_passwords::generate();
+        let hash = app_passwords::hash_secret(&token);
+        match site
+            .store
+            .rotate_app_password(user_id, uuid, &hash, prev_valid_until)
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(user_id, uuid = %uuid, grace, "application password rotated");
+                audit::record(
+                    site,
+                    Record::new(Event::TokenRotated, user_id, by)
+                        .token(uuid)
+                        .data(json!({ "grace_seconds": grace })),
+                )
+                .await;
+                return Ok(Some(token));
+            }
+            Ok(false) => return Ok(None),
+            Err(StoreError::Conflict(Conflict::AppPasswordHash)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(WpError::internal())
+}
+
+/// Tokens revoked per idle sweep at most (the rest wait for the next one).
+pub const IDLE_SWEEP_BATCH: i64 = 500;
+
+/// `--revoke-unused-after`: revokes at most `limit` tokens unused (or never used, counted
+/// from creation) for `idle` seconds. Pending usage is written first, so a token in use is
+/// never taken for an idle one.
+pub async fn revoke_unused(
+    site: &Site,
+    idle: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Uuid)>, WpError> {
+    let now = now();
+    site.usage.flush(site.store.as_ref(), now).await?;
+    let revoked = site
+        .store
+        .revoke_unused_app_passwords(now.saturating_sub(idle), limit)
+        .await?;
+    for (user_id, uuid) in &revoked {
+        site.usage.forget(uuid);
+        tracing::info!(user_id, uuid = %uuid, "application password revoked: unused");
+        audit::record(
+            site,
+            Record::new(Event::TokenIdleRevoked, *user_id, &By::system())
+                .token(*uuid)
+                .data(json!({ "idle_seconds": idle })),
+        )
+        .await;
+    }
+    Ok(revoked)
 }
 
 fn duplicate_name() -> WpError {

@@ -11,12 +11,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::auth::scopes::Grant;
+use crate::store::{DataVersion, Store, User};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use uuid::Uuid;
-
-use crate::store::{DataVersion, Store, User};
 
 /// The database version a request read at its start. Only entries of that version serve it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +62,9 @@ pub struct ReadCache {
 
 struct State {
     version: Option<Version>,
-    /// "token hash:login as sent" -> the user and the Application Password it verified as.
-    auth: Clock<(Arc<User>, Uuid)>,
+    /// "token hash:login as sent" -> the user and the Application Password it verified as
+    /// (with its expiry and scopes, so checking them costs no query).
+    auth: Clock<(Arc<User>, Arc<Grant>)>,
     responses: Clock<CachedResponse>,
 }
 
@@ -288,7 +288,7 @@ impl ReadCache {
         self.state().auth.stats()
     }
 
-    pub fn auth(&self, v: Version, login: &str, hash: &str) -> Option<(Arc<User>, Uuid)> {
+    pub fn auth(&self, v: Version, login: &str, hash: &str) -> Option<(Arc<User>, Arc<Grant>)> {
         let mut s = self.state();
         if s.version != Some(v) {
             return None;
@@ -298,13 +298,14 @@ impl ReadCache {
 
     /// Remembers a successful verification made by a request that started at `v`. Dropped
     /// if the database has moved on since (the verification may predate a revocation).
-    pub fn put_auth(&self, v: Version, login: &str, hash: &str, found: (Arc<User>, Uuid)) {
+    pub fn put_auth(&self, v: Version, login: &str, hash: &str, found: (Arc<User>, Arc<Grant>)) {
         let mut s = self.state();
         if s.version != Some(v) {
             return;
         }
-        // The user is shared with the request (`Arc`): count a typical user row.
-        s.auth.insert(&auth_key(login, hash), found, 512);
+        // The user and grant are shared with the request (`Arc`): count a typical user
+        // row and a scope list.
+        s.auth.insert(&auth_key(login, hash), found, 640);
     }
 
     pub fn response(&self, v: Version, key: &str) -> Option<Response> {

@@ -85,6 +85,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FERROPRESS_UPLOADS_DIR")]
     pub uploads_dir: Option<PathBuf>,
 
+    /// Longest life of a new Application Password (`90d`, `1y`, `12h`): a token created
+    /// without an expiry gets this one, and a later expiry is refused. Unlimited if unset.
+    #[arg(long, env = "FERROPRESS_MAX_TOKEN_LIFETIME", value_parser = parse_duration_arg)]
+    pub max_token_lifetime: Option<i64>,
+
+    /// Revoke Application Passwords unused (or, never used, created) for this long (`90d`),
+    /// in a background sweep. Off if unset.
+    #[arg(long, env = "FERROPRESS_REVOKE_UNUSED_AFTER", value_parser = parse_duration_arg)]
+    pub revoke_unused_after: Option<i64>,
+
     /// Seconds between flushes of coalesced Application Password usage (at most 60).
     #[arg(long, env = "FERROPRESS_USAGE_FLUSH_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub usage_flush_secs: u64,
@@ -319,6 +329,16 @@ pub struct SiteConfig {
     pub read_cache: bool,
     /// `rest_allow_anonymous_comments`.
     pub allow_anonymous_comments: bool,
+    /// `--max-token-lifetime`, in seconds.
+    pub max_token_lifetime: Option<i64>,
+}
+
+/// A duration flag (`90d`, `12h`, `1y`, seconds): positive seconds.
+pub fn parse_duration_arg(s: &str) -> Result<i64, String> {
+    match crate::auth::scopes::parse_duration(s) {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?} is not a duration such as 90d, 12h or 3600")),
+    }
 }
 
 impl SiteConfig {

@@ -550,6 +550,41 @@ impl Starting {
                 }
             }));
         }
+        // `--revoke-unused-after`: idle tokens are revoked a bounded batch at a time, checked
+        // a quarter of the idle period apart (at least every second, at most every hour).
+        if let Some(idle) = args.revoke_unused_after {
+            let sweep_site = site.clone();
+            let every = Duration::from_secs(u64::try_from(idle / 4).unwrap_or(1).clamp(1, 3600));
+            background.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    // A full batch means more may be waiting: the next one a second later,
+                    // not a whole period later.
+                    loop {
+                        match crate::application_passwords::revoke_unused(
+                            &sweep_site,
+                            idle,
+                            crate::application_passwords::IDLE_SWEEP_BATCH,
+                        )
+                        .await
+                        {
+                            Ok(done)
+                                if i64::try_from(done.len()).unwrap_or(i64::MAX)
+                                    >= crate::application_passwords::IDLE_SWEEP_BATCH =>
+                            {
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::error!(error = %e.message, "revoking unused application passwords failed");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }));
+        }
 
         // WordPress publishes a scheduled post when its time comes (the `publish_future_post`
         // cron event); here a check every second does it.
@@ -668,6 +703,7 @@ async fn prepare(
         security: args.security,
         post_types,
         read_cache: args.read_cache,
+        max_token_lifetime: args.max_token_lifetime,
         allow_anonymous_comments: args.allow_anonymous_comments,
     };
     let site = Site::new(store.clone(), config);

@@ -33,6 +33,8 @@ struct AuthorizeTemplate<'a> {
     layout: Layout,
     nonce: String,
     req: &'a AuthRequest,
+    /// The scopes asked for, one per line ("everything" when none).
+    scopes: Vec<String>,
     user_login: &'a str,
     /// "You will be sent to …" for approval, with the password masked.
     success_preview: Option<String>,
@@ -46,6 +48,43 @@ pub struct AuthRequest {
     pub app_id: String,
     pub success_url: String,
     pub reject_url: String,
+    /// ferropress (issue 18): the scopes the application asks for (`scopes=posts:write,…`),
+    /// shown before approval; empty: everything the user can do.
+    pub scopes: String,
+    /// The expiry asked for (`expires=90d`, a date or an RFC 3339 time); the user may pick
+    /// another on the form. Empty: never (or the site's maximum).
+    pub expires: String,
+}
+
+impl AuthRequest {
+    /// The scope list as asked: entries separated by commas or spaces.
+    fn scope_list(&self) -> Vec<String> {
+        self.scopes
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The token's limits, or why the request for them is not valid.
+    fn limits(&self, site: &Site) -> Result<application_passwords::Limits, &'static str> {
+        let list = self.scope_list();
+        let scopes = if list.is_empty() {
+            None
+        } else {
+            crate::auth::scopes::parse(site, &list)
+                .map_err(|_| "The requested scopes are not valid.")?
+        };
+        let expires = if self.expires.is_empty() {
+            None
+        } else {
+            Some(
+                crate::auth::scopes::parse_expires(&self.expires, crate::site::now())
+                    .map_err(|_| "The requested expiry is not valid.")?,
+            )
+        };
+        Ok(application_passwords::Limits { expires, scopes })
+    }
 }
 
 impl AuthRequest {
@@ -61,6 +100,8 @@ impl AuthRequest {
             app_id: get("app_id"),
             success_url,
             reject_url,
+            scopes: get("scopes"),
+            expires: get("expires"),
         }
     }
 }
@@ -134,6 +175,9 @@ fn request_errors(site: &Site, r: &AuthRequest) -> Vec<&'static str> {
     }
     if !r.app_id.is_empty() && !crate::application_passwords::is_uuid(&r.app_id) {
         errors.push("The application ID must be a UUID.");
+    }
+    if let Err(e) = r.limits(site) {
+        errors.push(e);
     }
     errors
 }
@@ -219,6 +263,7 @@ async fn page(
         layout: ctx.layout(key, "Authorize Application", "authorize"),
         nonce: ctx.me.nonce(key, "authorize_application_password"),
         req: r,
+        scopes: r.scope_list(),
         user_login: &ctx.me.user.login,
         success_preview,
         new_password,
@@ -256,11 +301,14 @@ pub async fn post(State(site): State<Arc<Site>>, ctx: AdminCtx, body: Bytes) -> 
         return page(&site, &ctx, &r, None, None, StatusCode::OK).await;
     }
     let app_id = Uuid::parse_str(&r.app_id).ok();
+    // `precheck` has validated them.
+    let limits = r.limits(&site).unwrap_or_default();
     match application_passwords::create_by(
         &site,
         ctx.me.user.id,
         &r.app_name,
         app_id,
+        limits,
         &crate::audit::By::user(ctx.me.user.id, &ctx.client),
     )
     .await

@@ -34,6 +34,10 @@ pub struct Row {
     pub last_used: String,
     pub last_ip: String,
     pub last_user_agent: String,
+    /// The expiry date, or "Never".
+    pub expires: String,
+    /// The scopes, or "Everything".
+    pub scopes: String,
 }
 
 /// A row of the Activity table (the audit log entries about the user, `crate::audit`).
@@ -64,6 +68,8 @@ struct ProfileTemplate {
     items: Vec<Row>,
     /// `None`: the viewer may not read this user's activity.
     activity: Option<Vec<ActivityRow>>,
+    /// `--max-token-lifetime` is set: "no expiry chosen" means the maximum, not never.
+    max_lifetime: bool,
     new_name: String,
     new_password: Option<(String, String)>,
     notice: Option<&'static str>,
@@ -218,11 +224,24 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 );
             }
             let name = form.get("new_application_password_name").unwrap_or("");
+            let limits = match form_limits(site, form) {
+                Ok(l) => l,
+                Err(message) => {
+                    let outcome = Outcome {
+                        new_name: name.to_owned(),
+                        error: Some(message),
+                        ..Outcome::default()
+                    };
+                    return show_with_key(site, ctx, key, target, StatusCode::BAD_REQUEST, outcome)
+                        .await;
+                }
+            };
             match application_passwords::create_by(
                 site,
                 target.id,
                 name,
                 None,
+                limits,
                 &crate::audit::By::user(ctx.me.user.id, &ctx.client),
             )
             .await
@@ -270,6 +289,50 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
                 Err(e) => wp_die(e.status, "Error", &e.message, None),
             }
         }
+        // ferropress's rotation (issue 18): a new secret for the same token, shown once.
+        "rotate-application-password" => {
+            let uuid = form.get("uuid").and_then(|u| Uuid::parse_str(u).ok());
+            let grace = form
+                .get("grace")
+                .and_then(crate::auth::scopes::parse_duration)
+                .unwrap_or(0);
+            let name = match application_passwords::list(site, target.id).await {
+                Ok(items) => items
+                    .into_iter()
+                    .find(|i| Some(i.uuid) == uuid)
+                    .map(|i| i.name),
+                Err(e) => return wp_die(e.status, "Error", &e.message, None),
+            };
+            let rotated = match (uuid, name) {
+                (Some(uuid), Some(name)) => application_passwords::rotate(
+                    site,
+                    target.id,
+                    uuid,
+                    grace,
+                    &crate::audit::By::user(ctx.me.user.id, &ctx.client),
+                )
+                .await
+                .map(|t| t.map(|t| (name, t))),
+                _ => Ok(None),
+            };
+            match rotated {
+                Ok(Some((name, token))) => {
+                    let outcome = Outcome {
+                        new_password: Some((name, chunk(token.expose_secret()))),
+                        ..Outcome::default()
+                    };
+                    show_with_key(site, ctx, key, target, StatusCode::OK, outcome).await
+                }
+                Ok(None) => {
+                    let outcome = Outcome {
+                        error: Some("Invalid application password UUID.".into()),
+                        ..Outcome::default()
+                    };
+                    show_with_key(site, ctx, key, target, StatusCode::NOT_FOUND, outcome).await
+                }
+                Err(e) => wp_die(e.status, "Error", &e.message, None),
+            }
+        }
         "revoke-all-application-passwords" => {
             match application_passwords::delete_all_by(
                 site,
@@ -284,6 +347,44 @@ async fn act(site: &Site, ctx: &AdminCtx, target: User, form: &FormData) -> Resp
         }
         _ => wp_die(StatusCode::BAD_REQUEST, "Error", "Unknown action.", None),
     }
+}
+
+/// The expiry and scopes chosen on the form: "Expires" (30 days, 90 days, 1 year, a custom
+/// date, never; not chosen: the site's maximum, if any) and "Access" (everything, read
+/// only, or a custom scope list).
+fn form_limits(site: &Site, form: &FormData) -> Result<application_passwords::Limits, String> {
+    use crate::auth::scopes;
+    let now = crate::site::now();
+    let expires = match form.get("new_application_password_expires").unwrap_or("") {
+        "" => None,
+        "custom" => {
+            let date = form
+                .get("new_application_password_expires_date")
+                .unwrap_or("");
+            if date.is_empty() {
+                return Err("Choose the date the application password expires.".into());
+            }
+            Some(scopes::parse_expires(date, now)?)
+        }
+        other => Some(scopes::parse_expires(other, now)?),
+    };
+    let scopes = match form.get("new_application_password_access").unwrap_or("") {
+        "read" => Some("read".to_owned()),
+        "custom" => {
+            let list: Vec<String> = form
+                .get("new_application_password_scopes")
+                .unwrap_or("")
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            scopes::parse(site, &list).map_err(|bad| {
+                format!("\"{bad}\" is not a scope: use read or <resource>:<read|write>, such as posts:write.")
+            })?
+        }
+        _ => None,
+    };
+    Ok(application_passwords::Limits { expires, scopes })
 }
 
 async fn show(
@@ -327,6 +428,10 @@ async fn show_with_key(
                 .last_user_agent
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "—".to_owned()),
+            expires: i.expires.map_or_else(|| "Never".to_owned(), format_date),
+            scopes: i
+                .scopes
+                .map_or_else(|| "Everything".to_owned(), |s| s.replace(' ', ", ")),
         })
         .collect();
     let activity = match activity(site, ctx, &target).await {
@@ -355,6 +460,7 @@ async fn show_with_key(
         needs_https: !supported,
         items: rows,
         activity,
+        max_lifetime: site.config.max_token_lifetime.is_some(),
         new_name: outcome.new_name,
         new_password: outcome.new_password,
         notice: outcome.notice,

@@ -316,6 +316,7 @@ pub async fn rest_cookie_check_errors(
         Auth {
             user: Some(logged_in.user),
             app_password: None,
+            grant: None,
         },
         fresh,
     )))

@@ -5,6 +5,7 @@ pub mod app_passwords;
 pub mod basic;
 pub mod cookie;
 pub mod password;
+pub mod scopes;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -19,11 +20,15 @@ use crate::formatting::is_email;
 use crate::site::{Site, now};
 use crate::store::{AppPasswordUsage, User};
 
+use scopes::Grant;
+
 /// The authenticated user of a request, if any, and the Application Password used.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
     pub user: Option<Arc<User>>,
     pub app_password: Option<Uuid>,
+    /// The token's expiry and scopes (`None` for cookies and the CLI: unrestricted).
+    pub grant: Option<Arc<Grant>>,
 }
 
 impl Auth {
@@ -104,15 +109,21 @@ pub async fn authenticate_request(
         Some(found) => Ok(found),
         None => verify_token_hash(site, &creds.login, &hash)
             .await
-            .map(|(user, uuid)| {
-                let found = (Arc::new(user), uuid);
+            .map(|(user, grant)| {
+                let found = (Arc::new(user), Arc::new(grant));
                 if let Some(v) = version {
                     site.cache.put_auth(v, &creds.login, &hash, found.clone());
                 }
                 found
             }),
     };
-    let (user, uuid) = match verified {
+    // Expiry and a rotation's grace depend on the clock, not the database: checked on every
+    // request, cached or not.
+    let verified = verified.and_then(|(user, grant)| {
+        check_grant_time(&grant, now())?;
+        Ok((user, grant))
+    });
+    let (user, grant) = match verified {
         Ok(found) => {
             attempt.refund();
             site.metrics
@@ -122,8 +133,13 @@ pub async fn authenticate_request(
         // Wrong credentials (401); a storage failure (500) is nobody's fault and not counted.
         Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => {
             let failure = attempt.fail();
-            site.audit
-                .auth_failure(crate::audit::Event::AuthFailed, &creds.login, &client.ip);
+            // An expired token is its own event (the `token.expired` alert), counted the same way.
+            let event = if e.code == "application_password_expired" {
+                crate::audit::Event::TokenExpired
+            } else {
+                crate::audit::Event::AuthFailed
+            };
+            site.audit.auth_failure(event, &creds.login, &client.ip);
             site.metrics
                 .auth(crate::metrics::AuthKind::ApplicationPassword, false);
             tracing::warn!(
@@ -145,17 +161,30 @@ pub async fn authenticate_request(
         }
     };
     site.audit
-        .token_used(uuid, user.id, &client.ip, &client.user_agent);
+        .token_used(grant.uuid, user.id, &client.ip, &client.user_agent);
     site.usage.record(AppPasswordUsage {
-        uuid,
+        uuid: grant.uuid,
         last_used: now(),
         last_ip: client.ip.clone(),
         last_user_agent: client.user_agent.chars().take(512).collect(),
     });
     Ok(Auth {
         user: Some(user),
-        app_password: Some(uuid),
+        app_password: Some(grant.uuid),
+        grant: Some(grant),
     })
+}
+
+/// An expired token is refused with `application_password_expired`; the secret a rotation
+/// replaced, once its grace is over, is just a wrong password.
+pub fn check_grant_time(grant: &Grant, now: i64) -> Result<(), WpError> {
+    if grant.prev_valid_until.is_some_and(|t| now >= t) {
+        return Err(WpError::incorrect_password());
+    }
+    if grant.expires.is_some_and(|t| now >= t) {
+        return Err(scopes::expired_error());
+    }
+    Ok(())
 }
 
 /// `wp_authenticate_application_password()`: finds the user by login, then by email, and
@@ -165,13 +194,15 @@ pub async fn authenticate_application_password(
     site: &Site,
     login: &str,
     password: &str,
-) -> Result<(User, Uuid), WpError> {
-    verify_token_hash(site, login, &app_passwords::hash(password)).await
+) -> Result<(User, Grant), WpError> {
+    let (user, grant) = verify_token_hash(site, login, &app_passwords::hash(password)).await?;
+    check_grant_time(&grant, now())?;
+    Ok((user, grant))
 }
 
 /// `authenticate_application_password` for a token already hashed (the request path
 /// hashes once, for the read cache's key and for the lookup).
-async fn verify_token_hash(site: &Site, login: &str, hash: &str) -> Result<(User, Uuid), WpError> {
+async fn verify_token_hash(site: &Site, login: &str, hash: &str) -> Result<(User, Grant), WpError> {
     let store = &site.store;
     // No login holds a NUL (PostgreSQL text cannot even be asked about one): such a name is
     // an unknown user, at the same cost.
@@ -198,7 +229,13 @@ async fn verify_token_hash(site: &Site, login: &str, hash: &str) -> Result<(User
         Some((item, stored))
             if item.user_id == user.id && app_passwords::hashes_equal(&stored, hash) =>
         {
-            Ok((user, item.uuid))
+            let grant = Grant {
+                uuid: item.uuid,
+                expires: item.expires,
+                prev_valid_until: item.prev_valid_until,
+                scopes: scopes::Scopes::from_stored(item.scopes.as_deref()),
+            };
+            Ok((user, grant))
         }
         _ => {
             tracing::debug!(user = %user.login, "application password authentication failed: incorrect password");

@@ -83,6 +83,16 @@ fn check_tls_key(findings: &mut Vec<Finding>, key: &Path) {
     }
 }
 
+/// `90d`, `12h`, `45s`: the largest unit that divides the duration.
+fn human_duration(secs: i64) -> String {
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs % n == 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
 /// Everything `doctor` finds about these settings.
 pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
     let mut f = vec![];
@@ -151,6 +161,24 @@ pub fn diagnose(serve: &ServeArgs, storage: &StorageArgs) -> Vec<Finding> {
              (--auth-account-failures-per-minute 0)",
         ));
     }
+
+    // Application Password lifetime (issue 18). Not a problem either way: WordPress's
+    // tokens never expire, and clients may rely on that.
+    f.push(ok(match serve.max_token_lifetime {
+        Some(max) => format!(
+            "Application Passwords: new tokens expire within {} (--max-token-lifetime)",
+            human_duration(max)
+        ),
+        None => "Application Passwords: no maximum lifetime (--max-token-lifetime unset)".into(),
+    }));
+    f.push(ok(match serve.revoke_unused_after {
+        Some(idle) => format!(
+            "Application Passwords unused for {} are revoked (--revoke-unused-after)",
+            human_duration(idle)
+        ),
+        None => "Application Passwords are never revoked for disuse (--revoke-unused-after unset)"
+            .into(),
+    }));
 
     // CPU-heavy work (argon2, images, KSES of large bodies).
     f.push(ok(format!(

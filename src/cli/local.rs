@@ -67,6 +67,9 @@ impl Local {
             trusted_proxies: vec![],
             security: crate::config::SecurityArgs::default(),
             read_cache: false,
+            max_token_lifetime: std::env::var("FERROPRESS_MAX_TOKEN_LIFETIME")
+                .ok()
+                .and_then(|v| crate::config::parse_duration_arg(&v).ok()),
             allow_anonymous_comments: false,
         };
         let site = Site::new(store, config);

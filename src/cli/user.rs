@@ -195,7 +195,27 @@ pub enum AppPasswordCommand {
         /// UUID of the application.
         #[arg(long = "app-id")]
         app_id: Option<String>,
+        /// When the token stops working: a duration (`90d`), a date (`2027-06-30`), an
+        /// RFC 3339 time, or `never` (default: the site's maximum lifetime, else never).
+        #[arg(long)]
+        expires: Option<String>,
+        /// What the token may do: `read`, or `<resource>:<read|write>` entries separated by
+        /// commas (default: everything its user can).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
         /// Print only the token.
+        #[arg(long)]
+        porcelain: bool,
+    },
+    /// Give a token a new secret (same UUID, name, scopes and expiry), printed once.
+    Rotate {
+        /// User ID, login or email.
+        user: String,
+        uuid: String,
+        /// How long the old secret keeps working (`1h`, `30m`, seconds); default: stops now.
+        #[arg(long)]
+        grace: Option<String>,
+        /// Print only the new token.
         #[arg(long)]
         porcelain: bool,
     },
@@ -332,10 +352,24 @@ fn app_password_item(p: &AppPassword) -> Item {
         "last_used": p.last_used,
         "last_ip": p.last_ip,
         "last_user_agent": p.last_user_agent,
+        "expires": p.expires,
+        "scopes": crate::auth::scopes::to_json(p.scopes.as_deref()),
     });
     match v {
         serde_json::Value::Object(m) => m,
         _ => Item::new(),
+    }
+}
+
+/// A REST error as one line: its message and, for invalid parameters, why.
+fn cli_message(e: &crate::error::WpError) -> String {
+    match e.body()["data"]["params"].as_object() {
+        Some(params) => params
+            .values()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        None => e.message.clone(),
     }
 }
 
@@ -695,9 +729,24 @@ async fn app_password(site: &Site, cmd: AppPasswordCommand) -> anyhow::Result<()
             user,
             app_name,
             app_id,
+            expires,
+            scopes,
             porcelain,
         } => {
             let user = require_user(site, &user).await?;
+            let limits = application_passwords::Limits {
+                expires: expires
+                    .map(|e| crate::auth::scopes::parse_expires(&e, crate::site::now()))
+                    .transpose()
+                    .map_err(|e| anyhow!("{e}"))?,
+                scopes: if scopes.is_empty() {
+                    None
+                } else {
+                    crate::auth::scopes::parse(site, &scopes).map_err(|bad| {
+                        anyhow!("{bad:?} is not a scope: use *, read or <resource>:<read|write>")
+                    })?
+                },
+            };
             let app_id = app_id
                 .map(|s| {
                     // `wp_is_uuid()`, as the REST route and the authorize screen check it.
@@ -707,13 +756,48 @@ async fn app_password(site: &Site, cmd: AppPasswordCommand) -> anyhow::Result<()
                         .with_context(|| format!("--app-id must be a lower-case UUID, got '{s}'"))
                 })
                 .transpose()?;
-            let (token, _) = application_passwords::create(site, user.id, &app_name, app_id)
-                .await
-                .map_err(|e| anyhow!("{}", e.message))?;
+            let (token, _) =
+                application_passwords::create(site, user.id, &app_name, app_id, limits)
+                    .await
+                    .map_err(|e| anyhow!("{}", cli_message(&e)))?;
             if porcelain {
                 println!("{}", token.expose_secret());
             } else {
                 println!("Success: Created application password.");
+                println!("Password: {}", token.expose_secret());
+            }
+        }
+        AppPasswordCommand::Rotate {
+            user,
+            uuid,
+            grace,
+            porcelain,
+        } => {
+            let user = require_user(site, &user).await?;
+            let grace = match grace {
+                None => 0,
+                Some(g) => crate::auth::scopes::parse_duration(&g)
+                    .with_context(|| format!("--grace must be a duration such as 1h, got '{g}'"))?,
+            };
+            let token = match Uuid::parse_str(&uuid) {
+                Ok(u) => application_passwords::rotate(
+                    site,
+                    user.id,
+                    u,
+                    grace,
+                    &crate::audit::By::system(),
+                )
+                .await
+                .map_err(|e| anyhow!("{}", e.message))?,
+                Err(_) => None,
+            };
+            let Some(token) = token else {
+                bail!("Invalid application password UUID: '{uuid}'");
+            };
+            if porcelain {
+                println!("{}", token.expose_secret());
+            } else {
+                println!("Success: Rotated application password {uuid}.");
                 println!("Password: {}", token.expose_secret());
             }
         }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::application_passwords as records;
 use crate::audit::By;
+use crate::auth::scopes;
 use crate::auth::{Auth, Client};
 use crate::caps::Cap;
 use crate::error::{WpError, WpResult};
@@ -45,6 +46,10 @@ pub fn routes() -> Router<Arc<Site>> {
                 .put(update_item)
                 .patch(update_item)
                 .delete(delete_item),
+        )
+        .route(
+            &format!("{BASE}/{{uuid}}/rotate"),
+            axum::routing::post(rotate_item),
         )
 }
 
@@ -184,6 +189,13 @@ fn prepare_item(
                 .filter(|ua| !ua.is_empty())
                 .map_or(Value::Null, |ua| json!(ua)),
         );
+        // ferropress additions (issue 18).
+        o.insert(
+            "expires".into(),
+            item.expires
+                .map_or(Value::Null, |t| json!(scopes::rfc3339(t))),
+        );
+        o.insert("scopes".into(), scopes::to_json(item.scopes.as_deref()));
     }
     o.insert(
         "_links".into(),
@@ -239,6 +251,102 @@ fn validate_name(v: &mut Validator<'_>) -> Option<String> {
         return None;
     }
     Some(name)
+}
+
+/// `expires` and `scopes` of a create or update (ferropress additions): `None` when not
+/// given. A token may hand out only what it has itself: a scoped token's new or updated
+/// tokens are within its scopes (unrestricted asked: its own), and expire no later.
+fn limits_param(
+    site: &Site,
+    auth: &Auth,
+    v: &mut Validator<'_>,
+) -> (Option<Option<i64>>, Option<Option<String>>) {
+    let expires = match v.value("expires").cloned() {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(s)) if s.is_empty() => Some(None),
+        Some(Value::String(s)) => match scopes::parse_expires(&s, crate::site::now()) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                v.invalid(
+                    "expires",
+                    "rest_invalid_date",
+                    "Invalid date.".into(),
+                    Value::Null,
+                );
+                None
+            }
+        },
+        Some(_) => {
+            v.invalid(
+                "expires",
+                "rest_invalid_type",
+                "expires is not of type string,null.".into(),
+                json!({ "param": "expires" }),
+            );
+            None
+        }
+    };
+    let asked = if v.has("scopes") {
+        match v.string_list("scopes") {
+            Some(list) => match scopes::parse(site, &list) {
+                Ok(stored) => Some(stored),
+                Err(bad) => {
+                    v.invalid(
+                        "scopes",
+                        "rest_invalid_param",
+                        format!("{bad:?} is not a scope: use *, read or <resource>:<read|write>."),
+                        Value::Null,
+                    );
+                    None
+                }
+            },
+            None => None,
+        }
+    } else {
+        None
+    };
+    let grant = auth.grant.as_deref();
+    let caller_scopes = grant.and_then(|g| g.scopes.as_ref());
+    let scopes = match (asked, caller_scopes) {
+        (asked, None) => asked,
+        // Not given on creation: the caller's own scopes (applied by `create_limits`).
+        (None, Some(_)) => None,
+        (Some(stored), Some(mine)) if mine.covers(stored.as_deref()) => Some(stored),
+        (Some(_), Some(_)) => {
+            v.invalid(
+                "scopes",
+                "rest_application_password_scope",
+                "An application password cannot grant more than its own scopes.".into(),
+                Value::Null,
+            );
+            None
+        }
+    };
+    let expires = match (expires, grant.and_then(|g| g.expires)) {
+        (Some(Some(t)), Some(mine)) => Some(Some(t.min(mine))),
+        (Some(None), Some(mine)) => Some(Some(mine)),
+        (e, _) => e,
+    };
+    (expires, scopes)
+}
+
+/// What a new token gets: asked limits, else (for a scoped or expiring caller) its own.
+fn create_limits(
+    auth: &Auth,
+    expires: Option<Option<i64>>,
+    scopes: Option<Option<String>>,
+) -> records::Limits {
+    let grant = auth.grant.as_deref();
+    records::Limits {
+        expires: expires.or_else(|| grant.and_then(|g| g.expires).map(Some)),
+        scopes: match scopes {
+            Some(s) => s,
+            None => grant
+                .and_then(|g| g.scopes.as_ref())
+                .map(|s| s.stored.clone()),
+        },
+    }
 }
 
 /// `GET …/application-passwords`.
@@ -311,6 +419,7 @@ async fn create_item(
             None
         }
     };
+    let (expires, scopes) = limits_param(&site, &auth, &mut v);
     v.finish()?;
     let user = permitted_user(
         &site,
@@ -324,11 +433,13 @@ async fn create_item(
     )
     .await?;
 
+    let limits = create_limits(&auth, expires, scopes);
     let (token, item) = records::create_by(
         &site,
         user.id,
         &name.unwrap_or_default(),
         app_id,
+        limits,
         &By::user(auth.user_id(), &client),
     )
     .await?;
@@ -410,6 +521,7 @@ async fn update_item(
     check_route(&user_id, Some(&uuid))?;
     let mut v = Validator::new(&params);
     let name = validate_name(&mut v);
+    let (expires, scopes) = limits_param(&site, &auth, &mut v);
     v.finish()?;
     let user = permitted_user(
         &site,
@@ -433,6 +545,7 @@ async fn update_item(
         )
         .await?;
     }
+    records::set_limits(&site, &item, expires, scopes).await?;
     let item = find(&site, &user, &uuid).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -484,6 +597,71 @@ async fn delete_item(
     Ok(json_response(
         StatusCode::OK,
         &json!({ "deleted": true, "previous": super::global_params::previous_item(&params, previous) }),
+    ))
+}
+
+/// `POST …/application-passwords/<uuid>/rotate` (ferropress, issue 18): a new secret for
+/// the same token, shown once; the old one works for `grace` more seconds (default none).
+async fn rotate_item(
+    State(site): State<Arc<Site>>,
+    auth: Auth,
+    transport: Transport,
+    client: Client,
+    Path((user_id, uuid)): Path<(String, String)>,
+    params: Params,
+) -> WpResult<Response> {
+    check_route(&user_id, Some(&uuid))?;
+    let mut v = Validator::new(&params);
+    let grace = match v.value("grace").cloned() {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|g| g >= 0) => n.as_i64().unwrap_or(0),
+        Some(Value::String(s)) if scopes::parse_duration(&s).is_some() => {
+            scopes::parse_duration(&s).unwrap_or(0)
+        }
+        Some(_) => {
+            v.invalid(
+                "grace",
+                "rest_invalid_param",
+                "grace must be a number of seconds or a duration such as 1h.".into(),
+                Value::Null,
+            );
+            0
+        }
+    };
+    v.finish()?;
+    let user = permitted_user(
+        &site,
+        &auth,
+        transport,
+        &user_id,
+        (
+            "rest_cannot_edit_application_password",
+            "Sorry, you are not allowed to edit this application password.",
+        ),
+    )
+    .await?;
+    let item = find(&site, &user, &uuid).await?;
+    let not_found = || {
+        WpError::new(
+            StatusCode::NOT_FOUND,
+            "rest_application_password_not_found",
+            "Application password not found.",
+        )
+    };
+    let token = records::rotate(
+        &site,
+        user.id,
+        item.uuid,
+        grace,
+        &By::user(auth.user_id(), &client),
+    )
+    .await?
+    .ok_or_else(not_found)?;
+    let item = find(&site, &user, &uuid).await?;
+    let chunked = crate::auth::app_passwords::chunk(secrecy::ExposeSecret::expose_secret(&token));
+    Ok(json_response(
+        StatusCode::OK,
+        &prepare_item(&site, &user, &item, Context::Edit, Some(&chunked)),
     ))
 }
 

@@ -281,6 +281,8 @@ async fn dispatch(
 ) -> WpResult<Value> {
     let router = site.api.get().ok_or_else(WpError::internal)?.clone();
     let path = route_path(&req.path);
+    // Each sub-request within the token's scopes, as a request of its own would be.
+    crate::auth::scopes::check_path(site, auth, &path, &req.method)?;
     let uri = if req.query.is_empty() {
         path
     } else {

@@ -104,6 +104,15 @@ impl<'a> Embedder<'a> {
             ser.append_pair("context", "embed");
             ser.finish()
         };
+        // Embedded resources are held to the token's scopes like requests of their own;
+        // a refusal is embedded as the error, as WordPress embeds any error.
+        if let Err(e) =
+            crate::auth::scopes::check_path(self.site, self.auth, path, &axum::http::Method::GET)
+        {
+            let value = e.body();
+            self.cache.insert(href.to_owned(), value.clone());
+            return Some(value);
+        }
         let uri = format!("{path}?{query}");
         let router = self.site.api.get()?.clone();
         let mut req = Request::get(uri).body(Body::empty()).ok()?;

@@ -350,7 +350,15 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             authenticated = Some(auth.clone());
             let logged_in = auth.logged_in();
             req.extensions_mut().insert(auth.clone());
-            let mut resp = if is_options {
+            // The token's scopes, before any handler (and before the response cache).
+            let scope = auth::scopes::check_route(
+                auth.grant.as_deref(),
+                matched.as_ref().map(|m| &m.doc.kind),
+                req.method(),
+            );
+            let mut resp = if let Err(e) = scope {
+                e.into_response()
+            } else if is_options {
                 // `rest_handle_options_request()`: the route's data with its schema; an
                 // unknown route answers an empty list.
                 let data = matched.as_ref().map_or(Value::Array(vec![]), |m| {
@@ -358,7 +366,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                 });
                 json_response(StatusCode::OK, &data)
             } else if let (Some(v), Some(key)) = (version, cache_key) {
-                let key = format!("{}|{}|{key}", auth.user_id(), https);
+                // A scoped token may see less than its user (embeds): its own entries.
+                let scopes = auth
+                    .grant
+                    .as_ref()
+                    .and_then(|g| g.scopes.as_ref())
+                    .map_or("", |s| s.stored.as_str());
+                let key = format!("{}|{}|{scopes}|{key}", auth.user_id(), https);
                 let hit = site.cache.response(v, &key);
                 site.metrics.cache_lookup(hit.is_some());
                 match hit {

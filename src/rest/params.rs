@@ -271,6 +271,11 @@ impl<'a> Validator<'a> {
         self.params.has(param)
     }
 
+    /// The raw value of a parameter, for types the helpers below do not cover.
+    pub fn value(&self, param: &str) -> Option<&'a Value> {
+        self.params.get(param)
+    }
+
     pub fn invalid(&mut self, param: &str, code: &'static str, message: String, data: Value) {
         self.issues.push((param.to_owned(), code, message, data));
     }

@@ -822,7 +822,11 @@ fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
     let ap_item = json!({
         "app_id": { "description": "A uuid provided by the application to uniquely identify it. It is recommended to use an UUID v5 with the URL or DNS namespace.",
                     "oneOf": [{ "type": "string", "format": "uuid" }, { "type": "string", "enum": [""] }], "required": false },
-        "name": { "description": "The name of the application password.", "type": "string", "minLength": 1, "pattern": ".*\\S.*", "required": true }
+        "name": { "description": "The name of the application password.", "type": "string", "minLength": 1, "pattern": ".*\\S.*", "required": true },
+        "expires": { "description": "When the application password stops working (RFC 3339), or null for never (a ferropress addition).",
+                     "type": ["string", "null"], "format": "date-time", "required": false },
+        "scopes": { "description": "What the application password may do (a ferropress addition).",
+                    "type": "array", "items": { "type": "string" }, "required": false }
     });
     let mut ap_update = ap_item.clone();
     ap_update["name"]["required"] = json!(false);
@@ -855,5 +859,17 @@ fn builtin_user_routes(v: &mut Vec<RouteDoc>, post_types: &[PostType]) {
             (&["POST", "PUT", "PATCH"], ap_update),
             (&["DELETE"], json!([])),
         ],
+    ));
+    // ferropress's rotation (issue 18): a new secret for the same token.
+    v.push(doc(
+        "wp/v2",
+        "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/(?P<uuid>[\\w\\-]+)/rotate",
+        Kind::AppPassword,
+        ap(),
+        vec![(
+            &["POST"],
+            json!({ "grace": { "description": "How long the old secret keeps working: seconds or a duration such as 1h (default 0).",
+                               "type": ["integer", "string"], "required": false } }),
+        )],
     ));
 }

@@ -162,6 +162,12 @@ pub struct AppPassword {
     pub last_used: Option<i64>,
     pub last_ip: Option<String>,
     pub last_user_agent: Option<String>,
+    /// Unix time after which the token is refused (`None`: never, as in WordPress).
+    pub expires: Option<i64>,
+    /// Space-separated scopes (`crate::auth::scopes`); `None`: unrestricted.
+    pub scopes: Option<String>,
+    /// Until when the secret a rotation replaced is still accepted.
+    pub prev_valid_until: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +178,8 @@ pub struct NewAppPassword {
     pub name: String,
     pub password_hash: String,
     pub created: i64,
+    pub expires: Option<i64>,
+    pub scopes: Option<String>,
 }
 
 /// A login session (`WP_Session_Tokens`): stored under the SHA-256 verifier of the token
@@ -446,12 +454,37 @@ pub trait Store: Send + Sync + 'static {
     // Application Passwords.
     async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword>;
     async fn app_passwords_for_user(&self, user_id: i64) -> StoreResult<Vec<AppPassword>>;
-    /// The record whose hash is `hash` and the stored hash itself, found by index.
+    /// The record whose hash (or previous hash, during a rotation's grace) is `hash`, and
+    /// the stored hash that matched, found by index.
     async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>>;
     async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool>;
     /// Whether a token of that user with that uuid was renamed.
     async fn rename_app_password(&self, user_id: i64, uuid: Uuid, name: &str) -> StoreResult<bool>;
     async fn delete_all_app_passwords(&self, user_id: i64) -> StoreResult<u64>;
+    /// Sets a token's expiry and scopes; whether the token exists.
+    async fn set_app_password_limits(
+        &self,
+        user_id: i64,
+        uuid: Uuid,
+        expires: Option<i64>,
+        scopes: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Replaces a token's secret. With `prev_valid_until` the old secret stays accepted
+    /// until then; without, it stops at once. Whether the token exists.
+    async fn rotate_app_password(
+        &self,
+        user_id: i64,
+        uuid: Uuid,
+        password_hash: &str,
+        prev_valid_until: Option<i64>,
+    ) -> StoreResult<bool>;
+    /// Deletes at most `limit` tokens last used (or, never used, created) before `cutoff`;
+    /// returns their (user id, uuid).
+    async fn revoke_unused_app_passwords(
+        &self,
+        cutoff: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Uuid)>>;
     /// Applies coalesced usage records; a record never moves `last_used` backwards.
     async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()>;
 

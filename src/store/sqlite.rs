@@ -171,6 +171,9 @@ fn app_password_from_row(row: &SqliteRow) -> Result<AppPassword, sqlx::Error> {
         last_used: row.try_get("last_used")?,
         last_ip: row.try_get("last_ip")?,
         last_user_agent: row.try_get("last_user_agent")?,
+        expires: row.try_get("expires")?,
+        scopes: row.try_get("scopes")?,
+        prev_valid_until: row.try_get("prev_valid_until")?,
     })
 }
 
@@ -221,8 +224,7 @@ fn post_from_row(row: &SqliteRow) -> Result<Post, sqlx::Error> {
 
 const USER_COLUMNS: &str = "id, login, email, nicename, display_name, first_name, last_name, nickname, \
      description, url, locale, roles, pass_hash, registered";
-const APP_PASSWORD_COLUMNS: &str =
-    "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent";
+const APP_PASSWORD_COLUMNS: &str = "uuid, user_id, app_id, name, created, last_used, last_ip, last_user_agent, expires, scopes, prev_valid_until";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -483,8 +485,9 @@ impl Store for SqliteStore {
 
     async fn create_app_password(&self, new: NewAppPassword) -> StoreResult<AppPassword> {
         sqlx::query(
-            "INSERT INTO application_password (uuid, user_id, app_id, name, password_hash, created) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO application_password \
+             (uuid, user_id, app_id, name, password_hash, created, expires, scopes) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(new.uuid.to_string())
         .bind(new.user_id)
@@ -492,6 +495,8 @@ impl Store for SqliteStore {
         .bind(&new.name)
         .bind(&new.password_hash)
         .bind(new.created)
+        .bind(new.expires)
+        .bind(&new.scopes)
         .execute(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -504,6 +509,9 @@ impl Store for SqliteStore {
             last_used: None,
             last_ip: None,
             last_user_agent: None,
+            expires: new.expires,
+            scopes: new.scopes,
+            prev_valid_until: None,
         })
     }
 
@@ -522,18 +530,25 @@ impl Store for SqliteStore {
 
     async fn app_password_by_hash(&self, hash: &str) -> StoreResult<Option<(AppPassword, String)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {APP_PASSWORD_COLUMNS}, password_hash FROM application_password WHERE password_hash = ?"
+            "SELECT {APP_PASSWORD_COLUMNS}, password_hash, prev_password_hash FROM application_password \
+             WHERE password_hash = ? OR prev_password_hash = ?"
         )))
+        .bind(hash)
         .bind(hash)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(row) => Ok(Some((
-                app_password_from_row(&row)?,
-                row.try_get("password_hash")?,
-            ))),
+        let Some(row) = row else { return Ok(None) };
+        let mut item = app_password_from_row(&row)?;
+        let current: String = row.try_get("password_hash")?;
+        if current == hash {
+            // The current secret is not limited by a rotation's grace.
+            item.prev_valid_until = None;
+            return Ok(Some((item, current)));
         }
+        let prev: Option<String> = row.try_get("prev_password_hash")?;
+        // A previous secret without a grace end is never valid.
+        item.prev_valid_until = Some(item.prev_valid_until.unwrap_or(0));
+        Ok(prev.map(|p| (item, p)))
     }
 
     async fn delete_app_password(&self, user_id: i64, uuid: Uuid) -> StoreResult<bool> {
@@ -563,6 +578,74 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn set_app_password_limits(
+        &self,
+        user_id: i64,
+        uuid: Uuid,
+        expires: Option<i64>,
+        scopes: Option<&str>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE application_password SET expires = ?, scopes = ? \
+             WHERE user_id = ? AND uuid = ?",
+        )
+        .bind(expires)
+        .bind(scopes)
+        .bind(user_id)
+        .bind(uuid.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn rotate_app_password(
+        &self,
+        user_id: i64,
+        uuid: Uuid,
+        password_hash: &str,
+        prev_valid_until: Option<i64>,
+    ) -> StoreResult<bool> {
+        // The old hash is kept only while it has a grace period.
+        let done = sqlx::query(
+            "UPDATE application_password SET \
+             prev_password_hash = CASE WHEN ? IS NULL THEN NULL ELSE password_hash END, \
+             prev_valid_until = ?, password_hash = ? \
+             WHERE user_id = ? AND uuid = ?",
+        )
+        .bind(prev_valid_until)
+        .bind(prev_valid_until)
+        .bind(password_hash)
+        .bind(user_id)
+        .bind(uuid.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(map_write_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_unused_app_passwords(
+        &self,
+        cutoff: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, Uuid)>> {
+        let rows = sqlx::query(
+            "DELETE FROM application_password WHERE uuid IN (SELECT uuid FROM application_password \
+             WHERE coalesce(last_used, created) < ? ORDER BY coalesce(last_used, created) LIMIT ?) \
+             RETURNING user_id, uuid",
+        )
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let uuid: String = row.try_get("uuid")?;
+            let uuid = Uuid::parse_str(&uuid).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            out.push((row.try_get("user_id")?, uuid));
+        }
+        Ok(out)
     }
 
     async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()> {

@@ -196,6 +196,8 @@ async fn serve(State(site): State<Arc<Site>>, req: axum::extract::Request) -> Re
         client,
         https: transport.https,
         auth_failed: false,
+        method: String::new(),
+        grant: None,
     };
     let result = if call.method == "system.multicall" {
         server.multicall(call.params).await
@@ -246,6 +248,10 @@ pub struct Server<'a> {
     pub client: Client,
     pub https: bool,
     pub auth_failed: bool,
+    /// The method being called (for the token's scopes).
+    pub method: String,
+    /// The expiry and scopes of the Application Password the last login used.
+    pub grant: Option<Arc<crate::auth::scopes::Grant>>,
 }
 
 /// The methods served, in `system.listMethods` order (WordPress lists its callbacks in
@@ -336,6 +342,7 @@ pub const METHODS: &[&str] = &[
 impl Server<'_> {
     /// `IXR_Server::call()`.
     pub async fn call(&mut self, method: &str, args: Vec<Value>) -> RpcResult {
+        method.clone_into(&mut self.method);
         match method {
             "system.listMethods" => Ok(Value::Array(
                 METHODS.iter().map(|m| Value::str(*m)).collect(),
@@ -521,8 +528,12 @@ impl Server<'_> {
             .verify(&login, secret, attempt.account_limited().is_some())
             .await;
         match verified {
-            Ok(Some(user)) => {
+            Ok(Some((user, grant))) => {
                 attempt.refund();
+                // The token's scopes, mapped from the method (REST routes it calls are
+                // checked again with the same grant).
+                crate::auth::scopes::check_xmlrpc(grant.as_deref(), &self.method)?;
+                self.grant = grant;
                 Ok(user)
             }
             Ok(None) => {
@@ -545,6 +556,17 @@ impl Server<'_> {
                     None => Err(incorrect()),
                 }
             }
+            // A valid but expired token: recorded (the `token.expired` alert), faulted as over
+            // REST.
+            Err(e) if e.code == "application_password_expired" => {
+                attempt.refund();
+                self.site.audit.auth_failure(
+                    crate::audit::Event::TokenExpired,
+                    &login,
+                    &self.client.ip,
+                );
+                Err(e.into())
+            }
             // Nothing was verified (storage failure, CPU queue full): not counted.
             Err(e) => {
                 attempt.refund();
@@ -559,21 +581,27 @@ impl Server<'_> {
         login: &str,
         secret: String,
         account_limited: bool,
-    ) -> Result<Option<Arc<User>>, WpError> {
+    ) -> Result<Option<(Arc<User>, Option<Arc<crate::auth::scopes::Grant>>)>, WpError> {
         let site = self.site;
         if site.config.app_passwords_available(self.https) {
             match auth::authenticate_application_password(site, login, &secret).await {
-                Ok((user, uuid)) => {
-                    site.audit
-                        .token_used(uuid, user.id, &self.client.ip, &self.client.user_agent);
+                Ok((user, grant)) => {
+                    site.audit.token_used(
+                        grant.uuid,
+                        user.id,
+                        &self.client.ip,
+                        &self.client.user_agent,
+                    );
                     site.usage.record(AppPasswordUsage {
-                        uuid,
+                        uuid: grant.uuid,
                         last_used: now(),
                         last_ip: self.client.ip.clone(),
                         last_user_agent: self.client.user_agent.chars().take(512).collect(),
                     });
-                    return Ok(Some(Arc::new(user)));
+                    return Ok(Some((Arc::new(user), Some(Arc::new(grant)))));
                 }
+                // An expired token says so, as over REST.
+                Err(e) if e.code == "application_password_expired" => return Err(e),
                 Err(e) if e.status == StatusCode::UNAUTHORIZED => {}
                 Err(e) => return Err(e),
             }
@@ -601,7 +629,7 @@ impl Server<'_> {
             password::dummy_hash,
         )
         .await?;
-        Ok(user.filter(|_| ok).map(Arc::new))
+        Ok(user.filter(|_| ok).map(|u| (Arc::new(u), None)))
     }
 }
 

@@ -34,7 +34,9 @@ impl<'a> Rest<'a> {
             site: s.site,
             auth: Auth {
                 user: Some(user),
-                app_password: None,
+                app_password: s.grant.as_ref().map(|g| g.uuid),
+                // The token's scopes apply to the routes a method calls.
+                grant: s.grant.clone(),
             },
             transport: Transport { https: s.https },
             client: s.client.clone(),
@@ -48,6 +50,7 @@ impl<'a> Rest<'a> {
             auth: Auth {
                 user: Some(user),
                 app_password: None,
+                grant: None,
             },
             transport: Transport { https },
             // No HTTP client: WP-CLI leaves `REMOTE_ADDR` unset too.
@@ -169,6 +172,7 @@ impl<'a> Rest<'a> {
         body: Body,
     ) -> Result<(u16, Json), Fault> {
         let internal = || Fault::new(500, "Internal error.");
+        crate::auth::scopes::check_path(self.site, &self.auth, route, &method)?;
         let mut uri = route.to_owned();
         if !query.is_empty() {
             let mut ser = form_urlencoded::Serializer::new(String::new());

@@ -86,6 +86,8 @@ async fn every_role_manages_its_own_application_passwords() {
                 "last_used",
                 "last_ip",
                 "last_user_agent",
+                "expires",
+                "scopes",
                 "_links"
             ]
         );

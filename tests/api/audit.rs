@@ -493,9 +493,15 @@ async fn retention_keeps_an_anchor_and_concurrent_writers_never_fork_the_chain()
         let site = app.site.clone();
         let id = alice.id;
         tasks.push(tokio::spawn(async move {
-            ferropress::application_passwords::create(&site, id, &format!("new-{i}"), None)
-                .await
-                .expect("token")
+            ferropress::application_passwords::create(
+                &site,
+                id,
+                &format!("new-{i}"),
+                None,
+                Default::default(),
+            )
+            .await
+            .expect("token")
         }));
     }
     let storage = app.storage.clone();

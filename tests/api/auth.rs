@@ -219,9 +219,15 @@ async fn concurrent_creation_never_duplicates_a_name() {
     for _ in 0..20 {
         let site = app.site.clone();
         tasks.push(tokio::spawn(async move {
-            ferropress::application_passwords::create(&site, alice.id, "Same Name", None)
-                .await
-                .map(|_| ())
+            ferropress::application_passwords::create(
+                &site,
+                alice.id,
+                "Same Name",
+                None,
+                Default::default(),
+            )
+            .await
+            .map(|_| ())
         }));
     }
     let mut ok = 0;
@@ -252,6 +258,7 @@ async fn usage_is_recorded_with_ip_and_user_agent() {
             "list",
             "alice",
             "--format=json",
+            "--fields=created,last_used,last_ip,last_user_agent",
         ],
     );
     let items: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");

@@ -178,6 +178,8 @@ pub fn default_args() -> ServeArgs {
         usage_flush_secs: 30,
         audit_retention: None,
         audit_flush_secs: 5,
+        max_token_lifetime: None,
+        revoke_unused_after: None,
         read_cache: true,
         allow_anonymous_comments: false,
         trusted_proxies: vec![],
@@ -266,9 +268,15 @@ impl TestApp {
 
     /// Creates an Application Password and returns the token as shown to the user (24 chars).
     pub async fn create_token(&self, user_id: i64, name: &str) -> String {
-        let (token, _) = ferropress::application_passwords::create(&self.site, user_id, name, None)
-            .await
-            .expect("token");
+        let (token, _) = ferropress::application_passwords::create(
+            &self.site,
+            user_id,
+            name,
+            None,
+            Default::default(),
+        )
+        .await
+        .expect("token");
         token.expose_secret().to_owned()
     }
 

@@ -37,6 +37,7 @@ mod security;
 mod settings;
 mod terms;
 mod tls_reload;
+mod token_governance;
 mod users_api;
 mod webhooks;
 mod wp_cli;
