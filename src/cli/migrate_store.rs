@@ -45,6 +45,7 @@ const TABLES: &[&str] = &[
     "term",
     "term_relationship",
     "option",
+    "import_map",
 ];
 /// Tables that must be empty in the target before the copy.
 const MUST_BE_EMPTY: &[&str] = &[
@@ -55,6 +56,7 @@ const MUST_BE_EMPTY: &[&str] = &[
     "postmeta",
     "comment",
     "term_relationship",
+    "import_map",
 ];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
 const ID_SEQUENCES: &[&str] = &["user", "post", "postmeta", "comment", "term"];
@@ -102,7 +104,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option, import_map IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;

@@ -399,6 +399,19 @@ pub struct NewPostWrite {
     /// When the guid is the `?p=` link, which needs the new id: the link without it, for the
     /// store to complete in the same write (else `post.guid` is stored as it is).
     pub guid_id_prefix: Option<String>,
+    /// Set by `ferropress import`: the `import_map` row recorded in the same transaction as
+    /// the post, so an interrupted import never creates it twice.
+    pub import: Option<ImportKey>,
+}
+
+/// One row of `import_map`: an object of a source site and the id it got here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportKey {
+    /// The source site's address (or the WXR file's `base_site_url`).
+    pub source: String,
+    /// `user`, `term`, `post`, `comment`.
+    pub kind: &'static str,
+    pub old_id: i64,
 }
 
 #[async_trait]
@@ -471,6 +484,9 @@ pub trait Store: Send + Sync + 'static {
         }
         for (taxonomy, ids) in &post.terms {
             self.set_post_terms(id, taxonomy, ids).await?;
+        }
+        if let Some(key) = &post.import {
+            self.set_import_map(key, id).await?;
         }
         Ok(id)
     }
@@ -580,6 +596,12 @@ pub trait Store: Send + Sync + 'static {
     /// their status (only `wp_untrash_post()`, which the REST API never calls, restores it:
     /// a trashed post published again through the API keeps them so).
     async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()>;
+
+    // Import bookkeeping (`ferropress import`).
+    /// Every (old id, new id) recorded for this source and kind.
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>>;
+    /// Records (or replaces) where an object of the source went.
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()>;
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

@@ -1123,6 +1123,30 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT old_id, new_id FROM import_map WHERE source = $1 AND kind = $2 ORDER BY old_id",
+        )
+        .bind(source)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO import_map (source, kind, old_id, new_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (source, kind, old_id) DO UPDATE SET new_id = EXCLUDED.new_id",
+        )
+        .bind(&key.source)
+        .bind(key.kind)
+        .bind(key.old_id)
+        .bind(new_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO option (name, value) VALUES ($1, $2) \

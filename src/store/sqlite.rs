@@ -1222,6 +1222,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT old_id, new_id FROM import_map WHERE source = ? AND kind = ? ORDER BY old_id",
+        )
+        .bind(source)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()> {
+        set_import_map_on(&mut *self.pool.acquire().await?, key, new_id).await
+    }
+
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM option WHERE name = ?")
@@ -1610,7 +1624,28 @@ async fn create_post_on(
     for (taxonomy, ids) in &post.terms {
         set_post_terms_on(conn, id, taxonomy, ids).await?;
     }
+    if let Some(key) = &post.import {
+        set_import_map_on(conn, key, id).await?;
+    }
     Ok(id)
+}
+
+async fn set_import_map_on(
+    conn: &mut sqlx::SqliteConnection,
+    key: &ImportKey,
+    new_id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_map (source, kind, old_id, new_id) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (source, kind, old_id) DO UPDATE SET new_id = excluded.new_id",
+    )
+    .bind(&key.source)
+    .bind(key.kind)
+    .bind(key.old_id)
+    .bind(new_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Creates the posts of all requests through one connection, committing those that
