@@ -6,7 +6,8 @@
 //!
 //! Every object written is recorded in `import_map` (a post in the same transaction as the
 //! post itself), so an interrupted import run again skips what is done and ends with the
-//! same site as an uninterrupted one. Ids are not kept: the store gives new ones and every
+//! same site as an uninterrupted one. An object keeps its id when no object of its kind has
+//! it here (so every id is kept on an empty site), else the store gives a new one; every
 //! reference (parent, author, featured image, terms, comment parent, uploads links inside
 //! content) is rewritten through the map.
 
@@ -281,6 +282,8 @@ impl Importer {
             map.extend(self.site.store.import_map(&url, kind).await?);
         }
         self.source = url;
+        // A run interrupted after inserting kept ids: new rows continue after them.
+        self.site.store.sync_id_sequences().await?;
         Ok(())
     }
 
@@ -290,6 +293,22 @@ impl Importer {
         if !self.old_uploads.contains(&prefix) {
             self.old_uploads.push(prefix);
         }
+    }
+
+    /// The source's id when no object of the kind has it here (so an import into an empty
+    /// site keeps every id), else 0: the store picks one.
+    async fn free_id(&self, kind: &str, old: i64) -> anyhow::Result<i64> {
+        if old <= 0 {
+            return Ok(0);
+        }
+        let store = &self.site.store;
+        let taken = match kind {
+            "user" => store.user_by_id(old).await?.is_some(),
+            "term" => store.term_by_id(old).await?.is_some(),
+            "post" => store.post_by_id(old).await?.is_some(),
+            _ => store.comment_by_id(old).await?.is_some(),
+        };
+        Ok(if taken { 0 } else { old })
     }
 
     fn key(&self, kind: &'static str, old_id: i64) -> ImportKey {
@@ -359,6 +378,7 @@ impl Importer {
             }
         };
         let new = NewUser {
+            id: self.free_id("user", a.id).await?,
             login: a.login.clone(),
             email: a.email.clone(),
             nicename,
@@ -474,7 +494,7 @@ impl Importer {
             t.slug.clone()
         };
         let term = Term {
-            id: 0,
+            id: self.free_id("term", t.id).await?,
             taxonomy: t.taxonomy.clone(),
             name: t.name.clone(),
             slug: slug.clone(),
@@ -760,7 +780,7 @@ impl Importer {
             });
         }
         let post = Post {
-            id: 0,
+            id: self.free_id("post", item.post_id).await?,
             post_type: item.post_type.clone(),
             status: item.status.clone(),
             author,
@@ -800,9 +820,13 @@ impl Importer {
     ) -> anyhow::Result<()> {
         let utc = jiff::tz::TimeZone::UTC;
         for c in comments {
-            if self.comments.contains_key(&c.id) {
-                self.report.comments.skipped += 1;
-                continue;
+            if let Some(&done) = self.comments.get(&c.id) {
+                // A kept id is recorded before its comment is written (below): the comment
+                // may be missing after an interruption.
+                if self.site.store.comment_by_id(done).await?.is_some() {
+                    self.report.comments.skipped += 1;
+                    continue;
+                }
             }
             let (parent, orphan) = match c.parent {
                 0 => (0, 0),
@@ -811,8 +835,15 @@ impl Importer {
                     None => (0, old),
                 },
             };
+            let kept = self.free_id("comment", c.id).await?;
+            if kept != 0 {
+                self.site
+                    .store
+                    .set_import_map(&self.key("comment", c.id), kept)
+                    .await?;
+            }
             let comment = Comment {
-                id: 0,
+                id: kept,
                 post_id,
                 author_name: c.author,
                 author_email: c.author_email,
@@ -831,10 +862,12 @@ impl Importer {
                 pre_post_trash_status: None,
             };
             let id = self.site.store.insert_comment(&comment).await?;
-            self.site
-                .store
-                .set_import_map(&self.key("comment", c.id), id)
-                .await?;
+            if kept == 0 {
+                self.site
+                    .store
+                    .set_import_map(&self.key("comment", c.id), id)
+                    .await?;
+            }
             self.comments.insert(c.id, id);
             if orphan != 0 {
                 self.comment_orphans.push((id, orphan));
@@ -877,6 +910,7 @@ impl Importer {
                     self.site.store.update_comment(&c).await?;
                 }
             }
+            self.site.store.sync_id_sequences().await?;
             self.site
                 .store
                 .set_option(

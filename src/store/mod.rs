@@ -70,6 +70,8 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// 0: the store picks it (an import gives the source's id when it is free).
+    pub id: i64,
     pub login: String,
     pub email: String,
     pub nicename: String,
@@ -467,6 +469,8 @@ pub trait Store: Send + Sync + 'static {
     async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()>;
 
     // Posts.
+    /// `post.id` 0: the store picks the id; else that id is used (an import keeping the
+    /// source's ids). The same holds for `insert_term`, `insert_comment`, `create_user`.
     async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
     /// Sets the `guid` of a post that has none yet (WordPress never changes it afterwards).
     async fn set_post_guid(&self, id: i64, guid: &str) -> StoreResult<()>;
@@ -602,6 +606,12 @@ pub trait Store: Send + Sync + 'static {
     async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>>;
     /// Records (or replaces) where an object of the source went.
     async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()>;
+    /// After rows were inserted with the ids they had elsewhere (an import keeps them when
+    /// free): new rows' ids continue after the highest. SQLite's AUTOINCREMENT does so by
+    /// itself.
+    async fn sync_id_sequences(&self) -> StoreResult<()> {
+        Ok(())
+    }
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

@@ -338,8 +338,8 @@ impl Store for PostgresStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             r#"INSERT INTO "user" (login, email, nicename, display_name, first_name, last_name, nickname,
-             description, url, locale, roles, pass_hash, registered, display_name_fold)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"#,
+             description, url, locale, roles, pass_hash, registered, display_name_fold, id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE(NULLIF($15, 0), nextval(pg_get_serial_sequence('"user"', 'id')))) RETURNING id"#,
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -355,6 +355,7 @@ impl Store for PostgresStore {
         .bind(&u.pass_hash)
         .bind(u.registered)
         .bind(fold(&u.display_name))
+        .bind(u.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -690,9 +691,9 @@ impl Store for PostgresStore {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
              menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
+             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid, id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23) RETURNING id",
+             $20, $21, $22, $23, COALESCE(NULLIF($24, 0), nextval(pg_get_serial_sequence('post', 'id')))) RETURNING id",
         )
         .bind(&p.post_type)
         .bind(&p.status)
@@ -717,6 +718,7 @@ impl Store for PostgresStore {
         .bind(fold(&p.excerpt))
         .bind(fold(&p.content))
         .bind(&p.guid)
+        .bind(p.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -908,7 +910,7 @@ impl Store for PostgresStore {
         Ok(sqlx::query_scalar(
             "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
              content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
-             pre_post_trash_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             pre_post_trash_status, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE(NULLIF($15, 0), nextval(pg_get_serial_sequence('comment', 'id')))) RETURNING id",
         )
         .bind(c.post_id)
         .bind(&c.author_name)
@@ -924,6 +926,7 @@ impl Store for PostgresStore {
         .bind(c.user_id)
         .bind(&c.pre_trash_status)
         .bind(&c.pre_post_trash_status)
+        .bind(c.id)
         .fetch_one(&self.pool)
         .await?)
     }
@@ -1147,6 +1150,18 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn sync_id_sequences(&self) -> StoreResult<()> {
+        for table in ["\"user\"", "post", "comment", "term"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
+            )))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO option (name, value) VALUES ($1, $2) \
@@ -1161,8 +1176,8 @@ impl Store for PostgresStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold, id) \
+             VALUES ($1, $2, $3, $4, $5, $6, COALESCE(NULLIF($7, 0), nextval(pg_get_serial_sequence('term', 'id')))) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
@@ -1170,6 +1185,7 @@ impl Store for PostgresStore {
         .bind(&t.description)
         .bind(t.parent)
         .bind(fold(&t.name))
+        .bind(t.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)

@@ -254,8 +254,8 @@ impl Store for SqliteStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO user (login, email, nicename, display_name, first_name, last_name, nickname, \
-             description, url, locale, roles, pass_hash, registered, display_name_fold) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             description, url, locale, roles, pass_hash, registered, display_name_fold, id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -271,6 +271,7 @@ impl Store for SqliteStore {
         .bind(&u.pass_hash)
         .bind(u.registered)
         .bind(fold(&u.display_name))
+        .bind(u.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -778,7 +779,7 @@ impl Store for SqliteStore {
         Ok(sqlx::query_scalar(
             "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
              content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
-             pre_post_trash_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             pre_post_trash_status, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
         )
         .bind(c.post_id)
         .bind(&c.author_name)
@@ -794,6 +795,7 @@ impl Store for SqliteStore {
         .bind(c.user_id)
         .bind(&c.pre_trash_status)
         .bind(&c.pre_post_trash_status)
+        .bind(c.id)
         .fetch_one(&self.pool)
         .await?)
     }
@@ -1005,8 +1007,8 @@ impl Store for SqliteStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold, id) \
+             VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
@@ -1014,6 +1016,7 @@ impl Store for SqliteStore {
         .bind(&t.description)
         .bind(t.parent)
         .bind(fold(&t.name))
+        .bind(t.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)
@@ -1523,8 +1526,8 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
          menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
     )
     .bind(&p.post_type)
     .bind(&p.status)
@@ -1549,6 +1552,7 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     .bind(fold(&p.excerpt))
     .bind(fold(&p.content))
     .bind(&p.guid)
+    .bind(p.id)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_write_err)?;

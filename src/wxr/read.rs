@@ -370,7 +370,7 @@ mod tests {
         let Record::Author(a) = &got[1] else { panic!() };
         assert_eq!((a.id, a.login.as_str()), (3, "ann"));
         let Record::Term(t) = &got[2] else { panic!() };
-        assert_eq!((t.slug.as_str(), t.parent_slug.as_str(), t.name.as_str()), ("kids", "top", "Kids & more"));
+        assert_eq!((t.slug.as_str(), t.parent_slug.as_str(), t.name.as_str()), ("kids", "top", "Kids &amp; more"), "CDATA is literal");
         let Record::Item(i) = &got[3] else { panic!() };
         assert_eq!(i.title, "A & B é");
         assert_eq!(i.content, "x ]]> y");
