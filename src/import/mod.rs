@@ -140,7 +140,12 @@ struct Written {
     kind: &'static str,
     title: String,
     result: anyhow::Result<i64>,
+    /// Comments written after the post.
     comments: Vec<crate::wxr::read::Comment>,
+    /// (old id, id here) of the comments written with the post, and of those among them
+    /// whose parent is not here yet: (id here, parent's old id).
+    batched: Vec<(i64, i64)>,
+    batched_orphans: Vec<(i64, i64)>,
     sticky: bool,
     old_parent: i64,
     old_featured: i64,
@@ -544,7 +549,7 @@ impl Importer {
 
     /// `process_posts()` for one item: writes it in the background (at most
     /// [`WRITES_IN_FLIGHT`] at once); its comments follow once it has its id.
-    pub async fn item(&mut self, item: Box<Item>) -> anyhow::Result<()> {
+    pub async fn item(&mut self, mut item: Box<Item>) -> anyhow::Result<()> {
         let is_media = item.post_type == "attachment";
         let tally_kind = if is_media { "media" } else { "posts" };
         if !self.known_type(&item.post_type) {
@@ -568,15 +573,19 @@ impl Importer {
             self.report.comments.imported += item.comments.len() as u64;
             return Ok(());
         }
-        let (post, write, fetch, old_parent, old_featured) = self.prepare(&item).await?;
+        let (post, mut write, fetch, old_parent, old_featured) = self.prepare(&item).await?;
+        let (batch, batched_orphans, rest) =
+            self.batch_comments(std::mem::take(&mut item.comments)).await?;
+        let batched: Vec<(i64, i64)> = batch.iter().map(|(k, c)| (k.old_id, c.id)).collect();
+        write.comments = batch;
         let site = self.site.clone();
         let fetches = self.fetches.clone();
         let client = self.opts.client.clone();
         let delay = self.opts.delay;
         let local = self.opts.uploads.clone();
+        let comments = rest;
         let Item {
             post_id,
-            comments,
             is_sticky,
             title,
             ..
@@ -600,6 +609,8 @@ impl Importer {
                 title,
                 result,
                 comments,
+                batched,
+                batched_orphans,
                 sticky,
                 old_parent,
                 old_featured,
@@ -636,6 +647,9 @@ impl Importer {
                 if w.old_featured != 0 {
                     self.featured.push((id, w.old_featured));
                 }
+                self.report.comments.imported += w.batched.len() as u64;
+                self.comments.extend(w.batched);
+                self.comment_orphans.extend(w.batched_orphans);
                 self.comments_of(id, w.comments).await?;
             }
             Err(e) => {
@@ -808,8 +822,67 @@ impl Importer {
             terms,
             guid_id_prefix: None,
             import: Some(self.key("post", item.post_id)),
+            comments: vec![],
         };
         Ok((post, write, fetch, old_parent, old_featured))
+    }
+
+    /// The row of a comment of the source (`post_id` set by the caller or the store).
+    fn comment_row(&self, c: crate::wxr::read::Comment, id: i64, parent: i64) -> Comment {
+        let utc = jiff::tz::TimeZone::UTC;
+        Comment {
+            id,
+            post_id: 0,
+            author_name: c.author,
+            author_email: c.author_email,
+            author_url: c.author_url,
+            author_ip: c.author_ip,
+            date: parse_mysql_date(&c.date_gmt, &utc)
+                .or_else(|| parse_mysql_date(&c.date, &self.tz))
+                .unwrap_or_else(now),
+            content: c.content,
+            approved: non_empty(&c.approved, "1"),
+            agent: c.agent,
+            comment_type: non_empty(&c.comment_type, "comment"),
+            parent,
+            user_id: self.users.get(&c.user_id).copied().unwrap_or(0),
+            pre_trash_status: None,
+            pre_post_trash_status: None,
+        }
+    }
+
+    /// Splits a new post's comments: those whose id is free here are written with the post
+    /// (one transaction, their ids known now); the others after it, one by one.
+    async fn batch_comments(
+        &self,
+        comments: Vec<crate::wxr::read::Comment>,
+    ) -> anyhow::Result<(Vec<(ImportKey, Comment)>, Vec<(i64, i64)>, Vec<crate::wxr::read::Comment>)> {
+        let mut batch = vec![];
+        let mut orphans = vec![];
+        let mut rest = vec![];
+        let mut kept_here = std::collections::HashSet::new();
+        for c in comments {
+            let kept = self.free_id("comment", c.id).await?;
+            if kept == 0 {
+                rest.push(c);
+                continue;
+            }
+            let parent = match c.parent {
+                0 => 0,
+                old if kept_here.contains(&old) => old,
+                old => match self.comments.get(&old) {
+                    Some(&p) => p,
+                    None => {
+                        orphans.push((kept, old));
+                        0
+                    }
+                },
+            };
+            kept_here.insert(kept);
+            let key = self.key("comment", c.id);
+            batch.push((key, self.comment_row(c, kept, parent)));
+        }
+        Ok((batch, orphans, rest))
     }
 
     /// The comments of an imported post (those not imported by an earlier run).
@@ -818,7 +891,6 @@ impl Importer {
         post_id: i64,
         comments: Vec<crate::wxr::read::Comment>,
     ) -> anyhow::Result<()> {
-        let utc = jiff::tz::TimeZone::UTC;
         for c in comments {
             if let Some(&done) = self.comments.get(&c.id) {
                 // A kept id is recorded before its comment is written (below): the comment
@@ -842,25 +914,8 @@ impl Importer {
                     .set_import_map(&self.key("comment", c.id), kept)
                     .await?;
             }
-            let comment = Comment {
-                id: kept,
-                post_id,
-                author_name: c.author,
-                author_email: c.author_email,
-                author_url: c.author_url,
-                author_ip: c.author_ip,
-                date: parse_mysql_date(&c.date_gmt, &utc)
-                    .or_else(|| parse_mysql_date(&c.date, &self.tz))
-                    .unwrap_or_else(now),
-                content: c.content,
-                approved: non_empty(&c.approved, "1"),
-                agent: c.agent,
-                comment_type: non_empty(&c.comment_type, "comment"),
-                parent,
-                user_id: self.users.get(&c.user_id).copied().unwrap_or(0),
-                pre_trash_status: None,
-                pre_post_trash_status: None,
-            };
+            let mut comment = self.comment_row(c.clone(), kept, parent);
+            comment.post_id = post_id;
             let id = self.site.store.insert_comment(&comment).await?;
             if kept == 0 {
                 self.site

@@ -2122,6 +2122,7 @@ async fn create_item(
             terms: post_terms,
             guid_id_prefix: guid_id_prefix.clone(),
             import: None,
+            comments: vec![],
         })
         .await?;
     if let Some(prefix) = guid_id_prefix {

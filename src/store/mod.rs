@@ -404,6 +404,9 @@ pub struct NewPostWrite {
     /// Set by `ferropress import`: the `import_map` row recorded in the same transaction as
     /// the post, so an interrupted import never creates it twice.
     pub import: Option<ImportKey>,
+    /// Comments written with the post (`ferropress import`), each with its `import_map` row;
+    /// their `post_id` is set to the new post's.
+    pub comments: Vec<(ImportKey, Comment)>,
 }
 
 /// One row of `import_map`: an object of a source site and the id it got here.
@@ -491,6 +494,12 @@ pub trait Store: Send + Sync + 'static {
         }
         if let Some(key) = &post.import {
             self.set_import_map(key, id).await?;
+        }
+        for (key, comment) in &post.comments {
+            let mut c = comment.clone();
+            c.post_id = id;
+            let cid = self.insert_comment(&c).await?;
+            self.set_import_map(key, cid).await?;
         }
         Ok(id)
     }

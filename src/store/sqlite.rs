@@ -776,28 +776,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_comment(&self, c: &Comment) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
-             content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
-             pre_post_trash_status, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
-        )
-        .bind(c.post_id)
-        .bind(&c.author_name)
-        .bind(&c.author_email)
-        .bind(&c.author_url)
-        .bind(&c.author_ip)
-        .bind(c.date)
-        .bind(&c.content)
-        .bind(&c.approved)
-        .bind(&c.agent)
-        .bind(&c.comment_type)
-        .bind(c.parent)
-        .bind(c.user_id)
-        .bind(&c.pre_trash_status)
-        .bind(&c.pre_post_trash_status)
-        .bind(c.id)
-        .fetch_one(&self.pool)
-        .await?)
+        insert_comment_on(&mut *self.pool.acquire().await?, c).await
     }
 
     async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>> {
@@ -1631,7 +1610,38 @@ async fn create_post_on(
     if let Some(key) = &post.import {
         set_import_map_on(conn, key, id).await?;
     }
+    for (key, comment) in &post.comments {
+        let mut c = comment.clone();
+        c.post_id = id;
+        let cid = insert_comment_on(conn, &c).await?;
+        set_import_map_on(conn, key, cid).await?;
+    }
     Ok(id)
+}
+
+async fn insert_comment_on(conn: &mut sqlx::SqliteConnection, c: &Comment) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
+         content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
+         pre_post_trash_status, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
+    )
+    .bind(c.post_id)
+    .bind(&c.author_name)
+    .bind(&c.author_email)
+    .bind(&c.author_url)
+    .bind(&c.author_ip)
+    .bind(c.date)
+    .bind(&c.content)
+    .bind(&c.approved)
+    .bind(&c.agent)
+    .bind(&c.comment_type)
+    .bind(c.parent)
+    .bind(c.user_id)
+    .bind(&c.pre_trash_status)
+    .bind(&c.pre_post_trash_status)
+    .bind(c.id)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 async fn set_import_map_on(

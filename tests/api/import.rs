@@ -532,6 +532,7 @@ async fn rest_snapshot(app: &TestApp) -> BTreeMap<String, Value> {
 #[tokio::test]
 async fn a_wordpress_site_comes_over_by_rest_and_by_wxr_and_goes_back_out() {
     let Some((url, pass)) = oracle() else { return };
+    crate::helpers::install_provider();
     let wp = Arc::new(Wp { url, pass, client: reqwest::Client::new() });
     let p = format!("imp{:06x}", rand::random::<u32>() & 0xff_ffff);
     let mut guard = CleanUp {
