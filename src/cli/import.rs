@@ -121,6 +121,7 @@ pub async fn import(cmd: ImportCommand, storage: &StorageArgs) -> anyhow::Result
         concurrency: common.concurrency.max(1),
         delay: Duration::from_millis(common.delay),
         client,
+        postgres: storage.database_url.is_some(),
     };
     let importer = Importer::new(site.clone(), opts, common.site_url.clone()).await?;
     let report = match cmd {

@@ -31,7 +31,8 @@ use crate::store::{Comment, ImportKey, NewPostWrite, NewUser, Post, Term, TermQu
 use crate::wxr::read::{Author, Item, Term as WxrTerm};
 use crate::wxr::{parse_mysql_date, php_unserialize};
 
-/// Posts being written at once: the SQLite store commits concurrent creations together.
+/// Posts being written at once on SQLite, whose store commits concurrent creations
+/// together (on PostgreSQL each write takes pool connections: a third of the pool).
 const WRITES_IN_FLIGHT: usize = 64;
 /// Reasons kept per kind in the report (the counts are always complete).
 const MAX_REASONS: usize = 50;
@@ -48,6 +49,8 @@ pub struct Options {
     pub delay: Duration,
     /// Fetches attachments (and, for `import wordpress`, the REST API).
     pub client: reqwest::Client,
+    /// The store is PostgreSQL (see [`WRITES_IN_FLIGHT`]).
+    pub postgres: bool,
 }
 
 /// Imported / skipped / failed counts of one kind.
@@ -617,7 +620,15 @@ impl Importer {
             }
         });
         self.in_flight.push(job);
-        while self.in_flight.len() >= WRITES_IN_FLIGHT {
+        let bound = if self.opts.postgres {
+            self.site
+                .store
+                .pool_status()
+                .map_or(1, |p| (p.max as usize / 3).max(1))
+        } else {
+            WRITES_IN_FLIGHT
+        };
+        while self.in_flight.len() >= bound {
             self.complete_one().await?;
         }
         Ok(())
