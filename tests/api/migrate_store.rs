@@ -88,7 +88,7 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
     assert_eq!(
         // 5 options: the 4 seeded ones and `ferropress_fold_version` (search::FOLD_VERSION).
         stdout(&out).trim(),
-        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option (row counts verified)."
+        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option, 0 import_map (row counts verified)."
     );
     assert!(stderr(&out).contains("100%"), "progress: {}", stderr(&out));
     assert!(!stderr(&out).contains(&token), "no secret in the progress");
