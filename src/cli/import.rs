@@ -68,12 +68,20 @@ pub enum ExportCommand {
     /// Write the site as a WXR file on standard output (`ferropress export wxr > site.xml`).
     Wxr {
         /// This site's public address (as `serve --url`), for links and the uploads' URLs.
-        #[arg(long = "site-url", env = "FERROPRESS_URL", default_value = "http://localhost")]
+        #[arg(
+            long = "site-url",
+            env = "FERROPRESS_URL",
+            default_value = "http://localhost"
+        )]
         site_url: String,
     },
 }
 
-async fn open_site(storage: &StorageArgs, home: &str, uploads: Option<PathBuf>) -> anyhow::Result<Arc<Site>> {
+async fn open_site(
+    storage: &StorageArgs,
+    home: &str,
+    uploads: Option<PathBuf>,
+) -> anyhow::Result<Arc<Site>> {
     let post_types = crate::post_types::load(&storage.data_dir)?;
     let store = crate::server::open_store(storage).await?;
     let config = SiteConfig {
@@ -146,9 +154,18 @@ pub async fn import(cmd: ImportCommand, storage: &StorageArgs) -> anyhow::Result
     site.store.close().await;
     print!("{}", report.render(dry_run));
     if report.failed() {
-        println!("Error: some objects could not be imported (see above); run the command again to retry them.");
+        println!(
+            "Error: some objects could not be imported (see above); run the command again to retry them."
+        );
     } else {
-        println!("Success: {}.", if dry_run { "dry run done, nothing written" } else { "import done" });
+        println!(
+            "Success: {}.",
+            if dry_run {
+                "dry run done, nothing written"
+            } else {
+                "import done"
+            }
+        );
     }
     Ok(!report.failed())
 }

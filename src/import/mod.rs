@@ -249,7 +249,8 @@ impl Importer {
             fetches,
             source: String::new(),
             old_uploads: vec![],
-            new_uploads: new_home.map(|h| format!("{}/wp-content/uploads/", h.trim_end_matches('/'))),
+            new_uploads: new_home
+                .map(|h| format!("{}/wp-content/uploads/", h.trim_end_matches('/'))),
             tz,
             users: HashMap::new(),
             terms: HashMap::new(),
@@ -426,9 +427,10 @@ impl Importer {
                 self.report.new_users.push(a.login);
             }
             Err(crate::store::StoreError::Conflict(c)) => {
-                self.report
-                    .users
-                    .fail(format!("user {} ({}): {c} already taken here", a.id, a.login));
+                self.report.users.fail(format!(
+                    "user {} ({}): {c} already taken here",
+                    a.id, a.login
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -468,7 +470,8 @@ impl Importer {
             return Ok(());
         }
         if let Some(&id) = self.terms.get(&t.id).filter(|_| t.id != 0) {
-            self.term_slugs.insert((t.taxonomy.clone(), t.slug.clone()), id);
+            self.term_slugs
+                .insert((t.taxonomy.clone(), t.slug.clone()), id);
             self.report.terms.skipped += 1;
             return Ok(());
         }
@@ -577,8 +580,9 @@ impl Importer {
             return Ok(());
         }
         let (post, mut write, fetch, old_parent, old_featured) = self.prepare(&item).await?;
-        let (batch, batched_orphans, rest) =
-            self.batch_comments(std::mem::take(&mut item.comments)).await?;
+        let (batch, batched_orphans, rest) = self
+            .batch_comments(std::mem::take(&mut item.comments))
+            .await?;
         let batched: Vec<(i64, i64)> = batch.iter().map(|(k, c)| (k.old_id, c.id)).collect();
         write.comments = batch;
         let site = self.site.clone();
@@ -786,12 +790,7 @@ impl Importer {
                 self.old_uploads
                     .iter()
                     .find_map(|p| item.attachment_url.strip_prefix(p.as_str()))
-                    .unwrap_or_else(|| {
-                        item.attachment_url
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or_default()
-                    })
+                    .unwrap_or_else(|| item.attachment_url.rsplit('/').next().unwrap_or_default())
                     .to_owned()
             } else {
                 attached_file.clone()
@@ -867,7 +866,11 @@ impl Importer {
     async fn batch_comments(
         &self,
         comments: Vec<crate::wxr::read::Comment>,
-    ) -> anyhow::Result<(Vec<(ImportKey, Comment)>, Vec<(i64, i64)>, Vec<crate::wxr::read::Comment>)> {
+    ) -> anyhow::Result<(
+        Vec<(ImportKey, Comment)>,
+        Vec<(i64, i64)>,
+        Vec<crate::wxr::read::Comment>,
+    )> {
         let mut batch = vec![];
         let mut orphans = vec![];
         let mut rest = vec![];
@@ -1101,7 +1104,9 @@ async fn bring_file(
     if let Some(dir) = dest.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }
-    let from_local = local.and_then(|d| crate::media::safe_join(d, &f.rel)).filter(|p| p.is_file());
+    let from_local = local
+        .and_then(|d| crate::media::safe_join(d, &f.rel))
+        .filter(|p| p.is_file());
     let tmp = dest.with_extension("import-part");
     if let Some(src) = from_local {
         tokio::fs::copy(&src, &tmp)

@@ -39,7 +39,10 @@ impl Client<'_> {
         let resp = self
             .http
             .get(&url)
-            .basic_auth(&self.source.user, Some(self.source.app_password.expose_secret()))
+            .basic_auth(
+                &self.source.user,
+                Some(self.source.app_password.expose_secret()),
+            )
             .send()
             .await
             .with_context(|| format!("requesting {url}"))?;
@@ -57,7 +60,10 @@ impl Client<'_> {
         tokio::time::sleep(self.delay).await;
         if !status.is_success() {
             // Past the last page WordPress answers 400 rest_post_invalid_page_number.
-            if body["code"].as_str().is_some_and(|c| c.ends_with("invalid_page_number")) {
+            if body["code"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("invalid_page_number"))
+            {
                 return Ok((vec![], pages));
             }
             bail!(
@@ -162,9 +168,13 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
     // Terms, parents first; their slugs by id for the posts.
     let mut term_slugs: HashMap<i64, (String, String, String)> = HashMap::new();
     for (route, taxonomy) in [("wp/v2/categories", "category"), ("wp/v2/tags", "post_tag")] {
-        let terms = client.all(route, "&orderby=id&order=asc&hide_empty=false").await?;
-        let slug_of: HashMap<i64, String> =
-            terms.iter().map(|t| (id(&t["id"]), s(&t["slug"]))).collect();
+        let terms = client
+            .all(route, "&orderby=id&order=asc&hide_empty=false")
+            .await?;
+        let slug_of: HashMap<i64, String> = terms
+            .iter()
+            .map(|t| (id(&t["id"]), s(&t["slug"])))
+            .collect();
         let mut ordered: Vec<&Value> = vec![];
         let mut placed = std::collections::HashSet::new();
         let mut rest: Vec<&Value> = terms.iter().collect();
@@ -205,7 +215,10 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
     let mut comments: HashMap<i64, Vec<Comment>> = HashMap::new();
     for status in ["approve", "hold", "spam", "trash"] {
         let list = client
-            .all("wp/v2/comments", &format!("&status={status}&orderby=id&order=asc"))
+            .all(
+                "wp/v2/comments",
+                &format!("&status={status}&orderby=id&order=asc"),
+            )
             .await?;
         for c in list {
             let approved = match c["status"].as_str().unwrap_or("") {
@@ -258,7 +271,11 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
                 .await?;
             let done = items.is_empty() || page >= pages;
             for p in items {
-                let item = to_item(&p, &term_slugs, comments.remove(&id(&p["id"])).unwrap_or_default());
+                let item = to_item(
+                    &p,
+                    &term_slugs,
+                    comments.remove(&id(&p["id"])).unwrap_or_default(),
+                );
                 importer.item(Box::new(item)).await?;
             }
             if done {
@@ -316,7 +333,11 @@ fn to_item(
         }
     }
     if let Some(f) = p["format"].as_str().filter(|f| *f != "standard") {
-        terms.push(("post_format".into(), format!("post-format-{f}"), f.to_owned()));
+        terms.push((
+            "post_format".into(),
+            format!("post-format-{f}"),
+            f.to_owned(),
+        ));
     }
     Item {
         title: s(&p["title"]),
@@ -324,8 +345,16 @@ fn to_item(
         creator: String::new(),
         author_id: Some(id(&p["author"])),
         // An attachment's description is its content, its caption its excerpt.
-        content: if media { s(&p["description"]) } else { s(&p["content"]) },
-        excerpt: if media { s(&p["caption"]) } else { s(&p["excerpt"]) },
+        content: if media {
+            s(&p["description"])
+        } else {
+            s(&p["content"])
+        },
+        excerpt: if media {
+            s(&p["caption"])
+        } else {
+            s(&p["excerpt"])
+        },
         post_id: id(&p["id"]),
         post_date: mysql(&p["date"]),
         post_date_gmt: mysql(&p["date_gmt"]),
@@ -335,7 +364,11 @@ fn to_item(
         ping_status: s(&p["ping_status"]),
         post_name: s(&p["slug"]),
         status: s(&p["status"]),
-        post_parent: if media { id(&p["post"]) } else { id(&p["parent"]) },
+        post_parent: if media {
+            id(&p["post"])
+        } else {
+            id(&p["parent"])
+        },
         menu_order: id(&p["menu_order"]),
         post_type,
         post_password: s(&p["password"]),

@@ -1879,7 +1879,11 @@ async fn insert_comment_on(conn: &mut sqlx::PgConnection, c: &Comment) -> StoreR
     .await?)
 }
 
-async fn set_import_map_on(conn: &mut sqlx::PgConnection, key: &ImportKey, new_id: i64) -> StoreResult<()> {
+async fn set_import_map_on(
+    conn: &mut sqlx::PgConnection,
+    key: &ImportKey,
+    new_id: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO import_map (source, kind, old_id, new_id) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (source, kind, old_id) DO UPDATE SET new_id = EXCLUDED.new_id",
@@ -1893,7 +1897,12 @@ async fn set_import_map_on(conn: &mut sqlx::PgConnection, key: &ImportKey, new_i
     Ok(())
 }
 
-async fn set_post_meta_on(conn: &mut sqlx::PgConnection, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
+async fn set_post_meta_on(
+    conn: &mut sqlx::PgConnection,
+    post_id: i64,
+    key: &str,
+    values: &[String],
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM postmeta WHERE post_id = $1 AND meta_key = $2")
         .bind(post_id)
         .bind(key)

@@ -88,10 +88,7 @@ pub async fn export_wp<W: Write>(site: &Site, home: &str, out: &mut W) -> anyhow
     let utc = jiff::tz::TimeZone::UTC;
     let store = &site.store;
     let option = |name: &'static str| async move {
-        store
-            .get_option(name)
-            .await
-            .map(Option::unwrap_or_default)
+        store.get_option(name).await.map(Option::unwrap_or_default)
     };
     let title = option("blogname").await?;
     let description = option("blogdescription").await?;
@@ -114,7 +111,11 @@ pub async fn export_wp<W: Write>(site: &Site, home: &str, out: &mut W) -> anyhow
     writeln!(out, "\t<language>en-US</language>")?;
     writeln!(out, "\t<wp:wxr_version>{WXR_VERSION}</wp:wxr_version>")?;
     writeln!(out, "\t<wp:base_site_url>{}</wp:base_site_url>", esc(home))?;
-    writeln!(out, "\t<wp:base_blog_url>{}</wp:base_blog_url>\n", esc(home))?;
+    writeln!(
+        out,
+        "\t<wp:base_blog_url>{}</wp:base_blog_url>\n",
+        esc(home)
+    )?;
 
     // wxr_authors_list().
     let users = store.list_users().await?;
@@ -176,7 +177,11 @@ pub async fn export_wp<W: Write>(site: &Site, home: &str, out: &mut W) -> anyhow
     for t in categories.into_iter().chain(tags) {
         term_names.insert(t.id, (t.taxonomy, t.slug, t.name));
     }
-    writeln!(out, "\n\t<generator>https://github.com/ferropress/ferropress?v={}</generator>\n", env!("CARGO_PKG_VERSION"))?;
+    writeln!(
+        out,
+        "\n\t<generator>https://github.com/ferropress/ferropress?v={}</generator>\n",
+        env!("CARGO_PKG_VERSION")
+    )?;
 
     let sticky: Vec<i64> = option("sticky_posts")
         .await

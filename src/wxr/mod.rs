@@ -11,7 +11,11 @@ pub const WXR_VERSION: &str = "1.2";
 /// MySQL's `Y-m-d H:i:s` of an instant in a zone (`post_date`, `post_date_gmt`).
 pub fn mysql_date(ts: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(ts)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| ZERO_DATE.to_owned())
 }
 

@@ -363,19 +363,26 @@ mod tests {
 </item></channel></rss>"#;
         let mut r = Reader::new(xml.as_bytes());
         let mut got = vec![];
-        while let Some(rec) = r.next_record().unwrap() {
+        while let Some(rec) = r.next_record().expect("record") {
             got.push(rec);
         }
         assert_eq!(got[0], Record::BaseSiteUrl("http://old.example".into()));
         let Record::Author(a) = &got[1] else { panic!() };
         assert_eq!((a.id, a.login.as_str()), (3, "ann"));
         let Record::Term(t) = &got[2] else { panic!() };
-        assert_eq!((t.slug.as_str(), t.parent_slug.as_str(), t.name.as_str()), ("kids", "top", "Kids &amp; more"), "CDATA is literal");
+        assert_eq!(
+            (t.slug.as_str(), t.parent_slug.as_str(), t.name.as_str()),
+            ("kids", "top", "Kids &amp; more"),
+            "CDATA is literal"
+        );
         let Record::Item(i) = &got[3] else { panic!() };
         assert_eq!(i.title, "A & B é");
         assert_eq!(i.content, "x ]]> y");
         assert_eq!(i.post_id, 9);
-        assert_eq!(i.terms, vec![("category".into(), "kids".into(), "Kids".into())]);
+        assert_eq!(
+            i.terms,
+            vec![("category".into(), "kids".into(), "Kids".into())]
+        );
         assert_eq!(i.meta, vec![("k".into(), "v".into())]);
         assert_eq!(i.comments[0].content, "hi");
         assert_eq!(got.len(), 4);

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use std::sync::Arc;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::helpers::{TestApp, send, stderr, stdout, store_env};
 
@@ -25,7 +25,9 @@ fn oracle() -> Option<(String, String)> {
                 std::env::var("FERROPRESS_REQUIRE_ORACLE").as_deref() != Ok("1"),
                 "FERROPRESS_REQUIRE_ORACLE=1 but WP_ORACLE_URL / WP_ORACLE_ADMIN_APP_PASSWORD are not set"
             );
-            println!("import: skipped (no WordPress oracle; eval \"$(scripts/wordpress-oracle.sh env)\")");
+            println!(
+                "import: skipped (no WordPress oracle; eval \"$(scripts/wordpress-oracle.sh env)\")"
+            );
             None
         }
     }
@@ -75,7 +77,8 @@ fn png(w: u32, h: u32) -> Vec<u8> {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 77])
     });
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("png");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
     out.into_inner()
 }
 
@@ -102,36 +105,52 @@ async fn seed(wp: &Wp, p: &str, seeded: &mut Seeded) {
                        "url": "https://example.org/me"}),
             )
             .await;
-        seeded.users.push(u["id"].as_i64().unwrap());
-        users.insert(role, u["id"].as_i64().unwrap());
+        seeded.users.push(u["id"].as_i64().expect("import test"));
+        users.insert(role, u["id"].as_i64().expect("import test"));
     }
     let parent = wp
-        .post("wp/v2/categories", json!({"name": format!("{p} parent"), "description": "Top"}))
+        .post(
+            "wp/v2/categories",
+            json!({"name": format!("{p} parent"), "description": "Top"}),
+        )
         .await;
-    let parent = parent["id"].as_i64().unwrap();
+    let parent = parent["id"].as_i64().expect("import test");
     seeded.terms.push(("categories", parent));
     let child = wp
-        .post("wp/v2/categories", json!({"name": format!("{p} child"), "parent": parent}))
+        .post(
+            "wp/v2/categories",
+            json!({"name": format!("{p} child"), "parent": parent}),
+        )
         .await;
-    let child = child["id"].as_i64().unwrap();
+    let child = child["id"].as_i64().expect("import test");
     seeded.terms.push(("categories", child));
     let mut tags = vec![];
     for t in ["one", "two"] {
-        let tag = wp.post("wp/v2/tags", json!({"name": format!("{p} {t}")})).await;
-        tags.push(tag["id"].as_i64().unwrap());
-        seeded.terms.push(("tags", tag["id"].as_i64().unwrap()));
+        let tag = wp
+            .post("wp/v2/tags", json!({"name": format!("{p} {t}")}))
+            .await;
+        tags.push(tag["id"].as_i64().expect("import test"));
+        seeded
+            .terms
+            .push(("tags", tag["id"].as_i64().expect("import test")));
     }
     let (status, media) = send(
         wp.req(reqwest::Method::POST, "wp/v2/media")
             .header("Content-Type", "image/png")
-            .header("Content-Disposition", format!("attachment; filename={p}-image.png"))
+            .header(
+                "Content-Disposition",
+                format!("attachment; filename={p}-image.png"),
+            )
             .body(png(320, 200)),
     )
     .await;
     assert_eq!(status, 201, "{media}");
-    let media_id = media["id"].as_i64().unwrap();
+    let media_id = media["id"].as_i64().expect("import test");
     seeded.posts.push(("media", media_id));
-    let media_url = media["source_url"].as_str().unwrap().to_owned();
+    let media_url = media["source_url"]
+        .as_str()
+        .expect("import test")
+        .to_owned();
     wp.post(
         &format!("wp/v2/media/{media_id}"),
         json!({"alt_text": "An image", "caption": "Its caption", "title": format!("{p} image")}),
@@ -150,34 +169,46 @@ async fn seed(wp: &Wp, p: &str, seeded: &mut Seeded) {
         "slug": format!("{p}-published")
     }))
     .await;
-    let main_id = main["id"].as_i64().unwrap();
+    let main_id = main["id"].as_i64().expect("import test");
     seeded.posts.push(("posts", main_id));
     for (status, extra) in [
         ("draft", json!({"author": users["contributor"]})),
         ("pending", json!({"author": users["author"]})),
         ("private", json!({"categories": [parent]})),
         ("future", json!({"date": "2031-01-02T03:04:05"})),
-        ("publish", json!({"password": "secret", "comment_status": "closed"})),
+        (
+            "publish",
+            json!({"password": "secret", "comment_status": "closed"}),
+        ),
     ] {
         let mut body = json!({"title": format!("{p} {status} post"), "status": status,
                               "content": format!("<!-- wp:paragraph --><p>{status}</p><!-- /wp:paragraph -->")});
-        for (k, v) in extra.as_object().unwrap() {
+        for (k, v) in extra.as_object().expect("import test") {
             body[k] = v.clone();
         }
         let created = post(body).await;
-        seeded.posts.push(("posts", created["id"].as_i64().unwrap()));
+        seeded
+            .posts
+            .push(("posts", created["id"].as_i64().expect("import test")));
     }
     let top = wp
-        .post("wp/v2/pages", json!({"title": format!("{p} top page"), "status": "publish", "content": "Top"}))
+        .post(
+            "wp/v2/pages",
+            json!({"title": format!("{p} top page"), "status": "publish", "content": "Top"}),
+        )
         .await;
-    seeded.posts.push(("pages", top["id"].as_i64().unwrap()));
+    seeded
+        .posts
+        .push(("pages", top["id"].as_i64().expect("import test")));
     let sub = wp
         .post(
             "wp/v2/pages",
             json!({"title": format!("{p} sub page"), "status": "publish", "parent": top["id"], "menu_order": 3}),
         )
         .await;
-    seeded.posts.push(("pages", sub["id"].as_i64().unwrap()));
+    seeded
+        .posts
+        .push(("pages", sub["id"].as_i64().expect("import test")));
     let first = wp
         .post(
             "wp/v2/comments",
@@ -185,7 +216,9 @@ async fn seed(wp: &Wp, p: &str, seeded: &mut Seeded) {
                    "author_email": "ann@example.com", "date": "2026-03-05T01:02:03"}),
         )
         .await;
-    seeded.comments.push(first["id"].as_i64().unwrap());
+    seeded
+        .comments
+        .push(first["id"].as_i64().expect("import test"));
     let reply = wp
         .post(
             "wp/v2/comments",
@@ -193,7 +226,9 @@ async fn seed(wp: &Wp, p: &str, seeded: &mut Seeded) {
                    "status": "hold"}),
         )
         .await;
-    seeded.comments.push(reply["id"].as_i64().unwrap());
+    seeded
+        .comments
+        .push(reply["id"].as_i64().expect("import test"));
 }
 
 async fn clean_up(wp: &Wp, seeded: &Seeded) {
@@ -238,7 +273,10 @@ impl Fp<'_> {
         let (status, v) = send(
             self.app
                 .client
-                .get(self.app.url(&format!("/wp-json/{route}{sep}context=edit&per_page=100")))
+                .get(
+                    self.app
+                        .url(&format!("/wp-json/{route}{sep}context=edit&per_page=100")),
+                )
                 .basic_auth("admin", Some(&self.token)),
         )
         .await;
@@ -248,7 +286,13 @@ impl Fp<'_> {
 }
 
 async fn admin_view(app: &TestApp) -> Fp<'_> {
-    let admin = app.site.store.user_by_login("admin").await.unwrap().unwrap();
+    let admin = app
+        .site
+        .store
+        .user_by_login("admin")
+        .await
+        .expect("import test")
+        .expect("import test");
     let name = format!("import-test-{}", rand::random::<u32>());
     let token = app.create_token(admin.id, &name).await;
     Fp { app, token }
@@ -286,13 +330,17 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
     };
     assert_eq!(wp_users.len(), 4, "seeded users");
     for u in &wp_users {
-        let login = u["username"].as_str().unwrap();
+        let login = u["username"].as_str().expect("import test");
         let Some(f) = by(&fp_users, "username", false, login) else {
             // export_wp() lists only the authors of exported posts (`wxr_authors_list()`).
             if !roles {
                 continue;
             }
-            diff(format!("user {login}"), &json!("present"), &json!("missing"));
+            diff(
+                format!("user {login}"),
+                &json!("present"),
+                &json!("missing"),
+            );
             continue;
         };
         let mut fields = vec!["email", "first_name", "last_name", "name"];
@@ -305,20 +353,34 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
     }
     let wp_all_users = list(&wp.get("wp/v2/users").await);
     for (route, _) in [("categories", ()), ("tags", ())] {
-        let wp_terms = list(&wp.get(&format!("wp/v2/{route}?search={p}&hide_empty=false")).await);
-        let fp_terms = list(&fp.get(&format!("wp/v2/{route}?search={p}&hide_empty=false")).await);
+        let wp_terms = list(
+            &wp.get(&format!("wp/v2/{route}?search={p}&hide_empty=false"))
+                .await,
+        );
+        let fp_terms = list(
+            &fp.get(&format!("wp/v2/{route}?search={p}&hide_empty=false"))
+                .await,
+        );
         assert_eq!(wp_terms.len(), 2, "seeded {route}");
         for t in &wp_terms {
-            let slug = t["slug"].as_str().unwrap();
+            let slug = t["slug"].as_str().expect("import test");
             let Some(f) = by(&fp_terms, "slug", false, slug) else {
-                diff(format!("{route} {slug}"), &json!("present"), &json!("missing"));
+                diff(
+                    format!("{route} {slug}"),
+                    &json!("present"),
+                    &json!("missing"),
+                );
                 continue;
             };
             for field in ["name", "description", "count", "taxonomy"] {
                 diff(format!("{route} {slug} {field}"), &t[field], &f[field]);
             }
             let slug_of = |terms: &[Value], id: &Value| {
-                terms.iter().find(|x| &x["id"] == id).map(|x| x["slug"].clone()).unwrap_or(json!(0))
+                terms
+                    .iter()
+                    .find(|x| &x["id"] == id)
+                    .map(|x| x["slug"].clone())
+                    .unwrap_or(json!(0))
             };
             diff(
                 format!("{route} {slug} parent"),
@@ -353,15 +415,30 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
     };
     assert_eq!(wp_media.len(), 1, "seeded media");
     for m in &wp_media {
-        let title = m["title"]["raw"].as_str().unwrap();
+        let title = m["title"]["raw"].as_str().expect("import test");
         let Some(f) = by(&fp_media, "title", true, title) else {
-            diff(format!("media {title}"), &json!("present"), &json!("missing"));
+            diff(
+                format!("media {title}"),
+                &json!("present"),
+                &json!("missing"),
+            );
             continue;
         };
-        for field in ["slug", "status", "mime_type", "alt_text", "date_gmt", "media_type"] {
+        for field in [
+            "slug",
+            "status",
+            "mime_type",
+            "alt_text",
+            "date_gmt",
+            "media_type",
+        ] {
             diff(format!("media {title} {field}"), &m[field], &f[field]);
         }
-        diff(format!("media {title} caption"), &m["caption"]["raw"], &f["caption"]["raw"]);
+        diff(
+            format!("media {title} caption"),
+            &m["caption"]["raw"],
+            &f["caption"]["raw"],
+        );
         for field in ["width", "height", "file"] {
             diff(
                 format!("media {title} {field}"),
@@ -378,25 +455,67 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
             json!(k)
         };
         diff(format!("media {title} sizes"), &sizes(m), &sizes(f));
-        let wp_bytes = wp.client.get(m["source_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
-        let fp_bytes = fp.app.client.get(f["source_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
+        let wp_bytes = wp
+            .client
+            .get(m["source_url"].as_str().expect("import test"))
+            .send()
+            .await
+            .expect("import test")
+            .bytes()
+            .await
+            .expect("import test");
+        let fp_bytes = fp
+            .app
+            .client
+            .get(f["source_url"].as_str().expect("import test"))
+            .send()
+            .await
+            .expect("import test")
+            .bytes()
+            .await
+            .expect("import test");
         if wp_bytes != fp_bytes {
-            diff(format!("media {title} file bytes"), &json!(wp_bytes.len()), &json!(-1));
+            diff(
+                format!("media {title} file bytes"),
+                &json!(wp_bytes.len()),
+                &json!(-1),
+            );
         }
     }
     for route in ["posts", "pages"] {
-        let wp_items = list(&wp.get(&format!("wp/v2/{route}?search={p}&status=any")).await);
-        let fp_items = list(&fp.get(&format!("wp/v2/{route}?search={p}&status=any")).await);
+        let wp_items = list(
+            &wp.get(&format!("wp/v2/{route}?search={p}&status=any"))
+                .await,
+        );
+        let fp_items = list(
+            &fp.get(&format!("wp/v2/{route}?search={p}&status=any"))
+                .await,
+        );
         assert!(!wp_items.is_empty(), "seeded {route}");
         for w in &wp_items {
-            let title = w["title"]["raw"].as_str().unwrap();
+            let title = w["title"]["raw"].as_str().expect("import test");
             let Some(f) = by(&fp_items, "title", true, title) else {
-                diff(format!("{route} {title}"), &json!("present"), &json!("missing"));
+                diff(
+                    format!("{route} {title}"),
+                    &json!("present"),
+                    &json!("missing"),
+                );
                 continue;
             };
             for field in [
-                "slug", "status", "date", "date_gmt", "modified", "modified_gmt", "comment_status",
-                "ping_status", "sticky", "format", "password", "menu_order", "template",
+                "slug",
+                "status",
+                "date",
+                "date_gmt",
+                "modified",
+                "modified_gmt",
+                "comment_status",
+                "ping_status",
+                "sticky",
+                "format",
+                "password",
+                "menu_order",
+                "template",
             ] {
                 diff(format!("{route} {title} {field}"), &w[field], &f[field]);
             }
@@ -404,8 +523,16 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
                 .as_str()
                 .unwrap_or("")
                 .replace(&wp.url, &fp.app.base);
-            diff(format!("{route} {title} content"), &json!(content), &f["content"]["raw"]);
-            diff(format!("{route} {title} excerpt"), &w["excerpt"]["raw"], &f["excerpt"]["raw"]);
+            diff(
+                format!("{route} {title} content"),
+                &json!(content),
+                &f["content"]["raw"],
+            );
+            diff(
+                format!("{route} {title} excerpt"),
+                &w["excerpt"]["raw"],
+                &f["excerpt"]["raw"],
+            );
             diff(
                 format!("{route} {title} author"),
                 &login_of(&wp_all_users, &w["author"]),
@@ -433,25 +560,41 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
                     &json!(slugs(&fp_tags, &f["tags"])),
                 );
             }
-            let wp_comments = list(&wp.get(&format!("wp/v2/comments?post={}&status=all", w["id"])).await);
+            let wp_comments = list(
+                &wp.get(&format!("wp/v2/comments?post={}&status=all", w["id"]))
+                    .await,
+            );
             let mut fp_comments = vec![];
             for status in ["approve", "hold"] {
-                fp_comments.extend(list(&fp.get(&format!("wp/v2/comments?post={}&status={status}", f["id"])).await));
+                fp_comments.extend(list(
+                    &fp.get(&format!("wp/v2/comments?post={}&status={status}", f["id"]))
+                        .await,
+                ));
             }
-            let mut wp_held = list(&wp.get(&format!("wp/v2/comments?post={}&status=hold", w["id"])).await);
+            let mut wp_held = list(
+                &wp.get(&format!("wp/v2/comments?post={}&status=hold", w["id"]))
+                    .await,
+            );
             let mut wp_comments = wp_comments;
             wp_comments.append(&mut wp_held);
             for c in &wp_comments {
-                let text = c["content"]["raw"].as_str().unwrap();
+                let text = c["content"]["raw"].as_str().expect("import test");
                 let Some(fc) = by(&fp_comments, "content", true, text) else {
-                    diff(format!("comment {text}"), &json!("present"), &json!("missing"));
+                    diff(
+                        format!("comment {text}"),
+                        &json!("present"),
+                        &json!("missing"),
+                    );
                     continue;
                 };
                 for field in ["author_name", "author_email", "status", "date_gmt", "type"] {
                     diff(format!("comment {text} {field}"), &c[field], &fc[field]);
                 }
                 let text_of = |cs: &[Value], id: &Value| {
-                    cs.iter().find(|x| &x["id"] == id).map(|x| x["content"]["raw"].clone()).unwrap_or(json!(0))
+                    cs.iter()
+                        .find(|x| &x["id"] == id)
+                        .map(|x| x["content"]["raw"].clone())
+                        .unwrap_or(json!(0))
                 };
                 diff(
                     format!("comment {text} parent"),
@@ -518,13 +661,29 @@ async fn rest_snapshot(app: &TestApp) -> BTreeMap<String, Value> {
         // Users' roles, descriptions and registration dates are not part of WXR.
         if route == "wp/v2/users" {
             for u in v.as_array_mut().into_iter().flatten() {
-                for k in ["roles", "capabilities", "extra_capabilities", "registered_date", "description", "url", "nickname", "slug", "link", "avatar_urls", "_links", "locale"] {
+                for k in [
+                    "roles",
+                    "capabilities",
+                    "extra_capabilities",
+                    "registered_date",
+                    "description",
+                    "url",
+                    "nickname",
+                    "slug",
+                    "link",
+                    "avatar_urls",
+                    "_links",
+                    "locale",
+                ] {
                     u.as_object_mut().map(|o| o.remove(k));
                 }
             }
         }
         let text = v.to_string().replace(&app.base, "SITE");
-        out.insert(route.to_owned(), serde_json::from_str(&text).unwrap());
+        out.insert(
+            route.to_owned(),
+            serde_json::from_str(&text).expect("import test"),
+        );
     }
     out
 }
@@ -533,7 +692,11 @@ async fn rest_snapshot(app: &TestApp) -> BTreeMap<String, Value> {
 async fn a_wordpress_site_comes_over_by_rest_and_by_wxr_and_goes_back_out() {
     let Some((url, pass)) = oracle() else { return };
     crate::helpers::install_provider();
-    let wp = Arc::new(Wp { url, pass, client: reqwest::Client::new() });
+    let wp = Arc::new(Wp {
+        url,
+        pass,
+        client: reqwest::Client::new(),
+    });
     let p = format!("imp{:06x}", rand::random::<u32>() & 0xff_ffff);
     let mut guard = CleanUp {
         wp: wp.clone(),
@@ -576,13 +739,26 @@ async fn compare_imports(wp: Arc<Wp>, p: String) {
     let a = TestApp::spawn().await;
     let out = run_ok(import_cmd(
         &a,
-        &["import", "wordpress", "--url", &wp.url, "--user", "admin", "--app-password", &wp.pass],
+        &[
+            "import",
+            "wordpress",
+            "--url",
+            &wp.url,
+            "--user",
+            "admin",
+            "--app-password",
+            &wp.pass,
+        ],
     ));
     assert!(out.contains("must reset it"), "{out}");
     assert!(out.contains("had Application Passwords"), "{out}");
     let fa = admin_view(&a).await;
-    let d = differences(&wp, &fa, &p, true).await;
-    assert!(d.is_empty(), "REST import differs from the oracle:\n{}", d.join("\n"));
+    let d = differences(wp, &fa, p, true).await;
+    assert!(
+        d.is_empty(),
+        "REST import differs from the oracle:\n{}",
+        d.join("\n")
+    );
     // Ids are kept on an empty site.
     let wp_post = list(&wp.get(&format!("wp/v2/posts?search={p}%20published")).await);
     let fp_post = list(&fa.get(&format!("wp/v2/posts?search={p}%20published")).await);
@@ -590,20 +766,36 @@ async fn compare_imports(wp: Arc<Wp>, p: String) {
     // Run again: nothing new.
     let again = run_ok(import_cmd(
         &a,
-        &["import", "wordpress", "--url", &wp.url, "--user", "admin", "--app-password", &wp.pass],
+        &[
+            "import",
+            "wordpress",
+            "--url",
+            &wp.url,
+            "--user",
+            "admin",
+            "--app-password",
+            &wp.pass,
+        ],
     ));
     assert!(again.contains("posts     imported      0"), "{again}");
 
     // Through the oracle's own WXR export.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("import test");
     let file = dir.path().join("oracle.xml");
     if oracle_wxr(&file) {
         let c = TestApp::spawn().await;
-        let out = run_ok(import_cmd(&c, &["import", "wxr", file.to_str().unwrap()]));
+        let out = run_ok(import_cmd(
+            &c,
+            &["import", "wxr", file.to_str().expect("import test")],
+        ));
         assert!(out.contains("Success"), "{out}");
         let fc = admin_view(&c).await;
-        let d = differences(&wp, &fc, &p, false).await;
-        assert!(d.is_empty(), "WXR import differs from the oracle:\n{}", d.join("\n"));
+        let d = differences(wp, &fc, p, false).await;
+        assert!(
+            d.is_empty(),
+            "WXR import differs from the oracle:\n{}",
+            d.join("\n")
+        );
     } else {
         println!("import: the oracle's WXR part skipped (php could not run export_wp())");
     }
@@ -614,15 +806,23 @@ async fn compare_imports(wp: Arc<Wp>, p: String) {
     store_env(&mut cmd, &a.storage);
     let out = cmd
         .args(["export", "wxr", "--site-url", &a.base])
-        .stdout(Stdio::from(std::fs::File::create(&exported).unwrap()))
+        .stdout(Stdio::from(
+            std::fs::File::create(&exported).expect("import test"),
+        ))
         .output()
-        .unwrap();
+        .expect("import test");
     assert!(out.status.success(), "{}", stderr(&out));
     let b = TestApp::spawn().await;
     let uploads = a.data_dir.path().join("uploads");
     run_ok(import_cmd(
         &b,
-        &["import", "wxr", exported.to_str().unwrap(), "--uploads", uploads.to_str().unwrap()],
+        &[
+            "import",
+            "wxr",
+            exported.to_str().expect("import test"),
+            "--uploads",
+            uploads.to_str().expect("import test"),
+        ],
     ));
     let (sa, sb) = (rest_snapshot(&a).await, rest_snapshot(&b).await);
     for (route, va) in &sa {
@@ -667,22 +867,29 @@ async fn total(app: &TestApp, fp: &Fp<'_>, route: &str) -> i64 {
         .basic_auth("admin", Some(&fp.token))
         .send()
         .await
-        .unwrap();
-    resp.headers()["x-wp-total"].to_str().unwrap().parse().unwrap()
+        .expect("import test");
+    resp.headers()["x-wp-total"]
+        .to_str()
+        .expect("import test")
+        .parse()
+        .expect("import test")
 }
 
 #[tokio::test]
 async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("import test");
     let file = dir.path().join("gen.xml");
     let n = 1500;
-    std::fs::write(&file, generated_wxr(n)).unwrap();
-    let file = file.to_str().unwrap();
+    std::fs::write(&file, generated_wxr(n)).expect("import test");
+    let file = file.to_str().expect("import test");
 
     // A dry run writes nothing.
     let whole = TestApp::spawn().await;
     let out = run_ok(import_cmd(&whole, &["import", "wxr", file, "--dry-run"]));
-    assert!(out.contains(&format!("posts     would import   {n}")), "{out}");
+    assert!(
+        out.contains(&format!("posts     would import   {n}")),
+        "{out}"
+    );
     let fw = admin_view(&whole).await;
     assert_eq!(total(&whole, &fw, "posts").await, 0);
     run_ok(import_cmd(&whole, &["import", "wxr", file]));
@@ -693,7 +900,7 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .expect("import test");
     let mut seen = 0;
     for _ in 0..600 {
         seen = total(&killed, &fk, "posts").await;
@@ -702,10 +909,13 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill().expect("import test");
+    child.wait().expect("import test");
     let after_kill = total(&killed, &fk, "posts").await;
-    assert!(seen >= 100 && after_kill < (n - n / 10) as i64, "killed half-way: {after_kill} posts");
+    assert!(
+        seen >= 100 && after_kill < (n - n / 10) as i64,
+        "killed half-way: {after_kill} posts"
+    );
     let out = run_ok(import_cmd(&killed, &["import", "wxr", file]));
     assert!(out.contains("skipped"), "{out}");
 
@@ -715,11 +925,30 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
     }
     assert_eq!(total(&killed, &fk, "posts").await, (n - n / 10) as i64);
     assert_eq!(total(&killed, &fk, "pages").await, (n / 10) as i64);
-    let sticky = killed.site.store.get_option("sticky_posts").await.unwrap().unwrap();
-    assert_eq!(serde_json::from_str::<Vec<i64>>(&sticky).unwrap().len(), n / 50);
+    let sticky = killed
+        .site
+        .store
+        .get_option("sticky_posts")
+        .await
+        .expect("import test")
+        .expect("import test");
+    assert_eq!(
+        serde_json::from_str::<Vec<i64>>(&sticky)
+            .expect("import test")
+            .len(),
+        n / 50
+    );
     // Forward parents were linked, and the uploads links point here.
     let pages = list(&fk.get("wp/v2/pages").await);
-    assert!(pages.iter().all(|p| p["parent"].as_i64().unwrap() > 0), "parents linked");
-    let content = pages[0]["content"]["raw"].as_str().unwrap();
-    assert!(content.contains(&format!("{}/wp-content/uploads/x.png", killed.base)), "{content}");
+    assert!(
+        pages
+            .iter()
+            .all(|p| p["parent"].as_i64().expect("import test") > 0),
+        "parents linked"
+    );
+    let content = pages[0]["content"]["raw"].as_str().expect("import test");
+    assert!(
+        content.contains(&format!("{}/wp-content/uploads/x.png", killed.base)),
+        "{content}"
+    );
 }
