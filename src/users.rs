@@ -464,6 +464,7 @@ pub async fn insert_user_with_profile(
     let created = site
         .store
         .create_user(NewUser {
+            id: 0,
             login: login.clone(),
             email: email.to_owned(),
             nicename,

@@ -49,6 +49,7 @@ const TABLES: &[&str] = &[
     "audit_anchor",
     "webhook_outbox",
     "application_password_seen",
+    "import_map",
 ];
 /// Tables that must be empty in the target before the copy.
 const MUST_BE_EMPTY: &[&str] = &[
@@ -63,6 +64,7 @@ const MUST_BE_EMPTY: &[&str] = &[
     "audit_anchor",
     "webhook_outbox",
     "application_password_seen",
+    "import_map",
 ];
 /// Tables whose `id` comes from a sequence that must continue after the copied ids.
 const ID_SEQUENCES: &[&str] = &[
@@ -117,7 +119,7 @@ pub async fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
     let mut dst = target.pool().begin().await?;
     // Nobody else writes these tables until the copy commits.
     sqlx::query(
-        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option, audit_log, audit_anchor, webhook_outbox, application_password_seen IN SHARE ROW EXCLUSIVE MODE"#,
+        r#"LOCK TABLE "user", session_token, application_password, post, postmeta, comment, term, term_relationship, option, audit_log, audit_anchor, webhook_outbox, application_password_seen, import_map IN SHARE ROW EXCLUSIVE MODE"#,
     )
     .execute(&mut *dst)
     .await?;

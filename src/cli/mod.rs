@@ -5,6 +5,7 @@ mod audit;
 mod backup;
 pub mod doctor;
 mod format;
+mod import;
 mod local;
 mod media;
 mod migrate_store;
@@ -71,6 +72,12 @@ pub enum Command {
     /// Report weak security settings (takes the flags and FERROPRESS_* variables of `serve`);
     /// exits 1 when it finds a problem.
     Doctor(ServeArgs),
+    /// Bring a WordPress site over: from a WXR export file or through its REST API.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Write the site in a format WordPress reads (`export wxr > site.xml`).
+    #[command(subcommand)]
+    Export(import::ExportCommand),
     /// Runs a display filter over a JSON array of strings (side-by-side checks with PHP).
     #[command(hide = true)]
     Format(format::FormatArgs),
@@ -157,6 +164,19 @@ pub fn run() -> ExitCode {
         Command::Backup(args) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(backup::backup(args, &storage))
+        }
+        Command::Import(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            match runtime.block_on(import::import(cmd, &storage)) {
+                // Something failed: the report says what; the exit status says so too.
+                Ok(false) => return ExitCode::FAILURE,
+                Ok(true) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Command::Export(cmd) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(import::export(cmd, &storage))
         }
         Command::Restore(args) => {
             init_logging("warn", LogFormat::Text);

@@ -1356,7 +1356,7 @@ pub(super) fn raw_field(params: &Params, name: &str) -> Option<String> {
 
 /// `wp_unique_post_slug()`: drafts and pending posts keep their slug as given; others get
 /// `-2`, `-3`, … until no other post of the type has it.
-async fn unique_slug(
+pub(crate) async fn unique_slug(
     site: &Site,
     pt: &PostType,
     base: &str,
@@ -2121,6 +2121,8 @@ async fn create_item(
             meta: meta.clone(),
             terms: post_terms,
             guid_id_prefix: guid_id_prefix.clone(),
+            import: None,
+            comments: vec![],
         })
         .await?;
     if let Some(prefix) = guid_id_prefix {

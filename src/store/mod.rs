@@ -72,6 +72,8 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// 0: the store picks it (an import gives the source's id when it is free).
+    pub id: i64,
     pub login: String,
     pub email: String,
     pub nicename: String,
@@ -409,6 +411,22 @@ pub struct NewPostWrite {
     /// When the guid is the `?p=` link, which needs the new id: the link without it, for the
     /// store to complete in the same write (else `post.guid` is stored as it is).
     pub guid_id_prefix: Option<String>,
+    /// Set by `ferropress import`: the `import_map` row recorded in the same transaction as
+    /// the post, so an interrupted import never creates it twice.
+    pub import: Option<ImportKey>,
+    /// Comments written with the post (`ferropress import`), each with its `import_map` row;
+    /// their `post_id` is set to the new post's.
+    pub comments: Vec<(ImportKey, Comment)>,
+}
+
+/// One row of `import_map`: an object of a source site and the id it got here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportKey {
+    /// The source site's address (or the WXR file's `base_site_url`).
+    pub source: String,
+    /// `user`, `term`, `post`, `comment`.
+    pub kind: &'static str,
+    pub old_id: i64,
 }
 
 #[async_trait]
@@ -489,6 +507,8 @@ pub trait Store: Send + Sync + 'static {
     async fn record_app_password_usage(&self, usage: &[AppPasswordUsage]) -> StoreResult<()>;
 
     // Posts.
+    /// `post.id` 0: the store picks the id; else that id is used (an import keeping the
+    /// source's ids). The same holds for `insert_term`, `insert_comment`, `create_user`.
     async fn insert_post(&self, post: &Post) -> StoreResult<i64>;
     /// Sets the `guid` of a post that has none yet (WordPress never changes it afterwards).
     async fn set_post_guid(&self, id: i64, guid: &str) -> StoreResult<()>;
@@ -506,6 +526,15 @@ pub trait Store: Send + Sync + 'static {
         }
         for (taxonomy, ids) in &post.terms {
             self.set_post_terms(id, taxonomy, ids).await?;
+        }
+        if let Some(key) = &post.import {
+            self.set_import_map(key, id).await?;
+        }
+        for (key, comment) in &post.comments {
+            let mut c = comment.clone();
+            c.post_id = id;
+            let cid = self.insert_comment(&c).await?;
+            self.set_import_map(key, cid).await?;
         }
         Ok(id)
     }
@@ -626,6 +655,18 @@ pub trait Store: Send + Sync + 'static {
     /// their status (only `wp_untrash_post()`, which the REST API never calls, restores it:
     /// a trashed post published again through the API keeps them so).
     async fn trash_post_comments(&self, post_id: i64) -> StoreResult<()>;
+
+    // Import bookkeeping (`ferropress import`).
+    /// Every (old id, new id) recorded for this source and kind.
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>>;
+    /// Records (or replaces) where an object of the source went.
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()>;
+    /// After rows were inserted with the ids they had elsewhere (an import keeps them when
+    /// free): new rows' ids continue after the highest. SQLite's AUTOINCREMENT does so by
+    /// itself.
+    async fn sync_id_sequences(&self) -> StoreResult<()> {
+        Ok(())
+    }
 
     // Options.
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>>;

@@ -342,8 +342,8 @@ impl Store for PostgresStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             r#"INSERT INTO "user" (login, email, nicename, display_name, first_name, last_name, nickname,
-             description, url, locale, roles, pass_hash, registered, display_name_fold)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"#,
+             description, url, locale, roles, pass_hash, registered, display_name_fold, id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE(NULLIF($15, 0), nextval(pg_get_serial_sequence('"user"', 'id')))) RETURNING id"#,
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -359,6 +359,7 @@ impl Store for PostgresStore {
         .bind(&u.pass_hash)
         .bind(u.registered)
         .bind(fold(&u.display_name))
+        .bind(u.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -782,39 +783,37 @@ impl Store for PostgresStore {
     }
 
     async fn insert_post(&self, p: &Post) -> StoreResult<i64> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
-             menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-             mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23) RETURNING id",
-        )
-        .bind(&p.post_type)
-        .bind(&p.status)
-        .bind(p.author)
-        .bind(&p.title)
-        .bind(&p.content)
-        .bind(&p.excerpt)
-        .bind(&p.slug)
-        .bind(&p.password)
-        .bind(p.parent)
-        .bind(p.menu_order)
-        .bind(&p.comment_status)
-        .bind(&p.ping_status)
-        .bind(p.date)
-        .bind(p.date_floating)
-        .bind(p.modified)
-        .bind(&p.pre_trash_status)
-        .bind(&p.mime_type)
-        .bind(p.featured_media)
-        .bind(&p.format)
-        .bind(fold(&p.title))
-        .bind(fold(&p.excerpt))
-        .bind(fold(&p.content))
-        .bind(&p.guid)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(map_write_err)?;
+        insert_post_on(&mut *self.pool.acquire().await?, p).await
+    }
+
+    /// In one transaction: an interrupted import must not leave a post without its
+    /// `import_map` row.
+    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_post_on(&mut tx, &post.post).await?;
+        if let Some(prefix) = &post.guid_id_prefix {
+            sqlx::query("UPDATE post SET guid = $1 WHERE id = $2")
+                .bind(format!("{prefix}{id}"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (key, values) in &post.meta {
+            set_post_meta_on(&mut tx, id, key, values).await?;
+        }
+        for (taxonomy, ids) in &post.terms {
+            set_post_terms_on(&mut tx, id, taxonomy, ids).await?;
+        }
+        if let Some(key) = &post.import {
+            set_import_map_on(&mut tx, key, id).await?;
+        }
+        for (key, comment) in &post.comments {
+            let mut c = comment.clone();
+            c.post_id = id;
+            let cid = insert_comment_on(&mut tx, &c).await?;
+            set_import_map_on(&mut tx, key, cid).await?;
+        }
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -961,21 +960,7 @@ impl Store for PostgresStore {
 
     async fn set_post_meta(&self, post_id: i64, key: &str, values: &[String]) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM postmeta WHERE post_id = $1 AND meta_key = $2")
-            .bind(post_id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
-        // One statement; WITH ORDINALITY keeps the values' order in the ids.
-        sqlx::query(
-            "INSERT INTO postmeta (post_id, meta_key, meta_value) \
-             SELECT $1, $2, v FROM UNNEST($3::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
-        )
-        .bind(post_id)
-        .bind(key)
-        .bind(values)
-        .execute(&mut *tx)
-        .await?;
+        set_post_meta_on(&mut tx, post_id, key, values).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1046,27 +1031,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_comment(&self, c: &Comment) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
-             content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
-             pre_post_trash_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(c.post_id)
-        .bind(&c.author_name)
-        .bind(&c.author_email)
-        .bind(&c.author_url)
-        .bind(&c.author_ip)
-        .bind(c.date)
-        .bind(&c.content)
-        .bind(&c.approved)
-        .bind(&c.agent)
-        .bind(&c.comment_type)
-        .bind(c.parent)
-        .bind(c.user_id)
-        .bind(&c.pre_trash_status)
-        .bind(&c.pre_post_trash_status)
-        .fetch_one(&self.pool)
-        .await?)
+        insert_comment_on(&mut *self.pool.acquire().await?, c).await
     }
 
     async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>> {
@@ -1264,6 +1229,32 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT old_id, new_id FROM import_map WHERE source = $1 AND kind = $2 ORDER BY old_id",
+        )
+        .bind(source)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()> {
+        set_import_map_on(&mut *self.pool.acquire().await?, key, new_id).await
+    }
+
+    async fn sync_id_sequences(&self) -> StoreResult<()> {
+        for table in ["\"user\"", "post", "comment", "term"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
+            )))
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
     async fn set_option(&self, name: &str, value: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO option (name, value) VALUES ($1, $2) \
@@ -1278,8 +1269,8 @@ impl Store for PostgresStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold, id) \
+             VALUES ($1, $2, $3, $4, $5, $6, COALESCE(NULLIF($7, 0), nextval(pg_get_serial_sequence('term', 'id')))) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
@@ -1287,6 +1278,7 @@ impl Store for PostgresStore {
         .bind(&t.description)
         .bind(t.parent)
         .bind(fold(&t.name))
+        .bind(t.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)
@@ -1497,24 +1489,7 @@ impl Store for PostgresStore {
         term_ids: &[i64],
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM term_relationship WHERE post_id = $1 \
-             AND term_id IN (SELECT id FROM term WHERE taxonomy = $2)",
-        )
-        .bind(post_id)
-        .bind(taxonomy)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO term_relationship (post_id, term_id) \
-             SELECT $1, id FROM term WHERE id = ANY($2) AND taxonomy = $3 \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(post_id)
-        .bind(term_ids)
-        .bind(taxonomy)
-        .execute(&mut *tx)
-        .await?;
+        set_post_terms_on(&mut tx, post_id, taxonomy, term_ids).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -2251,4 +2226,136 @@ fn audit_row(r: &PgRow) -> Result<AuditEntry, sqlx::Error> {
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
     })
+}
+
+async fn insert_post_on(conn: &mut sqlx::PgConnection, p: &Post) -> StoreResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
+         menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
+         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid, id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20, $21, $22, $23, COALESCE(NULLIF($24, 0), nextval(pg_get_serial_sequence('post', 'id')))) RETURNING id",
+    )
+    .bind(&p.post_type)
+    .bind(&p.status)
+    .bind(p.author)
+    .bind(&p.title)
+    .bind(&p.content)
+    .bind(&p.excerpt)
+    .bind(&p.slug)
+    .bind(&p.password)
+    .bind(p.parent)
+    .bind(p.menu_order)
+    .bind(&p.comment_status)
+    .bind(&p.ping_status)
+    .bind(p.date)
+    .bind(p.date_floating)
+    .bind(p.modified)
+    .bind(&p.pre_trash_status)
+    .bind(&p.mime_type)
+    .bind(p.featured_media)
+    .bind(&p.format)
+    .bind(fold(&p.title))
+    .bind(fold(&p.excerpt))
+    .bind(fold(&p.content))
+    .bind(&p.guid)
+    .bind(p.id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_write_err)?;
+    Ok(id)
+}
+
+async fn insert_comment_on(conn: &mut sqlx::PgConnection, c: &Comment) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
+         content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
+         pre_post_trash_status, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, COALESCE(NULLIF($15, 0), nextval(pg_get_serial_sequence('comment', 'id')))) RETURNING id",
+    )
+    .bind(c.post_id)
+    .bind(&c.author_name)
+    .bind(&c.author_email)
+    .bind(&c.author_url)
+    .bind(&c.author_ip)
+    .bind(c.date)
+    .bind(&c.content)
+    .bind(&c.approved)
+    .bind(&c.agent)
+    .bind(&c.comment_type)
+    .bind(c.parent)
+    .bind(c.user_id)
+    .bind(&c.pre_trash_status)
+    .bind(&c.pre_post_trash_status)
+    .bind(c.id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn set_import_map_on(
+    conn: &mut sqlx::PgConnection,
+    key: &ImportKey,
+    new_id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_map (source, kind, old_id, new_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (source, kind, old_id) DO UPDATE SET new_id = EXCLUDED.new_id",
+    )
+    .bind(&key.source)
+    .bind(key.kind)
+    .bind(key.old_id)
+    .bind(new_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_post_meta_on(
+    conn: &mut sqlx::PgConnection,
+    post_id: i64,
+    key: &str,
+    values: &[String],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM postmeta WHERE post_id = $1 AND meta_key = $2")
+        .bind(post_id)
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    // One statement; WITH ORDINALITY keeps the values' order in the ids.
+    sqlx::query(
+        "INSERT INTO postmeta (post_id, meta_key, meta_value) \
+         SELECT $1, $2, v FROM UNNEST($3::text[]) WITH ORDINALITY AS t(v, n) ORDER BY n",
+    )
+    .bind(post_id)
+    .bind(key)
+    .bind(values)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn set_post_terms_on(
+    conn: &mut sqlx::PgConnection,
+    post_id: i64,
+    taxonomy: &str,
+    term_ids: &[i64],
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM term_relationship WHERE post_id = $1 \
+         AND term_id IN (SELECT id FROM term WHERE taxonomy = $2)",
+    )
+    .bind(post_id)
+    .bind(taxonomy)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO term_relationship (post_id, term_id) \
+         SELECT $1, id FROM term WHERE id = ANY($2) AND taxonomy = $3 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(post_id)
+    .bind(term_ids)
+    .bind(taxonomy)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -256,8 +256,8 @@ impl Store for SqliteStore {
     async fn create_user(&self, u: NewUser) -> StoreResult<User> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO user (login, email, nicename, display_name, first_name, last_name, nickname, \
-             description, url, locale, roles, pass_hash, registered, display_name_fold) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             description, url, locale, roles, pass_hash, registered, display_name_fold, id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
         )
         .bind(&u.login)
         .bind(&u.email)
@@ -273,6 +273,7 @@ impl Store for SqliteStore {
         .bind(&u.pass_hash)
         .bind(u.registered)
         .bind(fold(&u.display_name))
+        .bind(u.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?;
@@ -904,27 +905,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_comment(&self, c: &Comment) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
-             content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
-             pre_post_trash_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(c.post_id)
-        .bind(&c.author_name)
-        .bind(&c.author_email)
-        .bind(&c.author_url)
-        .bind(&c.author_ip)
-        .bind(c.date)
-        .bind(&c.content)
-        .bind(&c.approved)
-        .bind(&c.agent)
-        .bind(&c.comment_type)
-        .bind(c.parent)
-        .bind(c.user_id)
-        .bind(&c.pre_trash_status)
-        .bind(&c.pre_post_trash_status)
-        .fetch_one(&self.pool)
-        .await?)
+        insert_comment_on(&mut *self.pool.acquire().await?, c).await
     }
 
     async fn comment_by_id(&self, id: i64) -> StoreResult<Option<Comment>> {
@@ -1134,8 +1115,8 @@ impl Store for SqliteStore {
 
     async fn insert_term(&self, t: &Term) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO term (taxonomy, name, slug, description, parent, name_fold, id) \
+             VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
         )
         .bind(&t.taxonomy)
         .bind(&t.name)
@@ -1143,6 +1124,7 @@ impl Store for SqliteStore {
         .bind(&t.description)
         .bind(t.parent)
         .bind(fold(&t.name))
+        .bind(t.id)
         .fetch_one(&self.pool)
         .await
         .map_err(map_write_err)?)
@@ -1349,6 +1331,20 @@ impl Store for SqliteStore {
         set_post_terms_on(&mut tx, post_id, taxonomy, term_ids).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT old_id, new_id FROM import_map WHERE source = ? AND kind = ? ORDER BY old_id",
+        )
+        .bind(source)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()> {
+        set_import_map_on(&mut *self.pool.acquire().await?, key, new_id).await
     }
 
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>> {
@@ -1884,8 +1880,8 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO post (post_type, status, author, title, content, excerpt, slug, password, parent, \
          menu_order, comment_status, ping_status, date, date_floating, modified, pre_trash_status, \
-         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         mime_type, featured_media, post_format, title_fold, excerpt_fold, content_fold, guid, id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
     )
     .bind(&p.post_type)
     .bind(&p.status)
@@ -1910,6 +1906,7 @@ async fn insert_post_on(conn: &mut sqlx::SqliteConnection, p: &Post) -> StoreRes
     .bind(fold(&p.excerpt))
     .bind(fold(&p.content))
     .bind(&p.guid)
+    .bind(p.id)
     .fetch_one(&mut *conn)
     .await
     .map_err(map_write_err)?;
@@ -1985,7 +1982,59 @@ async fn create_post_on(
     for (taxonomy, ids) in &post.terms {
         set_post_terms_on(conn, id, taxonomy, ids).await?;
     }
+    if let Some(key) = &post.import {
+        set_import_map_on(conn, key, id).await?;
+    }
+    for (key, comment) in &post.comments {
+        let mut c = comment.clone();
+        c.post_id = id;
+        let cid = insert_comment_on(conn, &c).await?;
+        set_import_map_on(conn, key, cid).await?;
+    }
     Ok(id)
+}
+
+async fn insert_comment_on(conn: &mut sqlx::SqliteConnection, c: &Comment) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO comment (post_id, author_name, author_email, author_url, author_ip, date, \
+         content, approved, agent, comment_type, parent, user_id, pre_trash_status, \
+         pre_post_trash_status, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, 0)) RETURNING id",
+    )
+    .bind(c.post_id)
+    .bind(&c.author_name)
+    .bind(&c.author_email)
+    .bind(&c.author_url)
+    .bind(&c.author_ip)
+    .bind(c.date)
+    .bind(&c.content)
+    .bind(&c.approved)
+    .bind(&c.agent)
+    .bind(&c.comment_type)
+    .bind(c.parent)
+    .bind(c.user_id)
+    .bind(&c.pre_trash_status)
+    .bind(&c.pre_post_trash_status)
+    .bind(c.id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn set_import_map_on(
+    conn: &mut sqlx::SqliteConnection,
+    key: &ImportKey,
+    new_id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO import_map (source, kind, old_id, new_id) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (source, kind, old_id) DO UPDATE SET new_id = excluded.new_id",
+    )
+    .bind(&key.source)
+    .bind(key.kind)
+    .bind(key.old_id)
+    .bind(new_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Creates the posts of all requests through one connection, committing those that

@@ -18,6 +18,7 @@ mod global_params;
 mod health;
 mod helpers;
 mod hostile;
+mod import;
 mod index;
 mod kses;
 mod linear_time;

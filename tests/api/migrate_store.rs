@@ -90,7 +90,7 @@ async fn copies_everything_from_sqlite_and_ids_continue() {
         stdout(&out).trim(),
         // 7 audit entries: 3 tokens created, and the first network and user agent of the two
         // tokens used (4 `application_password_seen` rows).
-        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option, 7 audit_log, 0 audit_anchor, 0 webhook_outbox, 4 application_password_seen (row counts verified)."
+        "Success: Copied 3 user, 0 session_token, 3 application_password, 6 post, 0 postmeta, 1 comment, 1 term, 7 term_relationship, 18 option, 7 audit_log, 0 audit_anchor, 0 webhook_outbox, 4 application_password_seen, 0 import_map (row counts verified)."
     );
     // The copied audit chain still verifies.
     let pg = StorageArgs::sqlite(dir.path()).with_database_url(Some(&url));
