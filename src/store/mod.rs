@@ -2,6 +2,7 @@
 //! several instances sharing one database, by the PostgreSQL store.
 
 pub mod comment;
+pub mod pg_version;
 pub mod postgres;
 pub mod sqlite;
 
@@ -409,6 +410,12 @@ pub trait Store: Send + Sync + 'static {
     /// served from a cache.
     fn data_version(&self) -> Option<DataVersion> {
         None
+    }
+    /// `data_version` for a request starting now: covers every commit acknowledged before
+    /// the call, by any process. Stores told of commits asynchronously (PostgreSQL's
+    /// LISTEN/NOTIFY, `pg_version.rs`) wait here until they know they are current.
+    async fn current_data_version(&self) -> Option<DataVersion> {
+        self.data_version()
     }
     // Users.
     async fn count_users(&self) -> StoreResult<i64>;
