@@ -77,13 +77,18 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT [HEALTH_PATH]: until something listens (and, given a path, answers it 200:
+# ferropress binds before it has migrated, and answers 503 until it is ready).
 wait_port() {
     local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    for ((i = 0; i < 300; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            [[ -z ${2:-} ]] && return 0
+            curl -fs -o /dev/null "http://127.0.0.1:$1$2" && return 0
+        fi
         sleep 0.1
     done
-    echo "nothing listens on port $1" >&2
+    echo "nothing (ready) listens on port $1" >&2
     return 1
 }
 b64() { printf '%s:%s' "$1" "$2" | base64 -w0; }
@@ -168,7 +173,7 @@ serve_ferropress() {
     PORT=$(free_port)
     "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$data" "$@" >>"$OUT/ferropress.log" 2>&1 &
     PIDS+=($!)
-    wait_port "$PORT"
+    wait_port "$PORT" /ferropress/health/ready
 }
 
 # seed_ferropress DATA ARGS...: an admin and its token made with the CLI, then the site seeded
