@@ -1,8 +1,8 @@
 //! In-memory read caches that are never stale: each entry belongs to the database version
 //! it was read at (`Store::data_version`, which moves on every commit by any process), and
 //! each request asks the version first. A write anywhere (this server, the CLI, another
-//! process) empties the caches for the next request. PostgreSQL learns of commits by
-//! LISTEN/NOTIFY (`store::pg_version`); while it cannot tell its version, nothing is cached.
+//! process) empties the caches for the next request. PostgreSQL counts commits in a sequence
+//! bumped by triggers (`store::pg_version`); while it cannot tell its version, nothing is cached.
 //!
 //! WordPress has the same idea in its object cache; here it is what lets an authenticated
 //! read cost about what an anonymous one does.

@@ -91,7 +91,7 @@ pub struct ServeArgs {
 
     /// Serve repeated reads (verified tokens, posts answers) from memory while the database
     /// is unchanged. Always exact (see `cache.rs`); `false` is for measuring without it.
-    /// On PostgreSQL it is kept exact across instances by LISTEN/NOTIFY (`store/pg_version.rs`).
+    /// On PostgreSQL too, exact across instances (`store/pg_version.rs`).
     #[arg(long, env = "FERROPRESS_READ_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
     pub read_cache: bool,
 

@@ -412,8 +412,8 @@ pub trait Store: Send + Sync + 'static {
         None
     }
     /// `data_version` for a request starting now: covers every commit acknowledged before
-    /// the call, by any process. Stores told of commits asynchronously (PostgreSQL's
-    /// LISTEN/NOTIFY, `pg_version.rs`) wait here until they know they are current.
+    /// the call, by any process. Stores that must ask their server (PostgreSQL,
+    /// `pg_version.rs`) wait here for the answer.
     async fn current_data_version(&self) -> Option<DataVersion> {
         self.data_version()
     }

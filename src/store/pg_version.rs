@@ -2,54 +2,69 @@
 //! the instances sharing the database.
 //!
 //! Every table has a statement trigger (`ferropress_data_changed`, installed at start-up for
-//! every table of the schema) that calls `pg_notify` in the writing transaction, so the
-//! notification is sent when, and only when, the write commits, whoever made it (an
-//! instance, the CLI, `migrate-store`, psql). Each instance keeps one connection LISTENing,
-//! and counts what arrives: that count is its data version.
+//! every table of the schema, so tables of later migrations too) that, in the writing
+//! transaction, takes a shared transaction-level advisory lock and bumps the sequence
+//! `ferropress_data_version`, whoever writes (an instance, the CLI, `migrate-store`, psql).
+//! Writers never wait for each other there: the lock is shared and a sequence is not
+//! transactional.
 //!
-//! A notification travels on its own, so an instance could answer a request before it has
-//! read a notification for a commit acknowledged before the request arrived. Each request
-//! therefore waits for a round trip on the listening connection that began after the
-//! request did (a "fence"): PostgreSQL sends a listener every notification committed before
-//! one of its queries ends before that query's answer, so after the fence the count covers
-//! every commit acknowledged before the request. Requests arriving together share one
-//! fence, so under load this costs a fraction of a round trip each (against the several
-//! reads a request makes without the cache).
+//! Each request then asks, in one round trip on a connection kept for this, for the
+//! sequence's value and whether that lock is free (a non-blocking exclusive try). Free means
+//! no writing transaction is under way, so every bump the value counts belongs to a write
+//! that is over, and the value is a version: the data read afterwards is at least that
+//! recent, and any later commit moves the value. Taken means a write is under way: that
+//! request does without the cache. Requests arriving together share one round trip (a
+//! "fence" begun after each of them arrived), so under load this costs a fraction of a
+//! round trip each; a revocation acknowledged by one instance is seen by every other on its
+//! next request.
 //!
-//! While the listening connection is down nothing is cached (`current` is `None`); when it
-//! is back, the version moves, so nothing read before is served again.
+//! LISTEN/NOTIFY was the first design (tried, measured): a `pg_notify` in every writing
+//! transaction serializes the commits of the whole database (PostgreSQL holds a
+//! database-wide lock from queuing the notification until the commit is flushed), which cut
+//! drafts created per second on PostgreSQL from 1,917 to 660 in the same run, and the
+//! fence was needed anyway because a notification is delivered after the commit is
+//! acknowledged.
+//!
+//! While the connection is down nothing is cached (`current` is `None`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::{Notify, watch};
 
 use super::DataVersion;
 
-/// The channel the trigger notifies on (one per database; schemas sharing a database only
-/// invalidate each other's caches more often).
-pub const CHANNEL: &str = "ferropress_data_changed";
-/// The `application_name` of the listening connection (seen in `pg_stat_activity`).
-pub const LISTENER_APPLICATION_NAME: &str = "ferropress-listener";
+/// The `application_name` of the fence connection (seen in `pg_stat_activity`).
+pub const FENCE_APPLICATION_NAME: &str = "ferropress-version";
 /// A request waits this long at most for its fence, then goes without the cache.
 const FENCE_TIMEOUT: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// High half of the advisory lock key ("fprv"); the low half is the sequence's oid, so each
+/// schema has its own key. `INSTALL_TRIGGERS` computes the same.
+const LOCK_KEY_TAG: i64 = 0x6670_7276 << 32;
 
-/// The trigger function and one trigger per table of the current schema lacking it (tables
-/// added by later migrations get theirs at the next start). Runs after the migrations,
-/// under their advisory lock.
+/// The sequence, the trigger function and one trigger per table of the current schema
+/// lacking it. Runs after the migrations, under their advisory lock. The function names the
+/// sequence and the lock by oid, so it works whatever the writer's `search_path`.
 pub const INSTALL_TRIGGERS: &str = r#"
-CREATE OR REPLACE FUNCTION ferropress_data_changed() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
-    PERFORM pg_notify('ferropress_data_changed', '');
-    RETURN NULL;
-END
-$f$;
+CREATE SEQUENCE IF NOT EXISTS ferropress_data_version;
 DO $d$
-DECLARE t regclass;
+DECLARE
+    seq oid := 'ferropress_data_version'::regclass::oid;
+    t regclass;
 BEGIN
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION ferropress_data_changed() RETURNS trigger
+        LANGUAGE plpgsql AS $b$
+        BEGIN
+            PERFORM pg_advisory_xact_lock_shared(%s);
+            PERFORM nextval(%s::oid::regclass);
+            RETURN NULL;
+        END
+        $b$$f$, (x'6670727600000000'::bigint + seq::bigint), seq::bigint);
     FOR t IN
         SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
@@ -65,10 +80,18 @@ END
 $d$;
 "#;
 
+/// Read first (the scan), then the try: a bump counted in `last_value` whose transaction is
+/// still open holds the shared lock, and the try fails.
+const FENCE: &str = "SELECT last_value, CASE WHEN pg_try_advisory_lock($1) \
+     THEN pg_advisory_unlock($1) ELSE false END FROM ferropress_data_version";
+
+/// `version` when the last fence found a write under way (or none was made).
+const UNSTABLE: u64 = u64::MAX;
+
 pub struct Versions {
-    /// Whether the listening connection is up (and LISTENing).
+    /// Whether the fence connection is up.
     live: AtomicBool,
-    /// Notifications read, plus one per (re)connection.
+    /// What the last fence found: the sequence's value, or `UNSTABLE`.
     version: AtomicU64,
     /// The number of the last fence begun.
     started: AtomicU64,
@@ -79,11 +102,11 @@ pub struct Versions {
 }
 
 impl Versions {
-    /// Starts the listener task; it ends when the returned handle is aborted.
+    /// Starts the fence task; it ends when the returned handle is aborted.
     pub fn start(opts: &PgConnectOptions) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
         let this = Arc::new(Self {
             live: AtomicBool::new(false),
-            version: AtomicU64::new(0),
+            version: AtomicU64::new(UNSTABLE),
             started: AtomicU64::new(0),
             wanted: Notify::new(),
             done: watch::Sender::new(0),
@@ -91,16 +114,16 @@ impl Versions {
         // Named so that it can be told apart in `pg_stat_activity` (an application name
         // given in the URL is kept, as a prefix).
         let name = match opts.get_application_name() {
-            Some(own) => format!("{own} {LISTENER_APPLICATION_NAME}"),
-            None => LISTENER_APPLICATION_NAME.to_owned(),
+            Some(own) => format!("{own} {FENCE_APPLICATION_NAME}"),
+            None => FENCE_APPLICATION_NAME.to_owned(),
         };
         let opts = opts.clone().application_name(&name);
-        let task = tokio::spawn(listen(this.clone(), opts));
+        let task = tokio::spawn(fences(this.clone(), opts));
         (this, task)
     }
 
     /// The version of everything committed before this call, or `None` when it cannot be
-    /// told (the listening connection is down, or the fence took too long).
+    /// told (a write is under way, the connection is down, or the fence took too long).
     pub async fn current(&self) -> Option<DataVersion> {
         if !self.live.load(SeqCst) {
             return None;
@@ -113,79 +136,59 @@ impl Versions {
             Ok(Ok(_)) => {}
             _ => return None,
         }
-        if !self.live.load(SeqCst) {
+        let v = self.version.load(SeqCst);
+        if v == UNSTABLE || !self.live.load(SeqCst) {
             return None;
         }
-        let mut v = [0u8; 48];
-        v[..8].copy_from_slice(&self.version.load(SeqCst).to_le_bytes());
-        Some(DataVersion(v))
+        let mut bytes = [0u8; 48];
+        bytes[..8].copy_from_slice(&v.to_le_bytes());
+        Some(DataVersion(bytes))
     }
 
-    /// The connection is gone: no caching, the version moves, waiting requests go on
-    /// without the cache.
+    /// The connection is gone: no caching; waiting requests go on without the cache.
     fn lost(&self) {
         self.live.store(false, SeqCst);
-        self.version.fetch_add(1, SeqCst);
+        self.version.store(UNSTABLE, SeqCst);
         self.done.send_replace(self.started.load(SeqCst));
     }
 }
 
-async fn listen(v: Arc<Versions>, opts: PgConnectOptions) {
+async fn fences(v: Arc<Versions>, opts: PgConnectOptions) {
     let mut backoff = Duration::from_millis(50);
     loop {
         let err = session(&v, &opts, &mut backoff).await;
         v.lost();
         tracing::warn!(error = ?err.err(), retry_in = ?backoff,
-            "PostgreSQL notification connection lost: read caches off until it is back");
+            "PostgreSQL data version connection lost: read caches off until it is back");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
-/// One listening connection, until it fails.
+/// One connection, serving fences until it fails.
 async fn session(
     v: &Versions,
     opts: &PgConnectOptions,
     backoff: &mut Duration,
 ) -> Result<(), sqlx::Error> {
-    // A pool of one, as PgListener wants; reconnection is done here (a new session), so the
-    // version moves on every reconnection.
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .connect_with(opts.clone())
+    let mut conn = PgConnection::connect_with(opts).await?;
+    let oid: i64 = sqlx::query_scalar("SELECT 'ferropress_data_version'::regclass::oid::bigint")
+        .fetch_one(&mut conn)
         .await?;
-    let mut l = PgListener::connect_with(&pool).await?;
-    l.ignore_pool_close_event(true);
-    l.eager_reconnect(false);
-    l.listen(CHANNEL).await?;
-    // Anything may have been committed while nobody listened.
-    v.version.fetch_add(1, SeqCst);
+    let key = LOCK_KEY_TAG + oid;
     v.live.store(true, SeqCst);
     *backoff = Duration::from_millis(50);
-    tracing::info!("PostgreSQL notification connection up: read caches on");
+    tracing::info!("PostgreSQL data version connection up: read caches on");
     loop {
-        tokio::select! {
-            biased;
-            () = v.wanted.notified() => {
-                let id = v.started.fetch_add(1, SeqCst) + 1;
-                sqlx::raw_sql("SELECT 1").execute(&mut l).await?;
-                // Notifications that came in with the fence's answer were buffered.
-                if l.next_buffered().is_some() {
-                    while l.next_buffered().is_some() {}
-                    v.version.fetch_add(1, SeqCst);
-                }
-                v.done.send_replace(id);
-            }
-            // Cancel-safe: sqlx consumes a message from its buffer only once it is whole.
-            n = l.try_recv() => {
-                if n?.is_none() {
-                    return Ok(());
-                }
-                while l.next_buffered().is_some() {}
-                v.version.fetch_add(1, SeqCst);
-            }
-        }
+        v.wanted.notified().await;
+        let id = v.started.fetch_add(1, SeqCst) + 1;
+        let (value, free): (i64, bool) =
+            sqlx::query_as(FENCE).bind(key).fetch_one(&mut conn).await?;
+        let found = match u64::try_from(value) {
+            Ok(n) if free && n != UNSTABLE => n,
+            _ => UNSTABLE,
+        };
+        v.version.store(found, SeqCst);
+        v.done.send_replace(id);
     }
 }

@@ -2,7 +2,7 @@
 //! database. Same tables, constraints and behaviour as the SQLite store (`sqlite.rs`).
 //!
 //! Reads are cached per instance only as long as the data version says nothing changed
-//! (`pg_version.rs`: LISTEN/NOTIFY plus a fence per request), so a revocation or a role
+//! (`pg_version.rs`: a version sequence bumped by triggers, read by a fence per request), so a revocation or a role
 //! change made through one instance holds on every other instance from the next request on.
 //! Writes are acknowledged after PostgreSQL commits them (`synchronous_commit` as the server
 //! is configured, `on` by default).
@@ -31,14 +31,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 pub struct PostgresStore {
     pool: PgPool,
-    /// The data version pushed by LISTEN/NOTIFY (`pg_version.rs`), and its listener task.
+    /// The data version (`pg_version.rs`), and the task serving its fences.
     versions: std::sync::Arc<super::pg_version::Versions>,
-    listener: tokio::task::JoinHandle<()>,
+    fences: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        self.listener.abort();
+        self.fences.abort();
     }
 }
 
@@ -58,11 +58,11 @@ impl PostgresStore {
             .connect_with(opts.clone())
             .await?;
         backfill_folds(&pool).await?;
-        let (versions, listener) = super::pg_version::Versions::start(&opts);
+        let (versions, fences) = super::pg_version::Versions::start(&opts);
         Ok(Self {
             pool,
             versions,
-            listener,
+            fences,
         })
     }
 
@@ -1491,7 +1491,7 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
-        self.listener.abort();
+        self.fences.abort();
         self.pool.close().await;
     }
 

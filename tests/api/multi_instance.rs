@@ -287,7 +287,7 @@ async fn login_sessions_and_nonces_are_shared_by_instances() {
 }
 
 /// A PostgreSQL instance on a fresh schema whose connections carry `name` as their
-/// `application_name` (its notification listener is then "`name` ferropress-listener").
+/// `application_name` (its data version connection is then "`name` ferropress-version").
 async fn instance_named(url: &str, name: &str) -> TestApp {
     TestApp::spawn_on(&format!("{url}&application_name={name}"), |_| {}).await
 }
@@ -364,7 +364,7 @@ async fn a_write_on_one_instance_is_read_on_the_other_at_once_with_the_read_cach
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "PostgreSQL only: run by postgres::pass"]
-async fn no_stale_read_when_the_notification_connection_is_killed() {
+async fn no_stale_read_when_the_data_version_connection_is_killed() {
     let base = require_postgres();
     let url = fresh_database_url();
     let name = format!("fp_b_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
@@ -385,7 +385,7 @@ async fn no_stale_read_when_the_notification_connection_is_killed() {
     assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
     assert!(b.site.cache.response_stats().entries >= 1, "B caches");
 
-    let listener = format!("{name} ferropress-listener");
+    let listener = format!("{name} ferropress-version");
     let listeners = || async {
         use sqlx::Connection as _;
         let mut conn = sqlx::PgConnection::connect(base).await.expect("connect");
@@ -397,7 +397,7 @@ async fn no_stale_read_when_the_notification_connection_is_killed() {
                 .expect("count listeners");
         n
     };
-    assert_eq!(listeners().await, 1, "B listens on one connection");
+    assert_eq!(listeners().await, 1, "B has one version connection");
     let kill = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{listener}'"
     );
@@ -422,7 +422,7 @@ async fn no_stale_read_when_the_notification_connection_is_killed() {
         }
 
         admin_sql(base, kill.clone());
-        // Written while B's listener is gone (or being replaced): B must not answer from
+        // Written while B's version connection is gone (or being replaced): B must not answer from
         // what it cached before.
         let title = format!("while down {round}");
         retitle(&a, "ed", &token, id, &title).await;
@@ -446,7 +446,7 @@ async fn no_stale_read_when_the_notification_connection_is_killed() {
         );
     }
 
-    // B's listener comes back, and B caches again, still exactly.
+    // B's connection comes back, and B caches again, still exactly.
     let mut back = false;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -456,7 +456,44 @@ async fn no_stale_read_when_the_notification_connection_is_killed() {
             break;
         }
     }
-    assert!(back, "B caches again once its listener is back");
+    assert!(back, "B caches again once its connection is back");
     retitle(&a, "ed", &token, id, "after").await;
     assert_eq!(listed_title(&b, "ed", &token, id).await, "after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn a_write_under_way_outside_ferropress_is_not_cached_stale() {
+    use sqlx::Connection as _;
+    let url = fresh_database_url();
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    let (_, token) = b.user_with_token("ed", Role::Editor).await;
+    let (status, post) = request(
+        &b,
+        "ed",
+        &token,
+        reqwest::Method::POST,
+        "/posts",
+        Some(json!({ "title": "before", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_i64().expect("id");
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
+
+    // A transaction of someone else's (psql, another tool) writes and stays open: B reads
+    // the committed state meanwhile, and must not keep it past the commit.
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("UPDATE post SET title = 'outside' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("update");
+    for _ in 0..3 {
+        assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
+    }
+    tx.commit().await.expect("commit");
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "outside");
+    conn.close().await.expect("close");
 }
