@@ -81,9 +81,9 @@ $d$;
 "#;
 
 /// Read first (the scan), then the try: a bump counted in `last_value` whose transaction is
-/// still open holds the shared lock, and the try fails.
-const FENCE: &str = "SELECT last_value, CASE WHEN pg_try_advisory_lock($1) \
-     THEN pg_advisory_unlock($1) ELSE false END FROM ferropress_data_version";
+/// still open holds the shared lock, and the try fails. The lock, if taken, goes with the
+/// statement's own transaction.
+const FENCE: &str = "SELECT last_value, pg_try_advisory_xact_lock($1) FROM ferropress_data_version";
 
 /// `version` when the last fence found a write under way (or none was made).
 const UNSTABLE: u64 = u64::MAX;
