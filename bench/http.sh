@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: ferropress beside the real WordPress and beside a bare axum handler.
 #
-#   bench/http.sh [--targets ferropress,wordpress,bare] [--duration SECS] [--connections N]
-#                 [--users N] [--posts N] [--many-tokens N] [--wp-posts N] [--update-docs]
+#   bench/http.sh [--targets ferropress,postgres,postgres2,wordpress,bare] [--duration SECS]
+#                 [--connections N] [--users N] [--posts N] [--many-tokens N] [--wp-posts N]
+#                 [--update-docs]
 #
 # FERROPRESS_BENCH_BIN=path/to/ferropress benchmarks that binary instead of building one
 # (to compare two commits in one run).
 #
 # ferropress (release build, embedded SQLite) is started on loopback with a fresh data dir
 # and seeded through its REST API by bench/seed.py (1,000 users, 10,000 posts, a user with
-# 1 Application Password and one with 200). WordPress is a second oracle instance from
+# 1 Application Password and one with 200). `postgres` is the same build on the PostgreSQL
+# database FERROPRESS_BENCH_DATABASE_URL (emptied first: every table in its schema is
+# dropped), seeded the same way; `postgres2` is two instances on that database, each wrk run
+# split in two halves (connections/2 each) hitting one instance each at the same time, as a
+# load balancer alternating between them would (requests and percentiles are merged: the
+# sum of requests/s, the worse p50/p99). WordPress is a second oracle instance from
 # scripts/wordpress-oracle.sh (own state dir and port, so the compatibility suite's oracle
 # is left alone), seeded by the same script. The bare handler is benches/bare_axum.rs.
 # wrk runs each scenario with fixed connections and duration:
@@ -71,36 +77,66 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT [HEALTH_PATH]: until something listens (and, given a path, answers it 200:
+# ferropress binds before it has migrated, and answers 503 until it is ready).
 wait_port() {
     local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    for ((i = 0; i < 300; i++)); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            [[ -z ${2:-} ]] && return 0
+            curl -fs -o /dev/null "http://127.0.0.1:$1$2" && return 0
+        fi
         sleep 0.1
     done
-    echo "nothing listens on port $1" >&2
+    echo "nothing (ready) listens on port $1" >&2
     return 1
 }
 b64() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 
-# run TARGET SCENARIO URL METHOD PATH AUTH BODY PIDS...: one wrk run, one JSON result line.
+# run TARGET SCENARIO URLS METHOD PATH AUTH BODY PIDS...: one wrk run, one JSON result line.
+# URLS is one URL, or several separated by spaces: the connections are split between them
+# and the wrk runs go at the same time (one instance each), their results merged.
 run() {
-    local target=$1 scenario=$2 url=$3 method=$4 path=$5 auth=$6 body=$7
+    local target=$1 scenario=$2 urls=$3 method=$4 path=$5 auth=$6 body=$7
     shift 7
-    local p line rss=0
+    local p u rss=0 n conns
+    local -a list parts=() wrks=()
+    read -r -a list <<<"$urls"
+    n=${#list[@]}
+    conns=$(((CONNECTIONS + n - 1) / n))
     for p in "$@"; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
-    line=$(BENCH_PAGES=${BENCH_PAGES:-} BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body \
-        wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/wrk.lua "$url" | grep '^BENCH_JSON ' |
-        sed 's/^BENCH_JSON //')
+    for u in "${list[@]}"; do
+        parts+=("$OUT/wrk.$RANDOM.out")
+        BENCH_PAGES=${BENCH_PAGES:-} BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body \
+            wrk -t"$((n > 1 ? 1 : 2))" -c"$conns" -d"${DURATION}s" -s bench/wrk.lua "$u" >"${parts[-1]}" &
+        wrks+=($!)
+    done
+    wait "${wrks[@]}"
     for p in "$@"; do
         rss=$((rss + $(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
     done
-    python3 - "$target" "$scenario" "$rss" "$line" >>"$RESULTS" <<'PY'
+    python3 - "$target" "$scenario" "$rss" "${parts[@]}" >>"$RESULTS" <<'PY'
 import json, sys
-target, scenario, rss, line = sys.argv[1:]
-r = json.loads(line)
+target, scenario, rss, *files = sys.argv[1:]
+rs = []
+for f in files:
+    for line in open(f):
+        if line.startswith("BENCH_JSON "):
+            rs.append(json.loads(line[len("BENCH_JSON "):]))
+r = rs[0]
+for o in rs[1:]:
+    # Runs of the same length at the same time: requests/s add up; latency is the worse one.
+    r["requests"] += o["requests"]
+    r["seconds"] = max(r["seconds"], o["seconds"])
+    r["p50_us"] = max(r["p50_us"], o["p50_us"])
+    r["p99_us"] = max(r["p99_us"], o["p99_us"])
+    r["errors"] += o["errors"]
+    for k, v in o["statuses"].items():
+        r["statuses"][k] = r["statuses"].get(k, 0) + v
 r.update(target=target, scenario=scenario, rss_kb=int(rss))
 print(json.dumps(r))
 PY
+    rm -f "${parts[@]}"
     echo "  $target $scenario: $(tail -n 1 "$RESULTS")" >&2
 }
 
@@ -124,34 +160,67 @@ scenarios() {
 if [[ -n ${FERROPRESS_BENCH_BIN:-} ]]; then
     # Another build of ferropress (e.g. an older commit's) to compare with in the same run.
     BIN=$FERROPRESS_BENCH_BIN
-elif [[ ,$TARGETS, == *,ferropress,* || ,$TARGETS, == *,bare,* ]]; then
+elif [[ ,$TARGETS, == *,ferropress,* || ,$TARGETS, == *,postgres* || ,$TARGETS, == *,bare,* ]]; then
     echo "building (release)…" >&2
     cargo build --release -j2 --quiet
     BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferropress"
 fi
 
-if [[ ,$TARGETS, == *,ferropress,* ]]; then
-    DATA="$OUT/ferropress-data"
-    "$BIN" user create admin admin@bench.example --role=administrator --user_pass=bench-admin \
-        --data-dir "$DATA" >/dev/null
-    ADMIN_TOKEN=$("$BIN" user application-password create admin bench --porcelain --data-dir "$DATA")
+# serve_ferropress DATA ARGS...: starts an instance on a free port; sets PORT, adds to PIDS.
+serve_ferropress() {
+    local data=$1
+    shift
     PORT=$(free_port)
+    "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$data" "$@" >>"$OUT/ferropress.log" 2>&1 &
+    PIDS+=($!)
+    wait_port "$PORT" /ferropress/health/ready
+}
+
+# seed_ferropress DATA ARGS...: an admin and its token made with the CLI, then the site seeded
+# through one instance ($BENCH_* set); the instance is stopped again.
+seed_ferropress() {
+    local data=$1 admin_token
+    shift
+    "$BIN" user create admin admin@bench.example --role=administrator --user_pass=bench-admin \
+        --data-dir "$data" "$@" >/dev/null
+    admin_token=$("$BIN" user application-password create admin bench --porcelain --data-dir "$data" "$@")
     # Seeding makes 1,000 users: the failed-login throttle is not what is measured here,
     # but it stays on (F shows it working).
-    "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >"$OUT/ferropress.log" 2>&1 &
-    PIDS+=($!)
-    wait_port "$PORT"
-    echo "seeding ferropress…" >&2
-    eval "$(python3 bench/seed.py "http://127.0.0.1:$PORT" admin "$ADMIN_TOKEN" \
+    serve_ferropress "$data" "$@"
+    echo "seeding $data…" >&2
+    eval "$(python3 bench/seed.py "http://127.0.0.1:$PORT" admin "$admin_token" \
         --users "$USERS" --posts "$POSTS" --many-tokens "$MANY")"
     # Measured from a fresh start with the seeded data (seeding itself is not the load).
     kill "${PIDS[-1]}"
     wait "${PIDS[-1]}" 2>/dev/null || true
-    "$BIN" serve --bind "127.0.0.1:$PORT" --data-dir "$DATA" >>"$OUT/ferropress.log" 2>&1 &
-    PIDS[-1]=$!
-    wait_port "$PORT"
+    unset 'PIDS[-1]'
+}
+
+if [[ ,$TARGETS, == *,ferropress,* ]]; then
+    DATA="$OUT/ferropress-data"
+    seed_ferropress "$DATA"
+    serve_ferropress "$DATA"
     scenarios ferropress "http://127.0.0.1:$PORT" "${PIDS[-1]}"
     kill "${PIDS[-1]}"
+fi
+
+if [[ ,$TARGETS, == *,postgres,* || ,$TARGETS, == *,postgres2,* ]]; then
+    PG_URL=${FERROPRESS_BENCH_DATABASE_URL:?the postgres targets need FERROPRESS_BENCH_DATABASE_URL (a database the benchmark may empty)}
+    # A fresh database: every table of the schema goes (the migrations make them again).
+    psql -qX "$PG_URL" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
+    seed_ferropress "$OUT/postgres-data" --database-url "$PG_URL"
+    if [[ ,$TARGETS, == *,postgres,* ]]; then
+        serve_ferropress "$OUT/postgres-data" --database-url "$PG_URL"
+        scenarios postgres "http://127.0.0.1:$PORT" "${PIDS[-1]}"
+        kill "${PIDS[-1]}"
+    fi
+    if [[ ,$TARGETS, == *,postgres2,* ]]; then
+        serve_ferropress "$OUT/postgres-data" --database-url "$PG_URL"
+        URL1="http://127.0.0.1:$PORT"
+        serve_ferropress "$OUT/postgres-data-2" --database-url "$PG_URL"
+        scenarios postgres2 "$URL1 http://127.0.0.1:$PORT" "${PIDS[-2]}" "${PIDS[-1]}"
+        kill "${PIDS[-2]}" "${PIDS[-1]}"
+    fi
 fi
 
 if [[ ,$TARGETS, == *,bare,* ]]; then

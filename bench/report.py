@@ -77,6 +77,16 @@ def main() -> None:
         ("B / bare ceiling", ratio((fp, "B"), ("bare", "hello")), ">= 0.35", lambda v: v >= 0.35),
         ("E / B (200 tokens vs 1)", ratio((fp, "E"), (fp, "B")), "within 0.95-1.05",
          lambda v: 0.95 <= v <= 1.05),
+        ("PostgreSQL B / SQLite B", ratio(("postgres", "B"), (fp, "B")), ">= 0.5",
+         lambda v: v >= 0.5),
+        ("PostgreSQL C / SQLite C", ratio(("postgres", "C"), (fp, "C")), ">= 0.5",
+         lambda v: v >= 0.5),
+        ("2 PostgreSQL instances B / SQLite B", ratio(("postgres2", "B"), (fp, "B")), ">= 0.5",
+         lambda v: v >= 0.5),
+        ("2 PostgreSQL instances C / SQLite C", ratio(("postgres2", "C"), (fp, "C")), ">= 0.5",
+         lambda v: v >= 0.5),
+        ("PostgreSQL A / SQLite A", ratio(("postgres", "A"), (fp, "A")), "(info)", None),
+        ("PostgreSQL D / SQLite D", ratio(("postgres", "D"), (fp, "D")), "(info)", None),
         ("A / WordPress A", ratio((fp, "A"), ("wordpress", "A")), "(info)", None),
         ("C / WordPress C", ratio((fp, "C"), ("wordpress", "C")), "(info)", None),
         ("D / WordPress D", ratio((fp, "D"), ("wordpress", "D")), "(info)", None),
@@ -95,7 +105,7 @@ def main() -> None:
         d = rps(by[(fp, "D")])
         out.append(f"| D drafts created per second | {d:,.0f} | >= 2,000 | "
                    f"{'yes' if d >= 2000 else '**no**'} |")
-    peak = max((r["rss_kb"] for r in rows if r["target"] == fp), default=0)
+    peak = max((r["rss_kb"] for r in rows if r["target"] in (fp, "postgres")), default=0)
     if peak:
         out.append(f"| ferropress peak RSS under load | {peak / 1024:.1f} MB | < 64 MB | "
                    f"{'yes' if peak < 64 * 1024 else '**no**'} |")

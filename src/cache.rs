@@ -1,8 +1,8 @@
 //! In-memory read caches that are never stale: each entry belongs to the database version
 //! it was read at (`Store::data_version`, which moves on every commit by any process), and
 //! each request asks the version first. A write anywhere (this server, the CLI, another
-//! process) empties the caches for the next request. Stores that cannot tell their version
-//! cheaply (PostgreSQL, shared by several instances) get no caching at all.
+//! process) empties the caches for the next request. PostgreSQL counts commits in a sequence
+//! bumped by triggers (`store::pg_version`); while it cannot tell its version, nothing is cached.
 //!
 //! WordPress has the same idea in its object cache; here it is what lets an authenticated
 //! read cost about what an anonymous one does.
@@ -264,11 +264,11 @@ impl ReadCache {
 
     /// Reads the database version for this request, emptying the caches if it moved.
     /// `None`: do not use the caches for this request.
-    pub fn version(&self, store: &dyn Store, enabled: bool) -> Option<Version> {
+    pub async fn version(&self, store: &dyn Store, enabled: bool) -> Option<Version> {
         if !enabled {
             return None;
         }
-        let v = Version(store.data_version()?);
+        let v = Version(store.current_data_version().await?);
         let mut s = self.state();
         if s.version != Some(v) {
             s.version = Some(v);

@@ -101,7 +101,7 @@ pub struct ServeArgs {
 
     /// Serve repeated reads (verified tokens, posts answers) from memory while the database
     /// is unchanged. Always exact (see `cache.rs`); `false` is for measuring without it.
-    /// PostgreSQL never uses it.
+    /// On PostgreSQL too, exact across instances (`store/pg_version.rs`).
     #[arg(long, env = "FERROPRESS_READ_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
     pub read_cache: bool,
 

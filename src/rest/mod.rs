@@ -308,7 +308,8 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     }
     let version = site
         .cache
-        .version(site.store.as_ref(), site.config.read_cache);
+        .version(site.store.as_ref(), site.config.read_cache)
+        .await;
     // Answers that depend only on the user, the URL and the database: posts read with GET,
     // without a body or a method override (whose parameters the URL would not show).
     let cache_key = (req.method() == Method::GET

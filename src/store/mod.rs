@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod comment;
+pub mod pg_version;
 pub mod postgres;
 pub mod sqlite;
 
@@ -437,6 +438,12 @@ pub trait Store: Send + Sync + 'static {
     /// served from a cache.
     fn data_version(&self) -> Option<DataVersion> {
         None
+    }
+    /// `data_version` for a request starting now: covers every commit acknowledged before
+    /// the call, by any process. Stores that must ask their server (PostgreSQL,
+    /// `pg_version.rs`) wait here for the answer.
+    async fn current_data_version(&self) -> Option<DataVersion> {
+        self.data_version()
     }
     // Users.
     async fn count_users(&self) -> StoreResult<i64>;

@@ -1,9 +1,9 @@
 //! The PostgreSQL store: several ferropress instances behind a load balancer share one
 //! database. Same tables, constraints and behaviour as the SQLite store (`sqlite.rs`).
 //!
-//! Nothing is cached per instance: every request reads users and Application Passwords from
-//! the database, so a revocation or a role change made through one instance holds on every
-//! other instance from the next request on, and no LISTEN/NOTIFY invalidation is needed.
+//! Reads are cached per instance only as long as the data version says nothing changed
+//! (`pg_version.rs`: a version sequence bumped by triggers, read by a fence per request), so a revocation or a role
+//! change made through one instance holds on every other instance from the next request on.
 //! Writes are acknowledged after PostgreSQL commits them (`synchronous_commit` as the server
 //! is configured, `on` by default).
 
@@ -31,6 +31,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// The data version (`pg_version.rs`), and the task serving its fences.
+    versions: std::sync::Arc<super::pg_version::Versions>,
+    fences: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.fences.abort();
+    }
 }
 
 /// Whether a `--database-url` names PostgreSQL.
@@ -46,10 +55,15 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         backfill_folds(&pool).await?;
-        Ok(Self { pool })
+        let (versions, fences) = super::pg_version::Versions::start(&opts);
+        Ok(Self {
+            pool,
+            versions,
+            fences,
+        })
     }
 
     /// The pool, for `migrate-store`, which writes every table in one transaction.
@@ -94,6 +108,10 @@ async fn migrate_locked(conn: &mut PgConnection) -> StoreResult<()> {
     let mut migrator = sqlx::migrate!("migrations/postgres");
     migrator.set_locking(false);
     migrator.run(&mut *conn).await?;
+    // The data version's triggers, on every table including those of later migrations.
+    sqlx::raw_sql(super::pg_version::INSTALL_TRIGGERS)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -1839,7 +1857,12 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn current_data_version(&self) -> Option<DataVersion> {
+        self.versions.current().await
+    }
+
     async fn close(&self) {
+        self.fences.abort();
         self.pool.close().await;
     }
 

@@ -300,3 +300,215 @@ async fn login_sessions_and_nonces_are_shared_by_instances() {
             .is_none()
     );
 }
+
+/// A PostgreSQL instance on a fresh schema whose connections carry `name` as their
+/// `application_name` (its data version connection is then "`name` ferropress-version").
+async fn instance_named(url: &str, name: &str) -> TestApp {
+    TestApp::spawn_on(&format!("{url}&application_name={name}"), |_| {}).await
+}
+
+/// The title of post `id` in B's authenticated list of posts (a cached answer, if any).
+async fn listed_title(app: &TestApp, login: &str, token: &str, id: i64) -> String {
+    let (status, list) = request(
+        app,
+        login,
+        token,
+        reqwest::Method::GET,
+        "/posts?per_page=10",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let post = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("post {id} missing from {list}"));
+    post["title"]["rendered"]
+        .as_str()
+        .expect("title")
+        .to_owned()
+}
+
+async fn retitle(app: &TestApp, login: &str, token: &str, id: i64, title: &str) {
+    let (status, body) = request(
+        app,
+        login,
+        token,
+        reqwest::Method::POST,
+        &format!("/posts/{id}"),
+        Some(json!({ "title": title })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn a_write_on_one_instance_is_read_on_the_other_at_once_with_the_read_cache_on() {
+    let url = fresh_database_url();
+    let a = TestApp::spawn_on(&url, |_| {}).await;
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    let (_, token) = a.user_with_token("ed", Role::Editor).await;
+    let (status, post) = request(
+        &a,
+        "ed",
+        &token,
+        reqwest::Method::POST,
+        "/posts",
+        Some(json!({ "title": "t0", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_i64().expect("id");
+
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "t0");
+    // B caches on PostgreSQL: the answer and the verified token are kept.
+    assert!(b.site.cache.response_stats().entries >= 1);
+    assert!(b.site.cache.auth_stats().entries >= 1);
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "t0");
+
+    // Each write acknowledged by A is in B's very next answer.
+    for i in 1..=30 {
+        let title = format!("t{i}");
+        retitle(&a, "ed", &token, id, &title).await;
+        assert_eq!(listed_title(&b, "ed", &token, id).await, title, "round {i}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn no_stale_read_when_the_data_version_connection_is_killed() {
+    let base = require_postgres();
+    let url = fresh_database_url();
+    let name = format!("fp_b_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let a = TestApp::spawn_on(&url, |_| {}).await;
+    let b = instance_named(&url, &name).await;
+    let (_, token) = a.user_with_token("ed", Role::Editor).await;
+    let (status, post) = request(
+        &a,
+        "ed",
+        &token,
+        reqwest::Method::POST,
+        "/posts",
+        Some(json!({ "title": "before", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_i64().expect("id");
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
+    assert!(b.site.cache.response_stats().entries >= 1, "B caches");
+
+    let listener = format!("{name} ferropress-version");
+    let listeners = || async {
+        use sqlx::Connection as _;
+        let mut conn = sqlx::PgConnection::connect(base).await.expect("connect");
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(&listener)
+                .fetch_one(&mut conn)
+                .await
+                .expect("count listeners");
+        n
+    };
+    assert_eq!(listeners().await, 1, "B has one version connection");
+    let kill = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{listener}'"
+    );
+    for round in 0..3 {
+        // A second token, verified (and cached) on B.
+        let (status, created) = request(
+            &a,
+            "ed",
+            &token,
+            reqwest::Method::POST,
+            "/users/me/application-passwords",
+            Some(json!({ "name": format!("r{round}") })),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        let second = created["password"].as_str().expect("password").to_owned();
+        let uuid = created["uuid"].as_str().expect("uuid").to_owned();
+        for _ in 0..2 {
+            let (status, me) =
+                request(&b, "ed", &second, reqwest::Method::GET, "/users/me", None).await;
+            assert_eq!(status, 200, "{me}");
+        }
+
+        admin_sql(base, kill.clone());
+        // Written while B's version connection is gone (or being replaced): B must not answer from
+        // what it cached before.
+        let title = format!("while down {round}");
+        retitle(&a, "ed", &token, id, &title).await;
+        assert_eq!(listed_title(&b, "ed", &token, id).await, title);
+        let (status, _) = request(
+            &a,
+            "ed",
+            &token,
+            reqwest::Method::DELETE,
+            &format!("/users/me/application-passwords/{uuid}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, body) =
+            request(&b, "ed", &second, reqwest::Method::GET, "/users/me", None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("incorrect_password")),
+            "round {round}"
+        );
+    }
+
+    // B's connection comes back, and B caches again, still exactly.
+    let mut back = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        listed_title(&b, "ed", &token, id).await;
+        if listeners().await == 1 && b.site.cache.response_stats().entries >= 1 {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "B caches again once its connection is back");
+    retitle(&a, "ed", &token, id, "after").await;
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "after");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "PostgreSQL only: run by postgres::pass"]
+async fn a_write_under_way_outside_ferropress_is_not_cached_stale() {
+    use sqlx::Connection as _;
+    let url = fresh_database_url();
+    let b = TestApp::spawn_on(&url, |_| {}).await;
+    let (_, token) = b.user_with_token("ed", Role::Editor).await;
+    let (status, post) = request(
+        &b,
+        "ed",
+        &token,
+        reqwest::Method::POST,
+        "/posts",
+        Some(json!({ "title": "before", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let id = post["id"].as_i64().expect("id");
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
+
+    // A transaction of someone else's (psql, another tool) writes and stays open: B reads
+    // the committed state meanwhile, and must not keep it past the commit.
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let mut tx = conn.begin().await.expect("begin");
+    sqlx::query("UPDATE post SET title = 'outside' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("update");
+    for _ in 0..3 {
+        assert_eq!(listed_title(&b, "ed", &token, id).await, "before");
+    }
+    tx.commit().await.expect("commit");
+    assert_eq!(listed_title(&b, "ed", &token, id).await, "outside");
+    conn.close().await.expect("close");
+}
