@@ -330,6 +330,29 @@ pub async fn rotate(
     Err(WpError::internal())
 }
 
+/// How long before its expiry a token's owner is warned (`token.expiring`).
+pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
+
+/// Records `token.expiring` once for each token that expires within
+/// `EXPIRY_WARNING_SECS` (at most `limit` per call; the rest on the next).
+pub async fn warn_expiring(site: &Site, limit: i64) -> Result<usize, WpError> {
+    let now = now();
+    let expiring = site
+        .store
+        .claim_expiring_app_passwords(now, now.saturating_add(EXPIRY_WARNING_SECS), limit)
+        .await?;
+    for item in &expiring {
+        audit::record(
+            site,
+            Record::new(Event::TokenExpiring, item.user_id, &By::system())
+                .token(item.uuid)
+                .data(json!({ "name": item.name, "expires": item.expires })),
+        )
+        .await;
+    }
+    Ok(expiring.len())
+}
+
 /// Tokens revoked per idle sweep at most (the rest wait for the next one).
 pub const IDLE_SWEEP_BATCH: i64 = 500;
 

@@ -533,6 +533,11 @@ impl Starting {
                 if let Err(e) = audit_site.audit.flush(audit_site.store.as_ref()).await {
                     tracing::error!(error = %e, "writing the audit log failed");
                 }
+                // `token.expiring`: an indexed look at tokens not yet warned.
+                if let Err(e) = crate::application_passwords::warn_expiring(&audit_site, 100).await
+                {
+                    tracing::error!(error = %e.message, "warning of expiring tokens failed");
+                }
             }
         }));
         background.push(tokio::spawn(crate::webhooks::run(site.clone())));

@@ -33,7 +33,9 @@ pub enum ImportCommand {
         #[arg(long)]
         url: String,
         /// The user whose Application Password is given (an administrator sees everything).
-        #[arg(long)]
+        // The id of WP-CLI's global `--user` (`cli::local::GlobalArgs`), so this argument
+        // takes its place here instead of clashing with it (as `--url` does by name).
+        #[arg(long, id = "as_user", value_name = "USER")]
         user: String,
         /// The Application Password.
         #[arg(long, env = "FERROPRESS_IMPORT_APP_PASSWORD", hide_env_values = true, value_parser = parse_secret)]

@@ -503,6 +503,15 @@ pub trait Store: Send + Sync + 'static {
         password_hash: &str,
         prev_valid_until: Option<i64>,
     ) -> StoreResult<bool>;
+    /// Marks at most `limit` tokens expiring after `after` and at the latest at `until` as
+    /// warned, if they were not yet, and returns them (the `token.expiring` event is sent once
+    /// per token, whichever instance claims it).
+    async fn claim_expiring_app_passwords(
+        &self,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AppPassword>>;
     /// Deletes at most `limit` tokens last used (or, never used, created) before `cutoff`;
     /// returns their (user id, uuid).
     async fn revoke_unused_app_passwords(

@@ -689,8 +689,10 @@ impl Store for PostgresStore {
         expires: Option<i64>,
         scopes: Option<&str>,
     ) -> StoreResult<bool> {
+        // A new expiry is warned about again (`token.expiring`).
         let done = sqlx::query(
-            "UPDATE application_password SET expires = $1, scopes = $2 \
+            "UPDATE application_password SET expires = $1, scopes = $2, \
+             expiry_warned = CASE WHEN expires IS NOT DISTINCT FROM $1 THEN expiry_warned ELSE 0 END \
              WHERE user_id = $3 AND uuid = $4",
         )
         .bind(expires)
@@ -725,6 +727,30 @@ impl Store for PostgresStore {
         .await
         .map_err(map_write_err)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_expiring_app_passwords(
+        &self,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AppPassword>> {
+        // `expiry_warned = 0` again in the outer condition: an instance that waited for
+        // another's row lock re-checks it and skips what the other claimed.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE application_password SET expiry_warned = 1 WHERE expiry_warned = 0 AND uuid IN \
+             (SELECT uuid FROM application_password WHERE expires IS NOT NULL AND expiry_warned = 0 \
+             AND expires > $1 AND expires <= $2 ORDER BY expires LIMIT $3) RETURNING {APP_PASSWORD_COLUMNS}",
+        )))
+        .bind(after)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(app_password_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
     }
 
     async fn revoke_unused_app_passwords(

@@ -588,12 +588,15 @@ impl Store for SqliteStore {
         expires: Option<i64>,
         scopes: Option<&str>,
     ) -> StoreResult<bool> {
+        // A new expiry is warned about again (`token.expiring`).
         let done = sqlx::query(
-            "UPDATE application_password SET expires = ?, scopes = ? \
+            "UPDATE application_password SET expires = ?, scopes = ?, \
+             expiry_warned = CASE WHEN expires IS ? THEN expiry_warned ELSE 0 END \
              WHERE user_id = ? AND uuid = ?",
         )
         .bind(expires)
         .bind(scopes)
+        .bind(expires)
         .bind(user_id)
         .bind(uuid.to_string())
         .execute(&self.pool)
@@ -624,6 +627,28 @@ impl Store for SqliteStore {
         .await
         .map_err(map_write_err)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_expiring_app_passwords(
+        &self,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AppPassword>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE application_password SET expiry_warned = 1 WHERE expiry_warned = 0 AND uuid IN \
+             (SELECT uuid FROM application_password WHERE expires IS NOT NULL AND expiry_warned = 0 \
+             AND expires > ? AND expires <= ? ORDER BY expires LIMIT ?) RETURNING {APP_PASSWORD_COLUMNS}",
+        )))
+        .bind(after)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(app_password_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
     }
 
     async fn revoke_unused_app_passwords(

@@ -687,3 +687,54 @@ async fn audit_retention_prunes_at_start_and_the_rest_still_verifies() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("(1 entry)"), "{}", stdout(&out));
 }
+
+/// `token.expiring`: once per token, 7 days ahead, and once more when its expiry is moved.
+#[tokio::test]
+async fn tokens_expiring_within_a_week_are_announced_once() {
+    let app = TestApp::spawn_with(trusting_local_proxy).await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let create = |name: &'static str, expires: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/wp-json/wp/v2/users/me/application-passwords"))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({ "name": name, "expires": expires }));
+        async move {
+            let (status, body) = send(req).await;
+            assert_eq!(status, 201, "{body}");
+            body["uuid"].as_str().expect("uuid").to_owned()
+        }
+    };
+    let soon = create("soon", "3d").await;
+    let later = create("later", "30d").await;
+    let expiring = |l: &[Value], uuid: &str| {
+        of(l, "token.expiring")
+            .into_iter()
+            .filter(|e| e["token"] == uuid)
+            .count()
+    };
+    wait_for(&app, "alice", &token, "the warning", |l| {
+        expiring(l, &soon) == 1
+    })
+    .await;
+    // Later flushes add nothing for it, and nothing for the token a month away.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let list = entries(&app, "alice", &token, "").await;
+    assert_eq!(expiring(&list, &soon), 1, "{list:#?}");
+    assert_eq!(expiring(&list, &later), 0, "{list:#?}");
+    // A new expiry within the week is announced again.
+    let (status, body) = send(
+        app.client
+            .post(app.url(&format!(
+                "/wp-json/wp/v2/users/me/application-passwords/{soon}"
+            )))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({ "expires": "5d" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    wait_for(&app, "alice", &token, "the second warning", |l| {
+        expiring(l, &soon) == 2
+    })
+    .await;
+}
