@@ -644,6 +644,15 @@ impl Starting {
 
         let serve_site = site.clone();
         let join = tokio::spawn(async move {
+            // Whether serving ends or this task is dropped with its runtime, the router's
+            // reference to the site goes, so the site can be freed.
+            struct ReleaseApi(Arc<Site>);
+            impl Drop for ReleaseApi {
+                fn drop(&mut self) {
+                    self.0.release_api();
+                }
+            }
+            let _release = ReleaseApi(serve_site.clone());
             let served = join.await;
             for task in background {
                 task.abort();

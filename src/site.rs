@@ -29,8 +29,10 @@ pub struct Site {
     pub cpu: crate::work::CpuPool,
     /// Verified tokens and computed answers, valid for one database version.
     pub cache: crate::cache::ReadCache,
-    /// The REST router itself, for the internal requests of `_embed`.
-    pub api: std::sync::OnceLock<axum::Router>,
+    /// The REST router itself, for the internal requests of `_embed`, batch, XML-RPC and the
+    /// CLI. The router holds this `Site`: `release_api` breaks that cycle when serving ends,
+    /// or the site (its database pool, caches and CPU threads) would never be freed.
+    api: std::sync::RwLock<Option<axum::Router>>,
     /// Starting, serving or draining (`/ferropress/health/ready`).
     pub health: crate::health::Health,
     /// Counters exposed at `--metrics-bind`.
@@ -40,6 +42,33 @@ pub struct Site {
 }
 
 impl Site {
+    /// The REST router, once `rest::routes` has built it (and until `release_api`).
+    pub fn api(&self) -> Option<axum::Router> {
+        self.api
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Keeps the REST router for internal requests; the first one set stays.
+    pub fn set_api(&self, router: axum::Router) {
+        let mut api = self
+            .api
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if api.is_none() {
+            *api = Some(router);
+        }
+    }
+
+    /// Drops the kept router (and with it the router's reference to this site).
+    pub fn release_api(&self) {
+        *self
+            .api
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     pub fn new(store: Arc<dyn Store>, config: SiteConfig) -> Arc<Self> {
         let routes = Registry::build(&config.post_types);
         let sec = config.security;
@@ -67,7 +96,7 @@ impl Site {
             comment_flood: crate::auth::throttle::InFlight::default(),
             cpu,
             cache: crate::cache::ReadCache::default(),
-            api: std::sync::OnceLock::new(),
+            api: std::sync::RwLock::new(None),
             nonce_key: tokio::sync::OnceCell::new(),
             health: crate::health::Health::default(),
             metrics: crate::metrics::Metrics::default(),

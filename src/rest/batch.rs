@@ -279,7 +279,7 @@ async fn dispatch(
     req: &SubRequest,
     budget: &mut usize,
 ) -> WpResult<Value> {
-    let router = site.api.get().ok_or_else(WpError::internal)?.clone();
+    let router = site.api().ok_or_else(WpError::internal)?;
     let path = route_path(&req.path);
     // Each sub-request within the token's scopes, as a request of its own would be.
     crate::auth::scopes::check_path(site, auth, &path, &req.method)?;

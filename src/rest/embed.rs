@@ -114,7 +114,7 @@ impl<'a> Embedder<'a> {
             return Some(value);
         }
         let uri = format!("{path}?{query}");
-        let router = self.site.api.get()?.clone();
+        let router = self.site.api()?;
         let mut req = Request::get(uri).body(Body::empty()).ok()?;
         req.extensions_mut().insert(self.auth.clone());
         req.extensions_mut().insert(self.transport);

@@ -103,7 +103,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .with_state(site.clone());
-    let _ = site.api.set(api.clone());
+    site.set_api(api.clone());
     let pipeline = axum::middleware::from_fn_with_state(site, rest_pipeline);
     Router::new().nest_service(PREFIX, tower::Layer::layer(&pipeline, api))
 }

@@ -182,7 +182,7 @@ impl<'a> Rest<'a> {
             uri.push('?');
             uri.push_str(&ser.finish());
         }
-        let router = self.site.api.get().ok_or_else(internal)?.clone();
+        let router = self.site.api().ok_or_else(internal)?;
         let mut req = Request::builder().method(method).uri(&uri);
         for (name, value) in headers {
             req = req.header(name, value);

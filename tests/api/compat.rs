@@ -12,6 +12,7 @@ fn compatibility_suite_against_wordpress_oracle() {
         );
         return;
     }
+    let _turn = crate::helpers::oracle_turn(false);
     let out = run_py(&[]);
     let report = format!(
         "{}{}",

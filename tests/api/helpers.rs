@@ -359,3 +359,22 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
 pub fn production(args: &mut ServeArgs) {
     args.environment = Some(Environment::Production);
 }
+
+/// The WordPress oracle is shared by the compat suite and the import test, in the SQLite and
+/// the PostgreSQL pass (two processes). The import reads the whole site while the compat
+/// scenarios write to it, so it takes the oracle alone (`exclusive`); compat runs share it.
+pub fn oracle_turn(exclusive: bool) -> std::fs::File {
+    let path = std::env::temp_dir().join("ferropress-tests-oracle.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .expect("the oracle's lock file");
+    if exclusive {
+        file.lock().expect("the oracle's lock");
+    } else {
+        file.lock_shared().expect("the oracle's lock");
+    }
+    file
+}
