@@ -342,6 +342,30 @@ pub fn parse_duration_arg(s: &str) -> Result<i64, String> {
 }
 
 impl SiteConfig {
+    /// A site opened by a command (the CLI, an import) rather than served: local, every
+    /// capability path open, no caches and no limits beyond the commands' own.
+    pub fn offline(
+        post_types: Vec<crate::post_types::PostType>,
+        home: String,
+        uploads_dir: PathBuf,
+    ) -> Self {
+        Self {
+            post_types,
+            home,
+            environment: Environment::Local,
+            tls: false,
+            app_password_gate: crate::caps::AppPasswordGate::All,
+            max_body_bytes: 0,
+            max_upload_bytes: 0,
+            uploads_dir,
+            trusted_proxies: vec![],
+            security: SecurityArgs::default(),
+            read_cache: false,
+            max_token_lifetime: None,
+            allow_anonymous_comments: false,
+        }
+    }
+
     /// `rest_url()`: `{home}/wp-json/`.
     pub fn rest_url(&self, route: &str) -> String {
         format!("{}/wp-json/{}", self.home, route.trim_start_matches('/'))

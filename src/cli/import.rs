@@ -9,8 +9,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use secrecy::SecretString;
 
-use crate::caps::AppPasswordGate;
-use crate::config::{Environment, SiteConfig, StorageArgs, parse_secret};
+use crate::config::{SiteConfig, StorageArgs, parse_secret};
 use crate::import::{Importer, Options};
 use crate::site::Site;
 
@@ -86,21 +85,11 @@ async fn open_site(
 ) -> anyhow::Result<Arc<Site>> {
     let post_types = crate::post_types::load(&storage.data_dir)?;
     let store = crate::server::open_store(storage).await?;
-    let config = SiteConfig {
+    let config = SiteConfig::offline(
         post_types,
-        home: home.trim_end_matches('/').to_owned(),
-        environment: Environment::Local,
-        tls: false,
-        app_password_gate: AppPasswordGate::All,
-        max_body_bytes: 0,
-        max_upload_bytes: 0,
-        uploads_dir: uploads.unwrap_or_else(|| storage.data_dir.join("uploads")),
-        trusted_proxies: vec![],
-        security: crate::config::SecurityArgs::default(),
-        read_cache: false,
-        max_token_lifetime: None,
-        allow_anonymous_comments: false,
-    };
+        home.trim_end_matches('/').to_owned(),
+        uploads.unwrap_or_else(|| storage.data_dir.join("uploads")),
+    );
     Ok(Site::new(store, config))
 }
 

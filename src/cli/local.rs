@@ -10,8 +10,8 @@ use anyhow::{anyhow, bail};
 use clap::Args;
 use serde_json::Value as Json;
 
-use crate::caps::{AppPasswordGate, Role};
-use crate::config::{Environment, SiteConfig, StorageArgs};
+use crate::caps::Role;
+use crate::config::{SiteConfig, StorageArgs};
 use crate::site::Site;
 use crate::store::User;
 use crate::xmlrpc::rest::Rest;
@@ -54,23 +54,15 @@ impl Local {
         }
         .trim_end_matches('/')
         .to_owned();
+        let uploads_dir = std::env::var_os("FERROPRESS_UPLOADS_DIR")
+            .map_or_else(|| storage.data_dir.join("uploads"), Into::into);
         let config = SiteConfig {
-            post_types,
-            home,
-            environment: Environment::Local,
-            tls: false,
-            app_password_gate: AppPasswordGate::All,
             max_body_bytes: MAX_BODY_BYTES,
             max_upload_bytes: MAX_IMPORT_BYTES,
-            uploads_dir: std::env::var_os("FERROPRESS_UPLOADS_DIR")
-                .map_or_else(|| storage.data_dir.join("uploads"), Into::into),
-            trusted_proxies: vec![],
-            security: crate::config::SecurityArgs::default(),
-            read_cache: false,
             max_token_lifetime: std::env::var("FERROPRESS_MAX_TOKEN_LIFETIME")
                 .ok()
                 .and_then(|v| crate::config::parse_duration_arg(&v).ok()),
-            allow_anonymous_comments: false,
+            ..SiteConfig::offline(post_types, home, uploads_dir)
         };
         let site = Site::new(store, config);
         // Events recorded here (tokens created or revoked, role and password changes) notify
