@@ -64,6 +64,8 @@ EXTRA_FIELDS = {
     ".page_for_posts": "newer-wordpress-fields",
     ".page_on_front": "newer-wordpress-fields",
     ".show_on_front": "newer-wordpress-fields",
+    # The settings route's value, and its argument and property in the OPTIONS schema.
+    "*.page_for_privacy_policy": "settings-privacy-policy-page",
 }
 # WordPress fields ferropress does not send, for a documented reason: glob -> anchor.
 MISSING_FIELDS = {
