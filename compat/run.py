@@ -64,6 +64,8 @@ EXTRA_FIELDS = {
     ".page_for_posts": "newer-wordpress-fields",
     ".page_on_front": "newer-wordpress-fields",
     ".show_on_front": "newer-wordpress-fields",
+    # The settings route's value, and its argument and property in the OPTIONS schema.
+    "*.page_for_privacy_policy": "settings-privacy-policy-page",
 }
 # WordPress fields ferropress does not send, for a documented reason: glob -> anchor.
 MISSING_FIELDS = {
@@ -665,13 +667,18 @@ def check_expect(step, target, r, saved, run_id):
         got = get_or_missing(r.json, path) if r.is_json else "<not JSON>"
         if not matches(got, want):
             out.append(f"{path} = {json.dumps(got)[:160]}, expected {json.dumps(want)[:160]}")
+    for name, want in exp.get("headers", {}).items():  # upstream `$response->get_headers()`
+        got = r.header(name)
+        if not matches("<missing>" if got is None else got, want):
+            out.append(f"header {name}: {got!r}, expected {json.dumps(want)[:160]}")
     return out
 
 
 def matches(got, want):
     """Equality, or a matcher object: {"$ne": v}, {"$len": n}, {"$contains": v},
-    {"$startswith": s}, {"$missing": true}, {"$type": "string"}, {"$sameset": [...]},
-    {"$has_item": {k: v}} (a list item with these keys), {"$all": [m, …]}, {"$not": m}."""
+    {"$startswith": s}, {"$regex": r}, {"$trimmed": s}, {"$missing": true}, {"$type": "string"}, {"$sameset": [...]},
+    {"$has_item": {k: v}} (a list item with these keys), {"$keys": [...]} (an object's keys, in
+    order: PHPUnit's `array_keys()`), {"$sameset_keys": [...]} (in any order), {"$ids": [...]} (the set of the items' `id`), {"$all": [m, …]}, {"$not": m}."""
     if isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
         op, arg = next(iter(want.items()))
         if op == "$all":
@@ -695,6 +702,17 @@ def matches(got, want):
         if op == "$has_item":
             return isinstance(got, list) and any(
                 isinstance(x, dict) and all(x.get(k) == v for k, v in arg.items()) for x in got)
+        if op == "$regex":
+            return isinstance(got, str) and re.search(arg, got) is not None
+        if op == "$trimmed":  # assertSame( $s, trim( $got ) )
+            return isinstance(got, str) and got.strip(" \t\n\r\0\x0b") == arg
+        if op == "$ids":  # assertSameSets( $ids, wp_list_pluck( $data, 'id' ) )
+            return isinstance(got, list) and all(isinstance(x, dict) for x in got) \
+                and sorted(map(json.dumps, (x.get("id") for x in got))) == sorted(map(json.dumps, arg))
+        if op == "$sameset_keys":  # assertSameSets( $expected, array_keys( $data ) )
+            return isinstance(got, dict) and sorted(got) == sorted(arg)
+        if op == "$keys":
+            return isinstance(got, dict) and list(got) == arg
         if op == "$sameset":
             return isinstance(got, list) and sorted(map(json.dumps, got)) == sorted(map(json.dumps, arg))
         raise HarnessError(f"unknown matcher {op}")

@@ -731,6 +731,15 @@ pub fn the_title(title: &str) -> String {
     capital_p_dangit(php_trim(&t), true)
 }
 
+/// The `comment_text` filters a default install runs (`default-filters.php`), in priority
+/// order: `wptexturize` and `convert_chars` (10), `convert_smilies` (20), `wpautop` (30),
+/// `capital_P_dangit` (31). `make_clickable` (9) and `force_balance_tags` (25) are not run
+/// (docs/compat.md "comment-text").
+pub fn comment_text(content: &str, site_url: &str) -> String {
+    let t = convert_smilies(&convert_chars(&wptexturize(content)), site_url);
+    capital_p_dangit(&wpautop(&t), false)
+}
+
 /// The `the_content` filters a default install runs: `do_blocks` (9, which turns `wpautop`
 /// off for block content), `wptexturize`, `wpautop`,
 /// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use crate::auth::{Auth, Client};
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{is_email, pre_name_field, sanitize_text_field, wpautop};
+use crate::formatting::{comment_text, is_email, pre_name_field, sanitize_text_field};
 use crate::post_types::{ATTACHMENT, PostType};
 use crate::site::{Site, now};
 use crate::store::{Comment, CommentOrderBy, CommentQuery, Post, User};
@@ -241,8 +241,7 @@ fn prepare_item(
             json!(fmt_date(c.date, &jiff::tz::TimeZone::UTC)),
         );
     }
-    // `comment_text`: the display filters posts use (docs/compat.md "wpautop").
-    let rendered = wpautop(&c.content);
+    let rendered = comment_text(&c.content, &site.config.home);
     o.insert(
         "content".into(),
         if edit {
@@ -366,6 +365,7 @@ pub async fn allowed_on_collection(
                 author_ip: None,
                 status: true,
                 post: i64::from(!args.posts.is_empty()),
+                password: None,
             };
             create_permissions_check(site, &actor, "", &create)
                 .await
@@ -589,6 +589,9 @@ struct CreateArgs<'a> {
     /// `status` is set.
     status: bool,
     post: i64,
+    /// The request's `password`: it unlocks a password-protected post
+    /// (`check_read_post_permission()` with the post requested).
+    password: Option<&'a str>,
 }
 
 /// `create_item_permissions_check()`; `client_ip` is `REMOTE_ADDR`.
@@ -657,10 +660,12 @@ async fn create_permissions_check(
             "Sorry, you are not allowed to create a comment on this post.",
         ));
     }
+    // The post is requested (`post` is set), so a `password` that matches unlocks it, as
+    // on reads.
     let read = ReadArgs {
         edit: false,
-        password: None,
-        requested: false,
+        password: args.password,
+        requested: true,
     };
     if !can_read_post(site, actor, &post, read).await {
         return Err(WpError::auth_required(
@@ -1357,6 +1362,7 @@ async fn create(
             author_ip: input.author_ip.as_deref(),
             status: input.status.is_some(),
             post: input.post.unwrap_or(0),
+            password: params.get("password").and_then(Value::as_str),
         },
     )
     .await;

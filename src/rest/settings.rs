@@ -83,6 +83,14 @@ const SETTINGS: &[Setting] = &[
     s("show_on_front", "show_on_front", Ty::String, None),
     s("page_on_front", "page_on_front", Ty::Integer, None),
     s("page_for_posts", "page_for_posts", Ty::Integer, None),
+    // Newer than 6.1: WordPress 7.0 (and the Gutenberg plugin before it) shows the privacy
+    // policy page, which the editor labels beside the front and posts pages.
+    s(
+        "page_for_privacy_policy",
+        "wp_page_for_privacy_policy",
+        Ty::Integer,
+        Some("0"),
+    ),
     s(
         "default_ping_status",
         "default_ping_status",
