@@ -987,6 +987,33 @@ async fn total(app: &TestApp, fp: &Fp<'_>, route: &str) -> i64 {
         .expect("import test")
 }
 
+/// Starts an import and kills it once `route` lists `at_least` objects: how many it listed
+/// then, and after the kill.
+async fn kill_import_at(
+    app: &TestApp,
+    fp: &Fp<'_>,
+    args: &[&str],
+    route: &str,
+    at_least: i64,
+) -> (i64, i64) {
+    let mut child = import_cmd(app, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("import test");
+    let mut seen = 0;
+    for _ in 0..600 {
+        seen = total(app, fp, route).await;
+        if seen >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("import test");
+    child.wait().expect("import test");
+    (seen, total(app, fp, route).await)
+}
+
 #[tokio::test]
 async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
     let dir = tempfile::tempdir().expect("import test");
@@ -1008,22 +1035,8 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
 
     let killed = TestApp::spawn().await;
     let fk = admin_view(&killed).await;
-    let mut child = import_cmd(&killed, &["import", "wxr", file])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("import test");
-    let mut seen = 0;
-    for _ in 0..600 {
-        seen = total(&killed, &fk, "posts").await;
-        if seen >= 100 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    child.kill().expect("import test");
-    child.wait().expect("import test");
-    let after_kill = total(&killed, &fk, "posts").await;
+    let (seen, after_kill) =
+        kill_import_at(&killed, &fk, &["import", "wxr", file], "posts", 100).await;
     assert!(
         seen >= 100 && after_kill < (n - n / 10) as i64,
         "killed half-way: {after_kill} posts"
@@ -1259,22 +1272,14 @@ async fn a_killed_import_whose_ids_are_taken_here_run_again_writes_no_comment_tw
     let fp = admin_view(&app).await;
     run_ok(import_cmd(&app, &["import", "wxr", first]));
     let posts = (n - n / 10) as i64;
-    let mut child = import_cmd(&app, &["import", "wxr", second])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("import test");
-    let mut seen = 0;
-    for _ in 0..600 {
-        seen = total(&app, &fp, "comments").await;
-        if seen >= (2 * n / 5) as i64 + 40 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    child.kill().expect("import test");
-    child.wait().expect("import test");
-    let after_kill = total(&app, &fp, "comments").await;
+    let (seen, after_kill) = kill_import_at(
+        &app,
+        &fp,
+        &["import", "wxr", second],
+        "comments",
+        (2 * n / 5) as i64 + 40,
+    )
+    .await;
     assert!(
         seen >= (2 * n / 5) as i64 + 40 && after_kill < (4 * n / 5) as i64,
         "killed half-way: {after_kill} comments"
