@@ -49,10 +49,12 @@ pub struct CommonArgs {
     /// Report what would be imported; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Requests to the source site at once (file downloads).
+    /// Requests to the source site at once, of every kind: REST pages (`import wordpress`)
+    /// and file downloads.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
-    /// Milliseconds to wait after each request to the source site.
+    /// Milliseconds to wait after each request to the source site (before the next one
+    /// takes its place among the --concurrency).
     #[arg(long, default_value_t = 0)]
     delay: u64,
     /// This site's public address (as `serve --url`): links to the source's uploads inside

@@ -23,9 +23,11 @@ use anyhow::{Context as _, anyhow};
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::caps::Role;
 use crate::formatting::sanitize_title;
+use crate::rest::revisions::REVISION;
 use crate::site::{Site, now};
 use crate::store::{Comment, ImportKey, NewPostWrite, NewUser, Post, Term, TermQuery};
 use crate::wxr::read::{Author, Item, Term as WxrTerm};
@@ -79,6 +81,8 @@ pub struct Report {
     pub posts: Tally,
     pub media: Tally,
     pub comments: Tally,
+    /// Revisions of imported posts (`import wordpress`: WXR carries none).
+    pub revisions: Tally,
     /// Users created here: they have no password and must reset it.
     pub new_users: Vec<String>,
     /// Users of the source that had Application Passwords (which cannot be copied).
@@ -93,6 +97,7 @@ impl Report {
             &self.posts,
             &self.media,
             &self.comments,
+            &self.revisions,
         ]
         .iter()
         .any(|t| t.failed > 0)
@@ -109,6 +114,7 @@ impl Report {
             ("posts", &self.posts),
             ("media", &self.media),
             ("comments", &self.comments),
+            ("revisions", &self.revisions),
         ] {
             let _ = writeln!(
                 out,
@@ -331,13 +337,19 @@ impl Importer {
     fn tick(&mut self) {
         let r = &self.report;
         let msg = format!(
-            "users {} terms {} posts {} media {} comments {} (failed {})",
+            "users {} terms {} posts {} media {} comments {} revisions {} (failed {})",
             r.users.imported + r.users.skipped,
             r.terms.imported + r.terms.skipped,
             r.posts.imported + r.posts.skipped,
             r.media.imported + r.media.skipped,
             r.comments.imported + r.comments.skipped,
-            r.users.failed + r.terms.failed + r.posts.failed + r.media.failed + r.comments.failed
+            r.revisions.imported + r.revisions.skipped,
+            r.users.failed
+                + r.terms.failed
+                + r.posts.failed
+                + r.media.failed
+                + r.comments.failed
+                + r.revisions.failed
         );
         if let Some(bar) = &self.progress {
             bar.set_message(msg);
@@ -555,7 +567,7 @@ impl Importer {
 
     /// `process_posts()` for one item: writes it in the background (at most
     /// [`WRITES_IN_FLIGHT`] at once); its comments follow once it has its id.
-    pub async fn item(&mut self, mut item: Box<Item>) -> anyhow::Result<()> {
+    pub async fn item(&mut self, item: Box<Item>) -> anyhow::Result<()> {
         let is_media = item.post_type == "attachment";
         let tally_kind = if is_media { "media" } else { "posts" };
         if !self.known_type(&item.post_type) {
@@ -579,6 +591,33 @@ impl Importer {
             self.report.comments.imported += item.comments.len() as u64;
             return Ok(());
         }
+        self.write(item, tally_kind).await
+    }
+
+    /// A revision of an imported post (`import wordpress`: WXR carries none), written as a
+    /// post is (its `import_map` row in the same transaction, author and parent mapped) once
+    /// its post is here.
+    pub async fn revision(&mut self, item: Box<Item>) -> anyhow::Result<()> {
+        if self.posts.contains_key(&item.post_id) {
+            self.report.revisions.skipped += 1;
+            return Ok(());
+        }
+        if self.opts.dry_run {
+            self.report.revisions.imported += 1;
+            return Ok(());
+        }
+        if !self.posts.contains_key(&item.post_parent) {
+            self.report.revisions.fail(format!(
+                "revision {} of post {}: the post was not imported",
+                item.post_id, item.post_parent
+            ));
+            return Ok(());
+        }
+        self.write(item, "revisions").await
+    }
+
+    /// Writes a post in the background (at most [`WRITES_IN_FLIGHT`] at once).
+    async fn write(&mut self, mut item: Box<Item>, kind: &'static str) -> anyhow::Result<()> {
         let (post, mut write, fetch, old_parent, old_featured) = self.prepare(&item).await?;
         let (batch, batched_orphans, rest) = self
             .batch_comments(std::mem::take(&mut item.comments))
@@ -597,7 +636,6 @@ impl Importer {
             title,
             ..
         } = *item;
-        let kind: &'static str = if is_media { "media" } else { "posts" };
         let sticky = is_sticky && post.post_type == "post";
         let job: Job = Box::pin(async move {
             let result = async {
@@ -641,14 +679,51 @@ impl Importer {
     fn tally(&mut self, kind: &str) -> &mut Tally {
         match kind {
             "media" => &mut self.report.media,
+            "revisions" => &mut self.report.revisions,
             _ => &mut self.report.posts,
         }
     }
 
+    /// Leave to send one request to the source site (a REST page, a file), to hold until
+    /// the request and its `--delay` are over: `--concurrency` bounds all of them at once.
+    /// While it waits, the posts being written go on (a download among them may hold the
+    /// leave it waits for).
+    pub async fn source_request(&mut self) -> anyhow::Result<OwnedSemaphorePermit> {
+        loop {
+            let leave = self.fetches.clone().acquire_owned();
+            if self.in_flight.is_empty() {
+                return Ok(leave.await?);
+            }
+            tokio::select! {
+                biased;
+                leave = leave => return Ok(leave?),
+                Some(w) = self.in_flight.next() => self.completed(w).await?,
+            }
+        }
+    }
+
+    /// The leaves of [`Self::source_request`], for requests sent while no post is being
+    /// written.
+    pub fn source_requests(&self) -> Arc<tokio::sync::Semaphore> {
+        self.fetches.clone()
+    }
+
+    /// Waits for every post being written.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        while !self.in_flight.is_empty() {
+            self.complete_one().await?;
+        }
+        Ok(())
+    }
+
     async fn complete_one(&mut self) -> anyhow::Result<()> {
-        let Some(w) = self.in_flight.next().await else {
-            return Ok(());
-        };
+        match self.in_flight.next().await {
+            Some(w) => self.completed(w).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn completed(&mut self, w: Written) -> anyhow::Result<()> {
         match w.result {
             Ok(id) => {
                 self.posts.insert(w.old_id, id);
@@ -776,7 +851,17 @@ impl Importer {
             "attachment" => crate::post_types::PostType::attachment(),
             other => self.site.post_type(other).cloned().unwrap_or(pt),
         };
-        let slug = if item.post_name.is_empty() {
+        let slug = if item.post_type == REVISION {
+            // `<parent>-revision-v1` (`-autosave-v1`) is named after its parent's id, and
+            // never made unique (`wp_unique_post_slug()`).
+            match item
+                .post_name
+                .strip_prefix(&format!("{}-", item.post_parent))
+            {
+                Some(rest) if parent != 0 => format!("{parent}-{rest}"),
+                _ => item.post_name.clone(),
+            }
+        } else if item.post_name.is_empty() {
             item.post_name.clone()
         } else {
             crate::rest::posts::unique_slug(&self.site, &pt, &item.post_name, &item.status, 0)
@@ -899,20 +984,17 @@ impl Importer {
         Ok((batch, orphans, rest))
     }
 
-    /// The comments of an imported post (those not imported by an earlier run).
+    /// The comments of an imported post (those not imported by an earlier run), each with
+    /// its `import_map` row in one transaction.
     async fn comments_of(
         &mut self,
         post_id: i64,
         comments: Vec<crate::wxr::read::Comment>,
     ) -> anyhow::Result<()> {
         for c in comments {
-            if let Some(&done) = self.comments.get(&c.id) {
-                // A kept id is recorded before its comment is written (below): the comment
-                // may be missing after an interruption.
-                if self.site.store.comment_by_id(done).await?.is_some() {
-                    self.report.comments.skipped += 1;
-                    continue;
-                }
+            if self.comments.contains_key(&c.id) {
+                self.report.comments.skipped += 1;
+                continue;
             }
             let (parent, orphan) = match c.parent {
                 0 => (0, 0),
@@ -921,23 +1003,16 @@ impl Importer {
                     None => (0, old),
                 },
             };
-            let kept = self.free_id("comment", c.id).await?;
-            if kept != 0 {
-                self.site
-                    .store
-                    .set_import_map(&self.key("comment", c.id), kept)
-                    .await?;
-            }
-            let mut comment = self.comment_row(c.clone(), kept, parent);
+            let old_id = c.id;
+            let kept = self.free_id("comment", old_id).await?;
+            let mut comment = self.comment_row(c, kept, parent);
             comment.post_id = post_id;
-            let id = self.site.store.insert_comment(&comment).await?;
-            if kept == 0 {
-                self.site
-                    .store
-                    .set_import_map(&self.key("comment", c.id), id)
-                    .await?;
-            }
-            self.comments.insert(c.id, id);
+            let id = self
+                .site
+                .store
+                .insert_imported_comment(&self.key("comment", old_id), &comment)
+                .await?;
+            self.comments.insert(old_id, id);
             if orphan != 0 {
                 self.comment_orphans.push((id, orphan));
             }
@@ -949,9 +1024,7 @@ impl Importer {
     /// Waits for the posts being written, then `backfill_parents()`,
     /// `remap_featured_images()`, comment parents and the sticky posts.
     pub async fn finish(mut self) -> anyhow::Result<Report> {
-        while !self.in_flight.is_empty() {
-            self.complete_one().await?;
-        }
+        self.flush().await?;
         if !self.opts.dry_run {
             // An interrupted run may have left these undone: they are recomputed from the
             // map for every post this source brought (cheap: ids only).

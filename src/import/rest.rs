@@ -3,12 +3,16 @@
 //! what it reads to the same [`Importer`] as a WXR file.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
+use futures_util::StreamExt as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{Importer, Report};
+use crate::rest::revisions::{self, REVISION};
 use crate::wxr::php_meta_value;
 use crate::wxr::read::{Author, Comment, Item, Term};
 
@@ -27,11 +31,33 @@ struct Client<'a> {
     http: reqwest::Client,
     source: &'a Source,
     delay: std::time::Duration,
+    /// The importer's leaves to send a request to the source (`--concurrency`).
+    requests: Arc<Semaphore>,
 }
 
+/// A collection the user may not read (`rest_cannot_read` and the like: revisions of a post
+/// the user cannot edit).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}: HTTP {1}, not readable with this user's rights")]
+struct Unreadable(String, reqwest::StatusCode);
+
 impl Client<'_> {
-    /// One page of a collection, and the number of pages (`X-WP-TotalPages`).
+    /// One page of a collection, and the number of pages (`X-WP-TotalPages`). Only while no
+    /// download is under way (it takes a leave without letting downloads finish: see
+    /// [`Importer::source_request`]).
     async fn page(&self, route: &str, query: &str, page: u32) -> anyhow::Result<(Vec<Value>, u32)> {
+        let leave = self.requests.clone().acquire_owned().await?;
+        self.page_with(leave, route, query, page).await
+    }
+
+    /// [`Self::page`] with a leave already taken, held until the page and `--delay` are over.
+    async fn page_with(
+        &self,
+        _leave: OwnedSemaphorePermit,
+        route: &str,
+        query: &str,
+        page: u32,
+    ) -> anyhow::Result<(Vec<Value>, u32)> {
         let url = format!(
             "{}/wp-json/{route}?context=edit&per_page={PER_PAGE}&page={page}{query}",
             self.source.url
@@ -65,6 +91,12 @@ impl Client<'_> {
                 .is_some_and(|c| c.ends_with("invalid_page_number"))
             {
                 return Ok((vec![], pages));
+            }
+            if matches!(
+                status,
+                reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN
+            ) {
+                return Err(Unreadable(url, status).into());
             }
             bail!(
                 "{url}: HTTP {status}: {}",
@@ -118,10 +150,12 @@ fn mysql(v: &Value) -> String {
 /// Imports everything the user can read on the source site.
 pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Report> {
     let opts = importer.options();
+    let concurrency = opts.concurrency.max(1);
     let client = Client {
         http: opts.client.clone(),
         source: &source,
         delay: opts.delay,
+        requests: importer.source_requests(),
     };
     importer.set_source(&source.url).await?;
 
@@ -259,11 +293,21 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
             bases.push((pt.rest_base.clone(), "&status=any".into()));
         }
     }
+    // Posts with revisions here and there: (id there, rest base, how many).
+    let mut revisioned: Vec<(i64, String, u64)> = vec![];
     for (base, query) in bases {
+        let keeps_revisions = importer
+            .site()
+            .post_type_by_base(&base)
+            .is_some_and(revisions::supported);
         let mut page = 1;
         loop {
+            // Downloads of media items are under way meanwhile: the leave is taken while
+            // they go on.
+            let leave = importer.source_request().await?;
             let (items, pages) = client
-                .page(
+                .page_with(
+                    leave,
                     &format!("wp/v2/{base}"),
                     &format!("{query}&orderby=id&order=asc"),
                     page,
@@ -271,6 +315,12 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
                 .await?;
             let done = items.is_empty() || page >= pages;
             for p in items {
+                let count = p["_links"]["version-history"][0]["count"]
+                    .as_u64()
+                    .unwrap_or(0);
+                if keeps_revisions && count > 0 {
+                    revisioned.push((id(&p["id"]), base.clone(), count));
+                }
                 let item = to_item(
                     &p,
                     &term_slugs,
@@ -284,7 +334,60 @@ pub async fn import(mut importer: Importer, source: Source) -> anyhow::Result<Re
             page += 1;
         }
     }
+
+    // Revisions, once their posts are written (readable only by who may edit the post:
+    // the others are counted as skipped). Their lists are fetched `--concurrency` at once.
+    importer.flush().await?;
+    let mut lists = futures_util::stream::iter(revisioned)
+        .map(|(post, base, count)| {
+            let client = &client;
+            async move {
+                let list = client
+                    .all(
+                        &format!("wp/v2/{base}/{post}/revisions"),
+                        "&orderby=id&order=asc",
+                    )
+                    .await;
+                (count, list)
+            }
+        })
+        .buffer_unordered(concurrency);
+    while let Some((count, list)) = lists.next().await {
+        match list {
+            Ok(list) => {
+                for r in list {
+                    importer.revision(Box::new(to_revision(&r))).await?;
+                }
+            }
+            Err(e) if e.is::<Unreadable>() => importer.report.revisions.skipped += count,
+            Err(e) => return Err(e),
+        }
+    }
     importer.finish().await
+}
+
+/// A REST revision as the item it would be in a WXR file.
+fn to_revision(r: &Value) -> Item {
+    Item {
+        title: s(&r["title"]),
+        guid: s(&r["guid"]),
+        author_id: Some(id(&r["author"])),
+        content: s(&r["content"]),
+        excerpt: s(&r["excerpt"]),
+        post_id: id(&r["id"]),
+        post_date: mysql(&r["date"]),
+        post_date_gmt: mysql(&r["date_gmt"]),
+        post_modified: mysql(&r["modified"]),
+        post_modified_gmt: mysql(&r["modified_gmt"]),
+        // What `_wp_put_post_revision()` writes.
+        comment_status: "closed".into(),
+        ping_status: "closed".into(),
+        post_name: s(&r["slug"]),
+        status: "inherit".into(),
+        post_parent: id(&r["parent"]),
+        post_type: REVISION.into(),
+        ..Item::default()
+    }
 }
 
 /// A REST post (or media item) as the WXR item it would be.

@@ -677,6 +677,11 @@ pub trait Store: Send + Sync + 'static {
     async fn import_map(&self, source: &str, kind: &str) -> StoreResult<Vec<(i64, i64)>>;
     /// Records (or replaces) where an object of the source went.
     async fn set_import_map(&self, key: &ImportKey, new_id: i64) -> StoreResult<()>;
+    /// A comment of the source and its `import_map` row, in one transaction: an interrupted
+    /// import never leaves the comment without its row (a duplicate on the re-run) or the
+    /// row without its comment.
+    async fn insert_imported_comment(&self, key: &ImportKey, comment: &Comment)
+    -> StoreResult<i64>;
     /// After rows were inserted with the ids they had elsewhere (an import keeps them when
     /// free): new rows' ids continue after the highest. SQLite's AUTOINCREMENT does so by
     /// itself.

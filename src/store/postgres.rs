@@ -1287,6 +1287,14 @@ impl Store for PostgresStore {
         set_import_map_on(&mut *self.pool.acquire().await?, key, new_id).await
     }
 
+    async fn insert_imported_comment(&self, key: &ImportKey, c: &Comment) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_comment_on(&mut tx, c).await?;
+        set_import_map_on(&mut tx, key, id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     async fn sync_id_sequences(&self) -> StoreResult<()> {
         for table in ["\"user\"", "post", "comment", "term"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -1372,6 +1372,14 @@ impl Store for SqliteStore {
         set_import_map_on(&mut *self.pool.acquire().await?, key, new_id).await
     }
 
+    async fn insert_imported_comment(&self, key: &ImportKey, c: &Comment) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_comment_on(&mut tx, c).await?;
+        set_import_map_on(&mut tx, key, id).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     async fn get_option(&self, name: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM option WHERE name = ?")

@@ -171,6 +171,23 @@ async fn seed(wp: &Wp, p: &str, seeded: &mut Seeded) {
     .await;
     let main_id = main["id"].as_i64().expect("import test");
     seeded.posts.push(("posts", main_id));
+    // Two revisions (each update keeps one) and an autosave, which `/revisions` lists too.
+    let route = format!("wp/v2/posts/{main_id}");
+    wp.post(
+        &route,
+        json!({"title": format!("{p} first title"), "content": "<p>First version</p>", "excerpt": "Older"}),
+    )
+    .await;
+    wp.post(
+        &route,
+        json!({"title": main["title"]["raw"], "content": main["content"]["raw"], "excerpt": "Short"}),
+    )
+    .await;
+    wp.post(
+        &format!("{route}/autosaves"),
+        json!({"title": format!("{p} autosaved"), "content": "<p>Unsaved</p>"}),
+    )
+    .await;
     for (status, extra) in [
         ("draft", json!({"author": users["contributor"]})),
         ("pending", json!({"author": users["author"]})),
@@ -302,6 +319,15 @@ fn list(v: &Value) -> Vec<Value> {
     v.as_array().cloned().unwrap_or_default()
 }
 
+/// The login of the user with this id.
+fn login_of(users: &[Value], id: &Value) -> Value {
+    users
+        .iter()
+        .find(|u| &u["id"] == id)
+        .map(|u| u["username"].clone())
+        .unwrap_or(Value::Null)
+}
+
 fn by<'a>(items: &'a [Value], field: &str, raw: bool, wanted: &str) -> Option<&'a Value> {
     items.iter().find(|i| {
         let f = if raw { &i[field]["raw"] } else { &i[field] };
@@ -321,13 +347,6 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
     };
     let wp_users = list(&wp.get(&format!("wp/v2/users?search={p}")).await);
     let fp_users = list(&fp.get("wp/v2/users").await);
-    let login_of = |users: &[Value], id: &Value| {
-        users
-            .iter()
-            .find(|u| &u["id"] == id)
-            .map(|u| u["username"].clone())
-            .unwrap_or(Value::Null)
-    };
     assert_eq!(wp_users.len(), 4, "seeded users");
     for u in &wp_users {
         let login = u["username"].as_str().expect("import test");
@@ -607,6 +626,78 @@ async fn differences(wp: &Wp, fp: &Fp<'_>, p: &str, roles: bool) -> Vec<String> 
     diffs
 }
 
+/// The `/revisions` lists of the seeded posts and pages field by field (authors through
+/// their logins; ids are kept on an empty site), and how many revisions the oracle has.
+async fn revision_differences(wp: &Wp, fp: &Fp<'_>, p: &str) -> (Vec<String>, usize) {
+    let mut diffs = vec![];
+    let mut seen = 0;
+    let mut diff = |what: String, a: &Value, b: &Value| {
+        if a != b {
+            diffs.push(format!("{what}: oracle {a} / ferropress {b}"));
+        }
+    };
+    let wp_users = list(&wp.get("wp/v2/users").await);
+    let fp_users = list(&fp.get("wp/v2/users").await);
+    let here = |v: &Value| json!(v.as_str().unwrap_or("").replace(&wp.url, &fp.app.base));
+    for route in ["posts", "pages"] {
+        let query = format!("wp/v2/{route}?search={p}&status=any");
+        let wp_items = list(&wp.get(&query).await);
+        let fp_items = list(&fp.get(&query).await);
+        for w in &wp_items {
+            let title = w["title"]["raw"].as_str().expect("import test");
+            // A missing post is reported by `differences()`.
+            let Some(f) = by(&fp_items, "title", true, title) else {
+                continue;
+            };
+            let count = |v: &Value| v["_links"]["version-history"][0]["count"].clone();
+            diff(format!("{route} {title} revisions"), &count(w), &count(f));
+            let revisions = format!("wp/v2/{route}/{}/revisions", w["id"]);
+            let wr = list(&wp.get(&revisions).await);
+            let fr = list(
+                &fp.get(&format!("wp/v2/{route}/{}/revisions", f["id"]))
+                    .await,
+            );
+            seen += wr.len();
+            diff(
+                format!("{route} {title} revisions listed"),
+                &json!(wr.len()),
+                &json!(fr.len()),
+            );
+            for (a, b) in wr.iter().zip(&fr) {
+                let what = format!("{route} {title} revision {}", a["id"]);
+                for field in ["id", "date", "date_gmt", "modified", "modified_gmt", "slug"] {
+                    diff(format!("{what} {field}"), &a[field], &b[field]);
+                }
+                for field in ["title", "excerpt"] {
+                    diff(
+                        format!("{what} {field}"),
+                        &a[field]["raw"],
+                        &b[field]["raw"],
+                    );
+                }
+                for field in ["content", "guid"] {
+                    diff(
+                        format!("{what} {field}"),
+                        &here(&a[field]["raw"]),
+                        &b[field]["raw"],
+                    );
+                }
+                diff(
+                    format!("{what} author"),
+                    &login_of(&wp_users, &a["author"]),
+                    &login_of(&fp_users, &b["author"]),
+                );
+                diff(
+                    format!("{what} parent"),
+                    &json!(a["parent"] == w["id"]),
+                    &json!(b["parent"] == f["id"]),
+                );
+            }
+        }
+    }
+    (diffs, seen)
+}
+
 fn import_cmd(app: &TestApp, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferropress"));
     store_env(&mut cmd, &app.storage);
@@ -658,6 +749,13 @@ async fn rest_snapshot(app: &TestApp) -> BTreeMap<String, Value> {
         "wp/v2/users",
     ] {
         let mut v = fp.get_all(route).await;
+        // WXR carries no revisions (neither `export_wp()`'s nor ours).
+        for post in v.as_array_mut().into_iter().flatten() {
+            if let Some(links) = post["_links"].as_object_mut() {
+                links.remove("version-history");
+                links.remove("predecessor-version");
+            }
+        }
         // Users' roles, descriptions and registration dates are not part of WXR.
         if route == "wp/v2/users" {
             for u in v.as_array_mut().into_iter().flatten() {
@@ -763,6 +861,13 @@ async fn compare_imports(wp: Arc<Wp>, p: String) {
         "REST import differs from the oracle:\n{}",
         d.join("\n")
     );
+    let (d, revisions) = revision_differences(wp, &fa, p).await;
+    assert!(revisions >= 3, "seeded revisions: {revisions}");
+    assert!(
+        d.is_empty(),
+        "REST import's revisions differ from the oracle's:\n{}",
+        d.join("\n")
+    );
     // Ids are kept on an empty site.
     let wp_post = list(&wp.get(&format!("wp/v2/posts?search={p}%20published")).await);
     let fp_post = list(&fa.get(&format!("wp/v2/posts?search={p}%20published")).await);
@@ -781,7 +886,25 @@ async fn compare_imports(wp: Arc<Wp>, p: String) {
             &wp.pass,
         ],
     ));
-    assert!(again.contains("posts     imported      0"), "{again}");
+    // Nothing seeded comes twice. (The report's counts are not compared: compat scenarios
+    // run by `compat/run.py` write to the oracle meanwhile, outside the test's lock.)
+    assert!(again.contains("Success"), "{again}");
+    for query in [
+        "posts?status=any",
+        "pages?status=any",
+        "media?",
+        "comments?status=approve",
+        "comments?status=hold",
+    ] {
+        let q = format!("wp/v2/{query}&search={p}");
+        assert_eq!(
+            list(&wp.get(&q).await).len(),
+            list(&fa.get(&q).await).len(),
+            "{query} after a re-run: {again}"
+        );
+    }
+    let (d, _) = revision_differences(wp, &fa, p).await;
+    assert!(d.is_empty(), "revisions after a re-run:\n{}", d.join("\n"));
 
     // Through the oracle's own WXR export.
     let dir = tempfile::tempdir().expect("import test");
@@ -879,6 +1002,33 @@ async fn total(app: &TestApp, fp: &Fp<'_>, route: &str) -> i64 {
         .expect("import test")
 }
 
+/// Starts an import and kills it once `route` lists `at_least` objects: how many it listed
+/// then, and after the kill.
+async fn kill_import_at(
+    app: &TestApp,
+    fp: &Fp<'_>,
+    args: &[&str],
+    route: &str,
+    at_least: i64,
+) -> (i64, i64) {
+    let mut child = import_cmd(app, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("import test");
+    let mut seen = 0;
+    for _ in 0..600 {
+        seen = total(app, fp, route).await;
+        if seen >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("import test");
+    child.wait().expect("import test");
+    (seen, total(app, fp, route).await)
+}
+
 #[tokio::test]
 async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
     let dir = tempfile::tempdir().expect("import test");
@@ -900,22 +1050,8 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
 
     let killed = TestApp::spawn().await;
     let fk = admin_view(&killed).await;
-    let mut child = import_cmd(&killed, &["import", "wxr", file])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("import test");
-    let mut seen = 0;
-    for _ in 0..600 {
-        seen = total(&killed, &fk, "posts").await;
-        if seen >= 100 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    child.kill().expect("import test");
-    child.wait().expect("import test");
-    let after_kill = total(&killed, &fk, "posts").await;
+    let (seen, after_kill) =
+        kill_import_at(&killed, &fk, &["import", "wxr", file], "posts", 100).await;
     assert!(
         seen >= 100 && after_kill < (n - n / 10) as i64,
         "killed half-way: {after_kill} posts"
@@ -955,4 +1091,239 @@ async fn a_killed_wxr_import_run_again_ends_like_an_uninterrupted_one() {
         content.contains(&format!("{}/wp-content/uploads/x.png", killed.base)),
         "{content}"
     );
+}
+
+/// A WordPress stand-in on loopback, for what the oracle cannot show: how many requests
+/// the importer sends at once (every answer takes a while, so requests overlap when the
+/// importer lets them), and revisions the user may not read.
+#[derive(Default)]
+struct FakeSource {
+    base: std::sync::OnceLock<String>,
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+/// Media items (more than the importer writes at once, so downloads overlap page fetches).
+const FAKE_MEDIA: i64 = 70;
+/// Posts, each with two revisions; the last one's the user may not read.
+const FAKE_POSTS: [i64; 4] = [200, 201, 202, 203];
+
+async fn fake_wordpress(
+    axum::extract::State(source): axum::extract::State<Arc<FakeSource>>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = source.now.fetch_add(1, SeqCst) + 1;
+    source.most.fetch_max(now, SeqCst);
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    let base = source.base.get().expect("the fake source's address");
+    let path = uri.path();
+    let date = json!("2026-01-02T03:04:05");
+    let list = |items: Vec<Value>| {
+        ([("X-WP-TotalPages", "1")], axum::Json(Value::Array(items))).into_response()
+    };
+    let answer = if let Some(file) = path.strip_prefix("/wp-content/uploads/") {
+        assert!(file.ends_with(".png"), "{file}");
+        ([("Content-Type", "image/png")], png(8, 8)).into_response()
+    } else {
+        match path.trim_start_matches("/wp-json/wp/v2/") {
+            "users" => list(vec![json!({
+                "id": 1, "username": "admin", "email": "admin@example.com", "name": "Admin",
+                "roles": ["administrator"], "slug": "admin"
+            })]),
+            "media" => list(
+                (1..=FAKE_MEDIA)
+                    .map(|i| {
+                        let file = format!("2026/01/fake-{i}.png");
+                        json!({
+                            "id": i, "type": "attachment", "status": "inherit", "author": 1,
+                            "slug": format!("fake-{i}"), "title": {"raw": format!("Fake {i}")},
+                            "date": date, "date_gmt": date, "modified": date, "modified_gmt": date,
+                            "source_url": format!("{base}/wp-content/uploads/{file}"),
+                            "media_details": {"file": file}
+                        })
+                    })
+                    .collect(),
+            ),
+            "posts" => list(
+                FAKE_POSTS
+                    .iter()
+                    .map(|id| {
+                        json!({
+                            "id": id, "type": "post", "status": "publish", "author": 1,
+                            "slug": format!("fake-post-{id}"), "title": {"raw": format!("Post {id}")},
+                            "content": {"raw": "<p>Now</p>"}, "date": date, "date_gmt": date,
+                            "modified": date, "modified_gmt": date,
+                            "_links": {"version-history": [{"count": 2}]}
+                        })
+                    })
+                    .collect(),
+            ),
+            route => match route
+                .strip_prefix("posts/")
+                .and_then(|r| r.strip_suffix("/revisions"))
+                .and_then(|id| id.parse::<i64>().ok())
+            {
+                Some(203) => (
+                    axum::http::StatusCode::FORBIDDEN,
+                    axum::Json(json!({"code": "rest_cannot_read", "message": "Sorry, you are not allowed to view revisions of this post.", "data": {"status": 403}})),
+                )
+                    .into_response(),
+                Some(post) => list(
+                    (0..2)
+                        .map(|k| {
+                            json!({
+                                "id": post * 10 + k, "parent": post, "author": 1,
+                                "slug": format!("{post}-revision-v1"),
+                                "title": {"raw": format!("Post {post} v{k}")},
+                                "content": {"raw": format!("<p>Version {k}</p>")},
+                                "excerpt": {"raw": ""},
+                                "date": format!("2026-01-0{}T00:00:00", k + 1),
+                                "date_gmt": format!("2026-01-0{}T00:00:00", k + 1),
+                                "modified": date, "modified_gmt": date
+                            })
+                        })
+                        .collect(),
+                ),
+                // Application passwords, terms, comments, pages: none.
+                None => list(vec![]),
+            },
+        }
+    };
+    source.now.fetch_sub(1, SeqCst);
+    answer
+}
+
+#[tokio::test]
+async fn concurrency_bounds_every_request_to_the_source_and_unreadable_revisions_are_skipped() {
+    let source = Arc::new(FakeSource::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the fake source");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    source.base.set(url.clone()).expect("set once");
+    let router = axum::Router::new()
+        .fallback(fake_wordpress)
+        .with_state(source.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let app = TestApp::spawn().await;
+    let fp = admin_view(&app).await;
+    let import = || {
+        let cmd = import_cmd(
+            &app,
+            &[
+                "import",
+                "wordpress",
+                "--url",
+                &url,
+                "--user",
+                "admin",
+                "--app-password",
+                "abcd efgh ijkl mnop qrst uvwx",
+                "--concurrency",
+                "2",
+            ],
+        );
+        // The fake source answers on this test's runtime meanwhile.
+        tokio::task::spawn_blocking(move || run_ok(cmd))
+    };
+    let out = import().await.expect("import");
+    let most = source.most.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(most, 2, "requests to the source at once (--concurrency 2)");
+    assert!(
+        out.contains(&format!("media     imported {FAKE_MEDIA:>6}")),
+        "{out}"
+    );
+    // The revisions of the post the user may not edit are skipped, not failed.
+    assert!(
+        out.contains("revisions imported      6  skipped      2  failed      0"),
+        "{out}"
+    );
+    for post in &FAKE_POSTS[..3] {
+        let revisions = list(&fp.get(&format!("wp/v2/posts/{post}/revisions")).await);
+        let ids: Vec<&Value> = revisions.iter().map(|r| &r["id"]).collect();
+        assert_eq!(ids, [&json!(post * 10 + 1), &json!(post * 10)]);
+        assert!(revisions.iter().all(|r| r["parent"] == json!(post)));
+        assert_eq!(revisions[1]["title"]["raw"], format!("Post {post} v0"));
+        assert_eq!(revisions[1]["date_gmt"], "2026-01-01T00:00:00");
+    }
+    assert!(list(&fp.get("wp/v2/posts/203/revisions").await).is_empty());
+
+    // Run again: nothing new, no duplicates.
+    source.most.store(0, std::sync::atomic::Ordering::SeqCst);
+    let again = import().await.expect("import");
+    assert!(
+        again.contains("revisions imported      0  skipped      8  failed      0"),
+        "{again}"
+    );
+    assert_eq!(
+        list(&fp.get("wp/v2/posts/200/revisions").await).len(),
+        2,
+        "{again}"
+    );
+    assert!(source.most.load(std::sync::atomic::Ordering::SeqCst) <= 2);
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_killed_import_whose_ids_are_taken_here_run_again_writes_no_comment_twice() {
+    let n = 600;
+    let dir = tempfile::tempdir().expect("import test");
+    let (first, second) = (dir.path().join("a.xml"), dir.path().join("b.xml"));
+    std::fs::write(&first, generated_wxr(n)).expect("import test");
+    // Another source with the same ids: every id it has is taken here by the first.
+    std::fs::write(
+        &second,
+        generated_wxr(n).replace("http://gen.example", "http://other.example"),
+    )
+    .expect("import test");
+    let (first, second) = (
+        first.to_str().expect("import test"),
+        second.to_str().expect("import test"),
+    );
+    let app = TestApp::spawn().await;
+    let fp = admin_view(&app).await;
+    run_ok(import_cmd(&app, &["import", "wxr", first]));
+    let posts = (n - n / 10) as i64;
+    let (seen, after_kill) = kill_import_at(
+        &app,
+        &fp,
+        &["import", "wxr", second],
+        "comments",
+        (2 * n / 5) as i64 + 40,
+    )
+    .await;
+    assert!(
+        seen >= (2 * n / 5) as i64 + 40 && after_kill < (4 * n / 5) as i64,
+        "killed half-way: {after_kill} comments"
+    );
+    let out = run_ok(import_cmd(&app, &["import", "wxr", second]));
+    assert!(out.contains("skipped"), "{out}");
+
+    assert_eq!(total(&app, &fp, "posts").await, 2 * posts);
+    // Each source's comment and reply on each fifth post, once, the reply under its comment.
+    let comments = list(&fp.get_all("wp/v2/comments").await);
+    assert_eq!(comments.len(), 4 * n / 5);
+    let mut texts = std::collections::HashMap::new();
+    for c in &comments {
+        let key = (c["post"].clone(), c["content"]["raw"].clone());
+        assert!(
+            texts.insert(key, c).is_none(),
+            "written twice: {}",
+            c["content"]["raw"]
+        );
+    }
+    for c in &comments {
+        let text = c["content"]["raw"].as_str().expect("import test");
+        if let Some(i) = text.strip_prefix("Reply ") {
+            let parent = comments
+                .iter()
+                .find(|p| p["id"] == c["parent"])
+                .expect("the reply's parent");
+            assert_eq!(parent["content"]["raw"], format!("Comment {i}"));
+            assert_eq!(parent["post"], c["post"]);
+        }
+    }
 }
