@@ -7,9 +7,8 @@
 # e.g. bench/compare.sh --scenarios B,G old=/work/reltarget-old/release/ferropress \
 #          new=target/release/ferropress
 #
-# The site is seeded once (bench/seed.py) with the FIRST binary, which must be the oldest
-# (a newer build migrates a copy of the older one's database forward; the reverse fails).
-# Each build then serves its own copy, all at the same time, and for every round and
+# Each build seeds its own data dir through its REST API (bench/seed.py, the same data),
+# then all builds serve at the same time, and for every round and
 # scenario each build gets one wrk run, in alternating order (first to last on even rounds,
 # last to first on odd ones), so that the machine's drift over the run (it is shared and
 # noisy) falls on all of them alike. The scenarios are bench/http.sh's (same wrk.lua). It
@@ -72,29 +71,33 @@ serve() { # BIN DATA: starts an instance; sets PORT, adds to PIDS
     wait_ready "$PORT"
 }
 
-SEED_BIN=${BUILDS[0]#*=}
-"$SEED_BIN" user create admin admin@bench.example --role=administrator --user_pass=bench-admin \
-    --data-dir "$OUT/seed" >/dev/null
-admin_token=$("$SEED_BIN" user application-password create admin bench --porcelain --data-dir "$OUT/seed")
-serve "$SEED_BIN" "$OUT/seed"
-echo "seeding ($USERS users, $POSTS posts)…" >&2
-eval "$(python3 bench/seed.py "http://127.0.0.1:$PORT" admin "$admin_token" \
-    --users "$USERS" --posts "$POSTS" --many-tokens 2)"
-kill "${PIDS[-1]}"
-wait "${PIDS[-1]}" 2>/dev/null || true
-unset 'PIDS[-1]'
-
+# Each build seeds its own data dir the same way (bench/seed.py), so each serves a
+# database its own migrations made; then all serve at once.
 URLS=()
+AUTHS=()
 for i in "${!BUILDS[@]}"; do
-    cp -a "$OUT/seed" "$OUT/data-$i"
-    serve "${BUILDS[$i]#*=}" "$OUT/data-$i"
+    bin=${BUILDS[$i]#*=}
+    data=$OUT/data-$i
+    "$bin" user create admin admin@bench.example --role=administrator --user_pass=bench-admin \
+        --data-dir "$data" >/dev/null
+    admin_token=$("$bin" user application-password create admin bench --porcelain --data-dir "$data")
+    serve "$bin" "$data"
+    echo "seeding ${BUILDS[$i]%%=*} ($USERS users, $POSTS posts)…" >&2
+    eval "$(python3 bench/seed.py "http://127.0.0.1:$PORT" admin "$admin_token" \
+        --users "$USERS" --posts "$POSTS" --many-tokens 2)"
+    # Measured from a fresh start with the seeded data.
+    kill "${PIDS[-1]}"
+    wait "${PIDS[-1]}" 2>/dev/null || true
+    unset 'PIDS[-1]'
+    serve "$bin" "$data"
     URLS+=("http://127.0.0.1:$PORT")
+    AUTHS+=("$(b64 "$BENCH_ONE_USER" "$BENCH_ONE_TOKEN")")
 done
 
-one=$(b64 "$BENCH_ONE_USER" "$BENCH_ONE_TOKEN")
 list='/wp-json/wp/v2/posts?per_page=10'
 draft='{"title":"Bench draft","content":"<p>Draft body.</p>","status":"draft"}'
-scenario() { # LETTER -> "METHOD PATH AUTH BODY PAGES" in globals
+scenario() { # LETTER BUILD -> METHOD PATH_ AUTH BODY PAGES in globals
+    local one=${AUTHS[$2]}
     PAGES=
     case $1 in
         A) METHOD=GET PATH_=$list AUTH= BODY= ;;
@@ -115,8 +118,8 @@ for ((r = 0; r < ROUNDS; r++)); do
         mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
     fi
     for s in "${LETTERS[@]}"; do
-        scenario "$s"
         for i in "${order[@]}"; do
+            scenario "$s" "$i"
             line=$(BENCH_PAGES=$PAGES BENCH_METHOD=$METHOD BENCH_PATH=$PATH_ BENCH_AUTH=$AUTH \
                 BENCH_BODY=$BODY wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/wrk.lua \
                 "${URLS[$i]}" | sed -n 's/^BENCH_JSON //p')
