@@ -2576,3 +2576,79 @@ fn audit_row(r: &SqliteRow) -> Result<AuditEntry, sqlx::Error> {
         hash: r.try_get("hash")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_post(id: i64, title: &str) -> NewPostWrite {
+        NewPostWrite {
+            post: Post {
+                id,
+                post_type: "post".into(),
+                status: "draft".into(),
+                author: 0,
+                title: title.into(),
+                content: String::new(),
+                excerpt: String::new(),
+                slug: String::new(),
+                password: String::new(),
+                parent: 0,
+                menu_order: 0,
+                comment_status: "open".into(),
+                ping_status: "open".into(),
+                date: 0,
+                date_floating: true,
+                modified: 0,
+                pre_trash_status: None,
+                mime_type: String::new(),
+                featured_media: 0,
+                format: String::new(),
+                guid: String::new(),
+            },
+            meta: vec![("k".into(), vec!["v".into()])],
+            terms: vec![],
+            guid_id_prefix: Some("http://x/?p=".into()),
+            import: None,
+            comments: vec![],
+        }
+    }
+
+    /// A post that fails in a batch (an id already taken) fails alone: the batch is written
+    /// again post by post and the others are created, with their meta and guid.
+    #[tokio::test]
+    async fn a_failing_post_leaves_the_rest_of_its_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = std::sync::Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
+        let taken = store
+            .create_post(&new_post(0, "first"))
+            .await
+            .expect("first");
+        // Queued before the writer runs again, so it commits them as one batch.
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let store = store.clone();
+                let id = if i == 5 { taken } else { 0 };
+                tokio::spawn(
+                    async move { store.create_post(&new_post(id, &format!("p{i}"))).await },
+                )
+            })
+            .collect();
+        let mut results = vec![];
+        for t in tasks {
+            results.push(t.await.expect("task"));
+        }
+        for (i, r) in results.iter().enumerate() {
+            if i == 5 {
+                assert!(r.is_err(), "the taken id fails");
+                continue;
+            }
+            let id = *r.as_ref().expect("created");
+            let post = store.post_by_id(id).await.expect("read").expect("exists");
+            assert_eq!(post.title, format!("p{i}"));
+            assert_eq!(post.guid, format!("http://x/?p={id}"));
+            let meta = store.post_meta(&[id]).await.expect("meta");
+            assert_eq!(meta, vec![(id, "k".to_owned(), "v".to_owned())]);
+        }
+    }
+}
