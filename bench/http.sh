@@ -17,7 +17,9 @@
 # load balancer alternating between them would (requests and percentiles are merged: the
 # sum of requests/s, the worse p50/p99). WordPress is a second oracle instance from
 # scripts/wordpress-oracle.sh (own state dir and port, so the compatibility suite's oracle
-# is left alone), seeded by the same script. The bare handler is benches/bare_axum.rs.
+# is left alone), seeded by the same script. The bare handler is benches/bare_axum.rs,
+# answering a small JSON object (hello) and, when ferropress ran first, the very bytes
+# ferropress answered to B (body: the ceiling B is held to).
 # wrk runs each scenario with fixed connections and duration:
 #   A  GET /wp-json/wp/v2/posts?per_page=10, anonymous
 #   B  the same with Basic Auth (Application Password)
@@ -150,6 +152,9 @@ scenarios() {
     wrong=$(b64 "$BENCH_ONE_USER" "abcd efgh ijkl mnop qrst uvwx")
     run "$target" A "$url" GET "$list" "" "" "$@"
     run "$target" B "$url" GET "$list" "$one" "" "$@"
+    # B's answer, for the bare handler to serve the same bytes (the fair ceiling).
+    [[ $target == ferropress ]] &&
+        curl -fsS -H "Authorization: Basic $one" "$url$list" -o "$OUT/b-body.json"
     run "$target" C "$url" GET /wp-json/wp/v2/users/me "$one" "" "$@"
     run "$target" D "$url" POST /wp-json/wp/v2/posts "$one" '{"title":"Bench draft","content":"<p>Draft body.</p>","status":"draft"}' "$@"
     run "$target" E "$url" GET "$list" "$many" "" "$@"
@@ -236,6 +241,14 @@ for l in sys.stdin:
     wait_port "$PORT"
     run bare hello "http://127.0.0.1:$PORT" GET / "" "" "${PIDS[-1]}"
     kill "${PIDS[-1]}"
+    if [[ -s $OUT/b-body.json ]]; then
+        PORT=$(free_port)
+        "$BARE" --serve "127.0.0.1:$PORT" --body "$OUT/b-body.json" &
+        PIDS+=($!)
+        wait_port "$PORT"
+        run bare body "http://127.0.0.1:$PORT" GET /body "" "" "${PIDS[-1]}"
+        kill "${PIDS[-1]}"
+    fi
 fi
 
 if [[ ,$TARGETS, == *,wordpress,* ]]; then

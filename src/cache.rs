@@ -65,14 +65,21 @@ struct State {
     /// "token hash:login as sent" -> the user and the Application Password it verified as
     /// (with its expiry and scopes, so checking them costs no query).
     auth: Clock<(Arc<User>, Arc<Grant>)>,
+    /// Option name -> its value (`get_option()`).
+    options: Clock<Option<String>>,
     responses: Clock<CachedResponse>,
 }
+
+const MAX_OPTION_ENTRIES: usize = 256;
+const MAX_OPTION_BYTES: usize = 256 << 10;
+const MAX_OPTION_KEY: usize = 191;
 
 impl Default for State {
     fn default() -> Self {
         Self {
             version: None,
             auth: Clock::new(MAX_AUTH_ENTRIES, MAX_AUTH_BYTES, MAX_AUTH_KEY, None),
+            options: Clock::new(MAX_OPTION_ENTRIES, MAX_OPTION_BYTES, MAX_OPTION_KEY, None),
             responses: Clock::new(
                 MAX_RESPONSE_ENTRIES,
                 MAX_RESPONSE_BYTES,
@@ -268,14 +275,58 @@ impl ReadCache {
         if !enabled {
             return None;
         }
-        let v = Version(store.current_data_version().await?);
+        let v = store.current_data_version().await?;
+        Some(self.move_to(store, v))
+    }
+
+    /// `version` from what the store can tell without asking its server (SQLite's WAL
+    /// index; `None` on PostgreSQL), for reads in the middle of a request.
+    pub fn version_now(&self, store: &dyn Store, enabled: bool) -> Option<Version> {
+        if !enabled {
+            return None;
+        }
+        let v = store.data_version()?;
+        Some(self.move_to(store, v))
+    }
+
+    /// Makes `v` the caches' version. Answers are dropped whatever moved it; users, tokens
+    /// and options are kept when only the store's own post creations did (they touch none
+    /// of those), so a stream of new drafts does not make every request look them up again.
+    fn move_to(&self, store: &dyn Store, v: DataVersion) -> Version {
+        let v = Version(v);
         let mut s = self.state();
         if s.version != Some(v) {
+            let posts_only = s
+                .version
+                .is_some_and(|old| store.only_own_post_writes(&old.0, &v.0));
             s.version = Some(v);
-            s.auth.clear();
             s.responses.clear();
+            if !posts_only {
+                s.auth.clear();
+                s.options.clear();
+            }
         }
-        Some(v)
+        v
+    }
+
+    /// The value of option `name` read at `v`, if known (`Some(None)`: it does not exist).
+    pub fn option(&self, v: Version, name: &str) -> Option<Option<String>> {
+        let mut s = self.state();
+        if s.version != Some(v) {
+            return None;
+        }
+        s.options.get(name).cloned()
+    }
+
+    /// Remembers option `name` read by a request at `v` (dropped if the database has moved
+    /// on since).
+    pub fn put_option(&self, v: Version, name: &str, value: Option<String>) {
+        let mut s = self.state();
+        if s.version != Some(v) {
+            return;
+        }
+        let bytes = value.as_ref().map_or(0, String::len);
+        s.options.insert(name, value, bytes);
     }
 
     /// What the response cache holds now.
@@ -355,6 +406,107 @@ impl ReadCache {
     }
 }
 
+/// What the display filters made of a post's title, content and excerpt
+/// (`prepare_item_for_response()`'s `rendered` fields), with the texts they were made from.
+pub struct Rendered {
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    from: RenderInput,
+}
+
+/// Everything the display filters read for a post without media-library images: they are
+/// a function of these (and of the site's home URL, fixed for the process).
+#[derive(PartialEq, Eq)]
+struct RenderInput {
+    title: String,
+    content: String,
+    excerpt: String,
+    excerpt_length: i64,
+}
+
+/// Rendered posts, by post id. An entry serves only a post whose title, content, excerpt
+/// and excerpt length are exactly those it was made from, so it can never be stale and
+/// needs no database version: a page of posts read again (or after an unrelated write)
+/// is not rendered again. Bounded like the read caches.
+pub struct RenderCache {
+    state: Mutex<Clock<Arc<Rendered>>>,
+}
+
+/// Room for the 5,000 posts of 50 pages of 100 (bench/http.sh scenario G) at a typical
+/// post's size: a cyclic reader larger than the cache would never hit it.
+pub const MAX_RENDER_BYTES: usize = 12 << 20;
+const MAX_RENDER_ENTRIES: usize = 20_000;
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(Clock::new(MAX_RENDER_ENTRIES, MAX_RENDER_BYTES, 20, None)),
+        }
+    }
+}
+
+impl RenderCache {
+    fn state(&self) -> MutexGuard<'_, Clock<Arc<Rendered>>> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The rendering of post `id` if it was made from exactly these texts, else `render()`'s
+    /// (`(title, content, excerpt)`), kept for next time.
+    pub fn get_or_render(
+        &self,
+        id: i64,
+        title: &str,
+        content: &str,
+        excerpt: &str,
+        excerpt_length: i64,
+        render: impl FnOnce() -> (String, String, String),
+    ) -> Arc<Rendered> {
+        let key = id.to_string();
+        let same = |r: &Rendered| {
+            r.from.excerpt_length == excerpt_length
+                && r.from.title == title
+                && r.from.content == content
+                && r.from.excerpt == excerpt
+        };
+        if let Some(hit) = self.state().get(&key).filter(|r| same(r)) {
+            return hit.clone();
+        }
+        let (rendered_title, rendered_content, rendered_excerpt) = render();
+        let rendered = Arc::new(Rendered {
+            title: rendered_title,
+            content: rendered_content,
+            excerpt: rendered_excerpt,
+            from: RenderInput {
+                title: title.to_owned(),
+                content: content.to_owned(),
+                excerpt: excerpt.to_owned(),
+                excerpt_length,
+            },
+        });
+        let bytes = [
+            &rendered.title,
+            &rendered.content,
+            &rendered.excerpt,
+            &rendered.from.title,
+            &rendered.from.content,
+            &rendered.from.excerpt,
+        ]
+        .iter()
+        .map(|s| s.len())
+        .sum();
+        self.state().insert(&key, rendered.clone(), bytes);
+        rendered
+    }
+
+    /// What the cache holds now.
+    pub fn stats(&self) -> CacheStats {
+        self.state().stats()
+    }
+}
+
 /// The token hash has a fixed alphabet without `:`, so the pair cannot be ambiguous.
 fn auth_key(login: &str, hash: &str) -> String {
     format!("{hash}:{login}")
@@ -384,6 +536,34 @@ mod tests {
             !c.insert(&"x".repeat(65), 0, 0),
             "keys over the limit are not kept"
         );
+    }
+
+    #[test]
+    fn a_rendering_serves_only_the_texts_it_was_made_from() {
+        let cache = RenderCache::default();
+        let renders = std::cell::Cell::new(0);
+        let get = |title: &str, content: &str, excerpt: &str, length: i64| {
+            cache
+                .get_or_render(7, title, content, excerpt, length, || {
+                    renders.set(renders.get() + 1);
+                    (
+                        format!("<{title}>"),
+                        format!("<{content}>"),
+                        format!("<{excerpt}>"),
+                    )
+                })
+                .content
+                .clone()
+        };
+        assert_eq!(get("t", "c", "e", 55), "<c>");
+        assert_eq!(get("t", "c", "e", 55), "<c>");
+        assert_eq!(renders.get(), 1, "the same texts are rendered once");
+        assert_eq!(get("t", "c2", "e", 55), "<c2>");
+        assert_eq!(get("t2", "c2", "e", 55), "<c2>");
+        assert_eq!(get("t2", "c2", "e2", 55), "<c2>");
+        assert_eq!(get("t2", "c2", "e2", 20), "<c2>");
+        assert_eq!(renders.get(), 5, "any changed input renders again");
+        assert_eq!(cache.stats().entries, 1, "one entry per post");
     }
 
     #[test]

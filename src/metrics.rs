@@ -59,6 +59,15 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
+    /// Its row in `Metrics::auth` (the order the rows are made in).
+    fn index(self) -> usize {
+        match self {
+            AuthKind::ApplicationPassword => 0,
+            AuthKind::Cookie => 1,
+            AuthKind::AccountPassword => 2,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             AuthKind::ApplicationPassword => "application_password",
@@ -81,7 +90,10 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
-    auth: Family<AuthLabels, Counter>,
+    /// `auth_attempts` by [`AuthKind`] and outcome (failure, success), made up front: a
+    /// labelled lookup per authenticated request (two `String`s and a locked map) cost
+    /// about 3 % of a cached authenticated read.
+    auth: [[Counter; 2]; 3],
     app_password_uses: Counter,
     upload_bytes: Counter,
     in_flight: Gauge,
@@ -97,6 +109,11 @@ impl Metrics {
     /// A metrics listener is up: from now on requests are timed and counted by route.
     pub fn serve(&self) {
         self.serving.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a metrics listener serves these (requests are then timed by route).
+    pub fn is_serving(&self) -> bool {
+        self.serving.load(Ordering::Relaxed)
     }
 }
 
@@ -132,12 +149,27 @@ impl Default for Metrics {
             "Requests being answered now",
             in_flight.clone(),
         );
-        let auth = Family::<AuthLabels, Counter>::default();
+        let auth_family = Family::<AuthLabels, Counter>::default();
         registry.register(
             "auth_attempts",
             "Authentication attempts by kind (application_password, cookie, account_password) and outcome (success, failure)",
-            auth.clone(),
+            auth_family.clone(),
         );
+        let auth = [
+            AuthKind::ApplicationPassword,
+            AuthKind::Cookie,
+            AuthKind::AccountPassword,
+        ]
+        .map(|kind| {
+            ["failure", "success"].map(|outcome| {
+                auth_family
+                    .get_or_create(&AuthLabels {
+                        kind: kind.as_str().to_owned(),
+                        outcome: outcome.to_owned(),
+                    })
+                    .clone()
+            })
+        });
         let app_password_uses = Counter::default();
         registry.register(
             "application_password_uses",
@@ -168,12 +200,7 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts one authentication attempt.
     pub fn auth(&self, kind: AuthKind, success: bool) {
-        self.auth
-            .get_or_create(&AuthLabels {
-                kind: kind.as_str().to_owned(),
-                outcome: if success { "success" } else { "failure" }.to_owned(),
-            })
-            .inc();
+        self.auth[kind.index()][usize::from(success)].inc();
         if success && kind == AuthKind::ApplicationPassword {
             self.app_password_uses.inc();
         }

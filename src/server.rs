@@ -114,7 +114,7 @@ fn install_crypto_provider() {
 pub fn app(site: Arc<Site>) -> Router {
     let home = site.config.rest_url("");
     let edit_uri = crate::xmlrpc::rsd_link(&site.config.home);
-    Router::new()
+    let app = Router::new()
         .merge(crate::rest::routes(site.clone()))
         .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
@@ -130,12 +130,18 @@ pub fn app(site: Arc<Site>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             site.clone(),
             request_limits,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+        ));
+    // Without a metrics listener the layer would only pass requests on (a boxed service
+    // cloned per request).
+    let app = if site.metrics.is_serving() {
+        app.layer(axum::middleware::from_fn_with_state(
             site,
             crate::metrics::track,
         ))
-        .layer(axum::middleware::from_fn(log_request))
+    } else {
+        app
+    };
+    app.layer(axum::middleware::from_fn(log_request))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("request handler panicked");
             WpError::internal().into_response()
@@ -261,7 +267,7 @@ async fn request_limits(
         .iter()
         .map(|(k, v)| k.as_str().len() + v.as_bytes().len())
         .sum();
-    let https = crate::rest::transport_of(&site, &req).0.https;
+    let https = crate::rest::is_https(&site, req.extensions(), req.headers());
     let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     let mut resp = if target as u64 > sec.max_header_bytes {
         tracing::info!(bytes = target, "request target over the limit");
@@ -502,6 +508,10 @@ impl Starting {
                 return Err(e);
             }
         };
+        // Before the router is made: it times requests only if metrics are served.
+        if metrics_listener.is_some() {
+            site.metrics.serve();
+        }
         let _ = cell.set((app(site.clone()), site.clone()));
         site.health.serving();
 

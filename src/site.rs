@@ -29,6 +29,8 @@ pub struct Site {
     pub cpu: crate::work::CpuPool,
     /// Verified tokens and computed answers, valid for one database version.
     pub cache: crate::cache::ReadCache,
+    /// Posts' rendered title, content and excerpt, by the texts they were made from.
+    pub rendered: crate::cache::RenderCache,
     /// The REST router itself, for the internal requests of `_embed`, batch, XML-RPC and the
     /// CLI. The router holds this `Site`: `release_api` breaks that cycle when serving ends,
     /// or the site (its database pool, caches and CPU threads) would never be freed.
@@ -96,11 +98,29 @@ impl Site {
             comment_flood: crate::auth::throttle::InFlight::default(),
             cpu,
             cache: crate::cache::ReadCache::default(),
+            rendered: crate::cache::RenderCache::default(),
             api: std::sync::RwLock::new(None),
             nonce_key: tokio::sync::OnceCell::new(),
             health: crate::health::Health::default(),
             metrics: crate::metrics::Metrics::default(),
         })
+    }
+
+    /// `get_option()`: from the read cache while the database is unchanged (or changed only
+    /// by this process's post creations, which write no option), else from the store.
+    pub async fn get_option(&self, name: &str) -> crate::store::StoreResult<Option<String>> {
+        let Some(v) = self
+            .cache
+            .version_now(self.store.as_ref(), self.config.read_cache)
+        else {
+            return self.store.get_option(name).await;
+        };
+        if let Some(hit) = self.cache.option(v, name) {
+            return Ok(hit);
+        }
+        let value = self.store.get_option(name).await?;
+        self.cache.put_option(v, name, value.clone());
+        Ok(value)
     }
 
     /// The post type served at `/wp/v2/{rest_base}`.

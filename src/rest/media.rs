@@ -316,6 +316,15 @@ pub(crate) struct LibraryImages {
     items: Vec<(i64, FileMeta)>,
 }
 
+/// Whether `text` holds `wp-image-` in any ASCII case (the class naming an image of the
+/// media library, which `wp_filter_content_tags()` looks up). No other text's display
+/// depends on the media library.
+pub(crate) fn mentions_library_image(text: &str) -> bool {
+    text.as_bytes()
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"wp-image-"))
+}
+
 /// At most this many distinct `wp-image-N` ids are looked up per response (a bound on the
 /// work one request can cause); later ones are shown as WordPress shows unknown images.
 const MAX_CONTENT_IMAGES: usize = 200;
@@ -332,7 +341,7 @@ impl LibraryImages {
     pub(crate) async fn load(site: &Site, texts: &[&str]) -> WpResult<Self> {
         let mut ids: Vec<i64> = vec![];
         for text in texts {
-            if !text.contains("wp-image-") && !text.to_ascii_lowercase().contains("wp-image-") {
+            if !mentions_library_image(text) {
                 continue;
             }
             let lower = text.to_ascii_lowercase();

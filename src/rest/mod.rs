@@ -210,6 +210,24 @@ impl FromRequestParts<Arc<Site>> for Transport {
     }
 }
 
+/// Whether a request came over HTTPS: ours, or a `--trusted-proxy`'s saying so
+/// (`transport_from`'s `https`, without making the `Client`).
+pub fn is_https(site: &Site, extensions: &axum::http::Extensions, headers: &HeaderMap) -> bool {
+    site.config.tls
+        || (extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|ci| {
+                site.config
+                    .trusted_proxies
+                    .iter()
+                    .any(|c| c.contains(ci.0.ip()))
+            })
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
+}
+
 pub fn transport_of(site: &Site, req: &Request) -> (Transport, Client) {
     transport_from(site, req.extensions(), req.headers())
 }
@@ -224,11 +242,9 @@ pub fn transport_from(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip());
     let trusted = |ip: IpAddr| site.config.trusted_proxies.iter().any(|c| c.contains(ip));
-    let via_proxy = peer.is_some_and(trusted);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let https = site.config.tls
-        || (via_proxy
-            && header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https")));
+    let via_proxy = peer.is_some_and(trusted);
+    let https = is_https(site, extensions, headers);
     // The client is the right-most forwarded address that is not one of our proxies.
     let mut ip = peer;
     if via_proxy && let Some(xff) = header("x-forwarded-for") {
@@ -450,13 +466,16 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         resp.headers_mut()
             .insert(HeaderName::from_static("x-wp-nonce"), nonce);
     }
-    // The metrics count requests by WordPress's route pattern, never by the raw path.
-    let template = matched.as_ref().map_or_else(
-        || format!("{PREFIX} (no route)"),
-        |m| format!("{PREFIX}{}", m.doc.route),
-    );
-    resp.extensions_mut()
-        .insert(crate::metrics::RouteTemplate(template));
+    // The metrics count requests by WordPress's route pattern, never by the raw path
+    // (made only when they are served: an allocation per request otherwise wasted).
+    if site.metrics.is_serving() {
+        let template = matched.as_ref().map_or_else(
+            || format!("{PREFIX} (no route)"),
+            |m| format!("{PREFIX}{}", m.doc.route),
+        );
+        resp.extensions_mut()
+            .insert(crate::metrics::RouteTemplate(template));
+    }
     resp
 }
 

@@ -256,7 +256,6 @@ fn can_edit(actor: &Actor<'_>, post: &Post, pt: &PostType) -> bool {
 /// Site-local wall time for an instant (site timezone from `timezone_string`/`gmt_offset`).
 pub async fn site_tz(site: &Site) -> WpResult<jiff::tz::TimeZone> {
     let tz_name = site
-        .store
         .get_option("timezone_string")
         .await?
         .unwrap_or_default();
@@ -266,7 +265,6 @@ pub async fn site_tz(site: &Site) -> WpResult<jiff::tz::TimeZone> {
         return Ok(tz);
     }
     let offset: f64 = site
-        .store
         .get_option("gmt_offset")
         .await?
         .and_then(|o| o.parse().ok())
@@ -538,15 +536,9 @@ fn prepare_item(
     // The display filters of `the_content`, `get_the_excerpt` + `the_excerpt` and
     // `the_title`, as WordPress's controller applies them.
     let images = &extras.images;
-    let rendered_content = if hide {
-        String::new()
-    } else {
-        the_content(&post.content, home, images)
-    };
-    let rendered_excerpt = if hide {
-        String::new()
-    } else {
-        let length = extras.excerpt_length.unwrap_or(55);
+    let length = extras.excerpt_length.unwrap_or(55);
+    let render = || {
+        let rendered_content = the_content(&post.content, home, images);
         let excerpt = wp_trim_excerpt_to(&post.excerpt, length, || {
             let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
             // Without shortcodes or blocks that is the content itself, already rendered
@@ -557,9 +549,27 @@ fn prepare_item(
                 the_content(&text, home, &NoImages)
             }
         });
-        the_excerpt(&excerpt, home, images)
+        let rendered_excerpt = the_excerpt(&excerpt, home, images);
+        (the_title(&post.title), rendered_content, rendered_excerpt)
     };
-    let rendered_title = the_title(&post.title);
+    let (rendered_title, rendered_content, rendered_excerpt) = if hide {
+        (the_title(&post.title), String::new(), String::new())
+    } else if super::media::mentions_library_image(&post.content)
+        || super::media::mentions_library_image(&post.excerpt)
+    {
+        // Images of the media library make the output depend on their attachments too.
+        render()
+    } else {
+        let r = site.rendered.get_or_render(
+            post.id,
+            &post.title,
+            &post.content,
+            &post.excerpt,
+            length,
+            render,
+        );
+        (r.title.clone(), r.content.clone(), r.excerpt.clone())
+    };
     let mut title = Map::new();
     if edit {
         title.insert("raw".into(), json!(post.title));
@@ -1378,7 +1388,6 @@ pub(crate) async fn unique_slug(
 /// The `sticky_posts` option: ids of sticky posts.
 async fn sticky_posts(site: &Site) -> WpResult<Vec<i64>> {
     Ok(site
-        .store
         .get_option("sticky_posts")
         .await?
         .and_then(|v| serde_json::from_str(&v).ok())

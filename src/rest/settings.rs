@@ -402,7 +402,6 @@ async fn update_item(
 /// `get_option( 'default_category' )`: the category a post without one gets.
 pub async fn default_category(site: &Site) -> WpResult<i64> {
     Ok(site
-        .store
         .get_option("default_category")
         .await?
         .and_then(|v| v.trim().parse().ok())
@@ -421,7 +420,7 @@ pub async fn default_comment_status(site: &Site, post_type: &str, ping: bool) ->
     } else {
         "default_comment_status"
     };
-    Ok(match site.store.get_option(option).await? {
+    Ok(match site.get_option(option).await? {
         Some(v) if v == "closed" => "closed".into(),
         _ => "open".into(),
     })

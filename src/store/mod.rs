@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod comment;
+pub mod own_writes;
 pub mod pg_version;
 pub mod postgres;
 pub mod sqlite;
@@ -444,6 +445,14 @@ pub trait Store: Send + Sync + 'static {
     /// `pg_version.rs`) wait here for the answer.
     async fn current_data_version(&self) -> Option<DataVersion> {
         self.data_version()
+    }
+    /// Whether every commit that moved the database from `from` to `to` was one of this
+    /// store's own `create_post` batches (posts, their meta, terms and comments, nothing
+    /// else), so what was read of other tables at `from` still holds at `to`
+    /// (`own_writes.rs`). `false` when the store cannot tell.
+    fn only_own_post_writes(&self, from: &DataVersion, to: &DataVersion) -> bool {
+        let _ = (from, to);
+        false
     }
     // Users.
     async fn count_users(&self) -> StoreResult<i64>;

@@ -36,6 +36,8 @@ pub struct SqliteStore {
     /// The WAL index (`ferropress.db-shm`), whose header tells the database version.
     wal_index: std::fs::File,
     writer: PostWriter,
+    /// The post writer's commits, for `only_own_post_writes`.
+    own_writes: std::sync::Arc<super::own_writes::PostWriteLog>,
 }
 
 impl SqliteStore {
@@ -59,14 +61,20 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         backfill_folds(&pool).await?;
-        let writer = PostWriter::start(sqlx::ConnectOptions::connect(&opts).await?);
+        let writer_conn = sqlx::ConnectOptions::connect(&opts).await?;
         // The writer's connection stays open for the store's life, so SQLite keeps the WAL
         // index file (it removes it only when the last connection closes).
         let mut shm = path.as_os_str().to_owned();
         shm.push("-shm");
-        let wal_index = std::fs::File::open(&shm).map_err(|e| {
-            StoreError::Other(format!("opening {}: {e}", Path::new(&shm).display()))
-        })?;
+        let open_shm = || {
+            std::fs::File::open(&shm).map_err(|e| {
+                StoreError::Other(format!("opening {}: {e}", Path::new(&shm).display()))
+            })
+        };
+        let wal_index = open_shm()?;
+        let own_writes = std::sync::Arc::default();
+        let writer =
+            PostWriter::start(writer_conn, open_shm()?, std::sync::Arc::clone(&own_writes));
         let file_id = {
             use std::os::unix::fs::MetadataExt as _;
             let m = std::fs::metadata(path)
@@ -79,6 +87,7 @@ impl SqliteStore {
             file_id,
             wal_index,
             writer,
+            own_writes,
         })
     }
 
@@ -93,6 +102,26 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// `Store::data_version` of the WAL index `file`: its header, when both copies agree.
+fn read_data_version(file: &std::fs::File) -> Option<DataVersion> {
+    use std::os::unix::fs::FileExt;
+    let mut both = [0u8; 96];
+    file.read_exact_at(&mut both, 0).ok()?;
+    let (first, second) = both.split_at(48);
+    if first != second {
+        return None;
+    }
+    let mut v = [0u8; 48];
+    v.copy_from_slice(first);
+    Some(DataVersion(v))
+}
+
+/// The header's `iChange`, which every commit (and nothing else) increments by one
+/// (`walIndexWriteHdr`, native byte order).
+fn commit_count(v: &DataVersion) -> u32 {
+    u32::from_ne_bytes([v.0[8], v.0[9], v.0[10], v.0[11]])
 }
 
 /// Maps SQLite's "UNIQUE constraint failed: table.column" to the collision it means.
@@ -235,16 +264,11 @@ impl Store for SqliteStore {
     /// One `pread`, no lock and no round trip to a database thread: what `PRAGMA
     /// data_version` tells, at a fraction of its cost on every request.
     fn data_version(&self) -> Option<DataVersion> {
-        use std::os::unix::fs::FileExt;
-        let mut both = [0u8; 96];
-        self.wal_index.read_exact_at(&mut both, 0).ok()?;
-        let (first, second) = both.split_at(48);
-        if first != second {
-            return None;
-        }
-        let mut v = [0u8; 48];
-        v.copy_from_slice(first);
-        Some(DataVersion(v))
+        read_data_version(&self.wal_index)
+    }
+
+    fn only_own_post_writes(&self, from: &DataVersion, to: &DataVersion) -> bool {
+        self.own_writes.covers(from, to)
     }
 
     async fn count_users(&self) -> StoreResult<i64> {
@@ -1957,6 +1981,15 @@ async fn set_post_meta_on(
         .bind(key)
         .execute(&mut *conn)
         .await?;
+    add_post_meta_on(conn, post_id, key, values).await
+}
+
+async fn add_post_meta_on(
+    conn: &mut sqlx::SqliteConnection,
+    post_id: i64,
+    key: &str,
+    values: &[String],
+) -> StoreResult<()> {
     for v in values {
         sqlx::query("INSERT INTO postmeta (post_id, meta_key, meta_value) VALUES (?, ?, ?)")
             .bind(post_id)
@@ -1982,6 +2015,15 @@ async fn set_post_terms_on(
     .bind(taxonomy)
     .execute(&mut *conn)
     .await?;
+    add_post_terms_on(conn, post_id, taxonomy, term_ids).await
+}
+
+async fn add_post_terms_on(
+    conn: &mut sqlx::SqliteConnection,
+    post_id: i64,
+    taxonomy: &str,
+    term_ids: &[i64],
+) -> StoreResult<()> {
     if term_ids.is_empty() {
         return Ok(());
     }
@@ -2002,6 +2044,9 @@ async fn create_post_on(
     post: &NewPostWrite,
 ) -> StoreResult<i64> {
     let id = insert_post_on(conn, &post.post).await?;
+    // An id the database has just chosen was never used before (AUTOINCREMENT): no meta or
+    // term rows name it, so there is nothing to replace, only rows to add.
+    let fresh = post.post.id == 0;
     if let Some(prefix) = &post.guid_id_prefix {
         sqlx::query("UPDATE post SET guid = ? WHERE id = ?")
             .bind(format!("{prefix}{id}"))
@@ -2010,10 +2055,18 @@ async fn create_post_on(
             .await?;
     }
     for (key, values) in &post.meta {
-        set_post_meta_on(conn, id, key, values).await?;
+        if fresh {
+            add_post_meta_on(conn, id, key, values).await?;
+        } else {
+            set_post_meta_on(conn, id, key, values).await?;
+        }
     }
     for (taxonomy, ids) in &post.terms {
-        set_post_terms_on(conn, id, taxonomy, ids).await?;
+        if fresh {
+            add_post_terms_on(conn, id, taxonomy, ids).await?;
+        } else {
+            set_post_terms_on(conn, id, taxonomy, ids).await?;
+        }
     }
     if let Some(key) = &post.import {
         set_import_map_on(conn, key, id).await?;
@@ -2088,9 +2141,13 @@ struct CreateJob {
 const MAX_BATCH: usize = 64;
 
 impl PostWriter {
-    fn start(conn: sqlx::SqliteConnection) -> Self {
+    fn start(
+        conn: sqlx::SqliteConnection,
+        wal_index: std::fs::File,
+        log: std::sync::Arc<super::own_writes::PostWriteLog>,
+    ) -> Self {
         let (jobs, rx) = tokio::sync::mpsc::channel(1024);
-        tokio::spawn(run_post_writer(conn, rx));
+        tokio::spawn(run_post_writer(conn, rx, wal_index, log));
         Self { jobs }
     }
 
@@ -2108,6 +2165,8 @@ impl PostWriter {
 async fn run_post_writer(
     mut conn: sqlx::SqliteConnection,
     mut rx: tokio::sync::mpsc::Receiver<CreateJob>,
+    wal_index: std::fs::File,
+    log: std::sync::Arc<super::own_writes::PostWriteLog>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -2117,7 +2176,7 @@ async fn run_post_writer(
                 Err(_) => break,
             }
         }
-        match write_batch(&mut conn, &batch).await {
+        match write_batch(&mut conn, &batch, &wal_index, &log).await {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);
@@ -2138,41 +2197,80 @@ async fn run_post_writer(
 async fn write_batch(
     conn: &mut sqlx::SqliteConnection,
     batch: &[CreateJob],
+    wal_index: &std::fs::File,
+    log: &super::own_writes::PostWriteLog,
 ) -> Result<Vec<StoreResult<i64>>, sqlx::Error> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    // The write lock is held from here to COMMIT: no other commit, by any process, can
+    // come in between, so if the commit counter has moved by exactly one after COMMIT,
+    // the version before and after bracket this batch alone.
+    let before = read_data_version(wal_index);
     let mut results = Vec::with_capacity(batch.len());
-    let mut outcome = Ok(());
-    for job in batch {
-        if let Err(e) = sqlx::query("SAVEPOINT create_post")
-            .execute(&mut *conn)
-            .await
-        {
-            outcome = Err(e);
-            break;
+    // A savepoint per post costs two round trips each, and posts rarely fail: the batch is
+    // written whole first, and only if a post fails is it undone and written again post by
+    // post, each in a savepoint of its own, so the others still go in.
+    let mut outcome = sqlx::query("SAVEPOINT batch")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ());
+    if outcome.is_ok() {
+        for job in batch {
+            match create_post_on(conn, &job.post).await {
+                Ok(id) => results.push(Ok(id)),
+                Err(_) => break,
+            }
         }
-        let result = create_post_on(conn, &job.post).await;
-        let end = if result.is_ok() {
-            "RELEASE create_post"
-        } else {
-            "ROLLBACK TO create_post; RELEASE create_post"
-        };
-        if let Err(e) = sqlx::raw_sql(end).execute(&mut *conn).await {
-            outcome = Err(e);
-            break;
+        if results.len() < batch.len() {
+            results.clear();
+            outcome = sqlx::query("ROLLBACK TO batch")
+                .execute(&mut *conn)
+                .await
+                .map(|_| ());
+            if outcome.is_ok() {
+                outcome = write_each(conn, batch, &mut results).await;
+            }
         }
-        results.push(result);
     }
     if outcome.is_ok() {
         outcome = sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| ());
     }
     match outcome {
-        Ok(()) => Ok(results),
+        Ok(()) => {
+            if let (Some(before), Some(after)) = (before, read_data_version(wal_index))
+                && commit_count(&after) == commit_count(&before).wrapping_add(1)
+            {
+                log.record(before, after);
+            }
+            Ok(results)
+        }
         Err(e) => {
             // Leave the connection usable for the next batch.
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             Err(e)
         }
     }
+}
+
+/// The posts of a batch one by one, each in a savepoint: a failing one leaves the others.
+async fn write_each(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &[CreateJob],
+    results: &mut Vec<StoreResult<i64>>,
+) -> Result<(), sqlx::Error> {
+    for job in batch {
+        sqlx::query("SAVEPOINT create_post")
+            .execute(&mut *conn)
+            .await?;
+        let result = create_post_on(conn, &job.post).await;
+        let end = if result.is_ok() {
+            "RELEASE create_post"
+        } else {
+            "ROLLBACK TO create_post; RELEASE create_post"
+        };
+        sqlx::raw_sql(end).execute(&mut *conn).await?;
+        results.push(result);
+    }
+    Ok(())
 }
 
 fn post_filter(q: &PostQuery) -> (String, Vec<Bind>) {
@@ -2485,4 +2583,80 @@ fn audit_row(r: &SqliteRow) -> Result<AuditEntry, sqlx::Error> {
         prev_hash: r.try_get("prev_hash")?,
         hash: r.try_get("hash")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_post(id: i64, title: &str) -> NewPostWrite {
+        NewPostWrite {
+            post: Post {
+                id,
+                post_type: "post".into(),
+                status: "draft".into(),
+                author: 0,
+                title: title.into(),
+                content: String::new(),
+                excerpt: String::new(),
+                slug: String::new(),
+                password: String::new(),
+                parent: 0,
+                menu_order: 0,
+                comment_status: "open".into(),
+                ping_status: "open".into(),
+                date: 0,
+                date_floating: true,
+                modified: 0,
+                pre_trash_status: None,
+                mime_type: String::new(),
+                featured_media: 0,
+                format: String::new(),
+                guid: String::new(),
+            },
+            meta: vec![("k".into(), vec!["v".into()])],
+            terms: vec![],
+            guid_id_prefix: Some("http://x/?p=".into()),
+            import: None,
+            comments: vec![],
+        }
+    }
+
+    /// A post that fails in a batch (an id already taken) fails alone: the batch is written
+    /// again post by post and the others are created, with their meta and guid.
+    #[tokio::test]
+    async fn a_failing_post_leaves_the_rest_of_its_batch() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = std::sync::Arc::new(SqliteStore::open(dir.path()).await.expect("open"));
+        let taken = store
+            .create_post(&new_post(0, "first"))
+            .await
+            .expect("first");
+        // Queued before the writer runs again, so it commits them as one batch.
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let store = store.clone();
+                let id = if i == 5 { taken } else { 0 };
+                tokio::spawn(
+                    async move { store.create_post(&new_post(id, &format!("p{i}"))).await },
+                )
+            })
+            .collect();
+        let mut results = vec![];
+        for t in tasks {
+            results.push(t.await.expect("task"));
+        }
+        for (i, r) in results.iter().enumerate() {
+            if i == 5 {
+                assert!(r.is_err(), "the taken id fails");
+                continue;
+            }
+            let id = *r.as_ref().expect("created");
+            let post = store.post_by_id(id).await.expect("read").expect("exists");
+            assert_eq!(post.title, format!("p{i}"));
+            assert_eq!(post.guid, format!("http://x/?p={id}"));
+            let meta = store.post_meta(&[id]).await.expect("meta");
+            assert_eq!(meta, vec![(id, "k".to_owned(), "v".to_owned())]);
+        }
+    }
 }

@@ -113,6 +113,57 @@ async fn revoked_token_fails_on_the_very_next_request() {
     assert_eq!(body["code"], "incorrect_password");
 }
 
+/// New drafts (this server's own post writes) keep the verified token and the options in
+/// the read cache; a write by another process (the CLI) to an option, then to the token, is
+/// still seen by the very next request.
+#[tokio::test]
+async fn cached_token_and_options_outlive_new_drafts_but_not_other_writes() {
+    let app = TestApp::spawn().await;
+    let _ = app.user_with_token("boss", Role::Administrator).await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    let draft = || async {
+        let resp = app
+            .client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("alice", Some(&token))
+            .json(&json!({"title": "Draft", "status": "draft"}))
+            .send()
+            .await
+            .expect("create");
+        json_of(resp).await
+    };
+    for _ in 0..3 {
+        let (status, body) = draft().await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["comment_status"], "open");
+    }
+
+    let updated = app.cli(&["option", "update", "default_comment_status", "closed"]);
+    assert!(updated.status.success(), "{}", stderr(&updated));
+    let (status, body) = draft().await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["comment_status"], "closed",
+        "the CLI's option write is seen"
+    );
+
+    let listed = app.cli(&[
+        "user",
+        "application-password",
+        "list",
+        "alice",
+        "--format=json",
+    ]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&listed)).expect("json");
+    let uuid = items[0]["uuid"].as_str().expect("uuid").to_owned();
+    let deleted = app.cli(&["user", "application-password", "delete", "alice", &uuid]);
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    let (status, body) = draft().await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "incorrect_password");
+}
+
 #[tokio::test]
 async fn malformed_authorization_headers_never_500() {
     let app = TestApp::spawn().await;
