@@ -5,6 +5,8 @@ pub mod audit;
 pub mod comment;
 pub mod pg_version;
 pub mod postgres;
+mod queries;
+mod sql;
 pub mod sqlite;
 
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry, OutboxItem};
@@ -69,6 +71,37 @@ pub struct User {
     pub roles: Vec<Role>,
     pub pass_hash: String,
     pub registered: i64,
+}
+
+/// `roles` is stored as the space-separated role names.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for User
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let roles: String = row.try_get("roles")?;
+        Ok(User {
+            id: row.try_get("id")?,
+            login: row.try_get("login")?,
+            email: row.try_get("email")?,
+            nicename: row.try_get("nicename")?,
+            display_name: row.try_get("display_name")?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            nickname: row.try_get("nickname")?,
+            description: row.try_get("description")?,
+            url: row.try_get("url")?,
+            locale: row.try_get("locale")?,
+            roles: roles
+                .split_whitespace()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+            pass_hash: row.try_get("pass_hash")?,
+            registered: row.try_get("registered")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -155,8 +188,9 @@ pub struct DeletedUser {
 }
 
 /// An Application Password record, without its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppPassword {
+    #[sqlx(try_from = "String")]
     pub uuid: Uuid,
     pub user_id: i64,
     pub app_id: String,
@@ -187,7 +221,7 @@ pub struct NewAppPassword {
 
 /// A login session (`WP_Session_Tokens`): stored under the SHA-256 verifier of the token
 /// the cookie carries, never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     pub verifier: String,
     pub user_id: i64,
@@ -208,7 +242,7 @@ pub struct AppPasswordUsage {
     pub last_user_agent: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
     pub id: i64,
     pub post_type: String,
@@ -232,6 +266,7 @@ pub struct Post {
     /// The featured image's attachment id (`_thumbnail_id`), 0 for none.
     pub featured_media: i64,
     /// The post format (`get_post_format()`): `aside`, `gallery`, …; empty for `standard`.
+    #[sqlx(rename = "post_format")]
     pub format: String,
     /// `guid`, set once after creation (empty in rows older than migration 0012).
     pub guid: String,
@@ -239,7 +274,7 @@ pub struct Post {
 
 /// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published
 /// posts that have it, computed when read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Term {
     pub id: i64,
     pub taxonomy: String,
