@@ -1,5 +1,7 @@
 //! Storage: one `Store` interface, implemented by the embedded SQLite store and, for
-//! several instances sharing one database, by the PostgreSQL store.
+//! several instances sharing one database, by the PostgreSQL store. Every query is written
+//! once (`queries.rs`, on `sql.rs`'s statements and dialect); `sqlite.rs` and `postgres.rs`
+//! hold only what differs between the engines.
 
 pub mod audit;
 pub mod comment;
@@ -567,28 +569,7 @@ pub trait Store: Send + Sync + 'static {
     /// else of them (an edit made meanwhile is kept). Returns their ids.
     async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>>;
     /// A new post with its meta and terms (taxonomy, term ids), all or nothing.
-    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
-        let id = self.insert_post(&post.post).await?;
-        if let Some(prefix) = &post.guid_id_prefix {
-            self.set_post_guid(id, &format!("{prefix}{id}")).await?;
-        }
-        for (key, values) in &post.meta {
-            self.set_post_meta(id, key, values).await?;
-        }
-        for (taxonomy, ids) in &post.terms {
-            self.set_post_terms(id, taxonomy, ids).await?;
-        }
-        if let Some(key) = &post.import {
-            self.set_import_map(key, id).await?;
-        }
-        for (key, comment) in &post.comments {
-            let mut c = comment.clone();
-            c.post_id = id;
-            let cid = self.insert_comment(&c).await?;
-            self.set_import_map(key, cid).await?;
-        }
-        Ok(id)
-    }
+    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64>;
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
     /// Matching posts for one page, and the total number of matches.
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;

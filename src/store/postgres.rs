@@ -1,9 +1,11 @@
 //! The PostgreSQL store: several ferropress instances behind a load balancer share one
-//! database. Same tables, constraints and behaviour as the SQLite store (`sqlite.rs`).
+//! database. Same tables, constraints, queries (`queries.rs`) and behaviour as the SQLite
+//! store (`sqlite.rs`).
 //!
 //! Reads are cached per instance only as long as the data version says nothing changed
-//! (`pg_version.rs`: a version sequence bumped by triggers, read by a fence per request), so a revocation or a role
-//! change made through one instance holds on every other instance from the next request on.
+//! (`pg_version.rs`: a version sequence bumped by triggers, read by a fence per request), so
+//! a revocation or a role change made through one instance holds on every other instance
+//! from the next request on.
 //! Writes are acknowledged after PostgreSQL commits them (`synchronous_commit` as the server
 //! is configured, `on` by default).
 
