@@ -21,7 +21,7 @@ pub struct NewAuditEntry {
 }
 
 /// A stored audit entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: i64,
@@ -50,7 +50,7 @@ pub struct AuditQuery {
 }
 
 /// A webhook delivery claimed from the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxItem {
     pub id: i64,
     pub hook: String,

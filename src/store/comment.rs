@@ -1,10 +1,12 @@
 //! The `comment` table (`wp_comments`): its row, the `WP_Comment_Query` the REST collection
-//! builds, and that query's SQL, written once for both engines (only placeholders, list
-//! membership and case folding differ).
+//! builds, and that query's SQL, written once for both engines (only list membership and
+//! case folding differ).
+
+use super::sql::{Dialect, QuerySql, SqlBind};
 
 /// A comment row. `approved` holds WordPress's `comment_approved` values: `1`, `0`, `spam`,
 /// `trash`, `post-trashed`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Comment {
     pub id: i64,
     pub post_id: i64,
@@ -76,59 +78,9 @@ pub struct CommentQuery {
     pub offset: i64,
 }
 
-/// A value bound to a statement; lists are bound as one parameter.
-#[derive(Debug, Clone)]
-pub enum SqlBind {
-    Int(i64),
-    Text(String),
-    Ints(Vec<i64>),
-    Texts(Vec<String>),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// `?` placeholders; lists as a JSON array read with `json_each`.
-    Sqlite,
-    /// `$n` placeholders; lists as arrays with `= ANY`.
-    Postgres,
-}
-
-/// A comment query's clauses and the values they bind, in placeholder order.
-pub struct CommentSql {
-    dialect: Dialect,
-    pub binds: Vec<SqlBind>,
-}
-
-impl CommentSql {
-    pub fn new(dialect: Dialect) -> Self {
-        Self {
-            dialect,
-            binds: vec![],
-        }
-    }
-
-    /// Adds a value and returns its placeholder.
-    pub fn push(&mut self, b: SqlBind) -> String {
-        self.binds.push(b);
-        match self.dialect {
-            Dialect::Sqlite => "?".to_owned(),
-            Dialect::Postgres => format!("${}", self.binds.len()),
-        }
-    }
-
-    /// `col IN (list)` or `col NOT IN (list)`.
-    fn member(&mut self, col: &str, negate: bool, list: SqlBind) -> String {
-        let p = self.push(list);
-        match (self.dialect, negate) {
-            (Dialect::Sqlite, false) => format!("{col} IN (SELECT value FROM json_each({p}))"),
-            (Dialect::Sqlite, true) => format!("{col} NOT IN (SELECT value FROM json_each({p}))"),
-            (Dialect::Postgres, false) => format!("{col} = ANY({p})"),
-            (Dialect::Postgres, true) => format!("{col} <> ALL({p})"),
-        }
-    }
-
+impl QuerySql {
     /// `col LIKE pattern`, folding ASCII case only on both engines (SQLite's LIKE).
-    fn like(&mut self, col: &str, pattern: &str) -> String {
+    fn comment_like(&mut self, col: &str, pattern: &str) -> String {
         let p = self.push(SqlBind::Text(pattern.to_owned()));
         match self.dialect {
             Dialect::Sqlite => format!("{col} LIKE {p} ESCAPE '\\'"),
@@ -140,8 +92,8 @@ impl CommentSql {
         }
     }
 
-    /// The WHERE clause of `q`.
-    pub fn filter(&mut self, q: &CommentQuery) -> String {
+    /// The WHERE clause of a comment query.
+    pub fn comment_filter(&mut self, q: &CommentQuery) -> String {
         let mut parts: Vec<String> = vec!["1 = 1".to_owned()];
         for (col, negate, values) in [
             ("id", false, &q.include),
@@ -168,12 +120,7 @@ impl CommentSql {
         if let Some(email) = &q.author_email {
             // MySQL's collation compares emails without case; ASCII folding on both engines.
             let p = self.push(SqlBind::Text(email.clone()));
-            parts.push(match self.dialect {
-                Dialect::Sqlite => format!("author_email = {p} COLLATE NOCASE"),
-                Dialect::Postgres => {
-                    format!("lower(author_email COLLATE \"C\") = lower({p}::text COLLATE \"C\")")
-                }
-            });
+            parts.push(self.dialect.eq_nocase("author_email", &p));
         }
         if let Some(search) = &q.search {
             // `WP_Comment_Query::get_search_sql()`: the whole string, in any of five columns.
@@ -192,7 +139,7 @@ impl CommentSql {
                 "content",
             ]
             .iter()
-            .map(|c| self.like(c, &like))
+            .map(|c| self.comment_like(c, &like))
             .collect();
             parts.push(format!("({})", cols.join(" OR ")));
         }
@@ -207,17 +154,10 @@ impl CommentSql {
 
     /// The ORDER BY clause of `q`: the column, then the id in the same direction
     /// (`WP_Comment_Query` adds `comment_ID` as the tie-break).
-    pub fn order(&mut self, q: &CommentQuery) -> String {
+    pub fn comment_order(&mut self, q: &CommentQuery) -> String {
         let dir = if q.ascending { "ASC" } else { "DESC" };
         if q.orderby == CommentOrderBy::Include && !q.include.is_empty() {
-            let p = self.push(SqlBind::Ints(q.include.clone()));
-            return match self.dialect {
-                Dialect::Sqlite => format!(
-                    "COALESCE((SELECT MIN(key) FROM json_each({p}) WHERE value = comment.id), {}) ASC",
-                    q.include.len()
-                ),
-                Dialect::Postgres => format!("array_position({p}::bigint[], id) ASC NULLS LAST"),
-            };
+            return self.position("comment.id", SqlBind::Ints(q.include.clone()));
         }
         let col = match q.orderby {
             CommentOrderBy::Id => return format!("id {dir}"),
@@ -243,8 +183,8 @@ mod tests {
             after: Some(5),
             ..CommentQuery::default()
         };
-        let mut sql = CommentSql::new(Dialect::Postgres);
-        let f = sql.filter(&q);
+        let mut sql = QuerySql::new(Dialect::Postgres);
+        let f = sql.comment_filter(&q);
         assert!(f.contains("post_id = ANY($1)"));
         assert!(f.contains("approved = ANY($2)"));
         assert!(f.contains("date > $8"));

@@ -1,11 +1,15 @@
 //! Storage: one `Store` interface, implemented by the embedded SQLite store and, for
-//! several instances sharing one database, by the PostgreSQL store.
+//! several instances sharing one database, by the PostgreSQL store. Every query is written
+//! once (`queries.rs`, on `sql.rs`'s statements and dialect); `sqlite.rs` and `postgres.rs`
+//! hold only what differs between the engines.
 
 pub mod audit;
 pub mod comment;
 pub mod own_writes;
 pub mod pg_version;
 pub mod postgres;
+mod queries;
+mod sql;
 pub mod sqlite;
 
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry, OutboxItem};
@@ -70,6 +74,37 @@ pub struct User {
     pub roles: Vec<Role>,
     pub pass_hash: String,
     pub registered: i64,
+}
+
+/// `roles` is stored as the space-separated role names.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for User
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let roles: String = row.try_get("roles")?;
+        Ok(User {
+            id: row.try_get("id")?,
+            login: row.try_get("login")?,
+            email: row.try_get("email")?,
+            nicename: row.try_get("nicename")?,
+            display_name: row.try_get("display_name")?,
+            first_name: row.try_get("first_name")?,
+            last_name: row.try_get("last_name")?,
+            nickname: row.try_get("nickname")?,
+            description: row.try_get("description")?,
+            url: row.try_get("url")?,
+            locale: row.try_get("locale")?,
+            roles: roles
+                .split_whitespace()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+            pass_hash: row.try_get("pass_hash")?,
+            registered: row.try_get("registered")?,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -156,8 +191,9 @@ pub struct DeletedUser {
 }
 
 /// An Application Password record, without its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AppPassword {
+    #[sqlx(try_from = "String")]
     pub uuid: Uuid,
     pub user_id: i64,
     pub app_id: String,
@@ -188,7 +224,7 @@ pub struct NewAppPassword {
 
 /// A login session (`WP_Session_Tokens`): stored under the SHA-256 verifier of the token
 /// the cookie carries, never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     pub verifier: String,
     pub user_id: i64,
@@ -209,7 +245,7 @@ pub struct AppPasswordUsage {
     pub last_user_agent: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
     pub id: i64,
     pub post_type: String,
@@ -233,6 +269,7 @@ pub struct Post {
     /// The featured image's attachment id (`_thumbnail_id`), 0 for none.
     pub featured_media: i64,
     /// The post format (`get_post_format()`): `aside`, `gallery`, …; empty for `standard`.
+    #[sqlx(rename = "post_format")]
     pub format: String,
     /// `guid`, set once after creation (empty in rows older than migration 0012).
     pub guid: String,
@@ -240,7 +277,7 @@ pub struct Post {
 
 /// A term of a taxonomy (`category`, `post_tag`). `count` is the number of published
 /// posts that have it, computed when read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Term {
     pub id: i64,
     pub taxonomy: String,
@@ -541,28 +578,7 @@ pub trait Store: Send + Sync + 'static {
     /// else of them (an edit made meanwhile is kept). Returns their ids.
     async fn publish_due_posts(&self, post_type: &str, now: i64) -> StoreResult<Vec<i64>>;
     /// A new post with its meta and terms (taxonomy, term ids), all or nothing.
-    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64> {
-        let id = self.insert_post(&post.post).await?;
-        if let Some(prefix) = &post.guid_id_prefix {
-            self.set_post_guid(id, &format!("{prefix}{id}")).await?;
-        }
-        for (key, values) in &post.meta {
-            self.set_post_meta(id, key, values).await?;
-        }
-        for (taxonomy, ids) in &post.terms {
-            self.set_post_terms(id, taxonomy, ids).await?;
-        }
-        if let Some(key) = &post.import {
-            self.set_import_map(key, id).await?;
-        }
-        for (key, comment) in &post.comments {
-            let mut c = comment.clone();
-            c.post_id = id;
-            let cid = self.insert_comment(&c).await?;
-            self.set_import_map(key, cid).await?;
-        }
-        Ok(id)
-    }
+    async fn create_post(&self, post: &NewPostWrite) -> StoreResult<i64>;
     async fn post_by_id(&self, id: i64) -> StoreResult<Option<Post>>;
     /// Matching posts for one page, and the total number of matches.
     async fn query_posts(&self, q: &PostQuery) -> StoreResult<(Vec<Post>, i64)>;
