@@ -470,13 +470,8 @@ async fn migrate_media_copies_local_uploads_into_the_bucket_once() {
 
     let prefix = "migrated";
     let migrate = |storage: &StorageArgs| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferropress"));
-        store_env(&mut cmd, storage);
-        cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .args(["migrate-media", "--media-store"])
-            .arg(format!("s3://{BUCKET}/{prefix}"))
-            .args(["--s3-endpoint", &s3.endpoint, "--s3-allow-http", "true"])
+        cli_on_bucket(&s3, storage, prefix)
+            .arg("migrate-media")
             .output()
             .expect("run migrate-media")
     };
@@ -516,6 +511,78 @@ async fn migrate_media_copies_local_uploads_into_the_bucket_once() {
     let (status, served) = get_bytes(&app, &on(&app, source)).await;
     assert_eq!(status, 200);
     assert_eq!(served, bytes);
+}
+
+/// `ferropress` with the bucket's settings (credentials in the environment, as advised).
+fn cli_on_bucket(s3: &S3Server, storage: &StorageArgs, prefix: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferropress"));
+    store_env(&mut cmd, storage);
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .arg("--media-store")
+        .arg(format!("s3://{BUCKET}/{prefix}"))
+        .args(["--s3-endpoint", &s3.endpoint, "--s3-allow-http", "true"]);
+    cmd
+}
+
+#[tokio::test]
+async fn xml_rpc_uploads_and_media_import_go_to_the_bucket() {
+    use base64::Engine as _;
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let prefix = "other-ways-in";
+    let app = instance(&s3, prefix, None).await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+
+    // wp.uploadFile: the spooled file goes through the same upload route.
+    let b64 = base64::engine::general_purpose::STANDARD.encode(b"hello from XML-RPC\n");
+    let call = format!(
+        "<methodCall><methodName>wp.uploadFile</methodName><params>\
+         <param><value><int>1</int></value></param><param><value>alice</value></param>\
+         <param><value>{token}</value></param><param><value><struct>\
+         <member><name>name</name><value>hello.txt</value></member>\
+         <member><name>type</name><value>text/plain</value></member>\
+         <member><name>bits</name><value><base64>{b64}</base64></value></member>\
+         </struct></value></param></params></methodCall>"
+    );
+    let resp = app
+        .client
+        .post(app.url("/xmlrpc.php"))
+        .header(header::CONTENT_TYPE, "text/xml")
+        .body(call)
+        .send()
+        .await
+        .expect("send");
+    let xml = resp.text().await.expect("body");
+    assert!(!xml.contains("<fault>"), "{xml}");
+    let keys = s3.keys(prefix).await;
+    assert!(
+        keys.len() == 1 && keys[0].ends_with("/hello.txt"),
+        "{keys:?}"
+    );
+
+    // `media import` (the CLI, beside the running server): the image and its sub-sizes.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("imported.png");
+    std::fs::write(&file, png(400, 320)).expect("write");
+    let out = cli_on_bucket(&s3, &app.storage, prefix)
+        .args(["media", "import"])
+        .arg(&file)
+        .arg("--porcelain")
+        .output()
+        .expect("run media import");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let keys = s3.keys(prefix).await;
+    let imported: Vec<&String> = keys.iter().filter(|k| k.contains("/imported")).collect();
+    assert_eq!(imported.len(), 3, "original, medium, thumbnail: {keys:?}");
+    // Served by the server from the bucket.
+    let id = stdout(&out).trim().to_owned();
+    let (status, item) = app.get_json(&format!("/wp-json/wp/v2/media/{id}")).await;
+    assert_eq!(status, 200, "{item}");
+    let (status, _) = get_bytes(&app, item["source_url"].as_str().expect("url")).await;
+    assert_eq!(status, 200);
+    no_local_files(&app);
 }
 
 #[tokio::test]
