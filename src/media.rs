@@ -711,7 +711,7 @@ pub fn generate_metadata(
     out_dir: &Path,
 ) -> Value {
     let budget = budget.max(1);
-    let filesize = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let filesize = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let Some(format) = image_format(mime) else {
         return json!({ "filesize": filesize });
     };
