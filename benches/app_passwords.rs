@@ -32,7 +32,7 @@ fn bench(c: &mut Criterion) {
             app_password_gate: AppPasswordGate::EditPosts,
             max_body_bytes: 0,
             max_upload_bytes: 0,
-            uploads_dir: dir.path().join("uploads"),
+            media: ferropress::media_store::MediaStore::local(dir.path().join("uploads")),
             trusted_proxies: vec![],
             security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),

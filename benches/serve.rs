@@ -35,7 +35,7 @@ fn site(rt: &tokio::runtime::Runtime, dir: &std::path::Path, read_cache: bool) -
             app_password_gate: AppPasswordGate::EditPosts,
             max_body_bytes: 1 << 20,
             max_upload_bytes: 0,
-            uploads_dir: dir.join("uploads"),
+            media: ferropress::media_store::MediaStore::local(dir.join("uploads")),
             trusted_proxies: vec![],
             security: ferropress::config::SecurityArgs::default(),
             post_types: ferropress::post_types::parse("").expect("built-in post types"),

@@ -11,7 +11,9 @@
 //! place, so a failed restore leaves the data dir as it was.
 //!
 //! PostgreSQL sites: the database is backed up with PostgreSQL's own tools (`pg_dump`);
-//! the archive then holds the uploads and `ferropress.toml` only.
+//! the archive then holds the uploads and `ferropress.toml` only. Media in a bucket
+//! (`--media-store s3://…`) is not copied either: the bucket keeps it (its versioning or
+//! replication is its backup), and a restored site points at the same bucket.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -61,7 +63,8 @@ pub struct FileEntry {
 #[derive(Debug, Clone)]
 pub struct Source {
     pub data_dir: PathBuf,
-    pub uploads_dir: PathBuf,
+    /// The local uploads dir; `None` when media lives in a bucket (not archived).
+    pub uploads_dir: Option<PathBuf>,
     /// PostgreSQL site: the database is not copied.
     pub postgres: bool,
 }
@@ -225,7 +228,7 @@ async fn integrity_check(path: &Path) -> anyhow::Result<String> {
 
 /// Files below `uploads` (relative paths with `/`), sorted. Hidden names (the in-progress
 /// `.upload-tmp`) and anything that is not a regular file or directory are left out.
-fn upload_files(uploads: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+pub(crate) fn upload_files(uploads: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     if !uploads.is_dir() {
         return Ok(out);
@@ -362,7 +365,11 @@ pub async fn backup(source: &Source, to: &Path) -> anyhow::Result<Manifest> {
         if toml.is_file() {
             files.extend(append_file(&mut tar, SITE_TOML, &toml)?);
         }
-        for (rel, path) in upload_files(&source.uploads_dir)? {
+        let uploads = match &source.uploads_dir {
+            Some(dir) => upload_files(dir)?,
+            None => vec![],
+        };
+        for (rel, path) in uploads {
             files.extend(append_file(&mut tar, &format!("{UPLOADS}/{rel}"), &path)?);
         }
         let manifest = Manifest {

@@ -317,9 +317,9 @@ pub struct SiteConfig {
     pub app_password_gate: AppPasswordGate,
     pub max_body_bytes: usize,
     pub max_upload_bytes: u64,
-    /// `wp_upload_dir()`'s base dir: `uploads/` in the data dir, served at
+    /// `wp_upload_dir()`'s base: the uploads dir or a bucket, served at
     /// `{home}/wp-content/uploads/`.
-    pub uploads_dir: PathBuf,
+    pub media: crate::media_store::MediaStore,
     pub trusted_proxies: Vec<Cidr>,
     /// `post`, `page` and the custom types of `ferropress.toml`.
     pub post_types: Vec<crate::post_types::PostType>,
@@ -347,7 +347,7 @@ impl SiteConfig {
     pub fn offline(
         post_types: Vec<crate::post_types::PostType>,
         home: String,
-        uploads_dir: PathBuf,
+        media: crate::media_store::MediaStore,
     ) -> Self {
         Self {
             post_types,
@@ -357,7 +357,7 @@ impl SiteConfig {
             app_password_gate: crate::caps::AppPasswordGate::All,
             max_body_bytes: 0,
             max_upload_bytes: 0,
-            uploads_dir,
+            media,
             trusted_proxies: vec![],
             security: SecurityArgs::default(),
             read_cache: false,
@@ -401,6 +401,9 @@ pub struct StorageArgs {
         value_parser = parse_secret
     )]
     pub database_url: Option<SecretString>,
+
+    #[command(flatten)]
+    pub media: MediaStoreArgs,
 }
 
 impl StorageArgs {
@@ -409,6 +412,7 @@ impl StorageArgs {
         Self {
             data_dir: data_dir.into(),
             database_url: None,
+            media: MediaStoreArgs::default(),
         }
     }
 
@@ -416,6 +420,118 @@ impl StorageArgs {
     pub fn with_database_url(mut self, url: Option<&str>) -> Self {
         self.database_url = url.map(SecretString::from);
         self
+    }
+}
+
+/// Where media files live, for every command (`crate::media_store`): the uploads dir by
+/// default, or an S3-compatible bucket shared by every instance. Credentials come from the
+/// standard `AWS_*` variables (or the flags, which `ps` shows: prefer the variables); other
+/// `AWS_*` settings (session token, web identity, container credentials) are read too.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Media storage")]
+pub struct MediaStoreArgs {
+    /// `s3://bucket/prefix`: keep uploads in this bucket (under the prefix) instead of the
+    /// uploads dir. Instances sharing one PostgreSQL database share it without a shared
+    /// file system.
+    #[arg(long, global = true, env = "FERROPRESS_MEDIA_STORE", value_parser = S3Location::parse)]
+    pub media_store: Option<S3Location>,
+
+    /// The S3 endpoint, for S3-compatible services (`https://s3.example.com`); default AWS.
+    #[arg(long = "s3-endpoint", global = true, env = "AWS_ENDPOINT_URL")]
+    pub s3_endpoint: Option<String>,
+
+    /// The bucket's region (default `us-east-1`).
+    #[arg(long = "s3-region", global = true, env = "AWS_REGION")]
+    pub s3_region: Option<String>,
+
+    /// Access key id (prefer the `AWS_ACCESS_KEY_ID` variable).
+    #[arg(
+        long = "s3-access-key-id",
+        global = true,
+        env = "AWS_ACCESS_KEY_ID",
+        hide_env_values = true
+    )]
+    pub s3_access_key_id: Option<String>,
+
+    /// Secret access key (prefer the `AWS_SECRET_ACCESS_KEY` variable).
+    #[arg(
+        long = "s3-secret-access-key",
+        global = true,
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    pub s3_secret_access_key: Option<SecretString>,
+
+    /// Allow a plain `http://` endpoint (a store on loopback or a private network).
+    #[arg(long = "s3-allow-http", global = true, env = "AWS_ALLOW_HTTP", action = clap::ArgAction::Set, default_value_t = false)]
+    pub s3_allow_http: bool,
+
+    /// `/wp-content/uploads/…` from the bucket: `serve` (ferropress streams it, with ranges
+    /// and caching headers), `presigned` (302 to a presigned URL, valid an hour, so a private
+    /// bucket serves it), or `public` (302 to `--media-public-url`).
+    #[arg(long = "media-redirect", global = true, env = "FERROPRESS_MEDIA_REDIRECT", value_enum, default_value_t = MediaRedirect::Serve)]
+    pub media_redirect: MediaRedirect,
+
+    /// The public address of the bucket's prefix (or of a CDN in front of it), for
+    /// `--media-redirect public`: `/wp-content/uploads/2026/12/a.png` goes to
+    /// `URL/2026/12/a.png`.
+    #[arg(
+        long = "media-public-url",
+        global = true,
+        env = "FERROPRESS_MEDIA_PUBLIC_URL"
+    )]
+    pub media_public_url: Option<String>,
+}
+
+/// How files in a bucket reach clients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaRedirect {
+    #[default]
+    Serve,
+    Presigned,
+    Public,
+}
+
+/// `s3://bucket/prefix`: a bucket and the key prefix media goes under (may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    /// Plain `/`-separated segments, no leading or trailing `/`.
+    pub prefix: String,
+}
+
+impl S3Location {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{s:?} is not an s3://bucket/prefix address"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(format!("{bucket:?} is not an S3 bucket name"));
+        }
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty()
+            && prefix
+                .split('/')
+                .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        {
+            return Err(format!("{prefix:?} is not a plain key prefix"));
+        }
+        Ok(Self {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for S3Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.prefix)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod health;
 pub mod import;
 pub mod kses;
 pub mod media;
+pub mod media_store;
 pub mod metrics;
 pub mod post_types;
 pub mod rest;

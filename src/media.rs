@@ -3,8 +3,9 @@
 //! file names (`sanitize_file_name()`, `wp_unique_filename()`), the `YYYY/MM` layout of
 //! `wp_upload_dir()`, and image sub-sizes (`wp_create_image_subsizes()`).
 //!
-//! Files are streamed to a temporary file next to the uploads dir (never held in memory),
-//! checked by content, then moved to `uploads/YYYY/MM/<unique sanitized name>`.
+//! Files are streamed to a temporary file in the media store's scratch dir (never held in
+//! memory), checked by content, then placed at `YYYY/MM/<unique sanitized name>` in the
+//! store (`crate::media_store`: the uploads dir or a bucket).
 
 use std::path::{Path, PathBuf};
 
@@ -456,37 +457,22 @@ fn looks_generated(stem: &str) -> bool {
         && h.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `wp_unique_filename()` + the move: creates `dir/name` (or `name-1`, `name-2`, …) without
-/// overwriting anything and moves `tmp` there. Returns the final file name.
-pub async fn place_unique(tmp: &Path, dir: &Path, filename: &str) -> std::io::Result<String> {
-    tokio::fs::create_dir_all(dir).await?;
+/// `wp_unique_filename()`'s candidates, in order: `name.ext`, `name-1.ext`, `name-2.ext`, …
+/// (a name that looks generated starts at `-1`); the extension is lower-cased. The store
+/// takes the first one it can create without overwriting anything.
+pub fn unique_names(filename: &str) -> impl Iterator<Item = String> + use<> {
     let (stem, ext) = match filename.rsplit_once('.') {
         Some((s, e)) => (s.to_owned(), format!(".{}", e.to_ascii_lowercase())),
         None => (filename.to_owned(), String::new()),
     };
-    let mut n = u32::from(looks_generated(&stem));
-    loop {
-        let candidate = if n == 0 {
+    let first = u32::from(looks_generated(&stem));
+    (first..).map(move |n| {
+        if n == 0 {
             format!("{stem}{ext}")
         } else {
             format!("{stem}-{n}{ext}")
-        };
-        let path = dir.join(&candidate);
-        // Reserving the name with create_new makes two concurrent uploads of one name safe.
-        match tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-        {
-            Ok(_) => {
-                tokio::fs::rename(tmp, &path).await?;
-                return Ok(candidate);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
-            Err(e) => return Err(e),
         }
-    }
+    })
 }
 
 /// Why a streamed upload stopped.
@@ -497,8 +483,8 @@ pub enum StreamError {
     Body(String),
 }
 
-/// A file being received: a temporary file in `{data dir}/upload-tmp`, removed when dropped
-/// unless it was placed.
+/// A file being received: a temporary file in the store's scratch dir, removed when dropped
+/// (a local store has moved it into place by then).
 pub struct TempUpload {
     pub path: PathBuf,
     pub size: u64,
@@ -506,36 +492,32 @@ pub struct TempUpload {
     pub head: Vec<u8>,
     /// MD5 of the whole body, lower-case hex, as PHP's `md5_file()` (for `Content-MD5`).
     pub md5: String,
-    placed: bool,
 }
 
 impl Drop for TempUpload {
     fn drop(&mut self) {
-        if !self.placed {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
 impl TempUpload {
-    pub fn mark_placed(&mut self) {
-        self.placed = true;
+    /// Takes charge of a temporary file written elsewhere (an edited image).
+    pub fn adopt(path: PathBuf) -> Self {
+        Self {
+            path,
+            size: 0,
+            head: Vec::new(),
+            md5: String::new(),
+        }
     }
-}
-
-/// Where temporary files go: inside the uploads dir (the same filesystem even when it is a
-/// mount of its own, so the final move is a rename), in a hidden directory that is never
-/// served.
-pub fn temp_dir(uploads_dir: &Path) -> PathBuf {
-    uploads_dir.join(".upload-tmp")
 }
 
 const HEAD_LEN: usize = 8192;
 
-/// Streams a body to a temporary file, chunk by chunk, failing once more than `limit`
-/// bytes arrived. Memory use does not depend on the file's size.
+/// Streams a body to a temporary file in `dir` (the store's scratch dir), chunk by chunk,
+/// failing once more than `limit` bytes arrived. Memory use does not depend on the file's size.
 pub async fn stream_to_temp<S, E>(
-    uploads_dir: &Path,
+    dir: &Path,
     mut stream: S,
     limit: u64,
 ) -> Result<TempUpload, StreamError>
@@ -543,8 +525,7 @@ where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
-    let dir = temp_dir(uploads_dir);
-    tokio::fs::create_dir_all(&dir)
+    tokio::fs::create_dir_all(dir)
         .await
         .map_err(StreamError::Io)?;
     let path = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
@@ -553,7 +534,6 @@ where
         size: 0,
         head: Vec::new(),
         md5: String::new(),
-        placed: false,
     };
     let mut md5 = <md5::Md5 as md5::Digest>::new();
     let file = tokio::fs::File::create(&upload.path)
@@ -720,16 +700,22 @@ pub fn is_editable_image(mime: &str) -> bool {
 }
 
 /// `wp_generate_attachment_metadata()` for a stored file (blocking: run it off the async
-/// threads). `file` is the path relative to the uploads dir (`YYYY/MM/name.png`); an image
-/// over `budget` pixels (`--max-image-pixels`) gets no sub-sizes.
-pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str, budget: u64) -> Value {
+/// threads). `path` is a local copy of the file whose store path is `file`
+/// (`YYYY/MM/name.png`); sub-sizes are written to `out_dir` (the store puts them beside
+/// `file`). An image over `budget` pixels (`--max-image-pixels`) gets no sub-sizes.
+pub fn generate_metadata(
+    path: &Path,
+    file: &str,
+    mime: &str,
+    budget: u64,
+    out_dir: &Path,
+) -> Value {
     let budget = budget.max(1);
-    let path = uploads_dir.join(file);
-    let filesize = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let filesize = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let Some(format) = image_format(mime) else {
         return json!({ "filesize": filesize });
     };
-    let dims = image::ImageReader::open(&path)
+    let dims = image::ImageReader::open(path)
         .map(|mut r| {
             r.set_format(format);
             let mut limits = image::Limits::default();
@@ -752,9 +738,8 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str, budget: u64
             "image over --max-image-pixels: no sub-sizes"
         );
     } else {
-        let decoded = decode_within(&path, format, budget);
+        let decoded = decode_within(path, format, budget);
         if let Some(img) = decoded {
-            let dir = path.parent().unwrap_or(uploads_dir);
             let name = Path::new(file)
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -770,7 +755,7 @@ pub fn generate_metadata(uploads_dir: &Path, file: &str, mime: &str, budget: u64
                     img.resize_exact(nw, nh, image::imageops::FilterType::Lanczos3)
                 };
                 let sub_name = format!("{stem}-{nw}x{nh}.{ext}");
-                let sub_path = dir.join(&sub_name);
+                let sub_path = out_dir.join(&sub_name);
                 let saved = match format {
                     image::ImageFormat::Jpeg => save_jpeg(&resized, &sub_path),
                     _ => resized.save_with_format(&sub_path, format).is_ok(),
@@ -824,19 +809,18 @@ pub enum EditError {
     Save,
 }
 
-/// Decodes the image `rel` (within `budget` pixels), applies `edits` in order as WordPress's
-/// image editor does, and writes the result to a temporary file in the uploads dir
-/// (blocking: run it on the CPU pool). Returns the temporary file's path.
+/// Decodes the image at `path` (a local copy, within `budget` pixels), applies `edits` in
+/// order as WordPress's image editor does, and writes the result to a temporary file in
+/// `temp_dir` (blocking: run it on the CPU pool). Returns the temporary file's path.
 pub fn edit_image(
-    uploads_dir: &Path,
-    rel: &str,
+    path: &Path,
     mime: &str,
     budget: u64,
     edits: &[ImageEdit],
+    temp_dir: &Path,
 ) -> Result<PathBuf, EditError> {
     let format = image_format(mime).ok_or(EditError::Load)?;
-    let path = safe_join(uploads_dir, rel).ok_or(EditError::Load)?;
-    let mut img = decode_within(&path, format, budget.max(1)).ok_or(EditError::Load)?;
+    let mut img = decode_within(path, format, budget.max(1)).ok_or(EditError::Load)?;
     for edit in edits {
         match *edit {
             ImageEdit::Rotate(angle) => {
@@ -866,9 +850,8 @@ pub fn edit_image(
             }
         }
     }
-    let dir = temp_dir(uploads_dir);
-    std::fs::create_dir_all(&dir).map_err(|_| EditError::Save)?;
-    let out = dir.join(format!("{}.part", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(temp_dir).map_err(|_| EditError::Save)?;
+    let out = temp_dir.join(format!("{}.part", uuid::Uuid::new_v4()));
     let saved = match format {
         image::ImageFormat::Jpeg => save_jpeg(&img, &out),
         _ => img.save_with_format(&out, format).is_ok(),
@@ -891,24 +874,25 @@ fn save_jpeg(img: &image::DynamicImage, path: &Path) -> bool {
     img.to_rgb8().write_with_encoder(enc).is_ok()
 }
 
-/// Every file of an attachment: the original and its sub-sizes (`wp_delete_attachment_files()`).
-pub fn attachment_files(uploads_dir: &Path, file: &str, metadata: &Value) -> Vec<PathBuf> {
+/// Every file of an attachment, as store paths: its sub-sizes and the original
+/// (`wp_delete_attachment_files()`). Sub-size names with a path in them are left out.
+pub fn attachment_files(file: &str, metadata: &Value) -> Vec<String> {
     let mut out = vec![];
-    let Some(main) = safe_join(uploads_dir, file) else {
-        return out;
-    };
-    if let Some(dir) = main.parent() {
-        for size in metadata["sizes"].as_object().into_iter().flatten() {
-            if let Some(name) = size.1["file"].as_str()
-                && !name.contains('/')
-                && !name.contains('\\')
-                && !name.starts_with('.')
-            {
-                out.push(dir.join(name));
-            }
+    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    for size in metadata["sizes"].as_object().into_iter().flatten() {
+        if let Some(name) = size.1["file"].as_str()
+            && !name.contains('/')
+            && !name.contains('\\')
+            && !name.starts_with('.')
+        {
+            out.push(if dir.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{dir}/{name}")
+            });
         }
     }
-    out.push(main);
+    out.push(file.to_owned());
     out
 }
 

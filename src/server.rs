@@ -7,6 +7,7 @@
 //! migrates, the health endpoints answer (ready: "starting") and everything else is 503.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -152,8 +153,23 @@ pub fn app(site: Arc<Site>) -> Router {
 /// uploads dir as a web server would: type from the extension, `Content-Length`,
 /// `Last-Modified`, `ETag`, conditional requests and single ranges (206/416). `ServeDir`
 /// refuses `..`; hidden names and anything outside the uploads dir are never served.
+/// From a bucket, the media store answers the same way (or redirects).
 fn uploads(site: Arc<Site>) -> Router {
-    let dir = site.config.uploads_dir.clone();
+    let Some(dir) = site.config.media.local_root().map(Path::to_owned) else {
+        let store = site.config.media.clone();
+        return Router::new().route(
+            "/wp-content/uploads/{*rel}",
+            get(move |req: Request| {
+                let store = store.clone();
+                async move {
+                    match upload_rel(req.uri()) {
+                        Some(rel) => store.respond(&rel, req.headers()).await,
+                        None => crate::media_store::not_found(),
+                    }
+                }
+            }),
+        );
+    };
     let serve = tower_http::services::ServeDir::new(&dir)
         .append_index_html_on_directories(false)
         .call_fallback_on_method_not_allowed(false);
@@ -162,36 +178,32 @@ fn uploads(site: Arc<Site>) -> Router {
         .layer(axum::middleware::from_fn_with_state(dir, upload_headers))
 }
 
-async fn upload_headers(
-    axum::extract::State(dir): axum::extract::State<std::path::PathBuf>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let not_found = || {
-        (
-            StatusCode::NOT_FOUND,
-            Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
-        )
-            .into_response()
-    };
-    let rel = req
-        .uri()
+/// The decoded store path of a `/wp-content/uploads/…` request, unless it names something
+/// hidden (the scratch dir, dot files) or leaves the uploads.
+fn upload_rel(uri: &axum::http::Uri) -> Option<String> {
+    let rel = uri
         .path()
         .strip_prefix("/wp-content/uploads/")
-        .unwrap_or("")
-        .to_owned();
+        .unwrap_or("");
     let decoded: String =
         form_urlencoded::parse(format!("p={}", rel.replace('+', "%2B")).as_bytes())
             .map(|(_, v)| v.into_owned())
             .next()
             .unwrap_or_default();
-    if decoded
+    (!decoded
         .split('/')
-        .any(|seg| seg.starts_with('.') || seg.contains('\\'))
-    {
-        return not_found();
-    }
-    let Some(path) = crate::media::safe_join(&dir, &decoded) else {
+        .any(|seg| seg.starts_with('.') || seg.contains('\\')))
+    .then_some(decoded)
+}
+
+async fn upload_headers(
+    axum::extract::State(dir): axum::extract::State<std::path::PathBuf>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let not_found = crate::media_store::not_found;
+    let Some(path) = upload_rel(req.uri()).and_then(|rel| crate::media::safe_join(&dir, &rel))
+    else {
         return not_found();
     };
     let etag = tokio::fs::metadata(&path).await.ok().map(|m| {
@@ -634,7 +646,7 @@ impl Starting {
         if let (Some(every), Some(dir)) = (args.backup_every, args.backup_dir.clone()) {
             let source = crate::backup::Source {
                 data_dir: storage.data_dir.clone(),
-                uploads_dir: site.config.uploads_dir.clone(),
+                uploads_dir: site.config.media.local_root().map(Path::to_owned),
                 postgres: storage.database_url.is_some(),
             };
             let keep = usize::try_from(args.backup_keep).unwrap_or(usize::MAX);
@@ -704,6 +716,13 @@ async fn prepare(
             .with_context(|| format!("creating --backup-dir {}", dir.display()))?;
     }
     let post_types = crate::post_types::load(&storage.data_dir)?;
+    let media = crate::media_store::MediaStore::open(
+        args.uploads_dir
+            .clone()
+            .unwrap_or_else(|| storage.data_dir.join("uploads")),
+        &storage.media,
+    )?;
+    media.check().await?;
     let store = open_store(storage).await?;
     let scheme = if tls { "https" } else { "http" };
     let home = args
@@ -719,10 +738,7 @@ async fn prepare(
         app_password_gate: args.application_passwords_for,
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
-        uploads_dir: args
-            .uploads_dir
-            .clone()
-            .unwrap_or_else(|| storage.data_dir.join("uploads")),
+        media,
         trusted_proxies: args.trusted_proxies.clone(),
         security: args.security,
         post_types,

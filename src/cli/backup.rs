@@ -35,11 +35,22 @@ pub async fn backup(args: BackupArgs, storage: &StorageArgs) -> anyhow::Result<(
              This archive holds the uploads and ferropress.toml only."
         );
     }
+    let uploads_dir = match &storage.media.media_store {
+        Some(bucket) => {
+            eprintln!(
+                "Media is in {bucket}: it is not copied into this archive (keep the bucket's \
+                 own versioning or replication as its backup)."
+            );
+            None
+        }
+        None => Some(
+            args.uploads_dir
+                .unwrap_or_else(|| storage.data_dir.join(backup::UPLOADS)),
+        ),
+    };
     let source = Source {
         data_dir: storage.data_dir.clone(),
-        uploads_dir: args
-            .uploads_dir
-            .unwrap_or_else(|| storage.data_dir.join(backup::UPLOADS)),
+        uploads_dir,
         postgres,
     };
     let manifest = backup::backup(&source, &args.to).await?;

@@ -87,11 +87,11 @@ async fn open_site(
 ) -> anyhow::Result<Arc<Site>> {
     let post_types = crate::post_types::load(&storage.data_dir)?;
     let store = crate::server::open_store(storage).await?;
-    let config = SiteConfig::offline(
-        post_types,
-        home.trim_end_matches('/').to_owned(),
+    let media = crate::media_store::MediaStore::open(
         uploads.unwrap_or_else(|| storage.data_dir.join("uploads")),
-    );
+        &storage.media,
+    )?;
+    let config = SiteConfig::offline(post_types, home.trim_end_matches('/').to_owned(), media);
     Ok(Site::new(store, config))
 }
 

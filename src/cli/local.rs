@@ -56,13 +56,14 @@ impl Local {
         .to_owned();
         let uploads_dir = std::env::var_os("FERROPRESS_UPLOADS_DIR")
             .map_or_else(|| storage.data_dir.join("uploads"), Into::into);
+        let media = crate::media_store::MediaStore::open(uploads_dir, &storage.media)?;
         let config = SiteConfig {
             max_body_bytes: MAX_BODY_BYTES,
             max_upload_bytes: MAX_IMPORT_BYTES,
             max_token_lifetime: std::env::var("FERROPRESS_MAX_TOKEN_LIFETIME")
                 .ok()
                 .and_then(|v| crate::config::parse_duration_arg(&v).ok()),
-            ..SiteConfig::offline(post_types, home, uploads_dir)
+            ..SiteConfig::offline(post_types, home, media)
         };
         let site = Site::new(store, config);
         // Events recorded here (tokens created or revoked, role and password changes) notify

@@ -8,6 +8,7 @@ mod format;
 mod import;
 mod local;
 mod media;
+mod migrate_media;
 mod migrate_store;
 mod option;
 mod output;
@@ -63,6 +64,8 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Copy everything from a SQLite data dir into an empty PostgreSQL database.
     MigrateStore(migrate_store::MigrateStoreArgs),
+    /// Copy the local uploads into the bucket of --media-store (idempotent, resumable).
+    MigrateMedia(migrate_media::MigrateMediaArgs),
     /// Write a consistent copy of the site (database and uploads) into one archive, while
     /// the server runs.
     Backup(backup::BackupArgs),
@@ -160,6 +163,10 @@ pub fn run() -> ExitCode {
         Command::MigrateStore(args) => {
             init_logging("warn", LogFormat::Text);
             runtime.block_on(migrate_store::run(args))
+        }
+        Command::MigrateMedia(args) => {
+            init_logging("warn", LogFormat::Text);
+            runtime.block_on(migrate_media::run(args, &storage))
         }
         Command::Backup(args) => {
             init_logging("warn", LogFormat::Text);

@@ -1159,7 +1159,7 @@ fn non_empty(s: &str, default: &str) -> String {
     }
 }
 
-/// Brings an attachment's file into the uploads dir under the same relative path (from
+/// Brings an attachment's file into the media store under the same relative path (from
 /// the local `--uploads` copy when it has it, else downloaded), then describes it as an
 /// upload would (`wp_generate_attachment_metadata()`, sub-sizes made here).
 async fn bring_file(
@@ -1169,20 +1169,24 @@ async fn bring_file(
     f: &Fetch,
     write: &mut NewPostWrite,
 ) -> anyhow::Result<()> {
-    let dest = crate::media::safe_join(&site.config.uploads_dir, &f.rel)
-        .ok_or_else(|| anyhow!("unsafe file path {:?}", f.rel))?;
+    let store = &site.config.media;
+    if !crate::media_store::safe_rel(&f.rel) {
+        return Err(anyhow!("unsafe file path {:?}", f.rel));
+    }
     let Some((_, mime)) = crate::media::filetype(&f.rel) else {
         return Err(anyhow!("file type of {:?} is not allowed", f.rel));
     };
-    if let Some(dir) = dest.parent() {
-        tokio::fs::create_dir_all(dir).await?;
-    }
     let from_local = local
         .and_then(|d| crate::media::safe_join(d, &f.rel))
         .filter(|p| p.is_file());
-    let tmp = dest.with_extension("import-part");
+    let temp_dir = store.temp_dir();
+    tokio::fs::create_dir_all(&temp_dir).await?;
+    // Removed when done (a local store has moved it into place by then).
+    let tmp = crate::media::TempUpload::adopt(
+        temp_dir.join(format!("{}.import-part", uuid::Uuid::new_v4().simple())),
+    );
     if let Some(src) = from_local {
-        tokio::fs::copy(&src, &tmp)
+        tokio::fs::copy(&src, &tmp.path)
             .await
             .with_context(|| format!("copying {}", src.display()))?;
     } else {
@@ -1197,20 +1201,21 @@ async fn bring_file(
         if !resp.status().is_success() {
             return Err(anyhow!("fetching {}: HTTP {}", f.url, resp.status()));
         }
-        let mut file = tokio::fs::File::create(&tmp).await?;
+        let mut file = tokio::fs::File::create(&tmp.path).await?;
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk?).await?;
         }
         tokio::io::AsyncWriteExt::flush(&mut file).await?;
     }
-    tokio::fs::rename(&tmp, &dest).await?;
-    let uploads = site.config.uploads_dir.clone();
-    let rel = f.rel.clone();
+    store
+        .put(&tmp.path, &f.rel)
+        .await
+        .with_context(|| format!("storing {:?} in {}", f.rel, store.describe()))?;
+    let src = store.local_path(&f.rel).unwrap_or_else(|| tmp.path.clone());
     let budget = site.config.security.max_image_pixels;
-    let metadata: Value = site
-        .cpu
-        .run(move || crate::media::generate_metadata(&uploads, &rel, mime, budget))
+    let metadata: Value = store
+        .generate_metadata(&site.cpu, &src, &f.rel, mime, budget)
         .await
         .map_err(|e| anyhow!("{}", e.message))?;
     write.post.mime_type = mime.to_owned();

@@ -1337,7 +1337,7 @@ async fn receive_multipart(
                 continue;
             }
             let upload = media::stream_to_temp(
-                &site.config.uploads_dir,
+                &site.config.media.temp_dir(),
                 Box::pin(field),
                 site.config.max_upload_bytes,
             )
@@ -1449,7 +1449,7 @@ async fn receive_raw(site: &Site, req: Request, content_md5: Option<&str>) -> Wp
     }
     let stream = req.into_body().into_data_stream();
     let file = media::stream_to_temp(
-        &site.config.uploads_dir,
+        &site.config.media.temp_dir(),
         stream,
         site.config.max_upload_bytes,
     )
@@ -1536,7 +1536,7 @@ async fn create_item(
     )
     .await?;
     let Received {
-        mut file,
+        file,
         filename,
         multipart,
     } = match multipart_file {
@@ -1561,21 +1561,19 @@ async fn create_item(
     let subdir = jiff::Timestamp::from_second(month_of)
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
         .unwrap_or_else(|_| "1970/01".into());
-    let dir = site.config.uploads_dir.join(&subdir);
-    let final_name = media::place_unique(&file.path, &dir, &stored_name)
+    let store = &site.config.media;
+    let final_name = store
+        .place_unique(&file.path, &subdir, &stored_name)
         .await
         .map_err(|e| stream_error(&site, multipart, StreamError::Io(e)))?;
-    file.mark_placed();
     let rel = format!("{subdir}/{final_name}");
-
-    let uploads = site.config.uploads_dir.clone();
-    let (rel2, mime) = (rel.clone(), checked.mime);
+    // The sub-sizes are made from the received file (moved into place on local disk).
+    let src = store.local_path(&rel).unwrap_or_else(|| file.path.clone());
     let budget = site.config.security.max_image_pixels;
     // Decoding and resizing run on the bounded CPU pool; when its queue is full the upload
     // is refused (503, the file removed) rather than queued without bound.
-    let metadata = match site
-        .cpu
-        .run(move || media::generate_metadata(&uploads, &rel2, mime, budget))
+    let metadata = match store
+        .generate_metadata(&site.cpu, &src, &rel, checked.mime, budget)
         .await
     {
         Ok(m) => m,
@@ -1646,13 +1644,7 @@ async fn create_item(
 }
 
 async fn remove_files(site: &Site, rel: &str, metadata: &Value) {
-    for path in media::attachment_files(&site.config.uploads_dir, rel, metadata) {
-        if let Err(e) = tokio::fs::remove_file(&path).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(error = %e, path = %path.display(), "could not remove an upload");
-        }
-    }
+    site.config.media.delete_attachment(rel, metadata).await;
 }
 
 /// `POST|PUT|PATCH /wp/v2/media/<id>`: the file itself cannot be replaced.
@@ -1903,14 +1895,28 @@ async fn edit_media_item(
         }
     };
 
-    let uploads = site.config.uploads_dir.clone();
-    let (rel, mime) = (fm.file.clone(), original.mime_type.clone());
+    let store = &site.config.media;
+    let original_file = store.local_copy(&fm.file).await.map_err(|e| {
+        tracing::warn!(error = %e, file = %fm.file, "reading an image to edit failed");
+        WpError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "rest_unknown_image_file_type",
+            "Unable to edit this image.",
+        )
+    })?;
+    let (src, mime, temp_dir) = (
+        original_file.path().to_owned(),
+        original.mime_type.clone(),
+        store.temp_dir(),
+    );
     let budget = site.config.security.max_image_pixels;
     let edited = site
         .cpu
-        .run(move || media::edit_image(&uploads, &rel, &mime, budget, &edits))
+        .run(move || media::edit_image(&src, &mime, budget, &edits, &temp_dir))
         .await?;
-    let tmp = edited.map_err(|e| {
+    drop(original_file);
+    // Removed when the request ends (a local store has moved it into place by then).
+    let tmp = media::TempUpload::adopt(edited.map_err(|e| {
         let (code, message) = match e {
             media::EditError::Load => {
                 ("rest_unknown_image_file_type", "Unable to edit this image.")
@@ -1922,7 +1928,7 @@ async fn edit_media_item(
             media::EditError::Save => ("image_save_error", "Image Editor Save Failed"),
         };
         WpError::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
-    })?;
+    })?);
 
     // The name: `…-edited` once (an edited image's `-edited-2` goes back to `-edited`), in
     // this month's directory, made unique there.
@@ -1933,16 +1939,12 @@ async fn edit_media_item(
     let subdir = jiff::Timestamp::from_second(now())
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
         .unwrap_or_else(|_| "1970/01".into());
-    let placed = media::place_unique(
-        &tmp,
-        &site.config.uploads_dir.join(&subdir),
-        &format!("{stem}.{ext}"),
-    )
-    .await;
+    let placed = store
+        .place_unique(&tmp.path, &subdir, &format!("{stem}.{ext}"))
+        .await;
     let final_name = match placed {
         Ok(n) => n,
         Err(e) => {
-            let _ = tokio::fs::remove_file(&tmp).await;
             tracing::error!(error = %e, "placing an edited image failed");
             return Err(WpError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -1953,11 +1955,11 @@ async fn edit_media_item(
     };
     let new_rel = format!("{subdir}/{final_name}");
 
-    let uploads = site.config.uploads_dir.clone();
-    let (rel2, mime2) = (new_rel.clone(), original.mime_type.clone());
-    let mut metadata = match site
-        .cpu
-        .run(move || media::generate_metadata(&uploads, &rel2, &mime2, budget))
+    let src = store
+        .local_path(&new_rel)
+        .unwrap_or_else(|| tmp.path.clone());
+    let mut metadata = match store
+        .generate_metadata(&site.cpu, &src, &new_rel, &original.mime_type, budget)
         .await
     {
         Ok(m) => m,
@@ -2077,12 +2079,20 @@ async fn post_process_item(
     }
     let fm = file_meta(&site, &[id]).await?.remove(0).1;
     if !fm.file.is_empty() && !missing_sizes(&post, &fm).is_empty() {
-        let uploads = site.config.uploads_dir.clone();
-        let (rel, mime) = (fm.file.clone(), post.mime_type.clone());
+        let store = &site.config.media;
+        let original = store.local_copy(&fm.file).await.map_err(|e| {
+            tracing::warn!(error = %e, file = %fm.file, "reading an image for sub-sizes failed");
+            WpError::internal()
+        })?;
         let budget = site.config.security.max_image_pixels;
-        let mut metadata = site
-            .cpu
-            .run(move || media::generate_metadata(&uploads, &rel, &mime, budget))
+        let mut metadata = store
+            .generate_metadata(
+                &site.cpu,
+                original.path(),
+                &fm.file,
+                &post.mime_type,
+                budget,
+            )
             .await?;
         // What the new metadata does not know (an edited image's `parent_image`) is kept.
         if let (Some(new), Some(old)) = (metadata.as_object_mut(), fm.metadata.as_object()) {

@@ -149,7 +149,7 @@ async fn serve(State(site): State<Arc<Site>>, req: axum::extract::Request) -> Re
         body,
         site.config.max_body_bytes,
         site.config.max_upload_bytes,
-        &crate::media::temp_dir(&site.config.uploads_dir),
+        &site.config.media.temp_dir(),
     )
     .await;
     let body = match read {

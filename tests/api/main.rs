@@ -23,6 +23,7 @@ mod index;
 mod kses;
 mod linear_time;
 mod media;
+mod media_s3;
 mod metrics;
 mod migrate_store;
 mod multi_instance;

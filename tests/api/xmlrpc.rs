@@ -601,7 +601,7 @@ async fn uploads_stream_to_disk_under_the_upload_limit_not_the_body_limit() {
     .await;
     assert_eq!(status, 413, "{xml}");
     // No spooled file is left behind.
-    let tmp = ferropress::media::temp_dir(&app.site.config.uploads_dir);
+    let tmp = app.site.config.media.temp_dir();
     let left = std::fs::read_dir(&tmp)
         .map(|d| d.filter_map(Result::ok).count())
         .unwrap_or(0);
