@@ -101,7 +101,7 @@ impl<'a> Embedder<'a> {
             for (k, v) in form_urlencoded::parse(query.as_bytes()) {
                 if k != "context" {
                     // PHP's `empty()`: "" and "0" ask for nothing.
-                    per_page |= k == "per_page" && v != "" && v != "0";
+                    per_page |= k == "per_page" && !v.is_empty() && v != "0";
                     ser.append_pair(&k, &v);
                 }
             }
