@@ -66,6 +66,12 @@ EXTRA_FIELDS = {
     ".show_on_front": "newer-wordpress-fields",
     # The settings route's value, and its argument and property in the OPTIONS schema.
     "*.page_for_privacy_policy": "settings-privacy-policy-page",
+    # Read arguments of the current source (posts/pages OPTIONS and the index).
+    "*.args.search_columns": "newer-rest-args",
+    "*.args.search_semantics": "newer-rest-args",
+    "*.args.ignore_sticky": "newer-rest-args",
+    "*.args.format": "newer-rest-args",
+    "*.args.excerpt_length": "newer-rest-args",
 }
 # WordPress fields ferropress does not send, for a documented reason: glob -> anchor.
 MISSING_FIELDS = {
@@ -391,13 +397,24 @@ def json_path(doc, path):
     cur = doc
     if path in ("", "."):
         return cur
-    for part in path.split("."):
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        part = parts[i]
         if isinstance(cur, list):
             cur = cur[int(part)]
         elif isinstance(cur, dict):
+            # A key holding dots (`_links.https://api.w.org/post_type.0.href`): the shortest
+            # run of parts that names a key.
+            j = i
+            while part not in cur and j + 1 < len(parts):
+                j += 1
+                part += "." + parts[j]
             cur = cur[part]
+            i = j
         else:
             raise KeyError(path)
+        i += 1
     return cur
 
 
@@ -678,7 +695,9 @@ def matches(got, want):
     """Equality, or a matcher object: {"$ne": v}, {"$len": n}, {"$contains": v},
     {"$startswith": s}, {"$regex": r}, {"$trimmed": s}, {"$missing": true}, {"$type": "string"}, {"$sameset": [...]},
     {"$has_item": {k: v}} (a list item with these keys), {"$keys": [...]} (an object's keys, in
-    order: PHPUnit's `array_keys()`), {"$sameset_keys": [...]} (in any order), {"$ids": [...]} (the set of the items' `id`), {"$all": [m, …]}, {"$not": m}."""
+    order: PHPUnit's `array_keys()`), {"$sameset_keys": [...]} or {"$keyset": [...]} (in any order),
+    {"$ids": [...]} (the set of the items' `id`), {"$pluck": [key, m]} (the list of each item's
+    `key`, matched against m), {"$all": [m, …]}, {"$not": m}."""
     if isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
         op, arg = next(iter(want.items()))
         if op == "$all":
@@ -709,10 +728,13 @@ def matches(got, want):
         if op == "$ids":  # assertSameSets( $ids, wp_list_pluck( $data, 'id' ) )
             return isinstance(got, list) and all(isinstance(x, dict) for x in got) \
                 and sorted(map(json.dumps, (x.get("id") for x in got))) == sorted(map(json.dumps, arg))
-        if op == "$sameset_keys":  # assertSameSets( $expected, array_keys( $data ) )
+        if op in ("$sameset_keys", "$keyset"):  # assertSameSets( $expected, array_keys( $data ) )
             return isinstance(got, dict) and sorted(got) == sorted(arg)
         if op == "$keys":
             return isinstance(got, dict) and list(got) == arg
+        if op == "$pluck":
+            return isinstance(got, list) and all(isinstance(x, dict) for x in got) \
+                and matches([x.get(arg[0], "<missing>") for x in got], arg[1])
         if op == "$sameset":
             return isinstance(got, list) and sorted(map(json.dumps, got)) == sorted(map(json.dumps, arg))
         raise HarnessError(f"unknown matcher {op}")

@@ -1,6 +1,7 @@
 //! `_embed`: `WP_REST_Server::embed_links()`. Every `embeddable` link of a response (or of
 //! each item of a collection) is fetched as the same user with `context=embed` and placed
-//! under `_embedded[rel]`; errors are embedded as their envelope.
+//! under `_embedded[rel]`; errors are embedded as their envelope. A collection link without
+//! `per_page` is fetched with its handler's `per_page` maximum.
 
 use std::collections::HashMap;
 
@@ -96,12 +97,20 @@ impl<'a> Embedder<'a> {
         // The serializer is not Send: finish it before awaiting.
         let query = {
             let mut ser = form_urlencoded::Serializer::new(String::new());
+            let mut per_page = false;
             for (k, v) in form_urlencoded::parse(query.as_bytes()) {
                 if k != "context" {
+                    // PHP's `empty()`: "" and "0" ask for nothing.
+                    per_page |= k == "per_page" && !v.is_empty() && v != "0";
                     ser.append_pair(&k, &v);
                 }
             }
             ser.append_pair("context", "embed");
+            // A collection is embedded whole up to its handler's `per_page` maximum (a post
+            // with 30 tags embeds 30, not the first 10), as `embed_links()` asks.
+            if !per_page && let Some(max) = super::registry::per_page_maximum(self.site, path) {
+                ser.append_pair("per_page", &max.to_string());
+            }
             ser.finish()
         };
         // Embedded resources are held to the token's scopes like requests of their own;

@@ -26,6 +26,7 @@ pub fn parse_form(input: &str) -> Map<String, Value> {
                 let inner = &k[open + 1..k.len() - 1];
                 if inner.is_empty() {
                     let entry = map.entry(base).or_insert_with(|| Value::Array(vec![]));
+                    numeric_keys_to_list(entry);
                     if !entry.is_array() {
                         *entry = Value::Array(vec![]);
                     }
@@ -64,7 +65,22 @@ pub fn parse_form(input: &str) -> Map<String, Value> {
             }
         }
     }
+    for v in map.values_mut() {
+        numeric_keys_to_list(v);
+    }
     map
+}
+
+/// `a[0]=x&a[1]=y` is a PHP array with numeric keys, which the REST API takes as a list
+/// (`wp_is_numeric_array()`, then `array_values()`), not as an object.
+fn numeric_keys_to_list(v: &mut Value) {
+    if let Value::Object(o) = v
+        && !o.is_empty()
+        && o.keys()
+            .all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+    {
+        *v = Value::Array(std::mem::take(o).into_iter().map(|(_, x)| x).collect());
+    }
 }
 
 fn is_json_content_type(ct: &str) -> bool {
@@ -504,6 +520,12 @@ mod tests {
         assert_eq!(
             Value::Object(m),
             json!({"a":"4","b":["2","3"],"c":{"k":"v"}})
+        );
+        // Numeric keys make a list, as in PHP (`slug[0]=a&slug[1]=b`, then `[]` appends).
+        let m = parse_form("s[0]=a&s[1]=b&t[1]=c&t[]=d&u[0]=e&u[k]=f");
+        assert_eq!(
+            Value::Object(m),
+            json!({"s":["a","b"],"t":["c","d"],"u":{"0":"e","k":"f"}})
         );
     }
 

@@ -25,7 +25,7 @@ use crate::store::{
 };
 
 use super::params::{Context, Params, Validator};
-use super::{json_response, route_id};
+use super::{json_response, request_id, route_id};
 
 /// For `Allow`: `get_items_permissions_check()` (the edit context needs `edit_posts`);
 /// creating needs the type's `create_posts`.
@@ -1293,6 +1293,7 @@ async fn get_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let mut v = Validator::new(&params);
+    let id = request_id(&mut v, &params, id);
     let ctx = v.context();
     let password = v.string("password");
     let excerpt_length = v.integer("excerpt_length");
@@ -1551,7 +1552,7 @@ fn parse_input(
 }
 
 /// `get_post_format_slugs()`, in WordPress's order (the order of its error message).
-const POST_FORMATS: &[&str] = &[
+pub(super) const POST_FORMATS: &[&str] = &[
     "standard", "aside", "chat", "gallery", "link", "image", "quote", "status", "video", "audio",
 ];
 
@@ -2166,12 +2167,13 @@ async fn update_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let tz = site_tz(&site).await?;
+    let mut v = Validator::new(&params);
+    let id = request_id(&mut v, &params, id);
     let current = site
         .store
         .post_by_id(id)
         .await?
         .filter(|p| p.post_type == pt.name);
-    let mut v = Validator::new(&params);
     let mut input = parse_input(
         &mut v,
         &params,
@@ -2247,6 +2249,7 @@ async fn delete_item(
     let id = route_id(&id)?;
     let actor = auth.actor();
     let mut v = Validator::new(&params);
+    let id = request_id(&mut v, &params, id);
     let force = v.boolean("force").unwrap_or(false);
     v.finish()?;
 

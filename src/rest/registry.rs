@@ -125,6 +125,18 @@ pub fn match_route<'a>(site: &'a Site, path: &str, method: &str) -> Option<Match
     })
 }
 
+/// The `per_page` maximum of the `GET` handler serving `path`, if it takes one
+/// (`WP_REST_Server::embed_links()` embeds collections with it).
+pub fn per_page_maximum(site: &Site, path: &str) -> Option<i64> {
+    let matched = match_route(site, path, "GET")?;
+    let (_, args) = matched
+        .doc
+        .endpoints
+        .iter()
+        .find(|(methods, _)| methods.contains(&"GET"))?;
+    args.get("per_page")?.get("maximum")?.as_i64()
+}
+
 pub fn all(site: &Site) -> &[RouteDoc] {
     &site.routes.0
 }
@@ -588,10 +600,81 @@ fn post_type_endpoints(pt: &PostType) -> (Endpoints, Endpoints) {
         }
         list
     };
-    (
+    let (mut collection, mut item) = (
         strip(endpoints_from(&stored["collection"])),
         strip(endpoints_from(&stored["item"])),
-    )
+    );
+    newer_read_args(&dropped, &mut collection, &mut item);
+    (collection, item)
+}
+
+/// The read arguments newer WordPress registers on top of 6.1's (the stored lists), in the
+/// current source's order: `search_semantics`, `search_columns`, `ignore_sticky` and
+/// `format` on the collection (`get_collection_params()`), `excerpt_length` on the item
+/// (`register_routes()`).
+fn newer_read_args(dropped: &[&str], collection: &mut Endpoints, item: &mut Endpoints) {
+    let get_args = |list: &mut Endpoints| {
+        list.iter_mut()
+            .find(|(m, _)| m.contains(&"GET"))
+            .and_then(|(_, args)| args.as_object_mut().map(std::mem::take))
+    };
+    if let Some(args) = get_args(collection) {
+        let mut out = Map::new();
+        let has_menu_order = args.contains_key("menu_order");
+        for (k, v) in args {
+            if k == "slug" {
+                out.insert(
+                    "search_columns".into(),
+                    json!({ "default": [], "description": "Array of column names to be searched.", "type": "array",
+                            "items": { "enum": ["post_title", "post_content", "post_excerpt"], "type": "string" }, "required": false }),
+                );
+            }
+            if k == "offset" && !has_menu_order {
+                out.insert("search_semantics".into(), search_semantics());
+            }
+            out.insert(k.clone(), v);
+            if k == "menu_order" {
+                out.insert("search_semantics".into(), search_semantics());
+            }
+            if k == "sticky" {
+                out.insert(
+                    "ignore_sticky".into(),
+                    json!({ "description": "Whether to ignore sticky posts or not.", "type": "boolean", "default": true, "required": false }),
+                );
+            }
+        }
+        if !dropped.contains(&"format") {
+            out.insert(
+                "format".into(),
+                json!({ "description": "Limit result set to items assigned one or more given formats.", "type": "array",
+                        "uniqueItems": true, "items": { "enum": super::posts::POST_FORMATS, "type": "string" }, "required": false }),
+            );
+        }
+        set_get_args(collection, out);
+    }
+    if let Some(args) = get_args(item) {
+        let mut out = Map::new();
+        for (k, v) in args {
+            if k == "password" && !dropped.contains(&"excerpt") {
+                out.insert(
+                    "excerpt_length".into(),
+                    json!({ "description": "Override the default excerpt length.", "type": "integer", "required": false }),
+                );
+            }
+            out.insert(k, v);
+        }
+        set_get_args(item, out);
+    }
+}
+
+fn search_semantics() -> Value {
+    json!({ "description": "How to interpret the search input.", "type": "string", "enum": ["exact"], "required": false })
+}
+
+fn set_get_args(list: &mut Endpoints, args: Map<String, Value>) {
+    if let Some((_, a)) = list.iter_mut().find(|(m, _)| m.contains(&"GET")) {
+        *a = Value::Object(args);
+    }
 }
 
 /// Item fields (and write arguments) a post type does not have. WordPress decides by

@@ -708,3 +708,85 @@ async fn ignore_sticky_format_and_excerpt_length() {
         "<p>one two three four five six</p>\n"
     );
 }
+
+/// The current `WP_REST_Server::embed_links()`: a collection link without `per_page` is
+/// embedded with its handler's maximum, so a post's twelve tags are all embedded (6.1
+/// embedded the first ten).
+#[tokio::test]
+async fn embedding_terms_brings_more_than_ten() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let mut tags = vec![];
+    for i in 0..12 {
+        let (status, body) = eddie
+            .post("tags", json!({ "name": format!("Tag {i}") }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        tags.push(body["id"].as_i64().expect("id"));
+    }
+    let id = eddie
+        .create(json!({ "title": "Tagged", "status": "publish", "tags": tags }))
+        .await;
+    let (status, body) = eddie.get(&format!("posts/{id}?_embed=wp:term")).await;
+    assert_eq!(status, 200, "{body}");
+    let embedded = &body["_embedded"]["wp:term"];
+    assert_eq!(embedded[0].as_array().map(Vec::len), Some(1), "{embedded}");
+    assert_eq!(embedded[1].as_array().map(Vec::len), Some(12), "{embedded}");
+    // A collection asked for directly keeps its default page of ten.
+    let (_, body) = eddie.get(&format!("tags?post={id}")).await;
+    assert_eq!(body.as_array().map(Vec::len), Some(10));
+}
+
+/// `WP_REST_Request::get_parameter_order()`: a body or query `id` comes before the URL's,
+/// so it names the post that is read, updated or deleted (as on users, issue 23 bug 7).
+#[tokio::test]
+async fn a_body_or_query_id_names_the_post() {
+    let app = TestApp::spawn().await;
+    let eddie = Writer::new(&app, "eddie", Role::Editor).await;
+    let a = eddie
+        .create(json!({ "title": "A", "status": "publish" }))
+        .await;
+    let b = eddie
+        .create(json!({ "title": "B", "status": "publish" }))
+        .await;
+
+    let (status, body) = eddie
+        .call(
+            reqwest::Method::PUT,
+            &format!("posts/{a}"),
+            json!({ "id": b, "title": "Changed" }),
+        )
+        .await;
+    assert_eq!((status, body["id"].as_i64()), (200, Some(b)), "{body}");
+    assert_eq!(body["title"]["raw"], "Changed");
+    let (_, body) = eddie.get(&format!("posts/{a}?context=edit")).await;
+    assert_eq!(body["title"]["raw"], "A");
+
+    let (status, body) = eddie.get(&format!("posts/{a}?id=999999999")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("rest_post_invalid_id"))
+    );
+    let (status, body) = eddie.get(&format!("posts/{a}?id=abc")).await;
+    assert_eq!(
+        (status, body["data"]["details"]["id"]["code"].as_str()),
+        (400, Some("rest_invalid_type")),
+        "{body}"
+    );
+    let (status, body) = eddie.get(&format!("posts/999999999?id={b}")).await;
+    assert_eq!((status, body["id"].as_i64()), (200, Some(b)), "{body}");
+
+    let (status, body) = eddie.delete(&format!("posts/{a}?id={b}&force=true")).await;
+    assert_eq!(
+        (status, body["previous"]["id"].as_i64()),
+        (200, Some(b)),
+        "{body}"
+    );
+    let (status, _) = eddie.get(&format!("posts/{a}")).await;
+    assert_eq!(status, 200);
+    let (status, body) = eddie.post("posts", json!({ "id": a, "title": "x" })).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("rest_post_exists"))
+    );
+}
