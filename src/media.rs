@@ -801,8 +801,7 @@ pub enum ImageEdit {
 pub enum EditError {
     /// Not decodable within the pixel budget (`wp_get_image_editor()` failing).
     Load,
-    /// An angle other than a multiple of 90 degrees (the `image` crate turns by right
-    /// angles only).
+    /// An angle that is not a finite number.
     Rotation,
     /// A crop to nothing, or starting outside the image.
     Crop,
@@ -825,14 +824,18 @@ pub fn edit_image(
         match *edit {
             ImageEdit::Rotate(angle) => {
                 // `rotate( 0 - angle )`: counter-clockwise by minus the angle.
-                if !angle.is_finite() || angle % 90.0 != 0.0 {
+                if !angle.is_finite() {
                     return Err(EditError::Rotation);
                 }
-                img = match (angle as i64).rem_euclid(360) {
-                    90 => img.rotate90(),
-                    180 => img.rotate180(),
-                    270 => img.rotate270(),
-                    _ => img,
+                img = if angle % 90.0 == 0.0 {
+                    match (angle as i64).rem_euclid(360) {
+                        90 => img.rotate90(),
+                        180 => img.rotate180(),
+                        270 => img.rotate270(),
+                        _ => img,
+                    }
+                } else {
+                    rotate_any(&img, angle)
                 };
             }
             ImageEdit::Crop(left, top, width, height) => {
@@ -862,6 +865,49 @@ pub fn edit_image(
         let _ = std::fs::remove_file(&out);
         Err(EditError::Save)
     }
+}
+
+/// Clockwise by `angle` degrees onto the rotated image's bounding box, as GD's
+/// `imagerotate()` does for WordPress: the box's sides rounded up, the corners transparent
+/// white, pixels sampled bilinearly. One pass over the output, which is at most twice the
+/// source's pixels (the source is already within the pixel budget).
+fn rotate_any(img: &image::DynamicImage, angle: f64) -> image::DynamicImage {
+    let src = img.to_rgba8();
+    let (w, h) = (f64::from(src.width()), f64::from(src.height()));
+    let (sin, cos) = angle.to_radians().sin_cos();
+    // The epsilon keeps a side that is whole up to rounding noise from growing by one.
+    let side = |a: f64, b: f64| ((a + b) - 1e-9).ceil().max(1.0);
+    let out_w = side(w * cos.abs(), h * sin.abs());
+    let out_h = side(w * sin.abs(), h * cos.abs());
+    let fill = image::Rgba([255, 255, 255, 0]);
+    let pixel = |x: i64, y: i64| -> [f64; 4] {
+        if x < 0 || y < 0 || x >= i64::from(src.width()) || y >= i64::from(src.height()) {
+            return fill.0.map(f64::from);
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        src.get_pixel(x as u32, y as u32).0.map(f64::from)
+    };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let out = image::RgbaImage::from_fn(out_w as u32, out_h as u32, |ox, oy| {
+        // The output pixel's centre, back through the rotation into the source.
+        let dx = f64::from(ox) + 0.5 - out_w / 2.0;
+        let dy = f64::from(oy) + 0.5 - out_h / 2.0;
+        let sx = dx * cos + dy * sin + w / 2.0 - 0.5;
+        let sy = -dx * sin + dy * cos + h / 2.0 - 0.5;
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        let (x0, y0) = (x0 as i64, y0 as i64);
+        let (p00, p10) = (pixel(x0, y0), pixel(x0 + 1, y0));
+        let (p01, p11) = (pixel(x0, y0 + 1), pixel(x0 + 1, y0 + 1));
+        let mut px = [0u8; 4];
+        for (c, v) in px.iter_mut().enumerate() {
+            let top = p00[c] * (1.0 - fx) + p10[c] * fx;
+            let bottom = p01[c] * (1.0 - fx) + p11[c] * fx;
+            *v = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
+        }
+        image::Rgba(px)
+    });
+    image::DynamicImage::ImageRgba8(out)
 }
 
 /// JPEG sub-sizes at WordPress's default quality (82).
@@ -908,6 +954,24 @@ pub fn safe_join(uploads_dir: &Path, rel: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_angle_rotation_fills_the_bounding_box_as_gd() {
+        // WordPress 6.1 (GD) turns a 40x30 image into 50x50 at 45°, 46x50 at 60°.
+        let img = image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            40,
+            30,
+            image::Rgba([10, 20, 30, 255]),
+        ));
+        let r = rotate_any(&img, 45.0);
+        assert_eq!((r.width(), r.height()), (50, 50));
+        let r = rotate_any(&img, 60.0);
+        assert_eq!((r.width(), r.height()), (46, 50));
+        let rgba = r.to_rgba8();
+        // The centre is the image; a corner is transparent.
+        assert_eq!(rgba.get_pixel(23, 25).0, [10, 20, 30, 255]);
+        assert_eq!(rgba.get_pixel(0, 0).0[3], 0);
+    }
 
     #[test]
     fn file_names() {

@@ -822,11 +822,14 @@ async fn get_items(
             &super::posts::ORDERBY[..super::posts::ORDERBY.len() - 1],
         )
         .unwrap_or("date");
-    let media_type = v.one_of(
-        "media_type",
-        &["image", "video", "text", "application", "audio"],
-    );
-    let mime_type = v.string("mime_type");
+    // Lists since WordPress 6.9 (a comma-separated string or an array, #63668).
+    let media_types = v
+        .enum_list(
+            "media_type",
+            &["image", "video", "text", "application", "audio"],
+        )
+        .unwrap_or_default();
+    let mime_type_list = v.string_list("mime_type").unwrap_or_default();
     let mut statuses = vec!["inherit".to_owned()];
     if let Some(list) = v.string_list("status") {
         let mut checked = vec![];
@@ -869,18 +872,19 @@ async fn get_items(
         search.search.is_some(),
         include.is_empty(),
     )?;
-    // `media_type` wins over `mime_type`; a `mime_type` outside the allowed list is ignored.
-    let mime_types = match (media_type, mime_type) {
-        (Some(t), _) => media::mime_types_of(t),
-        (None, Some(m))
-            if media::ALLOWED_MIME_TYPES
-                .iter()
-                .any(|(_, a)| a.eq_ignore_ascii_case(&m)) =>
-        {
-            vec![m.to_ascii_lowercase()]
+    // The current source matches any of the media types or any of the MIME types; a MIME type
+    // outside the allowed list is ignored.
+    let mut mime_types: Vec<String> = media_types
+        .iter()
+        .flat_map(|t| media::mime_types_of(t))
+        .collect();
+    for m in &mime_type_list {
+        let m = m.to_ascii_lowercase();
+        let allowed = media::ALLOWED_MIME_TYPES.iter().any(|(_, a)| *a == m);
+        if allowed && !mime_types.contains(&m) {
+            mime_types.push(m);
         }
-        _ => vec![],
-    };
+    }
     let mut q = PostQuery {
         post_type: "attachment".into(),
         statuses,
@@ -1801,9 +1805,13 @@ async fn edit_media_item(
     params: Params,
 ) -> WpResult<Response> {
     let id = route_id(&id)?;
+    let tz = site_tz(&site).await?;
     let mut v = Validator::new(&params);
     v.require("src");
     let src = v.string("src");
+    // The current source gives the new attachment the request's fields
+    // (`prepare_item_for_database()`, #64035): title, caption, description, parent, alt text.
+    let input = parse_input(&mut v, &params, &tz, None);
     let modifiers = params.get("modifiers").map(|m| parse_modifiers(&mut v, m));
     let rotation = v.integer("rotation");
     if rotation.is_some_and(|r| r <= 0 || r >= 360) {
@@ -1853,6 +1861,13 @@ async fn edit_media_item(
             "Sorry, you are not allowed to edit this post.",
         ));
     }
+    check_input_permissions(
+        &site,
+        &actor,
+        &input,
+        "Sorry, you are not allowed to edit this post.",
+    )
+    .await?;
 
     let fm = file_meta(&site, &[id]).await?.remove(0).1;
     // `wp_get_original_image_path()` is false for what is not an image.
@@ -1935,7 +1950,6 @@ async fn edit_media_item(
     let name = fm.file.rsplit('/').next().unwrap_or(&fm.file);
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     let stem = edited_stem(stem);
-    let tz = site_tz(&site).await?;
     let subdir = jiff::Timestamp::from_second(now())
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y/%m").to_string())
         .unwrap_or_else(|_| "1970/01".into());
@@ -1978,7 +1992,7 @@ async fn edit_media_item(
     }
     let now = now();
     // Title, description and caption are the original's (`wp_insert_attachment()`).
-    let mut post = Post {
+    let post = Post {
         id: 0,
         post_type: "attachment".into(),
         status: "inherit".into(),
@@ -2002,7 +2016,13 @@ async fn edit_media_item(
         // An attachment's guid is its file's URL at upload (`wp_insert_attachment()`).
         guid: uploads_url(&site, &new_rel),
     };
-    post.slug = unique_slug(&site, &sanitize_title(&post.title), 0).await?;
+    let mut post = match apply_input(&site, &actor, post, &input).await {
+        Ok(p) => p,
+        Err(e) => {
+            remove_files(&site, &new_rel, &metadata).await;
+            return Err(e);
+        }
+    };
     post.id = site.store.insert_post(&post).await?;
     site.store
         .set_post_meta(
@@ -2014,9 +2034,11 @@ async fn edit_media_item(
     site.store
         .set_post_meta(post.id, META_METADATA, &[metadata.to_string()])
         .await?;
-    if !fm.alt.is_empty() {
-        write_alt(&site, post.id, Some(&fm.alt)).await?;
-    }
+    let alt = input
+        .alt_text
+        .as_ref()
+        .or((!fm.alt.is_empty()).then_some(&fm.alt));
+    write_alt(&site, post.id, alt).await?;
     tracing::info!(post_id = post.id, parent_image = id, file = %new_rel, "image edited");
     // Unlike create_item(), edit_media_item() answers in the request's context.
     let ctx = match params.get("context").and_then(Value::as_str) {
