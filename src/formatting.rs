@@ -8,6 +8,8 @@
 mod autop;
 mod blocks;
 mod content_tags;
+mod embed;
+mod media;
 mod scan;
 mod shortcodes;
 mod smilies;
@@ -16,7 +18,11 @@ mod texturize;
 pub use autop::{shortcode_unautop, wpautop};
 pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
-pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
+pub use embed::autoembed;
+pub use media::{
+    AttachedMedia, NoAttachedMedia, PageLoad, Shown, wp_audio_shortcode, wp_video_shortcode,
+};
+pub use shortcodes::{ShortcodeContext, do_shortcode, run_embed_shortcode, strip_shortcodes};
 pub use smilies::convert_smilies;
 pub use texturize::wptexturize;
 
@@ -731,12 +737,18 @@ pub fn the_title(title: &str) -> String {
     capital_p_dangit(php_trim(&t), true)
 }
 
-/// The `the_content` filters a default install runs: `do_blocks` (9, which turns `wpautop`
-/// off for block content), `wptexturize`, `wpautop`,
-/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`
-/// (11), `convert_smilies` (20).
-pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
-    the_content_prepended(content, site_url, images, None)
+/// The `the_content` filters a default install runs: `WP_Embed::run_shortcode` and
+/// `WP_Embed::autoembed` (8), `do_blocks` (9, which turns `wpautop` off for block content),
+/// `wptexturize`, `wpautop`, `shortcode_unautop`, `wp_filter_content_tags` (10),
+/// `capital_P_dangit`, `do_shortcode` (11), `convert_smilies` (20). `shown` is the post
+/// shown and its request's page load.
+pub fn the_content(
+    content: &str,
+    site_url: &str,
+    images: &dyn ContentImages,
+    shown: Shown,
+) -> String {
+    the_content_prepended(content, site_url, images, shown, None)
 }
 
 /// `the_content` with `prepend_attachment()`'s paragraph (attachments): it comes after
@@ -745,10 +757,12 @@ pub fn the_content_prepended(
     content: &str,
     site_url: &str,
     images: &dyn ContentImages,
+    shown: Shown,
     prepend: Option<&str>,
 ) -> String {
-    let blocks = has_blocks(content);
-    let t = wptexturize(&do_blocks(content));
+    let content = autoembed(&run_embed_shortcode(content));
+    let blocks = has_blocks(&content);
+    let t = wptexturize(&do_blocks(&content));
     let t = if blocks { t } else { wpautop(&t) };
     let mut t = shortcode_unautop(&t);
     if let Some(p) = prepend {
@@ -757,7 +771,7 @@ pub fn the_content_prepended(
     let t = wp_filter_content_tags(&t, images);
     let t = do_shortcode(
         &capital_p_dangit(&t, false),
-        &ShortcodeContext::new(site_url),
+        &ShortcodeContext::new(site_url, shown),
     );
     convert_smilies(&t, site_url)
 }

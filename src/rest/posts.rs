@@ -14,8 +14,8 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt,
-    the_title, wp_trim_excerpt_to,
+    NoImages, PageLoad, Shown, excerpt_remove_blocks, sanitize_title, strip_shortcodes,
+    the_content, the_excerpt, the_title, wp_trim_excerpt_to,
 };
 use crate::post_types::PostType;
 use crate::search::{SearchColumns, post_search};
@@ -385,6 +385,10 @@ struct Extras {
     ancestors: Vec<(i64, String)>,
     /// The media library's images that the contents and excerpts show (`wp-image-N`).
     images: super::media::LibraryImages,
+    /// The audio and video files attached to posts whose players name no source.
+    attached: super::media::AttachedFiles,
+    /// The request's page load: the players' numbers go on from post to post.
+    page: PageLoad,
     /// The request's `excerpt_length` (words of a generated excerpt; 55 when not given).
     excerpt_length: Option<i64>,
 }
@@ -463,6 +467,8 @@ impl Extras {
             .flat_map(|p| [p.content.as_str(), p.excerpt.as_str()])
             .collect();
         let images = super::media::LibraryImages::load(site, &texts).await?;
+        let contents: Vec<(i64, &str)> = posts.iter().map(|p| (p.id, p.content.as_str())).collect();
+        let attached = super::media::AttachedFiles::load(site, &contents).await?;
         Ok(Self {
             sticky,
             meta,
@@ -470,6 +476,8 @@ impl Extras {
             history,
             ancestors,
             images,
+            attached,
+            page: PageLoad::new(),
             excerpt_length: None,
         })
     }
@@ -538,10 +546,15 @@ fn prepare_item(
     // The display filters of `the_content`, `get_the_excerpt` + `the_excerpt` and
     // `the_title`, as WordPress's controller applies them.
     let images = &extras.images;
+    let shown = Shown {
+        post_id: post.id as u64,
+        page: &extras.page,
+        attached: &extras.attached,
+    };
     let rendered_content = if hide {
         String::new()
     } else {
-        the_content(&post.content, home, images)
+        the_content(&post.content, home, images, shown)
     };
     let rendered_excerpt = if hide {
         String::new()
@@ -550,11 +563,15 @@ fn prepare_item(
         let excerpt = wp_trim_excerpt_to(&post.excerpt, length, || {
             let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
             // Without shortcodes or blocks that is the content itself, already rendered
-            // (the image attributes it may differ by go with the tags).
-            if text == post.content {
+            // (the image attributes it may differ by go with the tags), unless players
+            // made of its URLs take numbers again.
+            if text == post.content
+                && !rendered_content.contains("<audio ")
+                && !rendered_content.contains("<video ")
+            {
                 rendered_content.clone()
             } else {
-                the_content(&text, home, &NoImages)
+                the_content(&text, home, &NoImages, shown)
             }
         });
         the_excerpt(&excerpt, home, images)
