@@ -81,17 +81,17 @@ def unnumbered(s):
 
 
 def explain(s, php, rust):
-    # Row 71 for any registered shortcode inside a tag (`<img [audio]`), which
-    # `wp_kses_hair_parse()` takes as an attribute and `do_shortcodes_in_html_tags()` runs.
-    # ferropress's output keeps such a shortcode inside its tag (one an `[embed]` link made).
-    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption)\b", t) for t in (s, rust)):
-        return "shortcodes-in-attributes"
     for anchor, test in DOCUMENTED:
         if test(s, php, rust):
             return anchor
     both = php.replace('<b title="">', '<b title="[caption]">')
     if DOCUMENTED[1][1](s, both, rust):
         return "shortcodes-in-attributes+static-blocks-only"
+    # Row 71 for any registered shortcode inside a tag (`<img [audio]`), which
+    # `wp_kses_hair_parse()` takes as an attribute and `do_shortcodes_in_html_tags()` runs;
+    # ferropress's output keeps it inside its tag (also one an `[embed]` link made).
+    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption)\b", t) for t in (s, rust)):
+        return "shortcodes-in-attributes"
     return None
 
 

@@ -140,8 +140,11 @@ fn autoembed_url(url: &str) -> String {
 /// auto-embedded. Line breaks inside HTML tags do not count (they are hidden as
 /// `<!-- wp-line-break -->`, every one of which becomes a line break again at the end).
 pub fn autoembed(content: &str) -> String {
-    let lower_has = |needle: &str| content.to_ascii_lowercase().contains(needle);
-    if !lower_has("http") {
+    let has_http = content
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"http"));
+    if !has_http {
         return if content.contains("<!-- wp-line-break -->") {
             content.replace("<!-- wp-line-break -->", "\n")
         } else {
