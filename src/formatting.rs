@@ -1154,13 +1154,13 @@ mod tests {
         );
         let content = "hi :) there\n\n<pre>:) \"x\"</pre>\n\n[caption id=\"attachment_7\" align=\"alignleft\" width=\"200\"]<a href=\"u\"><img src=\"x.png\" /></a> The \"caption\"[/caption]\n\n[[caption]] [foo]";
         assert_eq!(
-            the_content(content, "http://x", &NoImages),
+            the_content(content, "http://x", &NoImages, Shown::nothing()),
             "<p>hi \u{1f642} there</p>\n<pre>:) \"x\"</pre>\n<figure id=\"attachment_7\" aria-describedby=\"caption-attachment-7\" style=\"width: 200px\" class=\"wp-caption alignleft\"><a href=\"u\"><img decoding=\"async\" src=\"x.png\" /></a><figcaption id=\"caption-attachment-7\" class=\"wp-caption-text\">The &#8220;caption&#8221;</figcaption></figure>\n<p>[caption] [foo]</p>\n"
         );
         let blocks =
             "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
         assert_eq!(
-            the_content(blocks, "http://x", &NoImages),
+            the_content(blocks, "http://x", &NoImages, Shown::nothing()),
             "\n<p>It&#8217;s</p>\n\n\n"
         );
         assert_eq!(
@@ -1168,7 +1168,9 @@ mod tests {
             "<img src=\"http://x/wp-includes/images/smilies/mrgreen.png\" alt=\":mrgreen:\" class=\"wp-smiley\" style=\"height: 1em; max-height: 1em;\" /> x"
         );
         let words: String = (0..60).map(|i| format!("w{i} ")).collect();
-        let excerpt = wp_trim_excerpt("", || the_content(&words, "http://x", &NoImages));
+        let excerpt = wp_trim_excerpt("", || {
+            the_content(&words, "http://x", &NoImages, Shown::nothing())
+        });
         assert!(excerpt.ends_with("w54 [&hellip;]"), "{excerpt}");
         assert_eq!(wp_trim_excerpt("given", || unreachable!()), "given");
     }
@@ -1197,7 +1199,7 @@ mod tests {
             format!("<br />{}x", " ".repeat(4 * k)),
         ];
         for text in &shapes {
-            let content = the_content(text, "http://x", &NoImages);
+            let content = the_content(text, "http://x", &NoImages, Shown::nothing());
             assert!(!content.is_empty());
             let _ = the_excerpt(text, "http://x", &NoImages);
             let _ = strip_shortcodes(text);
@@ -1275,10 +1277,12 @@ mod tests {
             let title = the_title(&text);
             assert_eq!(php_trim(&title), title, "{text:?}");
             assert!(!title.contains("Wordpress"), "{text:?}");
-            let content = the_content(&text, "http://x", &NoImages);
+            let content = the_content(&text, "http://x", &NoImages, Shown::nothing());
             let _ = the_excerpt(&content, "http://x", &NoImages);
             let stripped = excerpt_remove_blocks(&strip_shortcodes(&text));
-            let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages));
+            let excerpt = wp_trim_excerpt("", || {
+                the_content(&stripped, "http://x", &NoImages, Shown::nothing())
+            });
             assert!(
                 excerpt.split(' ').filter(|w| !w.is_empty()).count() <= 56,
                 "{text:?}"

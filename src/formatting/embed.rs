@@ -140,11 +140,17 @@ fn autoembed_url(url: &str) -> String {
 /// auto-embedded. Line breaks inside HTML tags do not count (they are hidden as
 /// `<!-- wp-line-break -->`, every one of which becomes a line break again at the end).
 pub fn autoembed(content: &str) -> String {
-    let has_http = content
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"http"));
-    if !has_http {
+    // Only URLs a local handler takes change: without a file extension of theirs or a
+    // YouTube address, no lone URL can (the usual case, kept to one pass).
+    let lower = content.to_ascii_lowercase();
+    let handled = lower.contains("http")
+        && (lower.contains("youtube.com/")
+            || [
+                ".mp3", ".ogg", ".flac", ".m4a", ".wav", ".mp4", ".m4v", ".webm", ".ogv", ".flv",
+            ]
+            .iter()
+            .any(|ext| lower.contains(ext)));
+    if !handled {
         return if content.contains("<!-- wp-line-break -->") {
             content.replace("<!-- wp-line-break -->", "\n")
         } else {
