@@ -554,6 +554,8 @@ ID_KEYS = {"id", "author", "user", "user_id", "parent"}
 
 
 WP_IMAGE_RE = re.compile(r"(wp-image-|attachment[_-])\d+")
+# Players of `[audio]`/`[video]` are named after the post shown: `audio-<post>-<instance>`.
+PLAYER_RE = re.compile(r"\b(audio|video)-\d+-(\d+)")
 
 
 def normalize_value(v, target, key=None):
@@ -565,6 +567,7 @@ def normalize_value(v, target, key=None):
         # Attachment ids inside rendered content (`class="wp-image-N"`, caption ids
         # `attachment_N`) differ per target.
         v = WP_IMAGE_RE.sub(r"\1<id>", v)
+        v = PLAYER_RE.sub(r"\1-<id>-\2", v)
         for p in target.principals.values():
             if p.get("token") and p["token"] in v:
                 v = v.replace(p["token"], "<token>")

@@ -454,7 +454,7 @@ impl RenderCache {
     }
 
     /// The rendering of post `id` if it was made from exactly these texts, else `render()`'s
-    /// (`(title, content, excerpt)`), kept for next time.
+    /// (`(title, content, excerpt)`), kept for next time when `render()` says it may be.
     pub fn get_or_render(
         &self,
         id: i64,
@@ -462,7 +462,7 @@ impl RenderCache {
         content: &str,
         excerpt: &str,
         excerpt_length: i64,
-        render: impl FnOnce() -> (String, String, String),
+        render: impl FnOnce() -> ((String, String, String), bool),
     ) -> Arc<Rendered> {
         let key = id.to_string();
         let same = |r: &Rendered| {
@@ -474,7 +474,7 @@ impl RenderCache {
         if let Some(hit) = self.state().get(&key).filter(|r| same(r)) {
             return hit.clone();
         }
-        let (rendered_title, rendered_content, rendered_excerpt) = render();
+        let ((rendered_title, rendered_content, rendered_excerpt), keep) = render();
         let rendered = Arc::new(Rendered {
             title: rendered_title,
             content: rendered_content,
@@ -497,7 +497,9 @@ impl RenderCache {
         .iter()
         .map(|s| s.len())
         .sum();
-        self.state().insert(&key, rendered.clone(), bytes);
+        if keep {
+            self.state().insert(&key, rendered.clone(), bytes);
+        }
         rendered
     }
 
@@ -547,9 +549,12 @@ mod tests {
                 .get_or_render(7, title, content, excerpt, length, || {
                     renders.set(renders.get() + 1);
                     (
-                        format!("<{title}>"),
-                        format!("<{content}>"),
-                        format!("<{excerpt}>"),
+                        (
+                            format!("<{title}>"),
+                            format!("<{content}>"),
+                            format!("<{excerpt}>"),
+                        ),
+                        !content.contains("player"),
                     )
                 })
                 .content
@@ -564,6 +569,10 @@ mod tests {
         assert_eq!(get("t2", "c2", "e2", 20), "<c2>");
         assert_eq!(renders.get(), 5, "any changed input renders again");
         assert_eq!(cache.stats().entries, 1, "one entry per post");
+        // A rendering that says it depends on more than its texts is never served again.
+        assert_eq!(get("t", "player", "e", 55), "<player>");
+        assert_eq!(get("t", "player", "e", 55), "<player>");
+        assert_eq!(renders.get(), 7, "a rendering not to keep is made each time");
     }
 
     #[test]

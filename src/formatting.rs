@@ -8,6 +8,8 @@
 mod autop;
 mod blocks;
 mod content_tags;
+mod embed;
+mod media;
 mod scan;
 mod shortcodes;
 mod smilies;
@@ -16,7 +18,11 @@ mod texturize;
 pub use autop::{shortcode_unautop, wpautop};
 pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
-pub use shortcodes::{ShortcodeContext, do_shortcode, strip_shortcodes};
+pub use embed::autoembed;
+pub use media::{
+    AttachedMedia, NoAttachedMedia, PageLoad, Shown, wp_audio_shortcode, wp_video_shortcode,
+};
+pub use shortcodes::{ShortcodeContext, do_shortcode, run_embed_shortcode, strip_shortcodes};
 pub use smilies::convert_smilies;
 pub use texturize::wptexturize;
 
@@ -740,12 +746,18 @@ pub fn comment_text(content: &str, site_url: &str) -> String {
     capital_p_dangit(&wpautop(&t), false)
 }
 
-/// The `the_content` filters a default install runs: `do_blocks` (9, which turns `wpautop`
-/// off for block content), `wptexturize`, `wpautop`,
-/// `shortcode_unautop`, `wp_filter_content_tags` (10), `capital_P_dangit`, `do_shortcode`
-/// (11), `convert_smilies` (20).
-pub fn the_content(content: &str, site_url: &str, images: &dyn ContentImages) -> String {
-    the_content_prepended(content, site_url, images, None)
+/// The `the_content` filters a default install runs: `WP_Embed::run_shortcode` and
+/// `WP_Embed::autoembed` (8), `do_blocks` (9, which turns `wpautop` off for block content),
+/// `wptexturize`, `wpautop`, `shortcode_unautop`, `wp_filter_content_tags` (10),
+/// `capital_P_dangit`, `do_shortcode` (11), `convert_smilies` (20). `shown` is the post
+/// shown and its request's page load.
+pub fn the_content(
+    content: &str,
+    site_url: &str,
+    images: &dyn ContentImages,
+    shown: Shown,
+) -> String {
+    the_content_prepended(content, site_url, images, shown, None)
 }
 
 /// `the_content` with `prepend_attachment()`'s paragraph (attachments): it comes after
@@ -754,10 +766,12 @@ pub fn the_content_prepended(
     content: &str,
     site_url: &str,
     images: &dyn ContentImages,
+    shown: Shown,
     prepend: Option<&str>,
 ) -> String {
-    let blocks = has_blocks(content);
-    let t = wptexturize(&do_blocks(content));
+    let content = autoembed(&run_embed_shortcode(content));
+    let blocks = has_blocks(&content);
+    let t = wptexturize(&do_blocks(&content));
     let t = if blocks { t } else { wpautop(&t) };
     let mut t = shortcode_unautop(&t);
     if let Some(p) = prepend {
@@ -766,7 +780,7 @@ pub fn the_content_prepended(
     let t = wp_filter_content_tags(&t, images);
     let t = do_shortcode(
         &capital_p_dangit(&t, false),
-        &ShortcodeContext::new(site_url),
+        &ShortcodeContext::new(site_url, shown),
     );
     convert_smilies(&t, site_url)
 }
@@ -1149,13 +1163,13 @@ mod tests {
         );
         let content = "hi :) there\n\n<pre>:) \"x\"</pre>\n\n[caption id=\"attachment_7\" align=\"alignleft\" width=\"200\"]<a href=\"u\"><img src=\"x.png\" /></a> The \"caption\"[/caption]\n\n[[caption]] [foo]";
         assert_eq!(
-            the_content(content, "http://x", &NoImages),
+            the_content(content, "http://x", &NoImages, Shown::nothing()),
             "<p>hi \u{1f642} there</p>\n<pre>:) \"x\"</pre>\n<figure id=\"attachment_7\" aria-describedby=\"caption-attachment-7\" style=\"width: 200px\" class=\"wp-caption alignleft\"><a href=\"u\"><img decoding=\"async\" src=\"x.png\" /></a><figcaption id=\"caption-attachment-7\" class=\"wp-caption-text\">The &#8220;caption&#8221;</figcaption></figure>\n<p>[caption] [foo]</p>\n"
         );
         let blocks =
             "<!-- wp:paragraph -->\n<p>It's</p>\n<!-- /wp:paragraph -->\n\n<!-- wp:separator /-->";
         assert_eq!(
-            the_content(blocks, "http://x", &NoImages),
+            the_content(blocks, "http://x", &NoImages, Shown::nothing()),
             "\n<p>It&#8217;s</p>\n\n\n"
         );
         assert_eq!(
@@ -1163,7 +1177,9 @@ mod tests {
             "<img src=\"http://x/wp-includes/images/smilies/mrgreen.png\" alt=\":mrgreen:\" class=\"wp-smiley\" style=\"height: 1em; max-height: 1em;\" /> x"
         );
         let words: String = (0..60).map(|i| format!("w{i} ")).collect();
-        let excerpt = wp_trim_excerpt("", || the_content(&words, "http://x", &NoImages));
+        let excerpt = wp_trim_excerpt("", || {
+            the_content(&words, "http://x", &NoImages, Shown::nothing())
+        });
         assert!(excerpt.ends_with("w54 [&hellip;]"), "{excerpt}");
         assert_eq!(wp_trim_excerpt("given", || unreachable!()), "given");
     }
@@ -1192,7 +1208,7 @@ mod tests {
             format!("<br />{}x", " ".repeat(4 * k)),
         ];
         for text in &shapes {
-            let content = the_content(text, "http://x", &NoImages);
+            let content = the_content(text, "http://x", &NoImages, Shown::nothing());
             assert!(!content.is_empty());
             let _ = the_excerpt(text, "http://x", &NoImages);
             let _ = strip_shortcodes(text);
@@ -1270,10 +1286,12 @@ mod tests {
             let title = the_title(&text);
             assert_eq!(php_trim(&title), title, "{text:?}");
             assert!(!title.contains("Wordpress"), "{text:?}");
-            let content = the_content(&text, "http://x", &NoImages);
+            let content = the_content(&text, "http://x", &NoImages, Shown::nothing());
             let _ = the_excerpt(&content, "http://x", &NoImages);
             let stripped = excerpt_remove_blocks(&strip_shortcodes(&text));
-            let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages));
+            let excerpt = wp_trim_excerpt("", || {
+                the_content(&stripped, "http://x", &NoImages, Shown::nothing())
+            });
             assert!(
                 excerpt.split(' ').filter(|w| !w.is_empty()).count() <= 56,
                 "{text:?}"

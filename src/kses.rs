@@ -232,6 +232,18 @@ fn stripslashes(s: &str) -> String {
     out
 }
 
+/// `esc_html()` (`_wp_specialchars( $text, ENT_QUOTES )`, no double encoding).
+pub(crate) fn esc_html(s: &str) -> String {
+    if !s.contains(['&', '<', '>', '"', '\'']) {
+        return s.to_owned();
+    }
+    normalize_entities(s)
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#039;")
+}
+
 /// `esc_attr()`: entities normalised, then `< > " '` escaped (`&` already starts one).
 pub(crate) fn esc_attr(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -110,6 +110,17 @@ fn user_nicename_too_long() -> WpError {
 /// protocol `wp_kses_bad_protocol()` changes (one not in `wp_allowed_protocols()`, hidden
 /// `javascript:` …) emptied.
 pub fn esc_url_raw(input: &str) -> String {
+    clean_url(input, false)
+}
+
+/// `esc_url()` in its display context: as [`esc_url_raw`], with entities normalised, `&`
+/// as `&#038;` and `'` as `&#039;` before the brackets are encoded (so a `#` of `&#038;`
+/// can end the authority, as in WordPress).
+pub fn esc_url(input: &str) -> String {
+    clean_url(input, true)
+}
+
+fn clean_url(input: &str, display: bool) -> String {
     let url = input.trim_start_matches([' ', '\t', '\n', '\r', '\0', '\x0b']);
     // `str_replace(' ', '%20')`, then the whitelist
     // `[^a-z0-9-~+_.?#=!&;,/:%@$\|*\'()\[\]\x80-\xff]` (case-insensitive): every
@@ -139,6 +150,11 @@ pub fn esc_url_raw(input: &str) -> String {
     url = url.replace(";//", "://");
     if !url.contains(':') && !url.starts_with(['/', '#', '?']) && !starts_with_php_file(&url) {
         url = format!("http://{url}");
+    }
+    if display {
+        url = crate::kses::normalize_entities(&url)
+            .replace("&amp;", "&#038;")
+            .replace('\'', "&#039;");
     }
     if url.contains(['[', ']']) {
         url = encode_brackets_after_authority(&url);

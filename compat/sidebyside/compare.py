@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -37,13 +38,22 @@ TOKENS = [
     '<!-- wp:heading {"level":3} -->', "<!-- /wp:heading -->", "<!-- wp:core/group {\"a\":\"}\"} -->",
     "<!-- /wp:group -->", "<!--wp:x-->", "<!-- wp:", " -->", "{", "}", "©", "™", "\u200b", "—", "–", "×", "Ü", "ß", "日本", "%41", "%e2%80%99", "&hellip;",
     "<video>", "</video>", '<img src="b.jpg" width="10" height="5">', "<img ",
-    '<iframe src="v" width="1" height="2">', "<iframe x>", ' src="', ' loading="eager"', " decoding=", ":)", ":-)", ";)", ":mrgreen:", "8O", ":?:", ":D", ":-P", "8-)",
+    '<iframe src="v" width="1" height="2">', "<iframe x>",
+    '[audio src="http://x.test/a.mp3"]', "[audio]", '[audio mp3="b.mp3" ogg="c.ogg" loop="1"]',
+    '[audio src="javascript:alert(1)"]', '[audio src="a.wav" class=\'"><b>\' preload=0]',
+    '[video src="v.mp4" width="10"]', "[/video]", '[video webm="http://x.test/a.webm?x=1&y" poster="javascript:x"]',
+    '[video src="https://youtu.be/abc?feature=1&t=2" muted="TRUE" height="h"]',
+    '[video src="https://player.vimeo.com/video/1?x=2" loop="false"]', "<track src='t.vtt'>",
+    "http://x.test/v.mp4", "https://x.test/a.ogg", "http://x.test/p", "HTTP://X.TEST/A.FLAC",
+    "[embed]http://x.test/a.mp3[/embed]", '[embed width="5" height="6"]', "https://www.youtube.com/embed/xy/z",
+    '[embed src="http://x.test/b.m4v"/]', "<p>", "</p>", ' src="', ' loading="eager"', " decoding=", ":)", ":-)", ";)", ":mrgreen:", "8O", ":?:", ":D", ":-P", "8-)",
 ]
 
 FUNCTIONS = [
     "wptexturize", "wpautop", "shortcode_unautop", "convert_smilies", "convert_chars",
     "capital_P_dangit", "the_title", "the_content", "the_excerpt", "sanitize_title",
     "wp_filter_content_tags", "do_shortcode", "strip_shortcodes", "wp_trim_excerpt", "do_blocks",
+    "autoembed",
 ]
 
 
@@ -60,6 +70,16 @@ DOCUMENTED = [
 ]
 
 
+# Players are numbered per process (`static $instance`): once one input differs by a
+# documented difference that runs a player on one side only, every later number would
+# differ. The numbers are compared by the REST scenarios (compat/scenarios/shortcodes.json).
+PLAYER_NUMBER = re.compile(r"((?:audio|video)-0-|_=)\d+")
+
+
+def unnumbered(s):
+    return PLAYER_NUMBER.sub(r"\1N", s) if s is not None else s
+
+
 def explain(s, php, rust):
     for anchor, test in DOCUMENTED:
         if test(s, php, rust):
@@ -67,6 +87,11 @@ def explain(s, php, rust):
     both = php.replace('<b title="">', '<b title="[caption]">')
     if DOCUMENTED[1][1](s, both, rust):
         return "shortcodes-in-attributes+static-blocks-only"
+    # Row 71 for any registered shortcode inside a tag (`<img [audio]`), which
+    # `wp_kses_hair_parse()` takes as an attribute and `do_shortcodes_in_html_tags()` runs;
+    # ferropress's output keeps it inside its tag (also one an `[embed]` link made).
+    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption)\b", t) for t in (s, rust)):
+        return "shortcodes-in-attributes"
     return None
 
 
@@ -95,8 +120,8 @@ def main():
     inputs = generate(args.count, args.seed)
     failed = False
     for fn in args.only or FUNCTIONS:
-        php = run(["php", os.path.join(HERE, "wordpress.php"), fn], inputs)
-        rust = run([args.ferropress, "format", fn], inputs)
+        php = [unnumbered(p) for p in run(["php", os.path.join(HERE, "wordpress.php"), fn], inputs)]
+        rust = [unnumbered(r) for r in run([args.ferropress, "format", fn], inputs)]
         errors = sum(1 for p in php if p is None)
         differ = [(i, p, r) for i, (p, r) in enumerate(zip(php, rust)) if p is not None and p != r]
         documented = {}

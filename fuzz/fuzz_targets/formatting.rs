@@ -5,7 +5,7 @@
 #![no_main]
 
 use ferropress::formatting::{
-    NoImages, ShortcodeContext, capital_p_dangit, convert_chars, convert_smilies, do_shortcode,
+    NoImages, Shown, ShortcodeContext, capital_p_dangit, convert_chars, convert_smilies, do_shortcode,
     is_email, normalize_entities, sanitize_text_field, sanitize_title, sanitize_user_strict,
     shortcode_unautop, strip_all_tags, strip_shortcodes, strip_tags, the_content, the_excerpt,
     the_title, wp_filter_content_tags, wp_trim_excerpt, wpautop, wptexturize,
@@ -74,16 +74,16 @@ fuzz_target!(|data: &[u8]| {
     let _ = convert_smilies(&text, "http://x");
     let _ = capital_p_dangit(&text, false);
     let _ = wp_filter_content_tags(&text, &NoImages);
-    let _ = do_shortcode(&text, &ShortcodeContext::new("http://x"));
+    let _ = do_shortcode(&text, &ShortcodeContext::new("http://x", Shown::nothing()));
     let title = the_title(&text);
     assert_eq!(title.trim_matches([' ', '\t', '\n', '\r', '\0', '\x0b']), title);
     assert!(!title.contains("Wordpress"), "{title:?}");
     let _ = convert_chars(&text);
     let stripped = strip_shortcodes(&text);
-    let _ = the_content(&text, "http://x", &NoImages);
+    let _ = the_content(&text, "http://x", &NoImages, Shown::nothing());
     let _ = the_excerpt(&text, "http://x", &NoImages);
     // wp_trim_words(): at most 55 words and the "more" text.
-    let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages));
+    let excerpt = wp_trim_excerpt("", || the_content(&stripped, "http://x", &NoImages, Shown::nothing()));
     assert!(excerpt.split(' ').filter(|w| !w.is_empty()).count() <= 56, "{excerpt:?}");
     let _ = is_email(&text);
 

@@ -27,27 +27,36 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         .context("reading standard input")?;
     let inputs: Vec<String> = serde_json::from_str(&input).context("a JSON array of strings")?;
     let site = args.site_url.as_str();
-    let run: fn(&str, &str) -> String = match args.function.as_str() {
-        "wptexturize" => |s, _| f::wptexturize(s),
-        "wpautop" => |s, _| f::wpautop(s),
-        "shortcode_unautop" => |s, _| f::shortcode_unautop(s),
-        "convert_smilies" => f::convert_smilies,
-        "convert_chars" => |s, _| f::convert_chars(s),
-        "capital_P_dangit" => |s, _| f::capital_p_dangit(s, false),
-        "the_title" => |s, _| f::the_title(s),
-        "the_content" => |s, site| f::the_content(s, site, &f::NoImages),
-        "the_excerpt" => |s, site| f::the_excerpt(s, site, &f::NoImages),
-        "wp_filter_content_tags" => |s, _| f::wp_filter_content_tags(s, &f::NoImages),
-        "wp_trim_excerpt" => |s, site| {
+    // One page load for the whole run, as the PHP side runs every input in one process
+    // (the players' `static $instance` counters go on from input to input).
+    let page = f::PageLoad::new();
+    let shown = f::Shown {
+        post_id: 0,
+        page: &page,
+        attached: &f::NoAttachedMedia,
+    };
+    let run: &dyn Fn(&str, &str) -> String = match args.function.as_str() {
+        "wptexturize" => &|s, _| f::wptexturize(s),
+        "wpautop" => &|s, _| f::wpautop(s),
+        "shortcode_unautop" => &|s, _| f::shortcode_unautop(s),
+        "convert_smilies" => &f::convert_smilies,
+        "convert_chars" => &|s, _| f::convert_chars(s),
+        "capital_P_dangit" => &|s, _| f::capital_p_dangit(s, false),
+        "the_title" => &|s, _| f::the_title(s),
+        "the_content" => &|s, site| f::the_content(s, site, &f::NoImages, shown),
+        "the_excerpt" => &|s, site| f::the_excerpt(s, site, &f::NoImages),
+        "wp_filter_content_tags" => &|s, _| f::wp_filter_content_tags(s, &f::NoImages),
+        "wp_trim_excerpt" => &|s, site| {
             f::wp_trim_excerpt("", || {
                 let s = f::excerpt_remove_blocks(&f::strip_shortcodes(s));
-                f::the_content(&s, site, &f::NoImages)
+                f::the_content(&s, site, &f::NoImages, shown)
             })
         },
-        "do_shortcode" => |s, site| f::do_shortcode(s, &f::ShortcodeContext::new(site)),
-        "strip_shortcodes" => |s, _| f::strip_shortcodes(s),
-        "do_blocks" => |s, _| f::do_blocks(s),
-        "sanitize_title" => |s, _| f::sanitize_title(s),
+        "do_shortcode" => &|s, site| f::do_shortcode(s, &f::ShortcodeContext::new(site, shown)),
+        "autoembed" => &|s, _| f::autoembed(s),
+        "strip_shortcodes" => &|s, _| f::strip_shortcodes(s),
+        "do_blocks" => &|s, _| f::do_blocks(s),
+        "sanitize_title" => &|s, _| f::sanitize_title(s),
         other => bail!("unknown function {other}"),
     };
     let outputs: Vec<String> = inputs.iter().map(|s| run(s, site)).collect();

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::NextMatch;
+use super::media::Shown;
 
 /// `preg_match_all( '@\[([^<>&/\[\]\x00-\x20=]++)@', … )` ∩ the registered names, in
 /// registration order (`array_intersect()`): the shortcodes `do_shortcode()` looks for.
@@ -107,19 +108,32 @@ struct ShortcodeMatch {
     close_escape: bool,
 }
 
-/// The `do_shortcode()` context of the site: what the callbacks need.
-pub struct ShortcodeContext {
-    /// `wp_upload_dir()`'s base URL, for KSES of captions.
-    pub uploads_url: String,
-    /// `strip_shortcodes()` instead of `do_shortcode()`.
-    strip: bool,
+/// What `do_shortcode()` runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Every core shortcode (`the_content` at priority 11).
+    Render,
+    /// `strip_shortcodes()`.
+    Strip,
+    /// `WP_Embed::run_shortcode()`: `[embed]` alone, HTML ignored (priority 8).
+    Embed,
 }
 
-impl ShortcodeContext {
-    pub fn new(site_url: &str) -> Self {
+/// The `do_shortcode()` context of the site: what the callbacks need.
+pub struct ShortcodeContext<'a> {
+    /// `wp_upload_dir()`'s base URL, for KSES of captions.
+    pub uploads_url: String,
+    mode: Mode,
+    /// The post shown and the page load's player counters.
+    shown: Shown<'a>,
+}
+
+impl<'a> ShortcodeContext<'a> {
+    pub fn new(site_url: &str, shown: Shown<'a>) -> Self {
         Self {
             uploads_url: format!("{site_url}/wp-content/uploads"),
-            strip: false,
+            mode: Mode::Render,
+            shown,
         }
     }
 }
@@ -129,20 +143,36 @@ impl ShortcodeContext {
 pub fn strip_shortcodes(content: &str) -> String {
     let ctx = ShortcodeContext {
         uploads_url: String::new(),
-        strip: true,
+        mode: Mode::Strip,
+        shown: Shown::nothing(),
+    };
+    do_shortcode(content, &ctx)
+}
+
+/// `WP_Embed::run_shortcode()`: `[embed]` alone, run before the other display filters
+/// (`the_content` priority 8).
+pub fn run_embed_shortcode(content: &str) -> String {
+    let ctx = ShortcodeContext {
+        uploads_url: String::new(),
+        mode: Mode::Embed,
+        shown: Shown::nothing(),
     };
     do_shortcode(content, &ctx)
 }
 
 /// `do_shortcode()` with WordPress's core shortcodes: `[caption]` (and `[wp_caption]`)
-/// rendered as a theme with HTML5 captions does; `[[escaped]]` shortcodes lose one pair of
-/// brackets; the other core shortcodes (`gallery`, `audio`, `video`, `playlist`, `embed`)
-/// are left as they are (docs/compat.md); unknown shortcodes are text.
+/// rendered as a theme with HTML5 captions does, `[audio]` and `[video]` as
+/// MediaElement players, `[embed]` (already run at priority 8) gone; `[[escaped]]`
+/// shortcodes lose one pair of brackets; `[gallery]` and `[playlist]` are left as they are
+/// (docs/compat.md); unknown shortcodes are text.
 pub fn do_shortcode(content: &str, ctx: &ShortcodeContext) -> String {
     if !content.contains('[') {
         return content.to_owned();
     }
-    let names = tagnames_in(content.as_bytes());
+    let mut names = tagnames_in(content.as_bytes());
+    if ctx.mode == Mode::Embed {
+        names.retain(|n| *n == "embed");
+    }
     if names.is_empty() {
         return content.to_owned();
     }
@@ -152,7 +182,7 @@ pub fn do_shortcode(content: &str, ctx: &ShortcodeContext) -> String {
         .replace("&#91;", "&#091;")
         .replace("&#93;", "&#093;");
     let text = super::autop::replace_in_html_tags_with(&text, |element| {
-        let element = if !ctx.strip && crazy_element(element) {
+        let element = if ctx.mode == Mode::Render && crazy_element(element) {
             // "Some plugins are doing things like [name] <[email]>": shortcodes run
             // inside such an element (`wp_kses_attr_parse()` refuses it).
             replace_shortcodes(element, &names, ctx)
@@ -267,7 +297,7 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
     if m.open_escape && m.close_escape {
         return text[at + 1..m.end - 1].to_owned();
     }
-    if ctx.strip {
+    if ctx.mode == Mode::Strip {
         // `strip_shortcode_tag()`.
         return format!(
             "{}{}",
@@ -279,6 +309,13 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
     let content = m.content.map(|(s, e)| &text[s..e]);
     let output = match m.name {
         "caption" | "wp_caption" => img_caption_shortcode(&attrs, content.unwrap_or(""), ctx),
+        "embed" if ctx.mode == Mode::Embed => {
+            super::embed::shortcode(&attrs, content.unwrap_or(""))
+        }
+        // Registered as `__return_false` outside `WP_Embed::run_shortcode()`.
+        "embed" => String::new(),
+        "audio" => super::media::wp_audio_shortcode(&attrs, ctx.shown),
+        "video" => super::media::wp_video_shortcode(&attrs, content.unwrap_or(""), ctx.shown),
         // Not rendered by ferropress (docs/compat.md): the shortcode as written.
         _ => {
             let start = at + usize::from(m.open_escape);
@@ -432,7 +469,7 @@ fn stripcslashes(s: &str) -> String {
 }
 
 /// PHP's `(int)` of a string: leading white space, a sign, digits.
-fn php_int(s: &str) -> i64 {
+pub(super) fn php_int(s: &str) -> i64 {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),

@@ -15,8 +15,9 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, excerpt_remove_blocks, sanitize_text_field, sanitize_title, strip_shortcodes,
-    the_content_prepended, the_excerpt, the_title, wp_trim_excerpt,
+    NoAttachedMedia, NoImages, PageLoad, Shown, excerpt_remove_blocks, sanitize_text_field,
+    sanitize_title, strip_shortcodes, the_content_prepended, the_excerpt, the_title,
+    wp_audio_shortcode, wp_trim_excerpt, wp_video_shortcode,
 };
 use crate::media::{self, StreamError, TempUpload};
 use crate::post_types::{ATTACHMENT, PostType};
@@ -421,6 +422,85 @@ impl crate::formatting::ContentImages for LibraryImages {
     }
 }
 
+/// The first audio and video file attached to each post (`get_attached_media()`, by
+/// `menu_order`): the source of an `[audio]`/`[video]` given none. Read only when a text
+/// has such a shortcode, in two queries per response whatever the number of posts.
+pub(crate) struct AttachedFiles {
+    /// (parent, `audio`|`video`, file URL), the first of each pair.
+    items: Vec<(i64, &'static str, String)>,
+}
+
+/// At most this many attachments are read for one response (a bound on the work one
+/// request can cause); a post whose first file lies past them shows no player.
+const MAX_ATTACHED_FILES: i64 = 200;
+
+impl AttachedFiles {
+    pub(crate) fn none() -> Self {
+        Self { items: vec![] }
+    }
+
+    /// Reads the files attached to the posts whose text (`(id, text)`) has a player.
+    pub(crate) async fn load(site: &Site, texts: &[(i64, &str)]) -> WpResult<Self> {
+        let mut parents: Vec<i64> = texts
+            .iter()
+            .filter(|(_, t)| t.contains("[audio") || t.contains("[video"))
+            .map(|(id, _)| *id)
+            .collect();
+        parents.dedup();
+        if parents.is_empty() {
+            return Ok(Self::none());
+        }
+        let mut mime_types = crate::media::mime_types_of("audio");
+        mime_types.extend(crate::media::mime_types_of("video"));
+        let q = crate::store::PostQuery {
+            post_type: "attachment".into(),
+            // `get_children()`'s `post_status => 'any'`.
+            statuses: [
+                "inherit", "private", "publish", "draft", "pending", "future",
+            ]
+            .map(String::from)
+            .to_vec(),
+            parents,
+            mime_types,
+            orderby: crate::store::PostOrderBy::MenuOrder,
+            ascending: true,
+            limit: MAX_ATTACHED_FILES,
+            ..crate::store::PostQuery::default()
+        };
+        let (children, _) = site.store.query_posts(&q).await?;
+        let mut firsts: Vec<(i64, &'static str, i64)> = vec![];
+        for c in &children {
+            let kind = if c.mime_type.starts_with("audio/") {
+                "audio"
+            } else {
+                "video"
+            };
+            if !firsts.iter().any(|(p, k, _)| *p == c.parent && *k == kind) {
+                firsts.push((c.parent, kind, c.id));
+            }
+        }
+        let ids: Vec<i64> = firsts.iter().map(|(_, _, id)| *id).collect();
+        let files = file_meta(site, &ids).await?;
+        let items = firsts
+            .into_iter()
+            .filter_map(|(parent, kind, id)| {
+                let (_, fm) = files.iter().find(|(i, _)| *i == id)?;
+                (!fm.file.is_empty()).then(|| (parent, kind, uploads_url(site, &fm.file)))
+            })
+            .collect();
+        Ok(Self { items })
+    }
+}
+
+impl crate::formatting::AttachedMedia for AttachedFiles {
+    fn first_url(&self, post_id: u64, kind: &str) -> Option<String> {
+        self.items
+            .iter()
+            .find(|(p, k, _)| *p as u64 == post_id && *k == kind)
+            .map(|(_, _, url)| url.clone())
+    }
+}
+
 fn uploads_url(site: &Site, rel: &str) -> String {
     format!("{}/wp-content/uploads/{rel}", site.config.home)
 }
@@ -510,8 +590,39 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
 
 /// The description through `the_content`, with the preview WordPress prepends to an
 /// attachment's description (`prepend_attachment()`).
-fn rendered_description(site: &Site, post: &Post, fm: &FileMeta, content: &str) -> String {
+fn rendered_description(
+    site: &Site,
+    post: &Post,
+    fm: &FileMeta,
+    content: &str,
+    page: &PageLoad,
+) -> String {
     let url = uploads_url(site, &fm.file);
+    let shown = Shown {
+        post_id: post.id as u64,
+        page,
+        attached: &NoAttachedMedia,
+    };
+    // `wp_attachment_is( 'video' | 'audio' )`: a player instead of the paragraph.
+    if !fm.file.is_empty() && post.mime_type.starts_with("video/") {
+        let mut atts = vec![(Some("src".to_owned()), url)];
+        let dim = |k: &str| {
+            fm.metadata
+                .get(k)
+                .and_then(Value::as_i64)
+                .filter(|v| *v != 0)
+        };
+        if let (Some(w), Some(h)) = (dim("width"), dim("height")) {
+            atts.push((Some("width".to_owned()), w.to_string()));
+            atts.push((Some("height".to_owned()), h.to_string()));
+        }
+        let player = wp_video_shortcode(&atts, "", shown);
+        return the_content_prepended(content, &site.config.home, &NoImages, shown, Some(&player));
+    }
+    if !fm.file.is_empty() && post.mime_type.starts_with("audio/") {
+        let player = wp_audio_shortcode(&[(Some("src".to_owned()), url)], shown);
+        return the_content_prepended(content, &site.config.home, &NoImages, shown, Some(&player));
+    }
     let inner = if is_image(&post.mime_type) && fm.metadata.get("width").is_some() {
         let medium = &fm.metadata["sizes"]["medium"];
         let (src, w, h) = if medium.is_object() {
@@ -546,7 +657,7 @@ fn rendered_description(site: &Site, post: &Post, fm: &FileMeta, content: &str) 
         html_text(&post.title)
     };
     let prepend = format!("<p class=\"attachment\"><a href='{url}'>{inner}</a></p>");
-    the_content_prepended(content, &site.config.home, &NoImages, Some(&prepend))
+    the_content_prepended(content, &site.config.home, &NoImages, shown, Some(&prepend))
 }
 
 fn html_attr(s: &str) -> String {
@@ -574,15 +685,16 @@ fn prepare_item(
     fm: &FileMeta,
     ctx: Context,
     tz: &jiff::tz::TimeZone,
+    page: &PageLoad,
 ) -> Value {
     let edit = ctx == Context::Edit;
     let source_url = uploads_url(site, &fm.file);
-    let description = rendered_description(site, post, fm, &post.content);
+    let description = rendered_description(site, post, fm, &post.content, page);
     // `get_the_excerpt` + `the_excerpt`: an empty caption is made of the description.
     let caption_rendered = the_excerpt(
         &wp_trim_excerpt(&post.excerpt, || {
             let content = excerpt_remove_blocks(&strip_shortcodes(&post.content));
-            rendered_description(site, post, fm, &content)
+            rendered_description(site, post, fm, &content, page)
         }),
         &site.config.home,
         &NoImages,
@@ -771,7 +883,7 @@ async fn respond_in(
 ) -> WpResult<Response> {
     let tz = site_tz(site).await?;
     let fm = file_meta(site, &[post.id]).await?.remove(0).1;
-    let mut body = prepare_item(site, post, &fm, ctx, &tz);
+    let mut body = prepare_item(site, post, &fm, ctx, &tz, &PageLoad::new());
     if ctx == Context::Edit {
         add_action_links(&mut body, actor);
     }
@@ -944,6 +1056,8 @@ async fn get_items(
     }
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let fms = file_meta(&site, &ids).await?;
+    // One page load: the players' numbers go on from item to item.
+    let page_load = PageLoad::new();
     let mut items = vec![];
     for (p, (_, fm)) in posts.iter().zip(fms.iter()) {
         let visible = if ctx == Context::Edit {
@@ -954,7 +1068,7 @@ async fn get_items(
         if !visible {
             continue;
         }
-        let mut item = prepare_item(&site, p, fm, ctx, &tz);
+        let mut item = prepare_item(&site, p, fm, ctx, &tz, &page_load);
         if ctx == Context::Edit {
             add_action_links(&mut item, &actor);
         }
@@ -996,7 +1110,7 @@ async fn get_item(
     }
     let tz = site_tz(&site).await?;
     let fm = file_meta(&site, &[post.id]).await?.remove(0).1;
-    let mut body = prepare_item(&site, &post, &fm, ctx, &tz);
+    let mut body = prepare_item(&site, &post, &fm, ctx, &tz, &PageLoad::new());
     if ctx == Context::Edit {
         add_action_links(&mut body, &actor);
     }
@@ -1723,7 +1837,7 @@ async fn delete_item(
     }
     let tz = site_tz(&site).await?;
     let fm = file_meta(&site, &[post.id]).await?.remove(0).1;
-    let mut previous = prepare_item(&site, &post, &fm, Context::Edit, &tz);
+    let mut previous = prepare_item(&site, &post, &fm, Context::Edit, &tz, &PageLoad::new());
     if let Some(o) = previous.as_object_mut() {
         o.remove("_links");
     }

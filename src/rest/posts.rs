@@ -14,8 +14,8 @@ use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
 use crate::formatting::{
-    NoImages, excerpt_remove_blocks, sanitize_title, strip_shortcodes, the_content, the_excerpt,
-    the_title, wp_trim_excerpt_to,
+    NoImages, PageLoad, Shown, excerpt_remove_blocks, sanitize_title, strip_shortcodes,
+    the_content, the_excerpt, the_title, wp_trim_excerpt_to,
 };
 use crate::post_types::PostType;
 use crate::search::{SearchColumns, post_search};
@@ -383,6 +383,10 @@ struct Extras {
     ancestors: Vec<(i64, String)>,
     /// The media library's images that the contents and excerpts show (`wp-image-N`).
     images: super::media::LibraryImages,
+    /// The audio and video files attached to posts whose players name no source.
+    attached: super::media::AttachedFiles,
+    /// The request's page load: the players' numbers go on from post to post.
+    page: PageLoad,
     /// The request's `excerpt_length` (words of a generated excerpt; 55 when not given).
     excerpt_length: Option<i64>,
 }
@@ -461,6 +465,8 @@ impl Extras {
             .flat_map(|p| [p.content.as_str(), p.excerpt.as_str()])
             .collect();
         let images = super::media::LibraryImages::load(site, &texts).await?;
+        let contents: Vec<(i64, &str)> = posts.iter().map(|p| (p.id, p.content.as_str())).collect();
+        let attached = super::media::AttachedFiles::load(site, &contents).await?;
         Ok(Self {
             sticky,
             meta,
@@ -468,6 +474,8 @@ impl Extras {
             history,
             ancestors,
             images,
+            attached,
+            page: PageLoad::new(),
             excerpt_length: None,
         })
     }
@@ -537,16 +545,25 @@ fn prepare_item(
     // `the_title`, as WordPress's controller applies them.
     let images = &extras.images;
     let length = extras.excerpt_length.unwrap_or(55);
+    let shown = Shown {
+        post_id: post.id as u64,
+        page: &extras.page,
+        attached: &extras.attached,
+    };
     let render = || {
-        let rendered_content = the_content(&post.content, home, images);
+        let rendered_content = the_content(&post.content, home, images, shown);
         let excerpt = wp_trim_excerpt_to(&post.excerpt, length, || {
             let text = excerpt_remove_blocks(&strip_shortcodes(&post.content));
             // Without shortcodes or blocks that is the content itself, already rendered
-            // (the image attributes it may differ by go with the tags).
-            if text == post.content {
+            // (the image attributes it may differ by go with the tags), unless players
+            // made of its URLs take numbers again.
+            if text == post.content
+                && !rendered_content.contains("<audio ")
+                && !rendered_content.contains("<video ")
+            {
                 rendered_content.clone()
             } else {
-                the_content(&text, home, &NoImages)
+                the_content(&text, home, &NoImages, shown)
             }
         });
         let rendered_excerpt = the_excerpt(&excerpt, home, images);
@@ -560,13 +577,16 @@ fn prepare_item(
         // Images of the media library make the output depend on their attachments too.
         render()
     } else {
+        // A rendering that numbered players depends on the request (its page load's
+        // counters, the post's attached files), not on the texts alone: not kept.
+        let before = extras.page.players();
         let r = site.rendered.get_or_render(
             post.id,
             &post.title,
             &post.content,
             &post.excerpt,
             length,
-            render,
+            || (render(), extras.page.players() == before),
         );
         (r.title.clone(), r.content.clone(), r.excerpt.clone())
     };

@@ -14,7 +14,9 @@ use serde_json::{Map, Value, json};
 use crate::auth::Auth;
 use crate::caps::{Actor, Cap, PostRef};
 use crate::error::{WpError, WpResult};
-use crate::formatting::{NoImages, the_content, the_excerpt, the_title};
+use crate::formatting::{
+    NoAttachedMedia, NoImages, PageLoad, Shown, the_content, the_excerpt, the_title,
+};
 use crate::post_types::PostType;
 use crate::site::{Site, now};
 use crate::store::{Post, PostOrderBy, PostQuery};
@@ -181,8 +183,14 @@ fn prepare_item(
     rev: &Post,
     ctx: Context,
     tz: &jiff::tz::TimeZone,
+    page: &PageLoad,
 ) -> Value {
     let edit = ctx == Context::Edit;
+    let shown = Shown {
+        post_id: rev.id as u64,
+        page,
+        attached: &NoAttachedMedia,
+    };
     let guid = format!("{}/?p={}", site.config.home, rev.id);
     let text = |raw: &str, rendered: String| {
         let mut m = Map::new();
@@ -205,7 +213,7 @@ fn prepare_item(
         "guid": text(&guid, guid.clone()),
         // `the_title`, `the_content` and `the_excerpt` (revisions get no generated excerpt).
         "title": text(&rev.title, the_title(&rev.title)),
-        "content": text(&rev.content, the_content(&rev.content, &site.config.home, &NoImages)),
+        "content": text(&rev.content, the_content(&rev.content, &site.config.home, &NoImages, shown)),
         "excerpt": text(&rev.excerpt, the_excerpt(&rev.excerpt, &site.config.home, &NoImages)),
         "_links": { "parent": [{ "href": site.config.rest_url(&format!("wp/v2/{}/{}", pt.rest_base, rev.parent)) }] }
     });
@@ -280,9 +288,10 @@ async fn get_items(
         ));
     }
     let tz = super::posts::site_tz(&site).await?;
+    let page_load = PageLoad::new();
     let items: Vec<Value> = revs
         .iter()
-        .map(|r| prepare_item(&site, &pt, r, ctx, &tz))
+        .map(|r| prepare_item(&site, &pt, r, ctx, &tz, &page_load))
         .collect();
     let base_url = site
         .config
@@ -328,7 +337,7 @@ async fn get_item(
     let tz = super::posts::site_tz(&site).await?;
     Ok(json_response(
         StatusCode::OK,
-        &prepare_item(&site, &pt, &rev, ctx, &tz),
+        &prepare_item(&site, &pt, &rev, ctx, &tz, &PageLoad::new()),
     ))
 }
 

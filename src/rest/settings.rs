@@ -275,18 +275,6 @@ fn validate(params: &Params) -> WpResult<Vec<Update>> {
     Ok(updates)
 }
 
-/// `esc_html()` (`_wp_specialchars( $text, ENT_QUOTES )`, no double encoding).
-fn esc_html(s: &str) -> String {
-    if !s.contains(['&', '<', '>', '"', '\'']) {
-        return s.to_owned();
-    }
-    crate::kses::normalize_entities(s)
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#039;")
-}
-
 /// `absint()` on an integer.
 fn absint(i: i64) -> i64 {
     i.saturating_abs()
@@ -302,7 +290,7 @@ pub(crate) fn sanitize_option(option: &str, value: &Value) -> Option<String> {
         other => other.to_string(),
     };
     match option {
-        "blogname" | "blogdescription" => Some(esc_html(&text())),
+        "blogname" | "blogdescription" => Some(crate::kses::esc_html(&text())),
         "date_format" | "time_format" => Some(crate::kses::filter_kses(
             &crate::formatting::strip_tags(&text()),
         )),

@@ -203,7 +203,7 @@ async fn many_attributes_are_filtered_without_stalling_the_server() {
 /// `wp_trim_excerpt`) on shapes that make a rescanning port quadratic: an unclosed
 /// shortcode or tag repeated (each would scan to the end for its `]`, `>` or `[/caption]`),
 /// paragraphs of shortcodes without their closing tag, runs of quotes, numbers and white
-/// space. An editor (unfiltered HTML) posts each; the rendered answer comes back.
+/// space, players with huge attribute lists, URLs to auto-embed. An editor (unfiltered HTML) posts each; the rendered answer comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn display_filters_render_hostile_content_without_stalling_the_server() {
     let app = spawn().await;
@@ -231,6 +231,20 @@ async fn display_filters_render_hostile_content_without_stalling_the_server() {
         "-- ".repeat(k),
         "\n \n".repeat(k),
         "<p class=\"wp-image-1\">".repeat(k),
+        // The media shortcodes and auto-embeds: unclosed, many, huge attribute lists, URLs
+        // alone on their lines or in paragraphs that never close.
+        "[embed]".repeat(k),
+        "[video ".repeat(k),
+        "[audio src=a.mp3]".repeat(k / 10),
+        format!("[video src=v.mp4 {}]", "a=1 ".repeat(k)),
+        format!("[audio src=\"javascript:{}\"]", "&amp;".repeat(k)),
+        "http://x.test/a.mp3\n".repeat(k / 10),
+        "<p http://x".repeat(k),
+        "<p>https://x.test/".repeat(k),
+        format!(
+            "[embed]{}[/embed]",
+            "https://www.youtube.com/embed/".repeat(k)
+        ),
     ];
     for content in shapes {
         let head: String = content.chars().take(24).collect();
