@@ -1424,6 +1424,19 @@ async fn add_post_terms_on<C: Conn + ?Sized>(
     Ok(())
 }
 
+/// The entries of `list` whose key comes no later in it, in their order.
+fn last_of_each<V>(list: &[(String, V)]) -> Vec<(&str, &V)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Vec<_> = list
+        .iter()
+        .rev()
+        .filter(|(k, _)| seen.insert(k.as_str()))
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    last.reverse();
+    last
+}
+
 /// `Store::create_post` on one connection, inside the caller's transaction.
 pub(super) async fn create_post_on<C: Conn + ?Sized>(
     c: &mut C,
@@ -1441,14 +1454,16 @@ pub(super) async fn create_post_on<C: Conn + ?Sized>(
         )
         .await?;
     }
-    for (key, values) in &post.meta {
+    // A later list for the same key replaces an earlier one (the default category, then
+    // the request's own list), so a fresh post adds only the last list of each key.
+    for (key, values) in last_of_each(&post.meta) {
         if fresh {
             add_post_meta_on(c, id, key, values).await?;
         } else {
             set_post_meta_on(c, id, key, values).await?;
         }
     }
-    for (taxonomy, ids) in &post.terms {
+    for (taxonomy, ids) in last_of_each(&post.terms) {
         if fresh {
             add_post_terms_on(c, id, taxonomy, ids).await?;
         } else {
