@@ -700,7 +700,8 @@ def matches(got, want):
     {"$has_item": {k: v}} (a list item with these keys), {"$keys": [...]} (an object's keys, in
     order: PHPUnit's `array_keys()`), {"$sameset_keys": [...]} or {"$keyset": [...]} (in any order),
     {"$ids": [...]} (the set of the items' `id`), {"$pluck": [key, m]} (the list of each item's
-    `key`, matched against m), {"$all": [m, …]}, {"$not": m}."""
+    `key`, matched against m), {"$has_key": k} (PHPUnit's `assertArrayHasKey()`, for keys a
+    path cannot reach such as `_links` rels), {"$all": [m, …]}, {"$not": m}."""
     if isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
         op, arg = next(iter(want.items()))
         if op == "$all":
@@ -735,6 +736,8 @@ def matches(got, want):
             return isinstance(got, dict) and sorted(got) == sorted(arg)
         if op == "$keys":
             return isinstance(got, dict) and list(got) == arg
+        if op == "$has_key":
+            return isinstance(got, dict) and arg in got
         if op == "$pluck":
             return isinstance(got, list) and all(isinstance(x, dict) for x in got) \
                 and matches([x.get(arg[0], "<missing>") for x in got], arg[1])
