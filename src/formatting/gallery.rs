@@ -39,6 +39,10 @@ pub struct GalleryImage {
 /// answer can cause); further ids are shown as WordPress shows ids of no image: not at all.
 pub const MAX_GALLERY_IDS: usize = 200;
 
+/// At most this many gallery images are rendered per page load (request); galleries past
+/// them render nothing.
+pub const MAX_GALLERY_IMAGES_SHOWN: usize = 1000;
+
 /// What the galleries of some texts ask for: the attachments they name (`ids`, `include`)
 /// and the posts whose attached images they show.
 #[derive(Debug, Default)]
@@ -60,8 +64,9 @@ impl GalleryRequests {
             {
                 continue;
             }
-            // The attributes end at the first `]` (`get_shortcode_regex()`).
-            let end = rest.find(']').unwrap_or(rest.len());
+            // The attributes end at the first `]` (`get_shortcode_regex()`); without one
+            // no later gallery has one either.
+            let Some(end) = rest.find(']') else { break };
             let attrs = super::shortcodes::shortcode_parse_atts(&rest[..end]);
             rest = &rest[end..];
             let include = match att(&attrs, "ids").filter(|v| !empty(v)) {
@@ -96,17 +101,12 @@ impl GalleryRequests {
 
 /// `wp_parse_id_list()`: split on white space and commas, `absint()`, unique.
 fn wp_parse_id_list(list: &str) -> Vec<u64> {
-    let mut out: Vec<u64> = vec![];
-    for part in list.split(|c: char| c == ',' || c.is_ascii_whitespace()) {
-        if part.is_empty() {
-            continue;
-        }
-        let id = super::shortcodes::php_int(part).unsigned_abs();
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    list.split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|part| !part.is_empty())
+        .map(|part| super::shortcodes::php_int(part).unsigned_abs())
+        .filter(|id| seen.insert(*id))
+        .collect()
 }
 
 /// One key of `WP_Query::parse_orderby()` as a gallery can use it.
@@ -146,7 +146,10 @@ fn parse_orderby(orderby: &str, has_include: bool) -> Vec<OrderKey> {
             k if is_seeded_rand(k) => OrderKey::Rand,
             _ => continue,
         };
-        keys.push(k);
+        // A key already given decides nothing more.
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
     }
     if keys.is_empty() {
         keys.push(OrderKey::Date);
@@ -176,7 +179,10 @@ fn attachments<'a>(
     order: &str,
 ) -> Vec<&'a GalleryImage> {
     let mut found: Vec<&GalleryImage> = match include {
-        Some(ids) => images.iter().filter(|i| ids.contains(&i.id)).collect(),
+        Some(ids) => {
+            let ids: std::collections::HashSet<&u64> = ids.iter().collect();
+            images.iter().filter(|i| ids.contains(&i.id)).collect()
+        }
         None => images
             .iter()
             .filter(|i| i.parent == parent && !exclude.contains(&i.id))
@@ -194,7 +200,21 @@ fn attachments<'a>(
         found.shuffle(&mut rand::rng());
         return found;
     }
-    let position = |id: u64| include.and_then(|ids| ids.iter().position(|i| *i == id));
+    let positions: std::collections::HashMap<u64, usize> = include
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+        .map(|(p, id)| (*id, p))
+        .collect();
+    let position = |id: u64| positions.get(&id).copied();
+    let folded: std::collections::HashMap<u64, String> = if keys.contains(&OrderKey::Title) {
+        found
+            .iter()
+            .map(|i| (i.id, crate::search::fold(&i.title)))
+            .collect()
+    } else {
+        std::collections::HashMap::new()
+    };
     found.sort_by(|a, b| {
         let mut ord = std::cmp::Ordering::Equal;
         for key in &keys {
@@ -202,9 +222,7 @@ fn attachments<'a>(
                 OrderKey::Name => a.slug.cmp(&b.slug),
                 OrderKey::Author => a.author.cmp(&b.author),
                 OrderKey::Date => a.date.cmp(&b.date),
-                OrderKey::Title => {
-                    crate::search::fold(&a.title).cmp(&crate::search::fold(&b.title))
-                }
+                OrderKey::Title => folded.get(&a.id).cmp(&folded.get(&b.id)),
                 OrderKey::Modified => a.modified.cmp(&b.modified),
                 OrderKey::Parent => a.parent.cmp(&b.parent),
                 OrderKey::Id => a.id.cmp(&b.id),
@@ -237,6 +255,14 @@ pub fn gallery_shortcode(attrs: &Atts, shown: Shown) -> String {
     let parent = id.max(0) as u64;
     let order = get("order", "ASC");
     let images = shown.attached.gallery_images();
+    if shown
+        .page
+        .gallery_images
+        .load(std::sync::atomic::Ordering::Relaxed) as usize
+        >= MAX_GALLERY_IMAGES_SHOWN
+    {
+        return String::new();
+    }
     let list = if empty(&include) {
         let exclude = wp_parse_id_list(&get("exclude", ""));
         // `post_password_required()` / `is_post_publicly_viewable()` of another post than
@@ -249,7 +275,13 @@ pub fn gallery_shortcode(attrs: &Atts, shown: Shown) -> String {
         let ids = wp_parse_id_list(&include);
         attachments(images, Some(&ids), parent, &[], &orderby, &order)
     };
-    if list.is_empty() {
+    // Each image is hundreds of bytes of markup: past a bound per page load, galleries are
+    // left out rather than let a short text grow without limit (docs/compat.md).
+    let shown_so_far = shown.page.gallery_images.fetch_add(
+        u32::try_from(list.len()).unwrap_or(u32::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    if list.is_empty() || shown_so_far as usize + list.len() > MAX_GALLERY_IMAGES_SHOWN {
         return String::new();
     }
     let tag = |k: &str, html5: &str, fallback: &str| {

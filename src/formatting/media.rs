@@ -17,6 +17,8 @@ pub struct PageLoad {
     audio: AtomicU32,
     video: AtomicU32,
     pub(super) gallery: AtomicU32,
+    /// The gallery images rendered so far (bounded: [`super::gallery::MAX_GALLERY_IMAGES_SHOWN`]).
+    pub(super) gallery_images: AtomicU32,
 }
 
 impl PageLoad {
@@ -25,6 +27,7 @@ impl PageLoad {
             audio: AtomicU32::new(0),
             video: AtomicU32::new(0),
             gallery: AtomicU32::new(0),
+            gallery_images: AtomicU32::new(0),
         }
     }
 
