@@ -515,8 +515,9 @@ impl AttachedFiles {
     }
 
     /// The images of every `[gallery]` in `texts`: those named (`ids`, `include`) and those
-    /// attached to the posts shown (or named by `id`), in one query each, with their files
-    /// in one more; `gallery_shortcode()` then picks and orders them per gallery.
+    /// attached to the posts shown (or named by `id`) in one query, their files in one
+    /// more, and other posts they belong to in a third when there are any;
+    /// `gallery_shortcode()` then picks and orders them per gallery.
     async fn load_galleries(&mut self, site: &Site, texts: &[(i64, &str, String)]) -> WpResult<()> {
         let mut wanted = crate::formatting::GalleryRequests::default();
         for (id, text, _) in texts {
@@ -525,65 +526,57 @@ impl AttachedFiles {
         let as_ids =
             |v: &[u64]| -> Vec<i64> { v.iter().filter_map(|i| i64::try_from(*i).ok()).collect() };
         let shown: Vec<i64> = texts.iter().map(|(id, _, _)| *id).collect();
-        let foreign: Vec<i64> = as_ids(&wanted.parents)
-            .into_iter()
-            .filter(|p| !shown.contains(p))
-            .collect();
-        // Published posts and pages besides those shown: galleries naming them show their
-        // images, and images attached to them link below their permalinks.
-        let mut published: Vec<Post> = vec![];
-        if !foreign.is_empty() {
-            published = published_posts(site, foreign).await?;
-            // `is_post_publicly_viewable()` and no password (`post_password_required()`).
-            self.public_parents = published
-                .iter()
-                .filter(|p| p.password.is_empty())
-                .map(|p| p.id)
-                .collect();
-        }
-        let images = |include: Vec<i64>, parents: Vec<i64>| crate::store::PostQuery {
+        // The named images and those attached to the posts galleries show, in one query;
+        // another post's are kept below only when it is public.
+        let q = crate::store::PostQuery {
             post_type: "attachment".into(),
             statuses: vec!["inherit".into()],
-            include,
-            parents,
+            include: as_ids(&wanted.ids),
+            parents: as_ids(&wanted.parents),
+            include_or_parents: true,
             mime_types: crate::media::mime_types_of("image"),
             orderby: crate::store::PostOrderBy::Id,
             ascending: true,
-            limit: crate::formatting::MAX_GALLERY_IDS as i64,
+            limit: 2 * crate::formatting::MAX_GALLERY_IDS as i64,
             ..crate::store::PostQuery::default()
         };
-        let mut found: Vec<Post> = vec![];
-        if !wanted.ids.is_empty() {
-            found = site
-                .store
-                .query_posts(&images(as_ids(&wanted.ids), vec![]))
-                .await?
-                .0;
-        }
-        let parents: Vec<i64> = as_ids(&wanted.parents)
+        let found = if wanted.ids.is_empty() && wanted.parents.is_empty() {
+            vec![]
+        } else {
+            site.store.query_posts(&q).await?.0
+        };
+        // Published posts and pages besides those shown, in one more query: galleries
+        // naming them show their images, and images attached to them link below their
+        // permalinks.
+        let mut others: Vec<i64> = as_ids(&wanted.parents)
             .into_iter()
-            .filter(|p| shown.contains(p) || self.public_parents.contains(p))
+            .filter(|p| !shown.contains(p))
             .collect();
-        if !parents.is_empty() {
-            for p in site.store.query_posts(&images(vec![], parents)).await?.0 {
-                if !found.iter().any(|f| f.id == p.id) {
-                    found.push(p);
-                }
-            }
-        }
-        let mut unknown: Vec<i64> = vec![];
         for p in &found {
-            if p.parent > 0
-                && !shown.contains(&p.parent)
-                && !published.iter().any(|q| q.id == p.parent)
-                && !unknown.contains(&p.parent)
-            {
-                unknown.push(p.parent);
+            if p.parent > 0 && !shown.contains(&p.parent) && !others.contains(&p.parent) {
+                others.push(p.parent);
             }
         }
-        if !unknown.is_empty() {
-            published.extend(published_posts(site, unknown).await?);
-        }
+        let published = if others.is_empty() {
+            vec![]
+        } else {
+            published_posts(site, others).await?
+        };
+        // `is_post_publicly_viewable()` and no password (`post_password_required()`).
+        self.public_parents = published
+            .iter()
+            .filter(|p| p.password.is_empty())
+            .map(|p| p.id)
+            .collect();
+        let named: std::collections::HashSet<i64> = as_ids(&wanted.ids).into_iter().collect();
+        let found: Vec<Post> = found
+            .into_iter()
+            .filter(|p| {
+                named.contains(&p.id)
+                    || shown.contains(&p.parent)
+                    || self.public_parents.contains(&p.parent)
+            })
+            .collect();
         let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
         let files = if ids.is_empty() {
             vec![]

@@ -1134,6 +1134,7 @@ async fn get_items(
         exclude,
         slugs,
         parents,
+        include_or_parents: false,
         parents_exclude,
         menu_order,
         mime_types: vec![],
