@@ -1232,4 +1232,11 @@ async fn gallery_shows_attached_and_named_images_numbered_per_request() {
         );
         assert!(!fourth.contains("<a href"), "{fourth}");
     }
+    // An image attached later is in the post's gallery at once: the rendering is not kept
+    // by the text alone.
+    upload(shown, "later.png", 30, 30).await;
+    let (_, post) = app.get_json(&format!("/wp-json/wp/v2/posts/{shown}")).await;
+    let html = post["content"]["rendered"].as_str().expect("rendered");
+    let first = html.split("<div id='gallery-2'").next().expect("gallery 1");
+    assert!(first.contains("later.png"), "{first}");
 }
