@@ -556,6 +556,9 @@ ID_KEYS = {"id", "author", "user", "user_id", "parent"}
 WP_IMAGE_RE = re.compile(r"(wp-image-|attachment[_-])\d+")
 # Players of `[audio]`/`[video]` are named after the post shown: `audio-<post>-<instance>`.
 PLAYER_RE = re.compile(r"\b(audio|video)-\d+-(\d+)")
+# Galleries name the post shown (`galleryid-<post>`), their captions the attachment
+# (`gallery-<instance>-<attachment>`), and unattached images' pages `?attachment_id=<id>`.
+GALLERY_RE = re.compile(r"\b(galleryid-|attachment_id=)\d+|\b(gallery-\d+-)\d+")
 
 
 def normalize_value(v, target, key=None):
@@ -568,6 +571,7 @@ def normalize_value(v, target, key=None):
         # `attachment_N`) differ per target.
         v = WP_IMAGE_RE.sub(r"\1<id>", v)
         v = PLAYER_RE.sub(r"\1-<id>-\2", v)
+        v = GALLERY_RE.sub(lambda m: (m.group(1) or m.group(2)) + "<id>", v)
         for p in target.principals.values():
             if p.get("token") and p["token"] in v:
                 v = v.replace(p["token"], "<token>")

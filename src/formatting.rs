@@ -9,6 +9,7 @@ mod autop;
 mod blocks;
 mod content_tags;
 mod embed;
+mod gallery;
 mod media;
 mod scan;
 mod shortcodes;
@@ -19,6 +20,7 @@ pub use autop::{shortcode_unautop, wpautop};
 pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
 pub use embed::autoembed;
+pub use gallery::{GalleryImage, GalleryRequests, MAX_GALLERY_IDS, MAX_GALLERY_IMAGES_SHOWN};
 pub use media::{
     AttachedMedia, NoAttachedMedia, PageLoad, Shown, wp_audio_shortcode, wp_video_shortcode,
 };

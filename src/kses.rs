@@ -457,6 +457,11 @@ const POST_TAGS: &[(&str, &[&str])] = &[
 ];
 
 // `$allowedtags` of WordPress 6.1, sorted by element name.
+/// Whether `$allowedposttags` (`wp_kses_allowed_html( 'post' )`) has the element `name`.
+pub(crate) fn is_post_tag(name: &str) -> bool {
+    POST_TAGS.iter().any(|(tag, _)| *tag == name)
+}
+
 const DATA_TAGS: &[(&str, &[&str])] = &[
     ("a", &["href", "title"]),
     ("abbr", &["title"]),

@@ -90,7 +90,7 @@ def explain(s, php, rust):
     # Row 71 for any registered shortcode inside a tag (`<img [audio]`), which
     # `wp_kses_hair_parse()` takes as an attribute and `do_shortcodes_in_html_tags()` runs;
     # ferropress's output keeps it inside its tag (also one an `[embed]` link made).
-    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption)\b", t) for t in (s, rust)):
+    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption|gallery)\b", t) for t in (s, rust)):
         return "shortcodes-in-attributes"
     return None
 

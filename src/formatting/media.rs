@@ -16,6 +16,9 @@ use crate::users::esc_url;
 pub struct PageLoad {
     audio: AtomicU32,
     video: AtomicU32,
+    pub(super) gallery: AtomicU32,
+    /// The gallery images rendered so far (bounded: [`super::gallery::MAX_GALLERY_IMAGES_SHOWN`]).
+    pub(super) gallery_images: AtomicU32,
 }
 
 impl PageLoad {
@@ -23,19 +26,22 @@ impl PageLoad {
         Self {
             audio: AtomicU32::new(0),
             video: AtomicU32::new(0),
+            gallery: AtomicU32::new(0),
+            gallery_images: AtomicU32::new(0),
         }
     }
 
-    /// The players numbered so far (audio, video): unchanged across a rendering when it
-    /// made none.
-    pub fn players(&self) -> (u32, u32) {
+    /// The players and galleries numbered so far (audio, video, gallery): unchanged across
+    /// a rendering when it made none.
+    pub fn players(&self) -> (u32, u32, u32) {
         (
             self.audio.load(Ordering::Relaxed),
             self.video.load(Ordering::Relaxed),
+            self.gallery.load(Ordering::Relaxed),
         )
     }
 
-    fn next(counter: &AtomicU32) -> u32 {
+    pub(super) fn next(counter: &AtomicU32) -> u32 {
         counter.fetch_add(1, Ordering::Relaxed).saturating_add(1)
     }
 }
@@ -56,6 +62,29 @@ pub trait AttachedMedia {
     /// `wp_get_attachment_url()` of the post's first attachment of `kind` (`audio` or
     /// `video`) by `menu_order`.
     fn first_url(&self, post_id: u64, kind: &str) -> Option<String>;
+
+    /// The image attachments the answer's galleries may show (read beforehand, see
+    /// [`super::GalleryRequests`]).
+    fn gallery_images(&self) -> &[super::GalleryImage] {
+        &[]
+    }
+
+    /// Whether another post than the one shown is publicly viewable and not
+    /// password-protected: its attached images may be shown by `[gallery id=N]`.
+    fn is_public_post(&self, _post_id: u64) -> bool {
+        false
+    }
+
+    /// `wp_calculate_image_srcset()` and `wp_calculate_image_sizes()` for `image` shown
+    /// from `src` at `size`.
+    fn image_srcset(
+        &self,
+        _image: &super::GalleryImage,
+        _src: &str,
+        _size: (u64, u64),
+    ) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// No attachments known.
@@ -89,7 +118,7 @@ const VIDEO_EXTENSIONS: &[&str] = &["mp4", "m4v", "webm", "ogv", "flv"];
 pub type Atts = [(Option<String>, String)];
 
 /// `shortcode_atts()` for one key: the attribute when given, else `None`.
-fn att<'a>(attrs: &'a Atts, key: &str) -> Option<&'a str> {
+pub(super) fn att<'a>(attrs: &'a Atts, key: &str) -> Option<&'a str> {
     attrs
         .iter()
         .find(|(k, _)| k.as_deref() == Some(key))
@@ -97,7 +126,7 @@ fn att<'a>(attrs: &'a Atts, key: &str) -> Option<&'a str> {
 }
 
 /// PHP's `empty()` of a string.
-fn empty(v: &str) -> bool {
+pub(super) fn empty(v: &str) -> bool {
     v.is_empty() || v == "0"
 }
 

@@ -162,8 +162,8 @@ pub fn run_embed_shortcode(content: &str) -> String {
 
 /// `do_shortcode()` with WordPress's core shortcodes: `[caption]` (and `[wp_caption]`)
 /// rendered as a theme with HTML5 captions does, `[audio]` and `[video]` as
-/// MediaElement players, `[embed]` (already run at priority 8) gone; `[[escaped]]`
-/// shortcodes lose one pair of brackets; `[gallery]` and `[playlist]` are left as they are
+/// MediaElement players, `[gallery]` as HTML5 figures, `[embed]` (already run at priority 8)
+/// gone; `[[escaped]]` shortcodes lose one pair of brackets; `[playlist]` is left as it is
 /// (docs/compat.md); unknown shortcodes are text.
 pub fn do_shortcode(content: &str, ctx: &ShortcodeContext) -> String {
     if !content.contains('[') {
@@ -316,6 +316,7 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
         "embed" => String::new(),
         "audio" => super::media::wp_audio_shortcode(&attrs, ctx.shown),
         "video" => super::media::wp_video_shortcode(&attrs, content.unwrap_or(""), ctx.shown),
+        "gallery" => super::gallery::gallery_shortcode(&attrs, ctx.shown),
         // Not rendered by ferropress (docs/compat.md): the shortcode as written.
         _ => {
             let start = at + usize::from(m.open_escape);
@@ -331,7 +332,7 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
 }
 
 /// `shortcode_parse_atts()`: named values (`k="v"`, `k='v'`, `k=v`) and positional ones.
-fn shortcode_parse_atts(text: &str) -> Vec<(Option<String>, String)> {
+pub(super) fn shortcode_parse_atts(text: &str) -> Vec<(Option<String>, String)> {
     static ATTS: LazyLock<Regex> = LazyLock::new(|| {
         #[allow(clippy::expect_used)]
         Regex::new(
@@ -487,7 +488,7 @@ pub(super) fn php_int(s: &str) -> i64 {
 }
 
 /// `sanitize_html_class()`: octets removed, then anything but `A-Za-z0-9_-`.
-fn sanitize_html_class(s: &str) -> String {
+pub(super) fn sanitize_html_class(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::new();
     let mut i = 0;

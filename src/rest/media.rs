@@ -428,6 +428,11 @@ impl crate::formatting::ContentImages for LibraryImages {
 pub(crate) struct AttachedFiles {
     /// (parent, `audio`|`video`, file URL), the first of each pair.
     items: Vec<(i64, &'static str, String)>,
+    /// The images the galleries may show.
+    gallery: Vec<crate::formatting::GalleryImage>,
+    /// Other posts than those shown whose galleries may show their images.
+    public_parents: Vec<i64>,
+    site_home: String,
 }
 
 /// At most this many attachments are read for one response (a bound on the work one
@@ -436,15 +441,30 @@ const MAX_ATTACHED_FILES: i64 = 200;
 
 impl AttachedFiles {
     pub(crate) fn none() -> Self {
-        Self { items: vec![] }
+        Self {
+            items: vec![],
+            gallery: vec![],
+            public_parents: vec![],
+            site_home: String::new(),
+        }
     }
 
-    /// Reads the files attached to the posts whose text (`(id, text)`) has a player.
-    pub(crate) async fn load(site: &Site, texts: &[(i64, &str)]) -> WpResult<Self> {
+    /// Reads the files attached to the posts whose text (`(id, text, permalink)`) has a
+    /// player, and the images their galleries show.
+    pub(crate) async fn load(site: &Site, texts: &[(i64, &str, String)]) -> WpResult<Self> {
+        let mut out = Self::players(site, texts).await?;
+        out.site_home.clone_from(&site.config.home);
+        if texts.iter().any(|(_, t, _)| t.contains("[gallery")) {
+            out.load_galleries(site, texts).await?;
+        }
+        Ok(out)
+    }
+
+    async fn players(site: &Site, texts: &[(i64, &str, String)]) -> WpResult<Self> {
         let mut parents: Vec<i64> = texts
             .iter()
-            .filter(|(_, t)| t.contains("[audio") || t.contains("[video"))
-            .map(|(id, _)| *id)
+            .filter(|(_, t, _)| t.contains("[audio") || t.contains("[video"))
+            .map(|(id, _, _)| *id)
             .collect();
         parents.dedup();
         if parents.is_empty() {
@@ -488,7 +508,156 @@ impl AttachedFiles {
                 (!fm.file.is_empty()).then(|| (parent, kind, uploads_url(site, &fm.file)))
             })
             .collect();
-        Ok(Self { items })
+        Ok(Self {
+            items,
+            ..Self::none()
+        })
+    }
+
+    /// The images of every `[gallery]` in `texts`: those named (`ids`, `include`) and those
+    /// attached to the posts shown (or named by `id`) in one query, their files in one
+    /// more, and other posts they belong to in a third when there are any;
+    /// `gallery_shortcode()` then picks and orders them per gallery.
+    async fn load_galleries(&mut self, site: &Site, texts: &[(i64, &str, String)]) -> WpResult<()> {
+        let mut wanted = crate::formatting::GalleryRequests::default();
+        for (id, text, _) in texts {
+            wanted.add(text, *id as u64);
+        }
+        let as_ids =
+            |v: &[u64]| -> Vec<i64> { v.iter().filter_map(|i| i64::try_from(*i).ok()).collect() };
+        let shown: Vec<i64> = texts.iter().map(|(id, _, _)| *id).collect();
+        // The named images and those attached to the posts galleries show, in one query;
+        // another post's are kept below only when it is public.
+        let q = crate::store::PostQuery {
+            post_type: "attachment".into(),
+            statuses: vec!["inherit".into()],
+            include: as_ids(&wanted.ids),
+            parents: as_ids(&wanted.parents),
+            include_or_parents: true,
+            mime_types: crate::media::mime_types_of("image"),
+            orderby: crate::store::PostOrderBy::Id,
+            ascending: true,
+            limit: 2 * crate::formatting::MAX_GALLERY_IDS as i64,
+            ..crate::store::PostQuery::default()
+        };
+        let found = if wanted.ids.is_empty() && wanted.parents.is_empty() {
+            vec![]
+        } else {
+            site.store.query_posts(&q).await?.0
+        };
+        // Published posts and pages besides those shown, in one more query: galleries
+        // naming them show their images, and images attached to them link below their
+        // permalinks.
+        let mut others: Vec<i64> = as_ids(&wanted.parents)
+            .into_iter()
+            .filter(|p| !shown.contains(p))
+            .collect();
+        for p in &found {
+            if p.parent > 0 && !shown.contains(&p.parent) && !others.contains(&p.parent) {
+                others.push(p.parent);
+            }
+        }
+        let published = if others.is_empty() {
+            vec![]
+        } else {
+            published_posts(site, others).await?
+        };
+        // `is_post_publicly_viewable()` and no password (`post_password_required()`).
+        self.public_parents = published
+            .iter()
+            .filter(|p| p.password.is_empty())
+            .map(|p| p.id)
+            .collect();
+        let named: std::collections::HashSet<i64> = as_ids(&wanted.ids).into_iter().collect();
+        let found: Vec<Post> = found
+            .into_iter()
+            .filter(|p| {
+                named.contains(&p.id)
+                    || shown.contains(&p.parent)
+                    || self.public_parents.contains(&p.parent)
+            })
+            .collect();
+        let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+        let files = if ids.is_empty() {
+            vec![]
+        } else {
+            file_meta(site, &ids).await?
+        };
+        self.gallery = found
+            .into_iter()
+            .map(|p| {
+                let fm = files
+                    .iter()
+                    .find(|(i, _)| *i == p.id)
+                    .map(|(_, fm)| fm.clone())
+                    .unwrap_or_default();
+                let parent_link = texts
+                    .iter()
+                    .find(|(id, _, _)| *id == p.parent)
+                    .map(|(_, _, link)| link.clone())
+                    .or_else(|| {
+                        let parent = published.iter().find(|q| q.id == p.parent)?;
+                        // A published top-level post or page: `/slug/`; deeper pages are
+                        // linked by id (docs/compat.md).
+                        Some(if parent.parent == 0 && !parent.slug.is_empty() {
+                            format!("{}/{}/", site.config.home, parent.slug)
+                        } else {
+                            "?".to_owned()
+                        })
+                    });
+                crate::formatting::GalleryImage {
+                    id: p.id as u64,
+                    parent: p.parent.max(0) as u64,
+                    author: p.author,
+                    link: attachment_link(site, &p, parent_link.as_deref()),
+                    url: (!fm.file.is_empty()).then(|| uploads_url(site, &fm.file)),
+                    title: p.title,
+                    caption: p.excerpt,
+                    slug: p.slug,
+                    menu_order: p.menu_order,
+                    date: p.date,
+                    modified: p.modified,
+                    alt: fm.alt,
+                    metadata: fm.metadata,
+                }
+            })
+            .collect();
+        Ok(())
+    }
+}
+
+/// The published posts and pages among `ids` (at most [`MAX_GALLERY_IDS`] of them).
+///
+/// [`MAX_GALLERY_IDS`]: crate::formatting::MAX_GALLERY_IDS
+async fn published_posts(site: &Site, ids: Vec<i64>) -> WpResult<Vec<Post>> {
+    let q = PostQuery {
+        post_type: "post".into(),
+        other_post_types: vec!["page".into()],
+        statuses: vec!["publish".into()],
+        include: ids,
+        limit: crate::formatting::MAX_GALLERY_IDS as i64,
+        ..PostQuery::default()
+    };
+    Ok(site.store.query_posts(&q).await?.0)
+}
+
+/// `get_attachment_link()` with `/%postname%/` permalinks: below the parent's permalink
+/// when it has a pretty one (a numeric slug under `attachment/`), `?attachment_id=N` when
+/// the parent's has a query (or is unknown), else as the attachment's own `link`.
+fn attachment_link(site: &Site, attachment: &Post, parent_link: Option<&str>) -> String {
+    match parent_link {
+        Some(link) if attachment.parent > 0 && !link.contains('?') => {
+            let name = if attachment.slug.bytes().all(|b| b.is_ascii_digit()) {
+                format!("attachment/{}", attachment.slug)
+            } else {
+                attachment.slug.clone()
+            };
+            format!("{}/{name}/", link.trim_end_matches(['/', '\\']))
+        }
+        _ if attachment.parent > 0 => {
+            format!("{}/?attachment_id={}", site.config.home, attachment.id)
+        }
+        _ => permalink(site, attachment),
     }
 }
 
@@ -498,6 +667,34 @@ impl crate::formatting::AttachedMedia for AttachedFiles {
             .iter()
             .find(|(p, k, _)| *p as u64 == post_id && *k == kind)
             .map(|(_, _, url)| url.clone())
+    }
+
+    fn gallery_images(&self) -> &[crate::formatting::GalleryImage] {
+        &self.gallery
+    }
+
+    fn is_public_post(&self, post_id: u64) -> bool {
+        self.public_parents.iter().any(|p| *p as u64 == post_id)
+    }
+
+    fn image_srcset(
+        &self,
+        image: &crate::formatting::GalleryImage,
+        src: &str,
+        size: (u64, u64),
+    ) -> Option<(String, String)> {
+        let fm = FileMeta {
+            file: image
+                .metadata
+                .get("file")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            metadata: image.metadata.clone(),
+            alt: String::new(),
+        };
+        let size = (i64::try_from(size.0).ok()?, i64::try_from(size.1).ok()?);
+        image_srcset(&self.site_home, &fm, src, size)
     }
 }
 

@@ -465,7 +465,16 @@ impl Extras {
             .flat_map(|p| [p.content.as_str(), p.excerpt.as_str()])
             .collect();
         let images = super::media::LibraryImages::load(site, &texts).await?;
-        let contents: Vec<(i64, &str)> = posts.iter().map(|p| (p.id, p.content.as_str())).collect();
+        let contents: Vec<(i64, &str, String)> = posts
+            .iter()
+            .map(|p| {
+                let ancestors = ancestors
+                    .iter()
+                    .find(|(i, _)| *i == p.id)
+                    .map_or("", |(_, a)| a.as_str());
+                (p.id, p.content.as_str(), permalink(site, p, pt, ancestors))
+            })
+            .collect();
         let attached = super::media::AttachedFiles::load(site, &contents).await?;
         Ok(Self {
             sticky,
@@ -577,8 +586,9 @@ fn prepare_item(
         // Images of the media library make the output depend on their attachments too.
         render()
     } else {
-        // A rendering that numbered players depends on the request (its page load's
-        // counters, the post's attached files), not on the texts alone: not kept.
+        // A rendering that numbered players or galleries depends on the request (its page
+        // load's counters, the post's attached files and images), not on the texts alone:
+        // not kept.
         let before = extras.page.players();
         let r = site.rendered.get_or_render(
             post.id,
@@ -1124,6 +1134,7 @@ async fn get_items(
         exclude,
         slugs,
         parents,
+        include_or_parents: false,
         parents_exclude,
         menu_order,
         mime_types: vec![],

@@ -354,6 +354,9 @@ pub struct PostQuery {
     pub exclude: Vec<i64>,
     pub slugs: Vec<String>,
     pub parents: Vec<i64>,
+    /// `include` and `parents` both given: a post matching either (the images a page's
+    /// galleries name or show attached, in one query).
+    pub include_or_parents: bool,
     pub parents_exclude: Vec<i64>,
     pub menu_order: Option<i64>,
     /// `post_mime_type IN (…)`.

@@ -571,9 +571,15 @@ impl QuerySql {
         self.and_member(&mut filter, "status", false, &q.statuses);
         self.and_member(&mut filter, "author", false, &q.authors);
         self.and_member(&mut filter, "author", true, &q.authors_exclude);
-        self.and_member(&mut filter, "id", false, &q.include);
+        if q.include_or_parents && !q.include.is_empty() && !q.parents.is_empty() {
+            let ids = self.member("id", false, q.include.as_slice().into());
+            let parents = self.member("parent", false, q.parents.as_slice().into());
+            filter.push_str(&format!(" AND ({ids} OR {parents})"));
+        } else {
+            self.and_member(&mut filter, "id", false, &q.include);
+            self.and_member(&mut filter, "parent", false, &q.parents);
+        }
         self.and_member(&mut filter, "id", true, &q.exclude);
-        self.and_member(&mut filter, "parent", false, &q.parents);
         self.and_member(&mut filter, "parent", true, &q.parents_exclude);
         self.and_member(&mut filter, "slug", false, &q.slugs);
         self.and_member(&mut filter, "mime_type", false, &q.mime_types);

@@ -264,3 +264,76 @@ async fn display_filters_render_hostile_content_without_stalling_the_server() {
         }
     }
 }
+
+/// Issue 16, `[gallery]`: many galleries of a post with attached images (each renders all
+/// of them: the images rendered per request are bounded), huge `ids`, `exclude` and
+/// `orderby` lists, and unclosed `[gallery` repeated (each would scan to the end for its
+/// `]`). The galleries' images are read once per answer whatever their number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn galleries_render_hostile_content_without_stalling_the_server() {
+    let app = spawn().await;
+    let (_, token) = app.user_with_token("ed", Role::Editor).await;
+    let (status, post) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("ed", Some(&token))
+            .json(&json!({ "title": "g", "content": "x", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let post_id = post["id"].as_i64().expect("id");
+    let mut images = vec![];
+    for seed in 0..2 {
+        let (status, media) = send(
+            app.client
+                .post(app.url(&format!("/wp-json/wp/v2/media?post={post_id}")))
+                .basic_auth("ed", Some(&token))
+                .header("content-type", "image/png")
+                .header("content-disposition", "attachment; filename=\"g.png\"")
+                .body(crate::backup::pattern_png(20, 10, seed)),
+        )
+        .await;
+        assert_eq!(status, 201, "{media}");
+        images.push(media["id"].as_i64().expect("id"));
+    }
+    let k = 50_000;
+    let ids = format!("{},{}", images[0], images[1]);
+    let shapes = [
+        "[gallery]".repeat(k),
+        format!("[gallery ids=\"{ids}\"]").repeat(k / 10),
+        format!("[gallery ids=\"{}{ids}\"]", "1,".repeat(k)),
+        format!(
+            "[gallery ids=\"{}\"]",
+            (1..k).map(|i| i.to_string()).collect::<Vec<_>>().join(" ")
+        ),
+        format!("[gallery exclude=\"{}\"]", "1 ".repeat(k)),
+        format!(
+            "[gallery ids=\"{ids}\" orderby=\"{}\"]",
+            "title menu_order ".repeat(k)
+        ),
+        "[gallery".repeat(k),
+        "[gallery ids=\"".repeat(k),
+    ];
+    for content in shapes {
+        let head: String = content.chars().take(24).collect();
+        let out = hostile_with_bystander(
+            &app,
+            Method::POST,
+            &format!("/wp-json/wp/v2/posts/{post_id}"),
+            Some(("ed".into(), token.clone())),
+            json!({ "content": content }),
+        )
+        .await;
+        assert_eq!(out.bystander, 200, "{head}");
+        for (status, post) in &out.hostile {
+            assert_eq!(*status, 200, "{head}: {post}");
+            let rendered = post["content"]["rendered"].as_str().expect("rendered");
+            // At most `MAX_GALLERY_IMAGES_SHOWN` images in all.
+            assert!(
+                rendered.matches("class='gallery-item'").count()
+                    <= ferropress::formatting::MAX_GALLERY_IMAGES_SHOWN,
+                "{head}"
+            );
+        }
+    }
+}

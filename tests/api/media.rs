@@ -1129,3 +1129,114 @@ async fn post_process_makes_missing_sub_sizes() {
     assert_eq!(done["media_details"]["sizes"]["medium"]["width"], 300);
     assert!(done["title"]["raw"].is_string(), "edit context: {done}");
 }
+
+/// `[gallery]` (issue 16): the post's attached images by `menu_order ID`, named `ids` in
+/// their order with the sub-size asked for and links to the files, another post's images
+/// only when that post is public, and instances numbered per request (a second read
+/// numbers from 1 again).
+#[tokio::test]
+async fn gallery_shows_attached_and_named_images_numbered_per_request() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("gal-editor", Role::Editor).await;
+    let create = |status: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let (code, post) = send(
+                app.client
+                    .post(app.url("/wp-json/wp/v2/posts"))
+                    .basic_auth("gal-editor", Some(&token))
+                    .json(&json!({ "title": status, "content": "x", "status": status })),
+            )
+            .await;
+            assert_eq!(code, 201, "{post}");
+            post["id"].as_i64().expect("id")
+        }
+    };
+    let shown = create("publish").await;
+    let private = create("private").await;
+    let upload = |parent: i64, name: &'static str, w: u32, h: u32| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let (code, media) = send(
+                app.client
+                    .post(app.url(&format!("/wp-json/wp/v2/media?post={parent}")))
+                    .basic_auth("gal-editor", Some(&token))
+                    .header(CONTENT_TYPE, "image/png")
+                    .header(
+                        CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    )
+                    .body(png(w, h)),
+            )
+            .await;
+            assert_eq!(code, 201, "{media}");
+            media["id"].as_i64().expect("id")
+        }
+    };
+    let land = upload(shown, "land.png", 400, 300).await;
+    let port = upload(shown, "port.png", 200, 400).await;
+    let hidden = upload(private, "hidden.png", 40, 40).await;
+    let content = format!(
+        "[gallery]\n\n[gallery ids=\"{port},{land}\" link=\"file\" size=\"medium\"]\n\n\
+         [gallery id=\"{private}\"]\n\n[gallery ids=\"{hidden}\" link=\"none\"]"
+    );
+    let (code, post) = send(
+        app.client
+            .post(app.url(&format!("/wp-json/wp/v2/posts/{shown}")))
+            .basic_auth("gal-editor", Some(&token))
+            .json(&json!({ "content": content })),
+    )
+    .await;
+    assert_eq!(code, 200, "{post}");
+    for _ in 0..2 {
+        let (code, post) = app.get_json(&format!("/wp-json/wp/v2/posts/{shown}")).await;
+        assert_eq!(code, 200, "{post}");
+        let html = post["content"]["rendered"].as_str().expect("rendered");
+        let galleries: Vec<&str> = html.split("<div id='gallery-").skip(1).collect();
+        // The private post's gallery renders nothing but takes its number.
+        let numbers: Vec<&str> = galleries.iter().map(|g| &g[..1]).collect();
+        assert_eq!(numbers, ["1", "2", "4"], "{html}");
+        let first = galleries[0];
+        assert!(first.contains(&format!(
+            "galleryid-{shown} gallery-columns-3 gallery-size-thumbnail"
+        )));
+        let (l, p) = (
+            first.find("land-150x150.png").expect("land thumbnail"),
+            first.find("port-150x150.png").expect("port thumbnail"),
+        );
+        assert!(l < p, "menu_order ID: {first}");
+        assert!(
+            first.contains("<div class='gallery-icon landscape'>"),
+            "{first}"
+        );
+        let second = galleries[1];
+        assert!(
+            second.find("port-150x300.png").expect("port medium")
+                < second.find("land-300x225.png").expect("land medium"),
+            "ids order: {second}"
+        );
+        assert!(
+            second.contains("<a href='")
+                && second.contains("/port.png'><img width=\"150\" height=\"300\""),
+            "{second}"
+        );
+        assert!(
+            second.contains("sizes=\"(max-width: 300px) 100vw, 300px\""),
+            "{second}"
+        );
+        // Named ids show the image whatever its post (as WordPress does), without a link.
+        let fourth = galleries[2];
+        assert!(
+            fourth.contains("hidden.png\" class=\"attachment-thumbnail size-thumbnail\""),
+            "{fourth}"
+        );
+        assert!(!fourth.contains("<a href"), "{fourth}");
+    }
+    // An image attached later is in the post's gallery at once: the rendering is not kept
+    // by the text alone.
+    upload(shown, "later.png", 30, 30).await;
+    let (_, post) = app.get_json(&format!("/wp-json/wp/v2/posts/{shown}")).await;
+    let html = post["content"]["rendered"].as_str().expect("rendered");
+    let first = html.split("<div id='gallery-2'").next().expect("gallery 1");
+    assert!(first.contains("later.png"), "{first}");
+}
