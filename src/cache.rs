@@ -572,7 +572,11 @@ mod tests {
         // A rendering that says it depends on more than its texts is never served again.
         assert_eq!(get("t", "player", "e", 55), "<player>");
         assert_eq!(get("t", "player", "e", 55), "<player>");
-        assert_eq!(renders.get(), 7, "a rendering not to keep is made each time");
+        assert_eq!(
+            renders.get(),
+            7,
+            "a rendering not to keep is made each time"
+        );
     }
 
     #[test]
