@@ -359,7 +359,13 @@ impl AuthThrottle {
         let ip = ip.to_owned();
         let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
         loop {
-            // Registered before looking, so a settlement in between is not missed.
+            // The usual case takes a token at once, without registering for a settlement.
+            match self.ip.try_take(&ip, Instant::now()) {
+                Take::Taken => break,
+                Take::Limited(wait) => return Err(self.refused(wait)),
+                Take::Busy => {}
+            }
+            // Busy: registered before looking again, so a settlement in between is not missed.
             let notified = self.settled.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();

@@ -328,7 +328,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         .await;
     // Answers that depend only on the user, the URL and the database: posts read with GET,
     // without a body or a method override (whose parameters the URL would not show).
-    let cache_key = (req.method() == Method::GET
+    let cacheable = req.method() == Method::GET
         && matches!(
             matched.as_ref().map(|m| &m.doc.kind),
             Some(registry::Kind::Posts(_) | registry::Kind::Post(_))
@@ -336,8 +336,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         && !req.headers().contains_key("x-http-method-override")
         && !req.headers().contains_key(header::CONTENT_TYPE)
         && axum::body::HttpBody::size_hint(req.body()).exact() == Some(0)
-        && !query.contains("_method"))
-    .then(|| req.uri().to_string());
+        && !query.contains("_method");
     let mut result =
         auth::authenticate_request(&site, authorization.as_deref(), https, &client, version).await;
     // Cookie authentication (`rest_cookie_check_errors`) for requests without credentials of
@@ -382,14 +381,15 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     registry::route_data(&site, m.doc, true)
                 });
                 json_response(StatusCode::OK, &data)
-            } else if let (Some(v), Some(key)) = (version, cache_key) {
+            } else if let (Some(v), true) = (version, cacheable) {
                 // A scoped token may see less than its user (embeds): its own entries.
                 let scopes = auth
                     .grant
                     .as_ref()
                     .and_then(|g| g.scopes.as_ref())
                     .map_or("", |s| s.stored.as_str());
-                let key = format!("{}|{}|{scopes}|{key}", auth.user_id(), https);
+                // One allocation: the URI is written straight into the key.
+                let key = format!("{}|{}|{scopes}|{}", auth.user_id(), https, req.uri());
                 let hit = site.cache.response(v, &key);
                 site.metrics.cache_lookup(hit.is_some());
                 match hit {
