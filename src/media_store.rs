@@ -647,15 +647,7 @@ impl Bucket {
             .and_then(Result::ok);
         if not_modified(headers, &etag, modified) {
             let mut resp = StatusCode::NOT_MODIFIED.into_response();
-            let h = resp.headers_mut();
-            set(h, header::ETAG, &etag);
-            if let Some(lm) = &last_modified {
-                set(h, header::LAST_MODIFIED, lm);
-            }
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(CACHE_CONTROL),
-            );
+            set_validators(resp.headers_mut(), &etag, last_modified.as_deref());
             return resp;
         }
         // `If-Range` with another validator: the whole file.
@@ -693,14 +685,7 @@ impl Bucket {
         set(h, header::CONTENT_TYPE, &content_type(rel));
         set(h, header::CONTENT_LENGTH, &length.to_string());
         h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        set(h, header::ETAG, &etag);
-        if let Some(lm) = &last_modified {
-            set(h, header::LAST_MODIFIED, lm);
-        }
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(CACHE_CONTROL),
-        );
+        set_validators(h, &etag, last_modified.as_deref());
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -723,6 +708,18 @@ fn content_type(rel: &str) -> String {
         .first_or_octet_stream()
         .essence_str()
         .to_owned()
+}
+
+/// The caching headers of a file and of its 304: `ETag`, `Last-Modified`, `Cache-Control`.
+fn set_validators(h: &mut HeaderMap, etag: &str, last_modified: Option<&str>) {
+    set(h, header::ETAG, etag);
+    if let Some(lm) = last_modified {
+        set(h, header::LAST_MODIFIED, lm);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
 }
 
 fn set(h: &mut HeaderMap, name: header::HeaderName, value: &str) {

@@ -172,24 +172,12 @@ pub fn wp_audio_shortcode(attrs: &Atts, shown: Shown) -> String {
         if !check_filetype(&src)
             .is_some_and(|(e, _)| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
-            return format!(
-                "<a class=\"wp-embedded-audio\" href=\"{}\">{}</a>",
-                esc_url(&src),
-                esc_html(&src)
-            );
+            return embedded_link("audio", &src);
         }
         true
     };
-    let with_src = if primary {
-        !empty(&src)
-    } else {
-        match shown.attached.first_url(shown.post_id, "audio") {
-            Some(url) if !url.is_empty() => {
-                src = url;
-                true
-            }
-            _ => return String::new(),
-        }
+    let Some(with_src) = player_source(shown, "audio", primary, &mut src) else {
+        return String::new();
     };
     let mut html_atts: Vec<(&str, String)> = vec![
         (
@@ -255,24 +243,12 @@ pub fn wp_video_shortcode(attrs: &Atts, content: &str, shown: Shown) -> String {
             && !check_filetype(&src)
                 .is_some_and(|(e, _)| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         {
-            return format!(
-                "<a class=\"wp-embedded-video\" href=\"{}\">{}</a>",
-                esc_url(&src),
-                esc_html(&src)
-            );
+            return embedded_link("video", &src);
         }
         true
     };
-    let with_src = if primary {
-        !empty(&src)
-    } else {
-        match shown.attached.first_url(shown.post_id, "video") {
-            Some(url) if !url.is_empty() => {
-                src = url;
-                true
-            }
-            _ => return String::new(),
-        }
+    let Some(with_src) = player_source(shown, "video", primary, &mut src) else {
+        return String::new();
     };
     // MediaElement.js wants plain https URLs of YouTube and Vimeo.
     if is_youtube {
@@ -552,6 +528,31 @@ pub(super) fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// What `wp_audio_shortcode()`/`wp_video_shortcode()` print for a source that is not a file
+/// of their kind: a plain link.
+fn embedded_link(kind: &str, src: &str) -> String {
+    format!(
+        "<a class=\"wp-embedded-{kind}\" href=\"{}\">{}</a>",
+        esc_url(src),
+        esc_html(src)
+    )
+}
+
+/// Whether the player has a source: its own (`primary`), or else the post's first attached
+/// file of `kind`, put in `src`. `None`: neither, and the shortcode prints nothing.
+fn player_source(shown: Shown, kind: &str, primary: bool, src: &mut String) -> Option<bool> {
+    if primary {
+        return Some(!empty(src));
+    }
+    match shown.attached.first_url(shown.post_id, kind) {
+        Some(url) if !url.is_empty() => {
+            *src = url;
+            Some(true)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
