@@ -13,7 +13,8 @@ use crate::formatting as f;
 pub struct FormatArgs {
     /// The WordPress function: wptexturize, wpautop, shortcode_unautop, convert_smilies,
     /// convert_chars, capital_P_dangit, the_title, the_content, the_excerpt,
-    /// wp_trim_excerpt, sanitize_title.
+    /// wp_trim_excerpt, sanitize_title; wp_read_audio_metadata (each input a file's path,
+    /// each output its metadata as JSON).
     pub function: String,
     /// The site URL (for smiley images).
     #[arg(long, default_value = "http://127.0.0.1:8881")]
@@ -57,6 +58,10 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "strip_shortcodes" => &|s, _| f::strip_shortcodes(s),
         "do_blocks" => &|s, _| f::do_blocks(s),
         "sanitize_title" => &|s, _| f::sanitize_title(s),
+        // Each input is the path of a file: its metadata as JSON.
+        "wp_read_audio_metadata" => &|s, _| {
+            crate::audio_metadata::read_audio_metadata(std::path::Path::new(s), s).to_string()
+        },
         other => bail!("unknown function {other}"),
     };
     let outputs: Vec<String> = inputs.iter().map(|s| run(s, site)).collect();
