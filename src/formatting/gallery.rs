@@ -12,7 +12,8 @@ use super::media::{Atts, Shown, att, empty};
 use crate::kses::{esc_attr, esc_html};
 use crate::users::esc_url;
 
-/// An image attachment a gallery may show (`post_status = 'inherit'`, an `image/*` type).
+/// An attachment a gallery (an `image/*` file) or a playlist (`audio/*`, `video/*`) may
+/// show (`post_status = 'inherit'`).
 #[derive(Debug, Clone, Default)]
 pub struct GalleryImage {
     pub id: u64,

@@ -324,7 +324,7 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
                 .strip_suffix("/wp-content/uploads")
                 .unwrap_or(&ctx.uploads_url),
         ),
-        // Not rendered by ferropress (docs/compat.md): the shortcode as written.
+        // Every name of `SHORTCODE_TAGS` is handled above; another is left as written.
         _ => {
             let start = at + usize::from(m.open_escape);
             let end = m.end - usize::from(m.close_escape);
