@@ -13,7 +13,7 @@ use crate::formatting as f;
 pub struct FormatArgs {
     /// The WordPress function: wptexturize, wpautop, shortcode_unautop, convert_smilies,
     /// convert_chars, capital_P_dangit, the_title, the_content, the_excerpt,
-    /// wp_trim_excerpt, sanitize_title.
+    /// wp_trim_excerpt, sanitize_title, make_clickable, force_balance_tags, comment_text…
     pub function: String,
     /// The site URL (for smiley images).
     #[arg(long, default_value = "http://127.0.0.1:8881")]
@@ -57,6 +57,9 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "strip_shortcodes" => &|s, _| f::strip_shortcodes(s),
         "do_blocks" => &|s, _| f::do_blocks(s),
         "sanitize_title" => &|s, _| f::sanitize_title(s),
+        "make_clickable" => &|s, _| f::make_clickable(s, "nofollow"),
+        "force_balance_tags" => &|s, _| f::force_balance_tags(s),
+        "comment_text" => &f::comment_text,
         other => bail!("unknown function {other}"),
     };
     let outputs: Vec<String> = inputs.iter().map(|s| run(s, site)).collect();
