@@ -43,11 +43,21 @@ async function restAs(login, password, path = '/wp-json/wp/v2/users/me?context=e
   return { status: res.status, body };
 }
 
+/** Clicks what submits a form and waits until the answer's page has loaded. (A bare
+ * `waitForLoadState` resolves at once on the page being left.) */
+async function submit(page, selector) {
+  await Promise.all([
+    page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
+    page.click(selector),
+  ]);
+  await page.waitForLoadState('load');
+}
+
 async function login(page, who, password = who.password) {
   await page.goto(`${BASE}/wp-login.php`);
   await page.fill('#user_login', who.login);
   await page.fill('#user_pass', password);
-  await Promise.all([page.waitForLoadState('load'), page.click('#wp-submit')]);
+  await submit(page, '#wp-submit');
 }
 
 async function logout(page) {
@@ -57,7 +67,7 @@ async function logout(page) {
 /** Creates an Application Password on the page currently shown; returns the password. */
 async function addPassword(page, name) {
   await page.fill('#new_application_password_name', name);
-  await Promise.all([page.waitForLoadState('load'), page.click('#do_new_application_password')]);
+  await submit(page, '#do_new_application_password');
   const value = await page.inputValue('#new-application-password-value');
   return value;
 }
@@ -105,7 +115,7 @@ async function tokenGovernance(page, who) {
   await page.selectOption('#new_application_password_expires', '30d');
   await page.selectOption('#new_application_password_access', 'custom');
   await page.fill('#new_application_password_scopes', 'posts:read');
-  await Promise.all([page.waitForLoadState('load'), page.click('#do_new_application_password')]);
+  await submit(page, '#do_new_application_password');
   const scoped = await page.inputValue('#new-application-password-value');
   let r = await rest(scoped, '/wp-json/wp/v2/posts');
   ok(r.status === 200, 'a token limited to posts:read on the profile screen reads posts', String(r.status));
@@ -123,7 +133,7 @@ async function tokenGovernance(page, who) {
   await page.selectOption('#new_application_password_expires', 'custom');
   await page.fill('#new_application_password_expires_date', '2030-01-01');
   await page.selectOption('#new_application_password_access', 'read');
-  await Promise.all([page.waitForLoadState('load'), page.click('#do_new_application_password')]);
+  await submit(page, '#do_new_application_password');
   const dated = await page.inputValue('#new-application-password-value');
   r = await rest(dated, '/wp-json/wp/v2/users/me/application-passwords/introspect');
   ok(r.body.expires === '2030-01-01T23:59:59Z' && JSON.stringify(r.body.scopes) === '["read"]',
@@ -133,9 +143,10 @@ async function tokenGovernance(page, who) {
   // Rotate: a new secret is shown once; the old one stops (no grace chosen).
   await page.goto(`${BASE}/wp-admin/profile.php`);
   await Promise.all([
-    page.waitForLoadState('load'),
+    page.waitForEvent('framenavigated', (f) => f === page.mainFrame()),
     page.locator('tr[data-uuid]', { hasText: 'Scoped CI' }).locator('button', { hasText: 'Rotate' }).click(),
   ]);
+  await page.waitForLoadState('load');
   const rotated = await page.inputValue('#new-application-password-value');
   ok(rotated !== scoped && (await page.locator('.new-application-password-notice', { hasText: 'Scoped CI' }).isVisible()),
     'Rotate shows a new password for the same application');
@@ -172,7 +183,8 @@ async function main() {
   });
   const cb = await callbackServer();
   try {
-    context.setDefaultTimeout(10_000);
+    // Generous: CI runs this beside the compat and PHPUnit suites on two cores.
+    context.setDefaultTimeout(30_000);
     const page = context.pages()[0] || await context.newPage();
     page.on('dialog', (d) => d.accept());
 

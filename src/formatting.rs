@@ -6,7 +6,9 @@
 //! rescanning (issue 14, "linear time on hostile input").
 
 mod autop;
+mod balance_tags;
 mod blocks;
+mod clickable;
 mod content_tags;
 mod embed;
 mod gallery;
@@ -18,7 +20,9 @@ mod smilies;
 mod texturize;
 
 pub use autop::{shortcode_unautop, wpautop};
+pub use balance_tags::force_balance_tags;
 pub use blocks::{do_blocks, excerpt_remove_blocks, has_blocks};
+pub use clickable::make_clickable;
 pub use content_tags::{ContentImages, NoImages, wp_filter_content_tags};
 pub use embed::autoembed;
 pub use gallery::{GalleryImage, GalleryRequests, MAX_GALLERY_IDS, MAX_GALLERY_IMAGES_SHOWN};
@@ -741,12 +745,13 @@ pub fn the_title(title: &str) -> String {
 }
 
 /// The `comment_text` filters a default install runs (`default-filters.php`), in priority
-/// order: `wptexturize` and `convert_chars` (10), `convert_smilies` (20), `wpautop` (30),
-/// `capital_P_dangit` (31). `make_clickable` (9) and `force_balance_tags` (25) are not run
-/// (docs/compat.md "comment-text").
+/// order: `make_clickable` (9, links `rel="nofollow ugc"`), `wptexturize` and
+/// `convert_chars` (10), `convert_smilies` (20), `force_balance_tags` (25), `wpautop` (30),
+/// `capital_P_dangit` (31).
 pub fn comment_text(content: &str, site_url: &str) -> String {
-    let t = convert_smilies(&convert_chars(&wptexturize(content)), site_url);
-    capital_p_dangit(&wpautop(&t), false)
+    let t = make_clickable(content, "nofollow ugc");
+    let t = convert_smilies(&convert_chars(&wptexturize(&t)), site_url);
+    capital_p_dangit(&wpautop(&force_balance_tags(&t)), false)
 }
 
 /// The `the_content` filters a default install runs: `WP_Embed::run_shortcode` and

@@ -142,11 +142,15 @@ impl Site {
 #[derive(Default)]
 pub struct UsageRecorder {
     inner: Mutex<UsageState>,
+    flushing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct UsageState {
     pending: HashMap<Uuid, AppPasswordUsage>,
+    /// Taken by a flush whose write has not finished: still merged into reads, so a use is
+    /// never invisible between leaving `pending` and reaching the store.
+    writing: HashMap<Uuid, AppPasswordUsage>,
     /// What was last written per token, so a token used again within the same minute from
     /// the same place needs no new write.
     written: HashMap<Uuid, AppPasswordUsage>,
@@ -175,7 +179,10 @@ impl UsageRecorder {
     pub fn merge(&self, items: &mut [AppPassword]) {
         let Ok(st) = self.inner.lock() else { return };
         for item in items {
-            if let Some(u) = st.pending.get(&item.uuid)
+            if let Some(u) = st
+                .pending
+                .get(&item.uuid)
+                .or_else(|| st.writing.get(&item.uuid))
                 && item.last_used.is_none_or(|t| t <= u.last_used)
             {
                 item.last_used = Some(u.last_used);
@@ -189,36 +196,43 @@ impl UsageRecorder {
     pub fn forget(&self, uuid: &Uuid) {
         if let Ok(mut st) = self.inner.lock() {
             st.pending.remove(uuid);
+            st.writing.remove(uuid);
             st.written.remove(uuid);
         }
     }
 
     /// Writes what is pending. On failure the records are put back for the next flush.
+    /// Flushes run one at a time (the periodic one, an idle sweep's, shutdown's).
     pub async fn flush(&self, store: &dyn Store, now: i64) -> StoreResult<usize> {
+        let _one_at_a_time = self.flushing.lock().await;
         let batch: Vec<AppPasswordUsage> = match self.inner.lock() {
-            Ok(mut st) => st.pending.drain().map(|(_, u)| u).collect(),
+            Ok(mut st) => {
+                let taken = std::mem::take(&mut st.pending);
+                st.writing = taken;
+                st.writing.values().cloned().collect()
+            }
             Err(_) => return Ok(0),
         };
         if batch.is_empty() {
             return Ok(0);
         }
         let n = batch.len();
-        match store.record_app_password_usage(&batch).await {
+        let result = store.record_app_password_usage(&batch).await;
+        let Ok(mut st) = self.inner.lock() else {
+            return result.map(|()| n);
+        };
+        // What a revocation forgot meanwhile is no longer in `writing`: not kept.
+        let written = std::mem::take(&mut st.writing);
+        match result {
             Ok(()) => {
-                if let Ok(mut st) = self.inner.lock() {
-                    st.written
-                        .retain(|_, w| now - w.last_used < SAME_USE_WINDOW_SECS);
-                    for u in batch {
-                        st.written.insert(u.uuid, u);
-                    }
-                }
+                st.written
+                    .retain(|_, w| now - w.last_used < SAME_USE_WINDOW_SECS);
+                st.written.extend(written);
                 Ok(n)
             }
             Err(e) => {
-                if let Ok(mut st) = self.inner.lock() {
-                    for u in batch {
-                        st.pending.entry(u.uuid).or_insert(u);
-                    }
+                for (uuid, u) in written {
+                    st.pending.entry(uuid).or_insert(u);
                 }
                 Err(e)
             }

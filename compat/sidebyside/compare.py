@@ -50,12 +50,30 @@ TOKENS = [
     '[embed src="http://x.test/b.m4v"/]', "<p>", "</p>", ' src="', ' loading="eager"', " decoding=", ":)", ":-)", ";)", ":mrgreen:", "8O", ":?:", ":D", ":-P", "8-)",
 ]
 
+# Links, addresses and tag shapes for the comment filters (make_clickable,
+# force_balance_tags), mixed with TOKENS.
+LINK_TOKENS = [
+    "http://x.test", "https://x.test/a_(b)", "http://x.test/a?b=1&c='d'", "HTTP://X.TEST/P",
+    "ftp://f.test/x.", "x://y", "mailto:a@b.test", "www.x.test", "WWW.x.test/p,", "ftp.x.test;",
+    "www.", "a@b.test", "a.b+c@d.e-f.co.uk", "@", "a@b.c", "a@b..test", "a@-.test", "(", ")",
+    "((", "))", "://", "http://", "javascript://x%0aalert(1)", "<http://x.test>", "< http://y.test>",
+    "<a href=\"u\">", "</a>", "<A HREF='v'>", "</A>", "<a>", "<code>", "</code>", "<pre>", "</pre>",
+    "<script>", "</script>", "<b>", "</b>", "<B>", "<i>", "</i>", "<p>", "</p>", "<div>", "</div>",
+    "<span>", "</span>", "<q>", "</q>", "<br>", "<br/>", "<hr />", "<img src=x>", "<img src=x/>",
+    "<my-el>", "</my-el>", "<my-el x='1'/>", "<x:y>", "</x:y>", "<p/>", "<p / >", "</p x>", "<3",
+    "< !--", "<!-- c -->", "<    !--", "<blockquote>", "</blockquote>", "<ul><li>", "</li></ul>",
+    "<td>", "<tr>", "<table>", "<3>", "</>", "<>", "<a <b>", "<p\n>", "<p\tclass=\"a\">",
+    "\u00e9", "日本", "?", "!", ".", ",", ";", ":", "'", " ", " ", " ", "\n", "\t", "x", "word",
+    "http://x.test/" + "y" * 30, "http://" + "a" * 21 + "://b", "a" * 20 + "://b",
+]
+
 FUNCTIONS = [
     "wptexturize", "wpautop", "shortcode_unautop", "convert_smilies", "convert_chars",
     "capital_P_dangit", "the_title", "the_content", "the_excerpt", "sanitize_title",
     "wp_filter_content_tags", "do_shortcode", "strip_shortcodes", "wp_trim_excerpt", "do_blocks",
-    "autoembed",
+    "autoembed", "make_clickable", "force_balance_tags", "comment_text",
 ]
+LINK_FUNCTIONS = {"make_clickable", "force_balance_tags", "comment_text"}
 
 
 # Documented differences (docs/compat.md anchors): a mismatch counts as one only when
@@ -96,12 +114,12 @@ def explain(s, php, rust):
     return None
 
 
-def generate(count, seed):
+def generate(count, seed, tokens=TOKENS):
     rng = random.Random(seed)
     inputs = []
     for _ in range(count):
         n = rng.randint(0, 24)
-        inputs.append("".join(rng.choice(TOKENS) for _ in range(n)))
+        inputs.append("".join(rng.choice(tokens) for _ in range(n)))
     return inputs
 
 
@@ -118,9 +136,11 @@ def main():
     ap.add_argument("--only", action="append")
     ap.add_argument("--show", type=int, default=3)
     args = ap.parse_args()
-    inputs = generate(args.count, args.seed)
+    plain = generate(args.count, args.seed)
+    links = generate(args.count, args.seed, TOKENS + LINK_TOKENS * 3)
     failed = False
     for fn in args.only or FUNCTIONS:
+        inputs = links if fn in LINK_FUNCTIONS else plain
         php = [unnumbered(p) for p in run(["php", os.path.join(HERE, "wordpress.php"), fn], inputs)]
         rust = [unnumbered(r) for r in run([args.ferropress, "format", fn], inputs)]
         errors = sum(1 for p in php if p is None)

@@ -58,6 +58,10 @@ $run = [
     'wp_filter_content_tags' => function ($s) { return wp_filter_content_tags($s, 'the_content'); },
     'the_excerpt' => function ($s) { return apply_filters('the_excerpt', $s); },
     'sanitize_title' => function ($s) { return sanitize_title($s); },
+    'make_clickable' => function ($s) { return make_clickable($s); },
+    'force_balance_tags' => function ($s) { return force_balance_tags($s); },
+    // What a comment's content.rendered shows (no comment: no filter reads it).
+    'comment_text' => function ($s) { return apply_filters('comment_text', $s, null, array()); },
 ][$function];
 $out = [];
 foreach ($inputs as $s) {

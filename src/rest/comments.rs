@@ -1164,16 +1164,14 @@ async fn check_comment(site: &Site, c: &Comment) -> WpResult<bool> {
     Ok(true)
 }
 
-/// The links `check_comment()` counts: `<a …href` in the content as `comment_text` shows it,
-/// where `make_clickable()` has also turned bare URLs into links.
+/// The links `check_comment()` counts: `/<a [^>]*href/i` in the content as `comment_text`
+/// shows it (`make_clickable()` has made bare URLs and addresses links).
 fn count_links(content: &str) -> usize {
     static ANCHOR: std::sync::LazyLock<Option<regex::Regex>> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)<a [^>]*href").ok());
-    static BARE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"(?i)(?:^|[\s>(])(?:https?://|ftp://|www\.)[^\s<]+"#).ok()
-    });
-    let count = |re: &Option<regex::Regex>| re.as_ref().map_or(0, |r| r.find_iter(content).count());
-    count(&ANCHOR) + count(&BARE)
+    // Smilies are images, not links: the site URL they carry does not matter here.
+    let shown = comment_text(content, "");
+    ANCHOR.as_ref().map_or(0, |r| r.find_iter(&shown).count())
 }
 
 /// Whether one of the newline-separated `keys` occurs (case-insensitively) in the comment's
@@ -1682,6 +1680,9 @@ mod tests {
             count_links("see <a href=\"x\">x</a> and http://a.example/"),
             2
         );
+        // www. hosts and addresses are linked too; a URL inside a link is not counted twice.
+        assert_eq!(count_links("www.a.example, b@c.example"), 2);
+        assert_eq!(count_links("<a href=\"u\">http://a.example</a>"), 1);
         assert_eq!(count_links("no links here"), 0);
     }
 

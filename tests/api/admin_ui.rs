@@ -69,10 +69,11 @@ async fn e2e_admin_screens_in_chromium() {
         .await
         .expect("join")
         .expect("running node e2e/admin.mjs");
+    // The error (stderr) first: CI may show only part of a long message.
     let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
     );
     assert!(out.status.success(), "e2e/admin.mjs failed:\n{report}");
     assert!(report.contains("checks passed"), "{report}");

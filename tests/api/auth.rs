@@ -321,6 +321,82 @@ async fn usage_is_recorded_with_ip_and_user_agent() {
     );
 }
 
+/// A use taken by a flush whose write is held up (another writer holds the lock) still
+/// shows in the token list until the write is done, and after it.
+#[tokio::test]
+async fn usage_being_flushed_still_shows_in_the_list() {
+    use secrecy::ExposeSecret;
+    use sqlx::Connection;
+    let app = TestApp::spawn().await;
+    let (alice, token) = app.user_with_token("alice", Role::Author).await;
+    // The list is read by someone else, so reading it records no use of alice's token.
+    let (_, admin) = app.user_with_token("boss", Role::Administrator).await;
+    assert_eq!(me(&app, "alice", &token).await.0, 200);
+    let list = || async {
+        let (status, body) = send(
+            app.client
+                .get(app.url(&format!(
+                    "/wp-json/wp/v2/users/{}/application-passwords",
+                    alice.id
+                )))
+                .basic_auth("boss", Some(&admin)),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body[0]["last_ip"].clone()
+    };
+    assert_eq!(list().await, "127.0.0.1");
+
+    // Another writer holds the token rows, so the flush's write waits for it.
+    let lock: Box<dyn std::any::Any + Send> = match &app.storage.database_url {
+        Some(url) => {
+            let mut conn = sqlx::PgConnection::connect(url.expose_secret())
+                .await
+                .expect("connect");
+            sqlx::query("BEGIN")
+                .execute(&mut conn)
+                .await
+                .expect("begin");
+            sqlx::query("SELECT 1 FROM application_password FOR UPDATE")
+                .execute(&mut conn)
+                .await
+                .expect("lock");
+            Box::new(conn)
+        }
+        None => {
+            let file = app
+                .data_dir
+                .path()
+                .join(ferropress::store::sqlite::FILE_NAME);
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .expect("connect");
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut conn)
+                .await
+                .expect("lock");
+            Box::new(conn)
+        }
+    };
+    let site = app.site.clone();
+    let flush = tokio::spawn(async move {
+        site.usage
+            .flush(site.store.as_ref(), ferropress::site::now())
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!flush.is_finished(), "the flush waits for the lock");
+    assert_eq!(
+        list().await,
+        "127.0.0.1",
+        "a use being written is not hidden"
+    );
+    drop(lock); // rolls the other writer back
+    // alice's use and the reader's.
+    assert_eq!(flush.await.expect("join").expect("flush"), 2);
+    assert_eq!(list().await, "127.0.0.1");
+}
+
 #[tokio::test]
 async fn forwarded_https_counts_only_from_a_trusted_proxy() {
     let untrusted = TestApp::spawn_with(production).await;

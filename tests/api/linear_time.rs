@@ -399,3 +399,64 @@ async fn playlists_render_hostile_content_without_stalling_the_server() {
     // At most `MAX_GALLERY_IMAGES_SHOWN` tracks in all (two per playlist here).
     render_bounded(&app, post_id, &token, shapes, "<li><a href=").await;
 }
+
+/// The comment filters `make_clickable` and `force_balance_tags` on shapes that make a
+/// rescanning port quadratic: `<a` openings without their `>` before a `</a></a>`, schemes
+/// whose URL never meets whitespace, addresses with endless domains, `)` runs to balance,
+/// tags without `>`, closing tags looked for in a deep stack. Each shape is as long as a
+/// comment may be (65,525 bytes), posted by an administrator (no HTML filtering).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comment_filters_render_hostile_content_without_stalling_the_server() {
+    let app = spawn().await;
+    let (_, token) = app.user_with_token("boss", Role::Administrator).await;
+    let (status, post) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("boss", Some(&token))
+            .json(&json!({ "title": "t", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let k = 10_000;
+    let shapes = [
+        format!("{}</a></a>", "<a <a ".repeat(k)),
+        format!("{}</a></a>", "<a\t<a x>y".repeat(k / 2)),
+        ":a://".repeat(k),
+        format!(" http://x.test/{}", ")".repeat(6 * k)),
+        format!(" http://x.test/{}", "(a)".repeat(2 * k)),
+        format!(" a@{}-", "b.".repeat(3 * k)),
+        " a@b".repeat(k),
+        " www.".repeat(k),
+        format!("{}{}", "<q>".repeat(7_000), "</b>".repeat(7_000)),
+        format!("<b>{}</b>", "<q>".repeat(k)),
+        "<p ".repeat(2 * k),
+        "<my-el".repeat(k),
+        format!("{} http://x.test", "<code>".repeat(k)),
+        format!("{} ", "y".repeat(6 * k)),
+    ];
+    for content in shapes {
+        let head: String = content.chars().take(24).collect();
+        assert!(content.len() <= 65_525, "{head}");
+        let out = hostile_with_bystander(
+            &app,
+            Method::POST,
+            "/wp-json/wp/v2/comments",
+            Some(("boss".into(), token.clone())),
+            json!({ "post": post["id"], "content": content }),
+        )
+        .await;
+        assert_eq!(out.bystander, 200, "{head}");
+        // The copies are the same comment: one is taken, the other may be refused as its
+        // duplicate.
+        let mut created = 0;
+        for (status, comment) in &out.hostile {
+            if *status == 409 && comment["code"] == "comment_duplicate" {
+                continue;
+            }
+            assert_eq!(*status, 201, "{head}: {comment}");
+            assert!(comment["content"]["rendered"].is_string(), "{head}");
+            created += 1;
+        }
+        assert!(created >= 1, "{head}");
+    }
+}
