@@ -565,6 +565,8 @@ def normalize_value(v, target, key=None):
     """Volatile values → stable tokens, so that chosen values can be compared."""
     if isinstance(v, str):
         v = v.replace(target.base, "{base}")
+        # The same inside JSON that `wp_json_encode()` escaped (`[playlist]` tracks).
+        v = v.replace(target.base.replace("/", "\\/"), "{base}")
         v = UUID_RE.sub("<uuid>", v)
         v = DATE_RE.sub("<date>", v)
         # Attachment ids inside rendered content (`class="wp-image-N"`, caption ids

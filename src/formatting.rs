@@ -13,6 +13,7 @@ mod content_tags;
 mod embed;
 mod gallery;
 mod media;
+mod playlist;
 mod scan;
 mod shortcodes;
 mod smilies;

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod application_passwords;
+pub mod audio_metadata;
 pub mod audit;
 pub mod auth;
 pub mod backup;

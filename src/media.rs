@@ -712,6 +712,10 @@ pub fn generate_metadata(
 ) -> Value {
     let budget = budget.max(1);
     let filesize = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if mime.starts_with("audio/") {
+        // `wp_read_audio_metadata()`.
+        return crate::audio_metadata::read_audio_metadata(path, file);
+    }
     let Some(format) = image_format(mime) else {
         return json!({ "filesize": filesize });
     };

@@ -30,6 +30,7 @@ TOKENS = [
     "<textarea>", "</textarea>", "<tt>", "</tt>", "<a href=\"x?a=1&b=2\">", "</a>",
     "<![CDATA[", "]]>", "<", ">", "<p class='x'>", "<table>", "<td>", "</td>", "<h2>", "</h2>",
     "[caption]", "[/caption]", "[caption id=\"a\"]", '[gallery ids="1,2"]', "[gallery/]",
+    "[playlist]", '[playlist ids="1,2" type="video" style="dark"]', "[[playlist]]",
     "[[caption]]", "[foo]", "[embed]", "[/embed]", "[audio src='a.mp3']", "<source>",
     '[caption id="attachment_1" align="alignright" width="300"]', '[caption width=20 caption="c <b>x</b>"]',
     "[caption width='2x' class=\"k\"]", "[wp_caption width=1]", "[/wp_caption]", "[caption/]", "[caption.x]",
@@ -108,7 +109,7 @@ def explain(s, php, rust):
     # Row 71 for any registered shortcode inside a tag (`<img [audio]`), which
     # `wp_kses_hair_parse()` takes as an attribute and `do_shortcodes_in_html_tags()` runs;
     # ferropress's output keeps it inside its tag (also one an `[embed]` link made).
-    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption|gallery)\b", t) for t in (s, rust)):
+    if any(re.search(r"<[^>]*\[(?:audio|video|embed|caption|wp_caption|gallery|playlist)\b", t) for t in (s, rust)):
         return "shortcodes-in-attributes"
     return None
 

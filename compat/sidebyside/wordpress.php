@@ -9,15 +9,14 @@ $_SERVER['WORDPRESS_CONFIG'] = $config;
 require '/usr/share/wordpress/wp-load.php';
 
 $function = $argv[1];
-// The core shortcodes ferropress does not render (docs/compat.md) are left as written on
-// both sides, so that the rest of do_shortcode() is compared. Galleries render nothing:
-// the Rust side has no media library here, while this site's unattached images would be
-// shown (the REST scenarios of compat/scenarios/shortcodes.json compare real galleries).
+// Galleries and playlists render nothing: the Rust side has no media library here, while
+// this site's unattached images and files would be shown (the REST scenarios of
+// compat/scenarios/shortcodes.json compare real galleries and playlists).
 add_filter('pre_do_shortcode_tag', function ($return, $tag, $attr, $m) {
-    if ('gallery' === $tag) {
+    if ('gallery' === $tag || 'playlist' === $tag) {
         return $m[1] . $m[6];
     }
-    return 'playlist' === $tag ? $m[0] : $return;
+    return $return;
 }, 10, 4);
 // oEmbed fetches fail as they do on the oracle (no network), without trying; the oEmbed
 // cache posts [embed] writes for failures are rolled back at the end.

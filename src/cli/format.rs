@@ -13,7 +13,8 @@ use crate::formatting as f;
 pub struct FormatArgs {
     /// The WordPress function: wptexturize, wpautop, shortcode_unautop, convert_smilies,
     /// convert_chars, capital_P_dangit, the_title, the_content, the_excerpt,
-    /// wp_trim_excerpt, sanitize_title, make_clickable, force_balance_tags, comment_text…
+    /// wp_trim_excerpt, sanitize_title, make_clickable, force_balance_tags, comment_text…;
+    /// wp_read_audio_metadata (each input a file's path, each output its metadata as JSON).
     pub function: String,
     /// The site URL (for smiley images).
     #[arg(long, default_value = "http://127.0.0.1:8881")]
@@ -60,6 +61,10 @@ pub fn run(args: &FormatArgs) -> anyhow::Result<()> {
         "make_clickable" => &|s, _| f::make_clickable(s, "nofollow"),
         "force_balance_tags" => &|s, _| f::force_balance_tags(s),
         "comment_text" => &f::comment_text,
+        // Each input is the path of a file: its metadata as JSON.
+        "wp_read_audio_metadata" => &|s, _| {
+            crate::audio_metadata::read_audio_metadata(std::path::Path::new(s), s).to_string()
+        },
         other => bail!("unknown function {other}"),
     };
     let outputs: Vec<String> = inputs.iter().map(|s| run(s, site)).collect();

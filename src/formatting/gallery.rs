@@ -12,7 +12,8 @@ use super::media::{Atts, Shown, att, empty};
 use crate::kses::{esc_attr, esc_html};
 use crate::users::esc_url;
 
-/// An image attachment a gallery may show (`post_status = 'inherit'`, an `image/*` type).
+/// An attachment a gallery (an `image/*` file) or a playlist (`audio/*`, `video/*`) may
+/// show (`post_status = 'inherit'`).
 #[derive(Debug, Clone, Default)]
 pub struct GalleryImage {
     pub id: u64,
@@ -33,6 +34,10 @@ pub struct GalleryImage {
     pub alt: String,
     /// `_wp_attachment_metadata`.
     pub metadata: Value,
+    /// `post_mime_type`.
+    pub mime_type: String,
+    /// `post_content`: the description.
+    pub description: String,
 }
 
 /// At most this many ids of one text's galleries are looked up (a bound on the work one
@@ -54,9 +59,15 @@ pub struct GalleryRequests {
 impl GalleryRequests {
     /// Adds what the `[gallery]` shortcodes of `text`, shown as post `post_id`, need.
     pub fn add(&mut self, text: &str, post_id: u64) {
+        self.add_shortcode("[gallery", text, post_id);
+    }
+
+    /// Adds what the shortcodes opened by `opening` (`[gallery`, `[playlist`: both name
+    /// attachments by `ids`/`include`, or by the post `id` they are attached to) need.
+    pub fn add_shortcode(&mut self, opening: &str, text: &str, post_id: u64) {
         let mut rest = text;
-        while let Some(p) = rest.find("[gallery") {
-            rest = &rest[p + 8..];
+        while let Some(p) = rest.find(opening) {
+            rest = &rest[p + opening.len()..];
             if rest
                 .bytes()
                 .next()
@@ -241,19 +252,74 @@ fn attachments<'a>(
     found
 }
 
+/// The attachments a `[gallery]` or `[playlist]` asks for, as both read their attributes:
+/// `ids` (ordered as given unless `orderby` says otherwise) or `include`, else the files
+/// attached to the post `id` (the one shown by default).
+pub(super) struct Selection {
+    pub include: String,
+    pub orderby: String,
+    pub order: String,
+    /// `(int) $atts['id']`.
+    pub id: i64,
+    /// The post whose attachments are listed when nothing is included.
+    pub parent: u64,
+}
+
+impl Selection {
+    pub(super) fn of(attrs: &Atts, shown: Shown) -> Self {
+        let get = |k: &str, default: &str| att(attrs, k).unwrap_or(default).to_owned();
+        let ids = att(attrs, "ids").filter(|v| !empty(v));
+        let mut orderby = get("orderby", "menu_order ID");
+        if ids.is_some() && att(attrs, "orderby").is_none_or(empty) {
+            orderby = "post__in".into();
+        }
+        let id = att(attrs, "id").map_or(shown.post_id as i64, super::shortcodes::php_int);
+        Self {
+            include: ids.map_or_else(|| get("include", ""), str::to_owned),
+            orderby,
+            order: get("order", "ASC"),
+            id,
+            parent: id.max(0) as u64,
+        }
+    }
+
+    /// The attachments among `media` selected and ordered as `get_posts()` /
+    /// `get_children()` would (`exclude` applies to a post's attachments only).
+    pub(super) fn pick<'a>(
+        &self,
+        media: &'a [GalleryImage],
+        exclude: &str,
+    ) -> Vec<&'a GalleryImage> {
+        if empty(&self.include) {
+            let exclude = wp_parse_id_list(exclude);
+            attachments(
+                media,
+                None,
+                self.parent,
+                &exclude,
+                &self.orderby,
+                &self.order,
+            )
+        } else {
+            let ids = wp_parse_id_list(&self.include);
+            attachments(
+                media,
+                Some(&ids),
+                self.parent,
+                &[],
+                &self.orderby,
+                &self.order,
+            )
+        }
+    }
+}
+
 /// `gallery_shortcode()` for a theme with HTML5 galleries.
 pub fn gallery_shortcode(attrs: &Atts, shown: Shown) -> String {
     let instance = super::media::PageLoad::next(&shown.page.gallery);
     let get = |k: &str, default: &str| att(attrs, k).unwrap_or(default).to_owned();
-    let ids = att(attrs, "ids").filter(|v| !empty(v));
-    let mut orderby = get("orderby", "menu_order ID");
-    if ids.is_some() && att(attrs, "orderby").is_none_or(empty) {
-        orderby = "post__in".into();
-    }
-    let include = ids.map_or_else(|| get("include", ""), str::to_owned);
-    let id = att(attrs, "id").map_or(shown.post_id as i64, super::shortcodes::php_int);
-    let parent = id.max(0) as u64;
-    let order = get("order", "ASC");
+    let selection = Selection::of(attrs, shown);
+    let (id, parent) = (selection.id, selection.parent);
     let images = shown.attached.gallery_images();
     if shown
         .page
@@ -263,18 +329,15 @@ pub fn gallery_shortcode(attrs: &Atts, shown: Shown) -> String {
     {
         return String::new();
     }
-    let list = if empty(&include) {
-        let exclude = wp_parse_id_list(&get("exclude", ""));
-        // `post_password_required()` / `is_post_publicly_viewable()` of another post than
-        // the one shown: only its images when it is public.
-        if parent != shown.post_id && !shown.attached.is_public_post(parent) {
-            return String::new();
-        }
-        attachments(images, None, parent, &exclude, &orderby, &order)
-    } else {
-        let ids = wp_parse_id_list(&include);
-        attachments(images, Some(&ids), parent, &[], &orderby, &order)
-    };
+    // `post_password_required()` / `is_post_publicly_viewable()` of another post than the
+    // one shown: only its images when it is public.
+    if empty(&selection.include)
+        && parent != shown.post_id
+        && !shown.attached.is_public_post(parent)
+    {
+        return String::new();
+    }
+    let list = selection.pick(images, &get("exclude", ""));
     // Each image is hundreds of bytes of markup: past a bound per page load, galleries are
     // left out rather than let a short text grow without limit (docs/compat.md).
     let shown_so_far = shown.page.gallery_images.fetch_add(
@@ -349,7 +412,7 @@ fn dim(meta: &Value, key: &str) -> Option<i64> {
 }
 
 /// `wp_get_attachment_link( $id, $size, $permalink, false, false, $attr )`.
-fn wp_get_attachment_link(
+pub(super) fn wp_get_attachment_link(
     image: &GalleryImage,
     size: &str,
     permalink: bool,
@@ -425,6 +488,10 @@ fn wp_get_attachment_image(
 /// `image_downsize()` of an image: the sub-size's file when the metadata has `size`, else
 /// the original's dimensions, constrained as `image_constrain_size_for_editor()` does.
 fn image_downsize(image: &GalleryImage, size: &str) -> Option<(String, i64, i64)> {
+    // `wp_attachment_is_image()`: other files have no image (no `sizes.full` here).
+    if !image.mime_type.starts_with("image/") {
+        return None;
+    }
     let mut url = image.url.clone().filter(|u| !u.is_empty())?;
     let meta = &image.metadata;
     let (mut width, mut height) = (0, 0);

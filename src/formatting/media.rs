@@ -19,6 +19,9 @@ pub struct PageLoad {
     pub(super) gallery: AtomicU32,
     /// The gallery images rendered so far (bounded: [`super::gallery::MAX_GALLERY_IMAGES_SHOWN`]).
     pub(super) gallery_images: AtomicU32,
+    pub(super) playlist: AtomicU32,
+    /// The playlist tracks rendered so far (bounded as gallery images).
+    pub(super) playlist_tracks: AtomicU32,
 }
 
 impl PageLoad {
@@ -28,16 +31,19 @@ impl PageLoad {
             video: AtomicU32::new(0),
             gallery: AtomicU32::new(0),
             gallery_images: AtomicU32::new(0),
+            playlist: AtomicU32::new(0),
+            playlist_tracks: AtomicU32::new(0),
         }
     }
 
-    /// The players and galleries numbered so far (audio, video, gallery): unchanged across
-    /// a rendering when it made none.
-    pub fn players(&self) -> (u32, u32, u32) {
+    /// The players, galleries and playlists numbered so far (audio, video, gallery,
+    /// playlist): unchanged across a rendering when it made none.
+    pub fn players(&self) -> (u32, u32, u32, u32) {
         (
             self.audio.load(Ordering::Relaxed),
             self.video.load(Ordering::Relaxed),
             self.gallery.load(Ordering::Relaxed),
+            self.playlist.load(Ordering::Relaxed),
         )
     }
 
@@ -69,9 +75,21 @@ pub trait AttachedMedia {
         &[]
     }
 
+    /// The audio and video attachments the answer's playlists may show (read beforehand,
+    /// as the galleries' images).
+    fn playlist_media(&self) -> &[super::GalleryImage] {
+        &[]
+    }
+
     /// Whether another post than the one shown is publicly viewable and not
     /// password-protected: its attached images may be shown by `[gallery id=N]`.
     fn is_public_post(&self, _post_id: u64) -> bool {
+        false
+    }
+
+    /// Whether the reader holds `read` (`current_user_can( 'read_post' )` of a public
+    /// post: anonymous readers do not).
+    fn reader_can_read(&self) -> bool {
         false
     }
 
@@ -141,7 +159,7 @@ const NOT_UPLOADABLE_TYPES: &[(&str, &str)] = &[
 
 /// `wp_check_filetype( $url, wp_get_mime_types() )`: the extension (as written) and type of
 /// `\.(ext)$`, case-insensitively (`$` also before a final newline).
-fn check_filetype(url: &str) -> Option<(&str, &'static str)> {
+pub(super) fn check_filetype(url: &str) -> Option<(&str, &'static str)> {
     let name = url.strip_suffix('\n').unwrap_or(url);
     let (_, ext) = name.rsplit_once('.')?;
     let mime = crate::media::filetype(name).map(|(_, m)| m).or_else(|| {
@@ -154,7 +172,7 @@ fn check_filetype(url: &str) -> Option<(&str, &'static str)> {
 }
 
 /// `wp_validate_boolean()`: `''`, `'0'` and `'false'` (any case) are false.
-fn validate_boolean(v: &str) -> bool {
+pub(super) fn validate_boolean(v: &str) -> bool {
     !(empty(v) || v.eq_ignore_ascii_case("false"))
 }
 

@@ -162,9 +162,9 @@ pub fn run_embed_shortcode(content: &str) -> String {
 
 /// `do_shortcode()` with WordPress's core shortcodes: `[caption]` (and `[wp_caption]`)
 /// rendered as a theme with HTML5 captions does, `[audio]` and `[video]` as
-/// MediaElement players, `[gallery]` as HTML5 figures, `[embed]` (already run at priority 8)
-/// gone; `[[escaped]]` shortcodes lose one pair of brackets; `[playlist]` is left as it is
-/// (docs/compat.md); unknown shortcodes are text.
+/// MediaElement players, `[gallery]` as HTML5 figures, `[playlist]` as a MediaElement
+/// playlist, `[embed]` (already run at priority 8) gone; `[[escaped]]` shortcodes lose one
+/// pair of brackets; unknown shortcodes are text.
 pub fn do_shortcode(content: &str, ctx: &ShortcodeContext) -> String {
     if !content.contains('[') {
         return content.to_owned();
@@ -317,7 +317,14 @@ fn do_shortcode_tag(text: &str, at: usize, m: &ShortcodeMatch, ctx: &ShortcodeCo
         "audio" => super::media::wp_audio_shortcode(&attrs, ctx.shown),
         "video" => super::media::wp_video_shortcode(&attrs, content.unwrap_or(""), ctx.shown),
         "gallery" => super::gallery::gallery_shortcode(&attrs, ctx.shown),
-        // Not rendered by ferropress (docs/compat.md): the shortcode as written.
+        "playlist" => super::playlist::wp_playlist_shortcode(
+            &attrs,
+            ctx.shown,
+            ctx.uploads_url
+                .strip_suffix("/wp-content/uploads")
+                .unwrap_or(&ctx.uploads_url),
+        ),
+        // Every name of `SHORTCODE_TAGS` is handled above; another is left as written.
         _ => {
             let start = at + usize::from(m.open_escape);
             let end = m.end - usize::from(m.close_escape);

@@ -430,8 +430,13 @@ pub(crate) struct AttachedFiles {
     items: Vec<(i64, &'static str, String)>,
     /// The images the galleries may show.
     gallery: Vec<crate::formatting::GalleryImage>,
+    /// The audio and video files the playlists may show.
+    playlist: Vec<crate::formatting::GalleryImage>,
     /// Other posts than those shown whose galleries may show their images.
     public_parents: Vec<i64>,
+    /// Whether the reader holds `read` (a logged-in user with a role): `read_post` of a
+    /// public post, which `[playlist]` asks before listing a post's files.
+    reader_can_read: bool,
     site_home: String,
 }
 
@@ -444,9 +449,16 @@ impl AttachedFiles {
         Self {
             items: vec![],
             gallery: vec![],
+            playlist: vec![],
             public_parents: vec![],
+            reader_can_read: false,
             site_home: String::new(),
         }
+    }
+
+    /// The request's reader, for `current_user_can( 'read_post' )`.
+    pub(crate) fn set_reader(&mut self, actor: &crate::caps::Actor<'_>) {
+        self.reader_can_read = actor.has_primitive("read");
     }
 
     /// Reads the files attached to the posts whose text (`(id, text, permalink)`) has a
@@ -456,6 +468,9 @@ impl AttachedFiles {
         out.site_home.clone_from(&site.config.home);
         if texts.iter().any(|(_, t, _)| t.contains("[gallery")) {
             out.load_galleries(site, texts).await?;
+        }
+        if texts.iter().any(|(_, t, _)| t.contains("[playlist")) {
+            out.load_playlists(site, texts).await?;
         }
         Ok(out)
     }
@@ -519,111 +534,138 @@ impl AttachedFiles {
     /// more, and other posts they belong to in a third when there are any;
     /// `gallery_shortcode()` then picks and orders them per gallery.
     async fn load_galleries(&mut self, site: &Site, texts: &[(i64, &str, String)]) -> WpResult<()> {
-        let mut wanted = crate::formatting::GalleryRequests::default();
-        for (id, text, _) in texts {
-            wanted.add(text, *id as u64);
-        }
-        let as_ids =
-            |v: &[u64]| -> Vec<i64> { v.iter().filter_map(|i| i64::try_from(*i).ok()).collect() };
-        let shown: Vec<i64> = texts.iter().map(|(id, _, _)| *id).collect();
-        // The named images and those attached to the posts galleries show, in one query;
-        // another post's are kept below only when it is public.
-        let q = crate::store::PostQuery {
-            post_type: "attachment".into(),
-            statuses: vec!["inherit".into()],
-            include: as_ids(&wanted.ids),
-            parents: as_ids(&wanted.parents),
-            include_or_parents: true,
-            mime_types: crate::media::mime_types_of("image"),
-            orderby: crate::store::PostOrderBy::Id,
-            ascending: true,
-            limit: 2 * crate::formatting::MAX_GALLERY_IDS as i64,
-            ..crate::store::PostQuery::default()
-        };
-        let found = if wanted.ids.is_empty() && wanted.parents.is_empty() {
-            vec![]
-        } else {
-            site.store.query_posts(&q).await?.0
-        };
-        // Published posts and pages besides those shown, in one more query: galleries
-        // naming them show their images, and images attached to them link below their
-        // permalinks.
-        let mut others: Vec<i64> = as_ids(&wanted.parents)
-            .into_iter()
-            .filter(|p| !shown.contains(p))
-            .collect();
-        for p in &found {
-            if p.parent > 0 && !shown.contains(&p.parent) && !others.contains(&p.parent) {
-                others.push(p.parent);
-            }
-        }
-        let published = if others.is_empty() {
-            vec![]
-        } else {
-            published_posts(site, others).await?
-        };
-        // `is_post_publicly_viewable()` and no password (`post_password_required()`).
-        self.public_parents = published
-            .iter()
-            .filter(|p| p.password.is_empty())
-            .map(|p| p.id)
-            .collect();
-        let named: std::collections::HashSet<i64> = as_ids(&wanted.ids).into_iter().collect();
-        let found: Vec<Post> = found
-            .into_iter()
-            .filter(|p| {
-                named.contains(&p.id)
-                    || shown.contains(&p.parent)
-                    || self.public_parents.contains(&p.parent)
-            })
-            .collect();
-        let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
-        let files = if ids.is_empty() {
-            vec![]
-        } else {
-            file_meta(site, &ids).await?
-        };
-        self.gallery = found
-            .into_iter()
-            .map(|p| {
-                let fm = files
-                    .iter()
-                    .find(|(i, _)| *i == p.id)
-                    .map(|(_, fm)| fm.clone())
-                    .unwrap_or_default();
-                let parent_link = texts
-                    .iter()
-                    .find(|(id, _, _)| *id == p.parent)
-                    .map(|(_, _, link)| link.clone())
-                    .or_else(|| {
-                        let parent = published.iter().find(|q| q.id == p.parent)?;
-                        // A published top-level post or page: `/slug/`; deeper pages are
-                        // linked by id (docs/compat.md).
-                        Some(if parent.parent == 0 && !parent.slug.is_empty() {
-                            format!("{}/{}/", site.config.home, parent.slug)
-                        } else {
-                            "?".to_owned()
-                        })
-                    });
-                crate::formatting::GalleryImage {
-                    id: p.id as u64,
-                    parent: p.parent.max(0) as u64,
-                    author: p.author,
-                    link: attachment_link(site, &p, parent_link.as_deref()),
-                    url: (!fm.file.is_empty()).then(|| uploads_url(site, &fm.file)),
-                    title: p.title,
-                    caption: p.excerpt,
-                    slug: p.slug,
-                    menu_order: p.menu_order,
-                    date: p.date,
-                    modified: p.modified,
-                    alt: fm.alt,
-                    metadata: fm.metadata,
-                }
-            })
-            .collect();
+        let mimes = crate::media::mime_types_of("image");
+        let (found, public) = named_attachments(site, texts, "[gallery", mimes).await?;
+        self.gallery = found;
+        self.public_parents.extend(public);
         Ok(())
     }
+
+    /// The audio and video files of every `[playlist]` in `texts`, read as the galleries'
+    /// images are (`wp_playlist_shortcode()` then picks and orders them per playlist).
+    async fn load_playlists(&mut self, site: &Site, texts: &[(i64, &str, String)]) -> WpResult<()> {
+        let mut mimes = crate::media::mime_types_of("audio");
+        mimes.extend(crate::media::mime_types_of("video"));
+        let (found, public) = named_attachments(site, texts, "[playlist", mimes).await?;
+        self.playlist = found;
+        self.public_parents.extend(public);
+        Ok(())
+    }
+}
+
+/// The attachments of `mime_types` that the shortcodes opened by `opening` in `texts` name
+/// (`ids`, `include`) or that are attached to the posts shown (or named by `id`): one
+/// query, their files in one more, and the other posts they belong to in a third when
+/// there are any. Returns them with the other posts whose attachments may be shown.
+async fn named_attachments(
+    site: &Site,
+    texts: &[(i64, &str, String)],
+    opening: &str,
+    mime_types: Vec<String>,
+) -> WpResult<(Vec<crate::formatting::GalleryImage>, Vec<i64>)> {
+    let mut wanted = crate::formatting::GalleryRequests::default();
+    for (id, text, _) in texts {
+        wanted.add_shortcode(opening, text, *id as u64);
+    }
+    let as_ids =
+        |v: &[u64]| -> Vec<i64> { v.iter().filter_map(|i| i64::try_from(*i).ok()).collect() };
+    let shown: Vec<i64> = texts.iter().map(|(id, _, _)| *id).collect();
+    // The named attachments and those attached to the posts shown, in one query; another
+    // post's are kept below only when it is public.
+    let q = crate::store::PostQuery {
+        post_type: "attachment".into(),
+        statuses: vec!["inherit".into()],
+        include: as_ids(&wanted.ids),
+        parents: as_ids(&wanted.parents),
+        include_or_parents: true,
+        mime_types,
+        orderby: crate::store::PostOrderBy::Id,
+        ascending: true,
+        limit: 2 * crate::formatting::MAX_GALLERY_IDS as i64,
+        ..crate::store::PostQuery::default()
+    };
+    let found = if wanted.ids.is_empty() && wanted.parents.is_empty() {
+        vec![]
+    } else {
+        site.store.query_posts(&q).await?.0
+    };
+    // Published posts and pages besides those shown, in one more query: shortcodes naming
+    // them show their attachments, and attachments of them link below their permalinks.
+    let mut others: Vec<i64> = as_ids(&wanted.parents)
+        .into_iter()
+        .filter(|p| !shown.contains(p))
+        .collect();
+    for p in &found {
+        if p.parent > 0 && !shown.contains(&p.parent) && !others.contains(&p.parent) {
+            others.push(p.parent);
+        }
+    }
+    let published = if others.is_empty() {
+        vec![]
+    } else {
+        published_posts(site, others).await?
+    };
+    // `is_post_publicly_viewable()` and no password (`post_password_required()`).
+    let public_parents: Vec<i64> = published
+        .iter()
+        .filter(|p| p.password.is_empty())
+        .map(|p| p.id)
+        .collect();
+    let named: std::collections::HashSet<i64> = as_ids(&wanted.ids).into_iter().collect();
+    let found: Vec<Post> = found
+        .into_iter()
+        .filter(|p| {
+            named.contains(&p.id) || shown.contains(&p.parent) || public_parents.contains(&p.parent)
+        })
+        .collect();
+    let ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+    let files = if ids.is_empty() {
+        vec![]
+    } else {
+        file_meta(site, &ids).await?
+    };
+    let found = found
+        .into_iter()
+        .map(|p| {
+            let fm = files
+                .iter()
+                .find(|(i, _)| *i == p.id)
+                .map(|(_, fm)| fm.clone())
+                .unwrap_or_default();
+            let parent_link = texts
+                .iter()
+                .find(|(id, _, _)| *id == p.parent)
+                .map(|(_, _, link)| link.clone())
+                .or_else(|| {
+                    let parent = published.iter().find(|q| q.id == p.parent)?;
+                    // A published top-level post or page: `/slug/`; deeper pages are
+                    // linked by id (docs/compat.md).
+                    Some(if parent.parent == 0 && !parent.slug.is_empty() {
+                        format!("{}/{}/", site.config.home, parent.slug)
+                    } else {
+                        "?".to_owned()
+                    })
+                });
+            crate::formatting::GalleryImage {
+                id: p.id as u64,
+                parent: p.parent.max(0) as u64,
+                author: p.author,
+                link: attachment_link(site, &p, parent_link.as_deref()),
+                url: (!fm.file.is_empty()).then(|| uploads_url(site, &fm.file)),
+                title: p.title,
+                caption: p.excerpt,
+                description: p.content,
+                mime_type: p.mime_type,
+                slug: p.slug,
+                menu_order: p.menu_order,
+                date: p.date,
+                modified: p.modified,
+                alt: fm.alt,
+                metadata: fm.metadata,
+            }
+        })
+        .collect();
+    Ok((found, public_parents))
 }
 
 /// The published posts and pages among `ids` (at most [`MAX_GALLERY_IDS`] of them).
@@ -673,8 +715,16 @@ impl crate::formatting::AttachedMedia for AttachedFiles {
         &self.gallery
     }
 
+    fn playlist_media(&self) -> &[crate::formatting::GalleryImage] {
+        &self.playlist
+    }
+
     fn is_public_post(&self, post_id: u64) -> bool {
         self.public_parents.iter().any(|p| *p as u64 == post_id)
+    }
+
+    fn reader_can_read(&self) -> bool {
+        self.reader_can_read
     }
 
     fn image_srcset(
@@ -737,11 +787,13 @@ fn media_details(site: &Site, post: &Post, fm: &FileMeta) -> Value {
             continue;
         }
         out.insert(k.clone(), v.clone());
-        if k == "filesize" && !meta.contains_key("width") {
-            out.insert("sizes".into(), json!({}));
-        }
     }
-    if meta.contains_key("width") {
+    let image = is_image(&post.mime_type) && meta.contains_key("width");
+    if !image && !out.is_empty() {
+        // Other files' metadata (audio, video) gets an empty `sizes` after what it has.
+        out.insert("sizes".into(), json!({}));
+    }
+    if image {
         let mut sizes = Map::new();
         for (name, s) in meta
             .get("sizes")

@@ -1217,6 +1217,7 @@ async fn get_items(
     }
     let page_posts: Vec<&Post> = posts.iter().collect();
     let mut extras = Extras::with_sticky(&site, pt, &page_posts, sticky_ids).await?;
+    extras.attached.set_reader(&actor);
     extras.excerpt_length = excerpt_length;
     let items: Vec<Value> = posts
         .iter()
@@ -1359,6 +1360,7 @@ async fn get_item(
     }
     let tz = site_tz(&site).await?;
     let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.attached.set_reader(&actor);
     extras.excerpt_length = excerpt_length;
     let mut body = prepare_item(
         &site,
@@ -2183,7 +2185,8 @@ async fn create_item(
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, author = post.author, "post created");
     // What was just written need not be read back: a new post has no revisions, and is
     // sticky exactly when the request said so.
-    let extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
+    let mut extras = Extras::for_new_post(&site, pt, &post, sticky == Some(true), &meta).await?;
+    extras.attached.set_reader(&actor);
     respond_with_post(&site, &actor, &post, pt, StatusCode::CREATED, &tz, extras).await
 }
 
@@ -2265,7 +2268,8 @@ async fn update_item(
     }
     set_terms(&site, pt, post.id, &terms).await?;
     tracing::info!(post_id = post.id, post_type = %pt.name, status = %post.status, "post updated");
-    let extras = Extras::load(&site, pt, &[&post]).await?;
+    let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.attached.set_reader(&actor);
     respond_with_post(&site, &actor, &post, pt, StatusCode::OK, &tz, extras).await
 }
 
@@ -2294,6 +2298,7 @@ async fn delete_item(
     }
     let tz = site_tz(&site).await?;
     let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.attached.set_reader(&actor);
     // Trashing or deleting unsticks (`_reset_front_page_settings_for_post`), before the
     // post is shown.
     if extras.sticky.contains(&post.id) && (force || post.status != "trash") {
@@ -2345,7 +2350,8 @@ async fn delete_item(
     site.store.trash_post_comments(post.id).await?;
     // `wp_trash_post()` saves through `wp_update_post()`, which keeps a revision.
     super::revisions::save(&site, pt, &post, actor.id).await?;
-    let extras = Extras::load(&site, pt, &[&post]).await?;
+    let mut extras = Extras::load(&site, pt, &[&post]).await?;
+    extras.attached.set_reader(&actor);
     tracing::info!(post_id = post.id, post_type = %pt.name, "post trashed");
     let mut body = prepare_item(&site, &post, pt, Context::Edit, &tz, true, &extras);
     add_action_links(&mut body, &actor, pt);

@@ -378,3 +378,72 @@ pub fn oracle_turn(exclusive: bool) -> std::fs::File {
     }
     file
 }
+
+/// An ID3v2.3 text frame (ISO-8859-1).
+pub fn id3_text_frame(id: &str, text: &str) -> Vec<u8> {
+    let mut data = vec![0u8];
+    data.extend(text.bytes());
+    let mut out = id.as_bytes().to_vec();
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend([0, 0]);
+    out.extend(data);
+    out
+}
+
+/// An MP3 of `frames` silent MPEG-1 layer III frames (44.1 kHz, joint stereo, 128 kbit/s,
+/// no Xing header) after an ID3v2.3 tag of `tags` (`COMM` for a comment, other ids as text
+/// frames); no tag when `tags` is empty.
+pub fn mp3(frames: usize, tags: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = vec![];
+    if !tags.is_empty() {
+        let mut body = vec![];
+        for (id, text) in tags {
+            if *id == "COMM" {
+                let mut data = b"\0eng\0".to_vec();
+                data.extend(text.bytes());
+                body.extend(b"COMM");
+                body.extend((data.len() as u32).to_be_bytes());
+                body.extend([0, 0]);
+                body.extend(data);
+            } else {
+                body.extend(id3_text_frame(id, text));
+            }
+        }
+        let n = body.len() as u32;
+        out.extend(b"ID3\x03\0\0");
+        out.extend([
+            (n >> 21) as u8 & 0x7f,
+            (n >> 14) as u8 & 0x7f,
+            (n >> 7) as u8 & 0x7f,
+            n as u8 & 0x7f,
+        ]);
+        out.extend(body);
+    }
+    for _ in 0..frames {
+        out.extend([0xff, 0xfb, 0x90, 0x44]);
+        out.extend(std::iter::repeat_n(0u8, 417 - 4));
+    }
+    out
+}
+
+/// A PCM WAV of `seconds` of silence, 8 kHz, mono, 16 bits.
+pub fn wav(seconds: u32) -> Vec<u8> {
+    let data = vec![0u8; (8000 * 2 * seconds) as usize];
+    let mut fmt = vec![];
+    fmt.extend(1u16.to_le_bytes());
+    fmt.extend(1u16.to_le_bytes());
+    fmt.extend(8000u32.to_le_bytes());
+    fmt.extend(16000u32.to_le_bytes());
+    fmt.extend(2u16.to_le_bytes());
+    fmt.extend(16u16.to_le_bytes());
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend((fmt.len() as u32).to_le_bytes());
+    body.extend(fmt);
+    body.extend(b"data");
+    body.extend((data.len() as u32).to_le_bytes());
+    body.extend(data);
+    let mut out = b"RIFF".to_vec();
+    out.extend((body.len() as u32).to_le_bytes());
+    out.extend(body);
+    out
+}

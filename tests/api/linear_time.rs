@@ -272,30 +272,10 @@ async fn display_filters_render_hostile_content_without_stalling_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn galleries_render_hostile_content_without_stalling_the_server() {
     let app = spawn().await;
-    let (_, token) = app.user_with_token("ed", Role::Editor).await;
-    let (status, post) = send(
-        app.client
-            .post(app.url("/wp-json/wp/v2/posts"))
-            .basic_auth("ed", Some(&token))
-            .json(&json!({ "title": "g", "content": "x", "status": "publish" })),
-    )
+    let (post_id, token, images) = post_with_two_files(&app, "image/png", "g.png", |seed| {
+        crate::backup::pattern_png(20, 10, seed)
+    })
     .await;
-    assert_eq!(status, 201, "{post}");
-    let post_id = post["id"].as_i64().expect("id");
-    let mut images = vec![];
-    for seed in 0..2 {
-        let (status, media) = send(
-            app.client
-                .post(app.url(&format!("/wp-json/wp/v2/media?post={post_id}")))
-                .basic_auth("ed", Some(&token))
-                .header("content-type", "image/png")
-                .header("content-disposition", "attachment; filename=\"g.png\"")
-                .body(crate::backup::pattern_png(20, 10, seed)),
-        )
-        .await;
-        assert_eq!(status, 201, "{media}");
-        images.push(media["id"].as_i64().expect("id"));
-    }
     let k = 50_000;
     let ids = format!("{},{}", images[0], images[1]);
     let shapes = [
@@ -314,13 +294,64 @@ async fn galleries_render_hostile_content_without_stalling_the_server() {
         "[gallery".repeat(k),
         "[gallery ids=\"".repeat(k),
     ];
+    // At most `MAX_GALLERY_IMAGES_SHOWN` images in all.
+    render_bounded(&app, post_id, &token, shapes, "class='gallery-item'").await;
+}
+
+/// A published post of an editor `ed` with two files attached (`make(0)`, `make(1)`):
+/// the post's id, `ed`'s token and the files' ids.
+async fn post_with_two_files(
+    app: &TestApp,
+    content_type: &str,
+    name: &str,
+    make: impl Fn(u8) -> Vec<u8>,
+) -> (i64, String, Vec<i64>) {
+    let (_, token) = app.user_with_token("ed", Role::Editor).await;
+    let (status, post) = send(
+        app.client
+            .post(app.url("/wp-json/wp/v2/posts"))
+            .basic_auth("ed", Some(&token))
+            .json(&json!({ "title": "t", "content": "x", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{post}");
+    let post_id = post["id"].as_i64().expect("id");
+    let mut files = vec![];
+    for seed in 0..2 {
+        let (status, media) = send(
+            app.client
+                .post(app.url(&format!("/wp-json/wp/v2/media?post={post_id}")))
+                .basic_auth("ed", Some(&token))
+                .header("content-type", content_type)
+                .header(
+                    "content-disposition",
+                    format!("attachment; filename=\"{name}\""),
+                )
+                .body(make(seed)),
+        )
+        .await;
+        assert_eq!(status, 201, "{media}");
+        files.push(media["id"].as_i64().expect("id"));
+    }
+    (post_id, token, files)
+}
+
+/// Each of `shapes` as the content of `post_id` (updated by `ed`), sent while a bystander
+/// is served: every answer comes, with at most `MAX_GALLERY_IMAGES_SHOWN` of `item`.
+async fn render_bounded(
+    app: &TestApp,
+    post_id: i64,
+    token: &str,
+    shapes: impl IntoIterator<Item = String>,
+    item: &str,
+) {
     for content in shapes {
         let head: String = content.chars().take(24).collect();
         let out = hostile_with_bystander(
-            &app,
+            app,
             Method::POST,
             &format!("/wp-json/wp/v2/posts/{post_id}"),
-            Some(("ed".into(), token.clone())),
+            Some(("ed".into(), token.to_owned())),
             json!({ "content": content }),
         )
         .await;
@@ -328,14 +359,45 @@ async fn galleries_render_hostile_content_without_stalling_the_server() {
         for (status, post) in &out.hostile {
             assert_eq!(*status, 200, "{head}: {post}");
             let rendered = post["content"]["rendered"].as_str().expect("rendered");
-            // At most `MAX_GALLERY_IMAGES_SHOWN` images in all.
             assert!(
-                rendered.matches("class='gallery-item'").count()
-                    <= ferropress::formatting::MAX_GALLERY_IMAGES_SHOWN,
+                rendered.matches(item).count() <= ferropress::formatting::MAX_GALLERY_IMAGES_SHOWN,
                 "{head}"
             );
         }
     }
+}
+
+/// Issue 16, `[playlist]`: many playlists of a post with attached audio (each lists all of
+/// them: the tracks rendered per request are bounded), huge `ids` and `exclude` lists, and
+/// unclosed `[playlist` repeated. The files are read once per answer whatever the number of
+/// playlists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn playlists_render_hostile_content_without_stalling_the_server() {
+    let app = spawn().await;
+    let (post_id, token, files) = post_with_two_files(&app, "audio/mpeg", "p.mp3", |_| {
+        crate::helpers::mp3(10, &[("TIT2", "t")])
+    })
+    .await;
+    let k = 50_000;
+    let ids = format!("{},{}", files[0], files[1]);
+    let shapes = [
+        "[playlist]".repeat(k),
+        format!("[playlist ids=\"{ids}\"]").repeat(k / 10),
+        format!("[playlist ids=\"{}{ids}\"]", "1,".repeat(k)),
+        format!(
+            "[playlist ids=\"{}\" type=\"video\"]",
+            (1..k).map(|i| i.to_string()).collect::<Vec<_>>().join(" ")
+        ),
+        format!("[playlist exclude=\"{}\"]", "1 ".repeat(k)),
+        format!(
+            "[playlist ids=\"{ids}\" orderby=\"{}\"]",
+            "title menu_order ".repeat(k)
+        ),
+        "[playlist".repeat(k),
+        "[playlist ids=\"".repeat(k),
+    ];
+    // At most `MAX_GALLERY_IMAGES_SHOWN` tracks in all (two per playlist here).
+    render_bounded(&app, post_id, &token, shapes, "<li><a href=").await;
 }
 
 /// The comment filters `make_clickable` and `force_balance_tags` on shapes that make a

@@ -1240,3 +1240,224 @@ async fn gallery_shows_attached_and_named_images_numbered_per_request() {
     let first = html.split("<div id='gallery-2'").next().expect("gallery 1");
     assert!(first.contains("later.png"), "{first}");
 }
+
+/// Audio metadata (issue 16): an MP3 with ID3v2.3 tags and a PCM WAV get what WordPress 6.1's
+/// `wp_read_audio_metadata()` (getID3) stores, in its order and JSON types (the expected
+/// values are the oracle's for the same generated files); a file getID3 cannot read keeps
+/// its size alone.
+#[tokio::test]
+async fn audio_uploads_get_wordpress_metadata() {
+    let app = TestApp::spawn().await;
+    let author = Uploader::new(&app, "audio-author", Role::Author).await;
+    let tags = [
+        ("TIT2", "Song One"),
+        ("TPE1", "The Artist"),
+        ("TALB", "An Album"),
+        ("TYER", "2001"),
+        ("TCON", "(17)"),
+        ("COMM", "a comment"),
+        ("TRCK", "3/9"),
+    ];
+    let (code, item) = author
+        .upload("tagged.mp3", "audio/mpeg", mp3(200, &tags))
+        .await;
+    assert_eq!(code, 201, "{item}");
+    let expected = r#"{"dataformat":"mp3","channels":2,"sample_rate":44100,"bitrate":128000,"channelmode":"joint stereo","bitrate_mode":"cbr","lossless":false,"encoder_options":"CBR128","compression_ratio":0.09070294784580499,"fileformat":"mp3","filesize":83537,"mime_type":"audio/mpeg","length":5,"length_formatted":"0:05","title":"Song One","artist":"The Artist","album":"An Album","year":"2001","genre":"Rock","comment":"a comment","track_number":"3","totaltracks":"9","sizes":{}}"#;
+    assert_eq!(item["media_details"].to_string(), expected);
+    let (code, item) = author.upload("tone.wav", "audio/wav", wav(2)).await;
+    assert_eq!(code, 201, "{item}");
+    let expected = r#"{"dataformat":"wav","bitrate_mode":"cbr","wformattag":1,"codec":"Pulse Code Modulation (PCM)","channels":1,"sample_rate":8000,"bitrate":128000,"bits_per_sample":16,"lossless":true,"channelmode":"mono","compression_ratio":1,"fileformat":"wav","filesize":32044,"mime_type":"audio/wav","length":2,"length_formatted":"0:02","sizes":{}}"#;
+    assert_eq!(item["media_details"].to_string(), expected);
+    // Read back from the store, the same.
+    let id = item["id"].as_i64().expect("id");
+    let (_, again) = app.get_json(&format!("/wp-json/wp/v2/media/{id}")).await;
+    assert_eq!(again["media_details"].to_string(), expected);
+
+    // Hostile files: a tag cut short, a tag size near 256 MiB, frames that stop. Each keeps
+    // its size (what else getID3 would find: tags, the stream).
+    let mut huge_tag = b"ID3\x03\0\0\x7f\x7f\x7f\x7f".to_vec();
+    huge_tag.extend(mp3(3, &[]));
+    let mut cut = mp3(30, &[("TIT2", "cut")]);
+    cut.truncate(cut.len() - 300);
+    cut.extend(b"garbage after the frames");
+    let cases: Vec<(&str, Vec<u8>, Value)> = vec![
+        (
+            "short.mp3",
+            b"ID3\x03\0\0\0\x05".to_vec(),
+            json!({"filesize": 8, "sizes": {}}),
+        ),
+        (
+            "huge.mp3",
+            huge_tag.clone(),
+            json!({"filesize": huge_tag.len(), "sizes": {}}),
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let (code, item) = author.upload(name, "audio/mpeg", bytes).await;
+        assert_eq!(code, 201, "{name}: {item}");
+        assert_eq!(item["media_details"], want, "{name}");
+    }
+    let (code, item) = author.upload("cut.mp3", "audio/mpeg", cut).await;
+    assert_eq!(code, 201, "{item}");
+    assert!(item["media_details"]["filesize"].is_u64(), "{item}");
+}
+
+/// `[playlist]` (issue 16): the post's attached audio files as WordPress 6.1 renders them in
+/// REST's `content.rendered`: the old-IE shim before the first playlist only, the
+/// MediaElement markup, the `<noscript>` list of links and the tracks' JSON (escaped as
+/// `wp_json_encode()` escapes it) with the metadata read at upload; `type="video"` without
+/// videos renders nothing; named `ids` keep their order; another post's files only when it
+/// is public.
+#[tokio::test]
+async fn playlist_renders_attached_audio_as_wordpress() {
+    let app = TestApp::spawn().await;
+    let editor = Uploader::new(&app, "pl-editor", Role::Editor).await;
+    let (code, post) = send(
+        editor
+            .req(reqwest::Method::POST, "posts")
+            .json(&json!({ "title": "pl", "content": "x", "status": "publish" })),
+    )
+    .await;
+    assert_eq!(code, 201, "{post}");
+    let post_id = post["id"].as_i64().expect("id");
+    let upload = |name: &'static str, tags: Vec<(&'static str, &'static str)>| {
+        let editor = &editor;
+        async move {
+            let (code, media) = send(
+                editor
+                    .req(reqwest::Method::POST, &format!("media?post={post_id}"))
+                    .header(CONTENT_TYPE, "audio/mpeg")
+                    .header(
+                        CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    )
+                    .body(mp3(200, &tags)),
+            )
+            .await;
+            assert_eq!(code, 201, "{media}");
+            (
+                media["id"].as_i64().expect("id"),
+                media["source_url"].as_str().expect("url").to_owned(),
+            )
+        }
+    };
+    let (first, first_url) = upload(
+        "pltagged.mp3",
+        vec![
+            ("TPE1", "The Artist"),
+            ("TALB", "An Album"),
+            ("TYER", "2001"),
+            ("TCON", "(17)"),
+        ],
+    )
+    .await;
+    let (second, second_url) = upload("second.mp3", vec![]).await;
+    let (code, _) = send(
+        editor
+            .req(reqwest::Method::POST, &format!("media/{second}"))
+            .json(
+                &json!({ "title": "Zweite <b>é</b>", "caption": "c/a", "description": "d \"q\"" }),
+            ),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let content = format!(
+        "[playlist]\n\n[playlist type=\"video\"]\n\n[playlist ids=\"{second},{first}\" tracklist=\"false\" style=\"dark\" images=\"0\"]"
+    );
+    let (code, post) = send(
+        editor
+            .req(reqwest::Method::POST, &format!("posts/{post_id}"))
+            .json(&json!({ "content": content })),
+    )
+    .await;
+    assert_eq!(code, 200, "{post}");
+    let esc = |u: &str| u.replace('/', "\\/");
+    let home = &first_url[..first_url.find("/wp-content/").expect("uploads")];
+    let icon = esc(&format!("{home}/wp-includes/images/media/audio.png"));
+    let track_one = format!(
+        r#"{{"src":"{}","type":"audio\/mpeg","title":"pltagged","caption":"","description":"","meta":{{"artist":"The Artist","album":"An Album","genre":"Rock","year":"2001","length_formatted":"0:05"}}"#,
+        esc(&first_url)
+    );
+    let track_two = format!(
+        r#"{{"src":"{}","type":"audio\/mpeg","title":"Zweite <b>\u00e9<\/b>","caption":"c\/a","description":"d \"q\"","meta":{{"length_formatted":"0:05"}}"#,
+        esc(&second_url)
+    );
+    let images = format!(
+        r#","image":{{"src":"{icon}","width":48,"height":64}},"thumb":{{"src":"{icon}","width":48,"height":64}}}}"#
+    );
+    let expected = format!(
+        "<!--[if lt IE 9]><script>document.createElement('audio');</script><![endif]-->\n\t\
+         <div class=\"wp-playlist wp-audio-playlist wp-playlist-light\">\n\t\t\t\
+         <div class=\"wp-playlist-current-item\"></div>\n\t\t\
+         <audio controls=\"controls\" preload=\"none\" width=\"640\"\n\t\t\t></audio>\n\t\
+         <div class=\"wp-playlist-next\"></div>\n\t<div class=\"wp-playlist-prev\"></div>\n\t\
+         <noscript>\n\t<ol>\n\t\t<li><a href='{first_url}'>pltagged</a></li><li><a href='{second_url}'>Zweite <b>é</b></a></li>\t</ol>\n\t</noscript>\n\t\
+         <script type=\"application/json\" class=\"wp-playlist-script\">{{\"type\":\"audio\",\"tracklist\":true,\"tracknumbers\":true,\"images\":true,\"artists\":true,\"tracks\":[{track_one}{images},{track_two}{images}]}}</script>\n</div>\n\t\n\
+         \n\
+         <div class=\"wp-playlist wp-audio-playlist wp-playlist-dark\">\n\t\t\t\
+         <div class=\"wp-playlist-current-item\"></div>\n\t\t\
+         <audio controls=\"controls\" preload=\"none\" width=\"640\"\n\t\t\t></audio>\n\t\
+         <div class=\"wp-playlist-next\"></div>\n\t<div class=\"wp-playlist-prev\"></div>\n\t\
+         <noscript>\n\t<ol>\n\t\t<li><a href='{second_url}'>Zweite <b>é</b></a></li><li><a href='{first_url}'>pltagged</a></li>\t</ol>\n\t</noscript>\n\t\
+         <script type=\"application/json\" class=\"wp-playlist-script\">{{\"type\":\"audio\",\"tracklist\":false,\"tracknumbers\":true,\"images\":false,\"artists\":true,\"tracks\":[{track_two}}},{track_one}}}]}}</script>\n</div>\n\t\n"
+    );
+    for _ in 0..2 {
+        let (code, post) =
+            send(editor.req(reqwest::Method::GET, &format!("posts/{post_id}"))).await;
+        assert_eq!(code, 200, "{post}");
+        assert_eq!(
+            post["content"]["rendered"].as_str().expect("rendered"),
+            expected
+        );
+    }
+    // Anonymous readers do not hold `read`: `current_user_can( 'read_post' )` fails and the
+    // post's own files are not listed (the first playlist renders nothing but takes its
+    // number, so no shim); named ids are.
+    let (_, post) = app
+        .get_json(&format!("/wp-json/wp/v2/posts/{post_id}"))
+        .await;
+    let html = post["content"]["rendered"].as_str().expect("rendered");
+    let dark = &expected[expected
+        .find("<div class=\"wp-playlist wp-audio-playlist wp-playlist-dark")
+        .expect("dark")..];
+    assert_eq!(html, format!("\n\n{dark}"));
+    // Another post's files are listed only when that post is public.
+    let (code, private) = send(
+        editor
+            .req(reqwest::Method::POST, "posts")
+            .json(&json!({ "title": "private", "status": "private", "content": "x" })),
+    )
+    .await;
+    assert_eq!(code, 201, "{private}");
+    let private_id = private["id"].as_i64().expect("id");
+    let (code, _) = send(
+        editor
+            .req(reqwest::Method::POST, &format!("media?post={private_id}"))
+            .header(CONTENT_TYPE, "audio/mpeg")
+            .header(CONTENT_DISPOSITION, "attachment; filename=\"hidden.mp3\"")
+            .body(mp3(20, &[])),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (code, other) = send(editor.req(reqwest::Method::POST, "posts").json(&json!({
+        "title": "other", "status": "publish",
+        "content": format!("[playlist id=\"{private_id}\"]\n\n[playlist id=\"{post_id}\"]")
+    })))
+    .await;
+    assert_eq!(code, 201, "{other}");
+    let other_id = other["id"].as_i64().expect("id");
+    let (_, other) = send(editor.req(reqwest::Method::GET, &format!("posts/{other_id}"))).await;
+    let html = other["content"]["rendered"].as_str().expect("rendered");
+    assert!(!html.contains("hidden"), "{html}");
+    assert_eq!(
+        html.matches("class=\"wp-playlist-script\"").count(),
+        1,
+        "{html}"
+    );
+    assert!(html.contains("pltagged"), "{html}");
+    let (_, other) = app
+        .get_json(&format!("/wp-json/wp/v2/posts/{other_id}"))
+        .await;
+    let html = other["content"]["rendered"].as_str().expect("rendered");
+    assert!(!html.contains("wp-playlist"), "{html}");
+}
