@@ -458,6 +458,61 @@ fn cases() -> Vec<Case> {
             |n| fill("", "?[]é …", ".png", n),
             |s| media::sanitize_file_name(s).len(),
         ),
+        // The comment filters.
+        case(
+            "make_clickable",
+            "<a <a … before </a></a>",
+            |n| fill("", "<a <a ", "</a></a>", n),
+            |s| make_clickable(s, "nofollow").len(),
+        ),
+        case(
+            "make_clickable",
+            ":a://:a://… no whitespace",
+            |n| fill(" ", ":a://", "", n),
+            |s| make_clickable(s, "nofollow").len(),
+        ),
+        case(
+            "make_clickable",
+            " :a://x … short URLs",
+            |n| fill("", " :a://x", " ", n),
+            |s| make_clickable(s, "nofollow").len(),
+        ),
+        case(
+            "make_clickable",
+            " a@b.b.b.… endless domain",
+            |n| fill(" a@", "b.", "-", n),
+            |s| make_clickable(s, "nofollow").len(),
+        ),
+        case(
+            "make_clickable",
+            " http://x/))))… in short pieces",
+            |n| fill("", " http://x/)))))))", "", n),
+            |s| make_clickable(s, "nofollow").len(),
+        ),
+        case(
+            "force_balance_tags",
+            "<p <p … no >",
+            |n| fill("", "<p ", "", n),
+            |s| force_balance_tags(s).len(),
+        ),
+        case(
+            "force_balance_tags",
+            "<q>… then </b>…",
+            |n| halves("<q>", "</b>", n),
+            |s| force_balance_tags(s).len(),
+        ),
+        case(
+            "force_balance_tags",
+            "<b><q><q>… </b>",
+            |n| fill("<b>", "<q>", "</b>", n),
+            |s| force_balance_tags(s).len(),
+        ),
+        case(
+            "force_balance_tags",
+            "<my-el<my-el… ",
+            |n| fill("", "<my-el", "", n),
+            |s| force_balance_tags(s).len(),
+        ),
     ]
 }
 

@@ -960,17 +960,19 @@ async fn hostile_input_corpus() {
             .await;
         if status == 201 {
             let id = user["id"].as_i64().expect("id");
-            c.request(
-                reqwest::Method::DELETE,
-                &format!(
-                    "/wp-json/wp/v2/users/{id}?force=true&reassign={}",
-                    admin_user.id
-                ),
-                admin,
-                None,
-                None,
-            )
-            .await;
+            let (status, body) = c
+                .request(
+                    reqwest::Method::DELETE,
+                    &format!(
+                        "/wp-json/wp/v2/users/{id}?force=true&reassign={}",
+                        admin_user.id
+                    ),
+                    admin,
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "deleting user {login}: {body}");
         }
     }
     let after = c.snapshot().await;
