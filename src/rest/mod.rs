@@ -465,10 +465,10 @@ where
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
     let is_options = req.method() == Method::OPTIONS;
     let transport = Transport {
-        https: is_https(&site, req.extensions(), req.headers()),
+        https: is_https(site, req.extensions(), req.headers()),
     };
     let https = transport.https;
-    let ip = IpText::new(client_ip(&site, req.extensions(), req.headers()));
+    let ip = IpText::new(client_ip(site, req.extensions(), req.headers()));
     let user_agent_header = req.headers().get(header::USER_AGENT).cloned();
     let user_agent = user_agent_header
         .as_ref()
@@ -482,7 +482,7 @@ where
         jsonp,
         edit_context,
     } = QueryFlags::parse(query);
-    let matched = registry::match_route(&site, rest_path(uri.path()), req.method().as_str());
+    let matched = registry::match_route(site, rest_path(uri.path()), req.method().as_str());
     // `_jsonp` is checked before anything else runs: a bad callback name stops the request.
     let Ok(jsonp) = jsonp else {
         let mut resp = json_response(
@@ -496,7 +496,7 @@ where
             header::CONTENT_TYPE,
             HeaderValue::from_static(JSONP_CONTENT_TYPE),
         );
-        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        add_rest_headers(resp.headers_mut(), site, origin, false, is_get);
         return resp;
     };
     // The terms controller's `create_item` sets `context=edit` before `Allow` is computed.
@@ -510,7 +510,7 @@ where
     // extractor would answer with a plain-text 400 instead).
     if !decodes_to_utf8(uri.path()) {
         let mut resp = WpError::rest_no_route().into_response();
-        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        add_rest_headers(resp.headers_mut(), site, origin, false, is_get);
         return resp;
     }
     let version = site
@@ -529,7 +529,7 @@ where
         && axum::body::HttpBody::size_hint(req.body()).exact() == Some(0)
         && !query.contains("_method");
     let mut result = auth::authenticate_request(
-        &site,
+        site,
         authorization.as_ref().map(HeaderValue::as_bytes),
         https,
         client,
@@ -541,7 +541,7 @@ where
     let mut rest_nonce = None;
     let mut cookie_refused = false;
     if authorization.is_none() && result.as_ref().is_ok_and(|a| !a.logged_in()) {
-        match auth::cookie::rest_cookie_check_errors(&site, req.headers(), query).await {
+        match auth::cookie::rest_cookie_check_errors(site, req.headers(), query).await {
             Ok(Some((auth, nonce))) => {
                 site.metrics.auth(crate::metrics::AuthKind::Cookie, true);
                 rest_nonce = Some(nonce);
@@ -587,7 +587,7 @@ where
                 // `rest_handle_options_request()`: the route's data with its schema; an
                 // unknown route answers an empty list.
                 let data = matched.as_ref().map_or(Value::Array(vec![]), |m| {
-                    registry::route_data(&site, m.doc, true)
+                    registry::route_data(site, m.doc, true)
                 });
                 json_response(StatusCode::OK, &data)
             } else if let (Some(v), true) = (version, cacheable) {
@@ -601,9 +601,7 @@ where
                 let hit = site.cache.response(v, &key);
                 site.metrics.cache_lookup(hit.is_some());
                 if let Some(hit) = hit {
-                    return per_request_headers(
-                        &site, hit, origin, logged_in, rest_nonce, &matched,
-                    );
+                    return per_request_headers(site, hit, origin, logged_in, rest_nonce, &matched);
                 }
                 for_handlers(&mut req, Some(&auth));
                 let resp = next(req).await;
@@ -619,7 +617,7 @@ where
             resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
                 let allow = registry::allowed_methods(
-                    &site,
+                    site,
                     &auth,
                     transport,
                     m,
@@ -675,7 +673,7 @@ where
     // depend on the request's `Origin` come last, after the answer is cached.
     add_common_headers(
         resp.headers_mut(),
-        &site,
+        site,
         logged_in || cookie_refused,
         is_get,
     );
@@ -689,7 +687,7 @@ where
             is_get && !(logged_in || cookie_refused),
         );
     }
-    per_request_headers(&site, resp, None, logged_in, rest_nonce, &matched)
+    per_request_headers(site, resp, None, logged_in, rest_nonce, &matched)
 }
 
 /// The response cache's key of a request: `user|https|scopes|path?query`, written in one
