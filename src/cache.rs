@@ -344,7 +344,7 @@ impl ReadCache {
         if s.version != Some(v) {
             return None;
         }
-        s.auth.get(&auth_key(login, hash)).cloned()
+        with_auth_key(login, hash, |key| s.auth.get(key).cloned()).flatten()
     }
 
     /// Remembers a successful verification made by a request that started at `v`. Dropped
@@ -356,7 +356,7 @@ impl ReadCache {
         }
         // The user and grant are shared with the request (`Arc`): count a typical user
         // row and a scope list.
-        s.auth.insert(&auth_key(login, hash), found, 640);
+        with_auth_key(login, hash, |key| s.auth.insert(key, found, 640));
     }
 
     pub fn response(&self, v: Version, key: &str) -> Option<Response> {
@@ -509,9 +509,19 @@ impl RenderCache {
     }
 }
 
-/// The token hash has a fixed alphabet without `:`, so the pair cannot be ambiguous.
-fn auth_key(login: &str, hash: &str) -> String {
-    format!("{hash}:{login}")
+/// `f` of the key `hash:login`, made on the stack; `None` when it is longer than any key
+/// the cache keeps. The token hash has a fixed alphabet without `:`, so the pair cannot be
+/// ambiguous.
+fn with_auth_key<R>(login: &str, hash: &str, f: impl FnOnce(&str) -> R) -> Option<R> {
+    let len = hash.len() + 1 + login.len();
+    if len > MAX_AUTH_KEY {
+        return None;
+    }
+    let mut buf = [0u8; MAX_AUTH_KEY];
+    buf[..hash.len()].copy_from_slice(hash.as_bytes());
+    buf[hash.len()] = b':';
+    buf[hash.len() + 1..len].copy_from_slice(login.as_bytes());
+    std::str::from_utf8(&buf[..len]).ok().map(f)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod formatting;
 pub mod health;
 pub mod import;
 pub mod kses;
+pub mod logging;
 pub mod media;
 pub mod media_store;
 pub mod metrics;

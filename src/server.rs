@@ -113,10 +113,49 @@ fn install_crypto_provider() {
 
 /// The whole application: REST API, front page discovery, logging, panic safety.
 pub fn app(site: Arc<Site>) -> Router {
+    let api = crate::rest::Api::new(site.clone());
+    app_with(site, api)
+}
+
+/// What a started server serves: the application's router and, when no metrics are
+/// served, the REST API apart, which REST requests reach directly.
+struct Served {
+    site: Arc<Site>,
+    router: Router,
+    /// Requests to `/wp-json` go straight here, without the router's matching, its
+    /// `/wp-json` nesting and per-route layers (`limit_and_log` is called the same way, and
+    /// panics are caught around the whole dispatch). Not when metrics are served: they
+    /// count requests as the router matched them.
+    api: Option<crate::rest::Api>,
+}
+
+impl Served {
+    fn new(site: Arc<Site>) -> Self {
+        let api = crate::rest::Api::new(site.clone());
+        let router = app_with(site.clone(), api.clone());
+        let api = (!site.metrics.is_serving()).then_some(api);
+        Self { site, router, api }
+    }
+
+    async fn serve(&self, req: Request) -> Response {
+        if let Some(api) = &self.api
+            && crate::rest::is_rest_path(req.uri().path())
+        {
+            return limit_and_log(&self.site, req, |req| api.handle(req)).await;
+        }
+        match tower::ServiceExt::oneshot(self.router.clone(), req).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        }
+    }
+}
+
+/// `app` around a REST API already made.
+fn app_with(site: Arc<Site>, api: crate::rest::Api) -> Router {
     let home = site.config.rest_url("");
     let edit_uri = crate::xmlrpc::rsd_link(&site.config.home);
     let app = Router::new()
-        .merge(crate::rest::routes(site.clone()))
+        .merge(crate::rest::routes_of(api))
         .merge(crate::admin::routes(site.clone()))
         .merge(uploads(site.clone()))
         .merge(crate::health::routes(site.clone()))
@@ -128,12 +167,14 @@ pub fn app(site: Arc<Site>) -> Router {
                 Html("<!DOCTYPE html><title>Not Found</title><h1>Not Found</h1>"),
             )
         })
+        // The limits and the log line are one layer: each layer is a boxed service cloned
+        // and a future boxed per request.
         .layer(axum::middleware::from_fn_with_state(
             site.clone(),
-            request_limits,
+            limit_and_log_layer,
         ));
     // Without a metrics listener the layer would only pass requests on (a boxed service
-    // cloned per request).
+    // cloned per request). It counts what the limits answer too.
     let app = if site.metrics.is_serving() {
         app.layer(axum::middleware::from_fn_with_state(
             site,
@@ -142,11 +183,13 @@ pub fn app(site: Arc<Site>) -> Router {
     } else {
         app
     };
-    app.layer(axum::middleware::from_fn(log_request))
-        .layer(CatchPanicLayer::custom(|_| {
-            tracing::error!("request handler panicked");
-            WpError::internal().into_response()
-        }))
+    app.layer(CatchPanicLayer::custom(panicked))
+}
+
+/// The answer to a request whose handler panicked.
+fn panicked(_: Box<dyn std::any::Any + Send>) -> Response {
+    tracing::error!("request handler panicked");
+    WpError::internal().into_response()
 }
 
 /// Uploaded files at `source_url` (`/wp-content/uploads/YYYY/MM/name`), served from the
@@ -265,21 +308,45 @@ async fn front_page(api_root: String, edit_uri: String) -> Response {
 /// `X-Forwarded-Proto: https`): a year, as recommended for sites that are HTTPS only.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
 
-/// Limits every request meets before routing: the request target's length (414, as Apache
-/// answers past its `LimitRequestLine`), header count and size (431), the whole request,
-/// body upload included, within `--request-timeout-secs` (408); and HSTS.
-async fn request_limits(
+/// `limit_and_log` as a layer of the router.
+async fn limit_and_log_layer(
     axum::extract::State(site): axum::extract::State<Arc<Site>>,
     req: Request,
     next: Next,
 ) -> Response {
+    limit_and_log(&site, req, |req| next.run(req)).await
+}
+
+/// Every request: `request_limits`, and one log line (`log_request`).
+async fn limit_and_log<F, Fut>(site: &Site, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    // The URI is shared, not copied (the log line needs its path after the request is gone).
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let started = Instant::now();
+    let resp = request_limits(site, req, next).await;
+    log_request(&method, &uri, &resp, started);
+    resp
+}
+
+/// Limits every request meets before routing: the request target's length (414, as Apache
+/// answers past its `LimitRequestLine`), header count and size (431), the whole request,
+/// body upload included, within `--request-timeout-secs` (408); and HSTS.
+async fn request_limits<F, Fut>(site: &Site, req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let sec = site.config.security;
     let headers = req.headers();
     let bytes: usize = headers
         .iter()
         .map(|(k, v)| k.as_str().len() + v.as_bytes().len())
         .sum();
-    let https = crate::rest::is_https(&site, req.extensions(), req.headers());
+    let https = crate::rest::is_https(site, req.extensions(), req.headers());
     let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     let mut resp = if target as u64 > sec.max_header_bytes {
         tracing::info!(bytes = target, "request target over the limit");
@@ -293,7 +360,7 @@ async fn request_limits(
         WpError::request_header_fields_too_large().into_response()
     } else {
         let limit = Duration::from_secs(sec.request_timeout_secs);
-        match tokio::time::timeout(limit, next.run(req)).await {
+        match tokio::time::timeout(limit, next(req)).await {
             Ok(resp) => resp,
             Err(_) => WpError::request_timeout().into_response(),
         }
@@ -306,19 +373,19 @@ async fn request_limits(
 }
 
 /// One log line per request. The query string is left out: it may carry passwords.
-async fn log_request(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let started = Instant::now();
-    let resp = next.run(req).await;
+fn log_request(
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    resp: &Response,
+    started: Instant,
+) {
     tracing::info!(
         method = %method,
-        path = %path,
+        path = %uri.path(),
         status = resp.status().as_u16(),
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
-    resp
 }
 
 async fn shutdown_signal(rx: oneshot::Receiver<()>) {
@@ -382,7 +449,7 @@ pub struct Starting {
     tls: bool,
     cert: Option<Arc<crate::tls::ReloadingCert>>,
     metrics_listener: Option<tokio::net::TcpListener>,
-    app: Arc<std::sync::OnceLock<(Router, Arc<Site>)>>,
+    app: Arc<std::sync::OnceLock<Arc<Served>>>,
     shutdown: oneshot::Sender<()>,
     join: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -420,7 +487,7 @@ pub async fn begin(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Star
     };
 
     let (tx, rx) = oneshot::channel();
-    let app: Arc<std::sync::OnceLock<(Router, Arc<Site>)>> = Arc::default();
+    let app: Arc<std::sync::OnceLock<Arc<Served>>> = Arc::default();
     let serving = app.clone();
     let sec = args.security;
     let drain = Duration::from_secs(args.shutdown_drain_secs);
@@ -433,8 +500,8 @@ pub async fn begin(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Star
             shutdown_signal(rx).await;
             // Readiness goes false first; the listener keeps serving for the drain time so
             // a load balancer sees it and stops sending requests before it closes.
-            if let Some((_, site)) = draining.get() {
-                site.health.draining();
+            if let Some(served) = draining.get() {
+                served.site.health.draining();
                 tracing::info!(
                     drain_secs = drain.as_secs(),
                     "shutting down: readiness is now false"
@@ -446,11 +513,24 @@ pub async fn begin(args: ServeArgs, storage: StorageArgs) -> anyhow::Result<Star
         // Until the site is open, requests go to the start-up router.
         let starting = crate::health::starting_routes();
         let dispatch = tower::service_fn(move |req: Request<hyper::body::Incoming>| {
-            let router = serving
-                .get()
-                .map_or_else(|| starting.clone(), |(r, _)| r.clone());
-            tower::ServiceExt::oneshot(router, req)
+            let served = serving.get().cloned();
+            let starting = served.is_none().then(|| starting.clone());
+            async move {
+                let req = req.map(axum::body::Body::new);
+                let resp = match (served, starting) {
+                    (Some(served), _) => served.serve(req).await,
+                    (None, Some(starting)) => match tower::ServiceExt::oneshot(starting, req).await
+                    {
+                        Ok(resp) => resp,
+                        Err(never) => match never {},
+                    },
+                    (None, None) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                };
+                Ok::<_, std::convert::Infallible>(resp)
+            }
         });
+        // Panics are caught around the whole dispatch (the router also catches its own).
+        let dispatch = CatchPanicLayer::custom(panicked).layer(dispatch);
         let svc =
             tower::util::MapRequestLayer::new(crate::rest::canonicalize::<hyper::body::Incoming>)
                 .layer(dispatch);
@@ -524,7 +604,7 @@ impl Starting {
         if metrics_listener.is_some() {
             site.metrics.serve();
         }
-        let _ = cell.set((app(site.clone()), site.clone()));
+        let _ = cell.set(Arc::new(Served::new(site.clone())));
         site.health.serving();
 
         let mut background = Vec::new();

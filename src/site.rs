@@ -159,20 +159,46 @@ struct UsageState {
 /// Uses closer together than this from the same IP and user agent are not written again.
 const SAME_USE_WINDOW_SECS: i64 = 60;
 
+/// Characters of a user agent kept with a token's last use.
+pub const MAX_USAGE_USER_AGENT: usize = 512;
+
+/// The first `max` characters of `s`, without copying.
+pub fn truncate_chars(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
 impl UsageRecorder {
-    pub fn record(&self, usage: AppPasswordUsage) {
+    /// A use of token `uuid` at `last_used` from `ip` with `user_agent` (kept to its first
+    /// 512 characters). Copies the IP and user agent only when they are news: a use from
+    /// the place already pending or written costs no allocation.
+    pub fn record(&self, uuid: Uuid, last_used: i64, ip: &str, user_agent: &str) {
+        let user_agent = truncate_chars(user_agent, MAX_USAGE_USER_AGENT);
         let Ok(mut st) = self.inner.lock() else {
             return;
         };
-        if let Some(w) = st.written.get(&usage.uuid)
-            && usage.last_used - w.last_used < SAME_USE_WINDOW_SECS
-            && w.last_ip == usage.last_ip
-            && w.last_user_agent == usage.last_user_agent
+        let same = |u: &AppPasswordUsage| u.last_ip == ip && u.last_user_agent == user_agent;
+        if let Some(w) = st.written.get(&uuid)
+            && last_used - w.last_used < SAME_USE_WINDOW_SECS
+            && same(w)
         {
-            st.pending.remove(&usage.uuid);
+            st.pending.remove(&uuid);
             return;
         }
-        st.pending.insert(usage.uuid, usage);
+        if let Some(p) = st.pending.get_mut(&uuid)
+            && same(p)
+        {
+            p.last_used = last_used;
+            return;
+        }
+        st.pending.insert(
+            uuid,
+            AppPasswordUsage {
+                uuid,
+                last_used,
+                last_ip: ip.to_owned(),
+                last_user_agent: user_agent.to_owned(),
+            },
+        );
     }
 
     /// Overlays pending usage on records read from the store.

@@ -10,7 +10,6 @@ pub mod throttle;
 
 use std::sync::Arc;
 
-use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::cache::Version;
@@ -18,7 +17,7 @@ use crate::caps::{Actor, Role};
 use crate::error::WpError;
 use crate::formatting::is_email;
 use crate::site::{Site, now};
-use crate::store::{AppPasswordUsage, User};
+use crate::store::User;
 
 use scopes::Grant;
 
@@ -58,6 +57,23 @@ pub struct Client {
     pub user_agent: String,
 }
 
+/// A [`Client`] borrowed from what the request already holds, so authenticating copies
+/// neither the IP nor the user agent.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientRef<'a> {
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+impl Client {
+    pub fn borrowed(&self) -> ClientRef<'_> {
+        ClientRef {
+            ip: &self.ip,
+            user_agent: &self.user_agent,
+        }
+    }
+}
+
 /// Authenticates a REST request from its `Authorization` header.
 ///
 /// `Ok(Auth::default())` means anonymous: no header, a header PHP would not parse as Basic
@@ -70,7 +86,7 @@ pub async fn authenticate_request(
     site: &Site,
     authorization: Option<&[u8]>,
     https: bool,
-    client: &Client,
+    client: ClientRef<'_>,
     version: Option<Version>,
 ) -> Result<Auth, WpError> {
     let Some(header) = authorization else {
@@ -79,19 +95,21 @@ pub async fn authenticate_request(
     if !site.config.app_passwords_available(https) {
         return Ok(Auth::default());
     }
-    let Some(creds) = basic::parse(header) else {
+    let Some(decoded) = basic::decode(header) else {
         return Ok(Auth::default());
     };
+    let login = decoded.login();
+    let login = login.as_ref();
     let throttle = &site.auth_throttle;
     // The throttle's token is taken before the check, so parallel guesses cannot all be
     // verified before the first failure is counted.
-    let attempt = match throttle.reserve(&client.ip, &creds.login).await {
+    let attempt = match throttle.reserve(client.ip, login).await {
         Ok(a) => a,
         Err(wait) => {
             site.audit
-                .auth_failure(crate::audit::Event::AuthThrottled, &creds.login, &client.ip);
+                .auth_failure(crate::audit::Event::AuthThrottled, login, client.ip);
             tracing::warn!(
-                user = ?creds.login,
+                user = ?login,
                 ip = %client.ip,
                 user_agent = ?client.user_agent,
                 auth_throttled_total = throttle.metrics.throttled(),
@@ -100,19 +118,19 @@ pub async fn authenticate_request(
             return Err(WpError::too_many_requests(throttle::retry_after_secs(wait)));
         }
     };
-    let hash = app_passwords::hash(creds.password.expose_secret());
-    let cached = version.and_then(|v| site.cache.auth(v, &creds.login, &hash));
+    let hash = app_passwords::hash(&decoded.password());
+    let cached = version.and_then(|v| site.cache.auth(v, login, &hash));
     if version.is_some() {
         site.metrics.cache_lookup(cached.is_some());
     }
     let verified = match cached {
         Some(found) => Ok(found),
-        None => verify_token_hash(site, &creds.login, &hash)
+        None => verify_token_hash(site, login, &hash)
             .await
             .map(|(user, grant)| {
                 let found = (Arc::new(user), Arc::new(grant));
                 if let Some(v) = version {
-                    site.cache.put_auth(v, &creds.login, &hash, found.clone());
+                    site.cache.put_auth(v, login, &hash, found.clone());
                 }
                 found
             }),
@@ -139,11 +157,11 @@ pub async fn authenticate_request(
             } else {
                 crate::audit::Event::AuthFailed
             };
-            site.audit.auth_failure(event, &creds.login, &client.ip);
+            site.audit.auth_failure(event, login, client.ip);
             site.metrics
                 .auth(crate::metrics::AuthKind::ApplicationPassword, false);
             tracing::warn!(
-                user = ?creds.login,
+                user = ?login,
                 ip = %client.ip,
                 user_agent = ?client.user_agent,
                 code = e.code,
@@ -161,13 +179,9 @@ pub async fn authenticate_request(
         }
     };
     site.audit
-        .token_used(grant.uuid, user.id, &client.ip, &client.user_agent);
-    site.usage.record(AppPasswordUsage {
-        uuid: grant.uuid,
-        last_used: now(),
-        last_ip: client.ip.clone(),
-        last_user_agent: client.user_agent.chars().take(512).collect(),
-    });
+        .token_used(grant.uuid, user.id, client.ip, client.user_agent);
+    site.usage
+        .record(grant.uuid, now(), client.ip, client.user_agent);
     Ok(Auth {
         user: Some(user),
         app_password: Some(grant.uuid),

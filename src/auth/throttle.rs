@@ -16,10 +16,11 @@
 //! proceeds without an account reservation and a wrong credential gets 429 instead of 401.
 //! The same [`AuthThrottle`] serves every credential check (Basic auth, the login form).
 
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Beyond this many keys, buckets that have refilled completely are forgotten (they carry
@@ -94,7 +95,11 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     }
 
     /// `Some(wait)` when `key` has no token left: how long until it has one.
-    pub fn limited(&self, key: &K, now: Instant) -> Option<Duration> {
+    pub fn limited<Q>(&self, key: &Q, now: Instant) -> Option<Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if !self.rate.enabled() {
             return None;
         }
@@ -106,7 +111,12 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
 
     /// Checks and takes one token of `key` under one lock: the reservation made before a
     /// credential is verified. A disabled limit always answers `Taken` and tracks nothing.
-    pub fn try_take(&self, key: &K, now: Instant) -> Take {
+    /// The key is copied only when it has no bucket yet.
+    pub fn try_take<Q>(&self, key: &Q, now: Instant) -> Take
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         if !self.rate.enabled() {
             return Take::Taken;
         }
@@ -123,11 +133,18 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                         < full
             });
         }
-        let b = map.entry(key.clone()).or_insert(Bucket {
+        if let Some(b) = map.get_mut(key) {
+            return self.take_from(b, now);
+        }
+        let b = map.entry(key.to_owned()).or_insert(Bucket {
             tokens: f64::from(self.rate.burst),
             updated: now,
             in_flight: 0,
         });
+        self.take_from(b, now)
+    }
+
+    fn take_from(&self, b: &mut Bucket, now: Instant) -> Take {
         self.refill(b, now);
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
@@ -141,16 +158,28 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
     }
 
     /// Settles a reservation of `key` by giving its token back (the credential was valid).
-    pub fn refund(&self, key: &K, now: Instant) {
+    pub fn refund<Q>(&self, key: &Q, now: Instant)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.settle(key, now, true);
     }
 
     /// Settles a reservation of `key` keeping its token taken (a failure).
-    pub fn keep(&self, key: &K, now: Instant) {
+    pub fn keep<Q>(&self, key: &Q, now: Instant)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.settle(key, now, false);
     }
 
-    fn settle(&self, key: &K, now: Instant, give_back: bool) {
+    fn settle<Q>(&self, key: &Q, now: Instant, give_back: bool)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if !self.rate.enabled() {
             return;
         }
@@ -253,6 +282,9 @@ pub struct AuthThrottle {
     account: KeyedLimiter<String>,
     /// Woken whenever a reservation settles, for requests waiting on a busy bucket.
     settled: tokio::sync::Notify,
+    /// Requests registered with `settled` (or about to be): a settlement notifies only
+    /// when there is one, as most settle with nobody waiting.
+    waiting: AtomicUsize,
     pub metrics: AuthMetrics,
 }
 
@@ -263,8 +295,8 @@ pub struct AuthThrottle {
 #[must_use = "settle the attempt with refund() or fail()"]
 pub struct Attempt<'a> {
     throttle: &'a AuthThrottle,
-    ip: String,
-    account: String,
+    ip: &'a str,
+    account: Cow<'a, str>,
     /// Whether an account token was reserved (not when the account was limited).
     account_reserved: bool,
     /// The account was throttled when the attempt started: a wrong credential gets 429
@@ -315,18 +347,23 @@ impl Attempt<'_> {
         let t = self.throttle;
         let now = Instant::now();
         if give_back {
-            t.ip.refund(&self.ip, now);
+            t.ip.refund(self.ip, now);
         } else {
-            t.ip.keep(&self.ip, now);
+            t.ip.keep(self.ip, now);
         }
         if self.account_reserved {
             if give_back {
-                t.account.refund(&self.account, now);
+                t.account.refund(self.account.as_ref(), now);
             } else {
-                t.account.keep(&self.account, now);
+                t.account.keep(self.account.as_ref(), now);
             }
         }
-        t.settled.notify_waiters();
+        // A waiter counts itself before its last look at the bucket, and that look takes
+        // the bucket's lock after (or before) this settlement took it: either it saw the
+        // token given back, or its count is seen here.
+        if t.waiting.load(Ordering::SeqCst) > 0 {
+            t.settled.notify_waiters();
+        }
     }
 }
 
@@ -343,33 +380,45 @@ impl AuthThrottle {
             ip: KeyedLimiter::new(per_ip),
             account: KeyedLimiter::new(per_account),
             settled: tokio::sync::Notify::new(),
+            waiting: AtomicUsize::new(0),
             metrics: AuthMetrics::default(),
         }
     }
 
     /// Accounts are keyed by the login or email as sent, case-folded (WordPress logins and
     /// emails match case-insensitively), so unknown names are throttled like known ones.
-    fn account_key(login: &str) -> String {
-        login.trim().to_lowercase()
+    /// Copied only when folding changes it (an ASCII login without capitals is its own key).
+    fn account_key(login: &str) -> Cow<'_, str> {
+        let login = login.trim();
+        if login.is_ascii() && !login.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Borrowed(login)
+        } else {
+            Cow::Owned(login.to_lowercase())
+        }
     }
 
     /// Reserves the tokens of a credential check for `login` from `ip`, before verifying it.
     /// `Err(wait)`: the IP is throttled; refuse without checking and retry after `wait`.
-    pub async fn reserve(&self, ip: &str, login: &str) -> Result<Attempt<'_>, Duration> {
-        let ip = ip.to_owned();
+    pub async fn reserve<'a>(
+        &'a self,
+        ip: &'a str,
+        login: &'a str,
+    ) -> Result<Attempt<'a>, Duration> {
         let deadline = tokio::time::Instant::now() + SETTLE_WAIT;
         loop {
             // The usual case takes a token at once, without registering for a settlement.
-            match self.ip.try_take(&ip, Instant::now()) {
+            match self.ip.try_take(ip, Instant::now()) {
                 Take::Taken => break,
                 Take::Limited(wait) => return Err(self.refused(wait)),
                 Take::Busy => {}
             }
-            // Busy: registered before looking again, so a settlement in between is not missed.
+            // Busy: counted and registered before looking again, so a settlement in between
+            // is not missed.
+            let _waiting = Waiting::new(&self.waiting);
             let notified = self.settled.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.ip.try_take(&ip, Instant::now()) {
+            match self.ip.try_take(ip, Instant::now()) {
                 Take::Taken => break,
                 Take::Limited(wait) => return Err(self.refused(wait)),
                 Take::Busy => {
@@ -381,7 +430,7 @@ impl AuthThrottle {
         }
         let account = Self::account_key(login);
         let (account_reserved, account_limited) =
-            match self.account.try_take(&account, Instant::now()) {
+            match self.account.try_take(account.as_ref(), Instant::now()) {
                 Take::Taken => (true, None),
                 // All of the account's tokens are held by checks in flight: as if limited.
                 Take::Busy => (false, Some(Duration::from_secs(1))),
@@ -400,6 +449,22 @@ impl AuthThrottle {
     fn refused(&self, wait: Duration) -> Duration {
         self.metrics.throttled.fetch_add(1, Ordering::Relaxed);
         wait
+    }
+}
+
+/// One request counted in [`AuthThrottle::waiting`] while it lives (also when cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

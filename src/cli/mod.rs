@@ -98,7 +98,9 @@ impl std::fmt::Display for Halt {
 
 impl std::error::Error for Halt {}
 
-fn init_logging(default: &str, format: LogFormat) {
+/// Logging to stderr at `default` level (`FERROPRESS_LOG` overrides it); `batched` for the
+/// server (`crate::logging`).
+fn init_logging(default: &str, format: LogFormat, batched: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROPRESS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Colour only on a terminal: escape codes in a log file or a journal are noise, and
@@ -106,7 +108,8 @@ fn init_logging(default: &str, format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
+        .with_writer(crate::logging::Stderr::new(batched))
+        .with_timer(crate::logging::Timer);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         // One JSON object a line, fields flattened, for log shippers.
@@ -130,53 +133,53 @@ pub fn run() -> ExitCode {
     let storage = cli.storage;
     let result = match cli.command {
         Command::Serve(args) => {
-            init_logging("info", args.log_format);
+            init_logging("info", args.log_format, true);
             runtime.block_on(crate::server::run(args, storage))
         }
         Command::User(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(user::run(cmd, &storage, &cli.global))
         }
         Command::Post(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(post::run(cmd, "post", &storage, &cli.global))
         }
         Command::Page(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(post::run(cmd, "page", &storage, &cli.global))
         }
         Command::Term(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(term::run(cmd, &storage, &cli.global))
         }
         Command::Option(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(option::run(cmd, &storage, &cli.global))
         }
         Command::Media(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(media::run(cmd, &storage, &cli.global))
         }
         Command::Audit(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(audit::run(cmd, &storage))
         }
         Command::Doctor(args) => doctor::run(&args, &storage),
         Command::Format(args) => format::run(&args),
         Command::MigrateStore(args) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(migrate_store::run(args))
         }
         Command::MigrateMedia(args) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(migrate_media::run(args, &storage))
         }
         Command::Backup(args) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(backup::backup(args, &storage))
         }
         Command::Import(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             match runtime.block_on(import::import(cmd, &storage)) {
                 // Something failed: the report says what; the exit status says so too.
                 Ok(false) => return ExitCode::FAILURE,
@@ -185,14 +188,16 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Export(cmd) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(import::export(cmd, &storage))
         }
         Command::Restore(args) => {
-            init_logging("warn", LogFormat::Text);
+            init_logging("warn", LogFormat::Text, false);
             runtime.block_on(backup::restore(args, &storage))
         }
     };
+    // What the server's log still holds goes out before the process ends.
+    crate::logging::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<Halt>().is_some() => {

@@ -28,7 +28,7 @@ pub struct Embedder<'a> {
 }
 
 impl<'a> Embedder<'a> {
-    /// `rels` is sorted and without duplicates (`GlobalParams::from_query`).
+    /// `rels` is sorted and without duplicates (`global_params::Reader::finish`).
     pub fn new(site: &'a Site, auth: &'a Auth, transport: Transport, rels: &'a [String]) -> Self {
         Self {
             site,

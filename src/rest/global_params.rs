@@ -117,32 +117,41 @@ pub fn previous_item(params: &super::params::Params, item: Value) -> Value {
     }
 }
 
-impl GlobalParams {
-    pub fn from_query(query: Option<&str>) -> Self {
-        let mut params = Self::default();
-        let mut fields: Vec<String> = vec![];
-        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            match k.as_ref() {
-                "_envelope" => params.envelope = true,
-                // `rest_parse_embed_param()`: present, or a list of relations.
-                "_embed" | "_embed[]" => {
-                    let rels = params.embed.get_or_insert_with(Vec::new);
-                    rels.extend(
-                        v.split(',')
-                            .map(str::trim)
-                            .filter(|s| !s.is_empty() && *s != "1" && *s != "true")
-                            .map(str::to_owned),
-                    );
-                }
-                // `wp_parse_list()`: comma- or space-separated, or `_fields[]=`.
-                "_fields" | "_fields[]" => fields.extend(
-                    v.split(|c: char| c == ',' || c.is_whitespace())
-                        .filter(|s| !s.is_empty())
+/// Reads the global parameters pair by pair, so the REST pipeline can read them in the
+/// same pass over the query string as its other parameters (`_jsonp`, `context`).
+#[derive(Debug, Default)]
+pub struct Reader {
+    params: GlobalParams,
+    fields: Vec<String>,
+}
+
+impl Reader {
+    /// One decoded `key=value` pair of the query string.
+    pub fn read(&mut self, k: &str, v: &str) {
+        match k {
+            "_envelope" => self.params.envelope = true,
+            // `rest_parse_embed_param()`: present, or a list of relations.
+            "_embed" | "_embed[]" => {
+                let rels = self.params.embed.get_or_insert_with(Vec::new);
+                rels.extend(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty() && *s != "1" && *s != "true")
                         .map(str::to_owned),
-                ),
-                _ => {}
+                );
             }
+            // `wp_parse_list()`: comma- or space-separated, or `_fields[]=`.
+            "_fields" | "_fields[]" => self.fields.extend(
+                v.split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            ),
+            _ => {}
         }
+    }
+
+    pub fn finish(self) -> GlobalParams {
+        let Self { mut params, fields } = self;
         if !fields.is_empty() {
             let mut tree = FieldTree::default();
             for f in &fields {
@@ -173,6 +182,16 @@ impl GlobalParams {
             rels.dedup();
         }
         params
+    }
+}
+
+impl GlobalParams {
+    pub fn from_query(query: Option<&str>) -> Self {
+        let mut reader = Reader::default();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            reader.read(&k, &v);
+        }
+        reader.finish()
     }
 
     pub fn is_empty(&self) -> bool {

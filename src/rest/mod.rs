@@ -22,14 +22,14 @@ pub mod terms;
 pub mod themes;
 pub mod users;
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -83,7 +83,98 @@ impl FromRequestParts<Arc<Site>> for Client {
 /// All REST routes, under `/wp-json`. The pipeline wraps the whole router, not each route,
 /// so that it sees every answer as sent, including axum's own for unrouted methods.
 pub fn routes(site: Arc<Site>) -> Router {
-    let api = Router::new()
+    routes_of(Api::new(site))
+}
+
+/// `routes` of an [`Api`] already made (the server also calls it directly).
+pub fn routes_of(api: Api) -> Router {
+    Router::new().nest_service(PREFIX, api)
+}
+
+/// Whether a path is the REST API's (`/wp-json` and below), as `routes` routes it.
+pub fn is_rest_path(path: &str) -> bool {
+    path.strip_prefix(PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The REST API: its pipeline (`rest_pipeline`) before the router of its routes. It is
+/// given requests with their `/wp-json` path; the routes see the path below it.
+#[derive(Clone)]
+pub struct Api {
+    site: Arc<Site>,
+    router: Router,
+}
+
+impl Api {
+    pub fn new(site: Arc<Site>) -> Self {
+        let router = api_router(site.clone());
+        site.set_api(router.clone());
+        Self { site, router }
+    }
+
+    /// Answers a request to `/wp-json` or below.
+    pub async fn handle(&self, mut req: Request) -> Response {
+        // Nested in a router (`routes_of`), the request comes without its `/wp-json`: the
+        // pipeline reads the whole path, as when it is called directly.
+        if let Some(original) = req.extensions().get::<axum::extract::OriginalUri>() {
+            *req.uri_mut() = original.0.clone();
+        }
+        rest_pipeline(&self.site, req, |mut req| {
+            below_prefix(&mut req);
+            let router = self.router.clone();
+            async move {
+                match tower::ServiceExt::oneshot(router, req).await {
+                    Ok(resp) => resp,
+                    Err(never) => match never {},
+                }
+            }
+        })
+        .await
+    }
+}
+
+impl tower::Service<Request> for Api {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let api = self.clone();
+        Box::pin(async move { Ok(api.handle(req).await) })
+    }
+}
+
+/// A REST path without its `/wp-json` prefix (`/` for the index).
+fn rest_path(path: &str) -> &str {
+    match path.strip_prefix(PREFIX) {
+        Some("") | None => "/",
+        Some(rest) => rest,
+    }
+}
+
+/// Rewrites the request's URI to the path below `/wp-json`, as the routes are written.
+fn below_prefix(req: &mut Request) {
+    let uri = req.uri();
+    let path = rest_path(uri.path());
+    let new = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    if let Ok(new) = new.parse::<Uri>() {
+        *req.uri_mut() = new;
+    }
+}
+
+fn api_router(site: Arc<Site>) -> Router {
+    Router::new()
         .merge(index::routes())
         .merge(post_types::routes())
         .merge(post_statuses::routes())
@@ -102,10 +193,7 @@ pub fn routes(site: Arc<Site>) -> Router {
         .merge(audit::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
-        .with_state(site.clone());
-    site.set_api(api.clone());
-    let pipeline = axum::middleware::from_fn_with_state(site, rest_pipeline);
-    Router::new().nest_service(PREFIX, tower::Layer::layer(&pipeline, api))
+        .with_state(site)
 }
 
 async fn no_route() -> WpError {
@@ -121,7 +209,7 @@ pub fn canonicalize<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B
     let path = uri.path();
     let query = uri.query().unwrap_or("");
 
-    let mut route: Option<(String, String)> = None;
+    let mut route: Option<(Cow<'_, str>, Cow<'_, str>)> = None;
     if path == "/" || path == "/index.php" {
         let mut rest_route = None;
         let mut rest_query = form_urlencoded::Serializer::new(String::new());
@@ -138,40 +226,54 @@ pub fn canonicalize<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B
                 .map(|seg| form_urlencoded::byte_serialize(seg.as_bytes()).collect::<String>())
                 .collect::<Vec<_>>()
                 .join("/");
-            route = Some((encoded, rest_query.finish()));
+            route = Some((Cow::Owned(encoded), Cow::Owned(rest_query.finish())));
         }
     } else if let Some(rest) = path
         .strip_prefix("/index.php/wp-json")
         .or_else(|| path.strip_prefix(PREFIX))
         && (rest.is_empty() || rest.starts_with('/'))
     {
-        route = Some((rest.to_owned(), query.to_owned()));
+        route = Some((Cow::Borrowed(rest), Cow::Borrowed(query)));
     }
     let Some((route, query)) = route else {
         return req;
     };
 
-    let mut route = route.to_ascii_lowercase();
-    while route.ends_with('/') {
-        route.pop();
-    }
-    let route = if route.is_empty() || route.starts_with('/') {
-        route
-    } else {
-        format!("/{route}")
-    };
-    let new = if query.is_empty() {
-        format!("{PREFIX}{route}")
-    } else {
-        format!("{PREFIX}{route}?{query}")
-    };
-    if let Ok(new_uri) = new.parse::<Uri>() {
-        *req.uri_mut() = new_uri;
+    // Already canonical (the usual case): the URI is kept as it came, not made again.
+    let canonical = uri.scheme().is_none()
+        && uri.authority().is_none()
+        && path.strip_prefix(PREFIX) == Some(route.as_ref())
+        && !route.ends_with('/')
+        && !route.bytes().any(|b| b.is_ascii_uppercase());
+    if !canonical {
+        let mut route = route.to_ascii_lowercase();
+        while route.ends_with('/') {
+            route.pop();
+        }
+        let route = if route.is_empty() || route.starts_with('/') {
+            route
+        } else {
+            format!("/{route}")
+        };
+        let new = if query.is_empty() {
+            format!("{PREFIX}{route}")
+        } else {
+            format!("{PREFIX}{route}?{query}")
+        };
+        if let Ok(new_uri) = new.parse::<Uri>() {
+            *req.uri_mut() = new_uri;
+        }
     }
 
-    let override_method = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "_method")
-        .map(|(_, v)| v.into_owned())
+    // Without `%` a key can only be `_method` if the text is there as such.
+    let may_override = query.contains("_method") || query.contains('%');
+    let override_method = may_override
+        .then(|| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "_method")
+                .map(|(_, v)| v.into_owned())
+        })
+        .flatten()
         .or_else(|| {
             req.headers()
                 .get("x-http-method-override")
@@ -238,16 +340,31 @@ pub fn transport_from(
     extensions: &axum::http::Extensions,
     headers: &HeaderMap,
 ) -> (Transport, Client) {
+    let https = is_https(site, extensions, headers);
+    let ip = client_ip(site, extensions, headers);
+    (
+        Transport { https },
+        Client {
+            ip: ip.map(|i| i.to_string()).unwrap_or_default(),
+            user_agent: user_agent(headers).into_owned(),
+        },
+    )
+}
+
+/// The client's address: the peer's, or behind a `--trusted-proxy` the right-most
+/// forwarded address that is not one of our proxies.
+fn client_ip(
+    site: &Site,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip());
     let trusted = |ip: IpAddr| site.config.trusted_proxies.iter().any(|c| c.contains(ip));
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let via_proxy = peer.is_some_and(trusted);
-    let https = is_https(site, extensions, headers);
-    // The client is the right-most forwarded address that is not one of our proxies.
     let mut ip = peer;
-    if via_proxy && let Some(xff) = header("x-forwarded-for") {
+    if via_proxy && let Some(xff) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
         for hop in xff.rsplit(',') {
             match hop.trim().parse::<IpAddr>() {
                 Ok(addr) => {
@@ -260,34 +377,114 @@ pub fn transport_from(
             }
         }
     }
-    let user_agent = headers
+    ip
+}
+
+/// `HTTP_USER_AGENT` (invalid UTF-8 replaced; empty when absent).
+fn user_agent(headers: &HeaderMap) -> Cow<'_, str> {
+    headers
         .get(header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .unwrap_or_default();
-    (
-        Transport { https },
-        Client {
-            ip: ip.map(|i| i.to_string()).unwrap_or_default(),
-            user_agent,
-        },
-    )
+        .map_or(Cow::Borrowed(""), |v| String::from_utf8_lossy(v.as_bytes()))
+}
+
+/// An IP address as text, written on the stack (`Client::ip` without the allocation).
+struct IpText {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl IpText {
+    fn new(ip: Option<IpAddr>) -> Self {
+        use std::io::Write as _;
+        let mut buf = [0u8; 48];
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        // The longest address (an IPv4-mapped IPv6 one) is 45 characters: it always fits.
+        if let Some(ip) = ip
+            && write!(cursor, "{ip}").is_err()
+        {
+            cursor.set_position(0);
+        }
+        let len = usize::try_from(cursor.position()).unwrap_or(0);
+        Self { buf, len }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+/// What the pipeline reads of the query string, in one pass: the global parameters,
+/// `_jsonp` and whether `context=edit`.
+struct QueryFlags {
+    globals: GlobalParams,
+    /// `_jsonp` as `judge_jsonp` judges it.
+    jsonp: Result<Option<String>, ()>,
+    edit_context: bool,
+}
+
+impl QueryFlags {
+    fn parse(query: &str) -> Self {
+        let mut globals = global_params::Reader::default();
+        let mut callback = None;
+        let mut edit_context = false;
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            globals.read(&k, &v);
+            if k == "_jsonp" {
+                callback = Some(Ok(v.into_owned()));
+            } else if k.starts_with("_jsonp[") {
+                callback = Some(Err(()));
+            } else if k == "context" && v == "edit" {
+                edit_context = true;
+            }
+        }
+        Self {
+            globals: globals.finish(),
+            jsonp: judge_jsonp(callback),
+            edit_context,
+        }
+    }
 }
 
 /// Authentication before dispatch (`rest_authentication_errors`), `OPTIONS` answers, then
 /// what `rest_post_dispatch` adds (`Allow`, `_fields`), `_envelope`, `_jsonp`, and the common
 /// headers.
-async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Next) -> Response {
+///
+/// The request is read once: its query string in one pass (`QueryFlags`), its client
+/// borrowed, not copied (`ClientRef`), until a handler is to run. A posts answer is cached
+/// (`crate::cache`) as it leaves this pipeline, `Allow`, `_fields`, `_envelope`, `_jsonp`
+/// and the common headers applied, so a hit needs only what varies per request: the CORS
+/// headers for its `Origin`, the REST nonce of a cookie session, the metrics' route.
+async fn rest_pipeline<F, Fut>(site: &Arc<Site>, mut req: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let uri = req.uri().clone();
+    let query = uri.query().unwrap_or("");
     let origin = req.headers().get(header::ORIGIN).cloned();
     let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
     let is_options = req.method() == Method::OPTIONS;
-    let (transport, client) = transport_of(&site, &req);
-    req.extensions_mut().insert(transport);
-    req.extensions_mut().insert(client.clone());
-    let globals = GlobalParams::from_query(req.uri().query());
-    let matched = registry::match_route(&site, req.uri().path(), req.method().as_str());
-    let query = req.uri().query().unwrap_or("").to_owned();
+    let transport = Transport {
+        https: is_https(site, req.extensions(), req.headers()),
+    };
+    let https = transport.https;
+    let ip = IpText::new(client_ip(site, req.extensions(), req.headers()));
+    let user_agent_header = req.headers().get(header::USER_AGENT).cloned();
+    let user_agent = user_agent_header
+        .as_ref()
+        .map_or(Cow::Borrowed(""), |v| String::from_utf8_lossy(v.as_bytes()));
+    let client = auth::ClientRef {
+        ip: ip.as_str(),
+        user_agent: &user_agent,
+    };
+    let QueryFlags {
+        globals,
+        jsonp,
+        edit_context,
+    } = QueryFlags::parse(query);
+    let matched = registry::match_route(site, rest_path(uri.path()), req.method().as_str());
     // `_jsonp` is checked before anything else runs: a bad callback name stops the request.
-    let Ok(jsonp) = jsonp_callback(&query) else {
+    let Ok(jsonp) = jsonp else {
         let mut resp = json_response(
             StatusCode::BAD_REQUEST,
             &serde_json::json!({
@@ -299,7 +496,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             header::CONTENT_TYPE,
             HeaderValue::from_static(JSONP_CONTENT_TYPE),
         );
-        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        add_rest_headers(resp.headers_mut(), site, origin, false, is_get);
         return resp;
     };
     // The terms controller's `create_item` sets `context=edit` before `Allow` is computed.
@@ -307,19 +504,13 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         && matched
             .as_ref()
             .is_some_and(|m| matches!(m.doc.kind, registry::Kind::Terms(_)));
-    let edit_context =
-        form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "context" && v == "edit");
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes().to_vec());
-    let https = transport.https;
+    let authorization = req.headers().get(header::AUTHORIZATION).cloned();
 
     // A route whose percent-decoded path is not UTF-8 matches no route pattern (axum's path
     // extractor would answer with a plain-text 400 instead).
-    if !decodes_to_utf8(req.uri().path()) {
+    if !decodes_to_utf8(uri.path()) {
         let mut resp = WpError::rest_no_route().into_response();
-        add_rest_headers(resp.headers_mut(), &site, origin, false, is_get);
+        add_rest_headers(resp.headers_mut(), site, origin, false, is_get);
         return resp;
     }
     let version = site
@@ -337,14 +528,20 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
         && !req.headers().contains_key(header::CONTENT_TYPE)
         && axum::body::HttpBody::size_hint(req.body()).exact() == Some(0)
         && !query.contains("_method");
-    let mut result =
-        auth::authenticate_request(&site, authorization.as_deref(), https, &client, version).await;
+    let mut result = auth::authenticate_request(
+        site,
+        authorization.as_ref().map(HeaderValue::as_bytes),
+        https,
+        client,
+        version,
+    )
+    .await;
     // Cookie authentication (`rest_cookie_check_errors`) for requests without credentials of
     // their own: the admin screens' session cookie counts only with a valid `wp_rest` nonce.
     let mut rest_nonce = None;
     let mut cookie_refused = false;
     if authorization.is_none() && result.as_ref().is_ok_and(|a| !a.logged_in()) {
-        match auth::cookie::rest_cookie_check_errors(&site, req.headers(), &query).await {
+        match auth::cookie::rest_cookie_check_errors(site, req.headers(), query).await {
             Ok(Some((auth, nonce))) => {
                 site.metrics.auth(crate::metrics::AuthKind::Cookie, true);
                 rest_nonce = Some(nonce);
@@ -360,12 +557,24 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
             }
         }
     }
+    // What the handlers read of the request: made only when one is to run.
+    let for_handlers = |req: &mut Request, auth: Option<&Auth>| {
+        let ext = req.extensions_mut();
+        ext.insert(transport);
+        ext.insert(Client {
+            ip: client.ip.to_owned(),
+            user_agent: client.user_agent.to_owned(),
+        });
+        if let Some(auth) = auth {
+            ext.insert(auth.clone());
+        }
+    };
     let mut authenticated = None;
+    // Where this answer goes in the response cache, when the handler's own answer is a 200.
+    let mut cache_slot = None;
     let (mut resp, logged_in) = match result {
         Ok(auth) => {
-            authenticated = Some(auth.clone());
             let logged_in = auth.logged_in();
-            req.extensions_mut().insert(auth.clone());
             // The token's scopes, before any handler (and before the response cache).
             let scope = auth::scopes::check_route(
                 auth.grant.as_deref(),
@@ -378,7 +587,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                 // `rest_handle_options_request()`: the route's data with its schema; an
                 // unknown route answers an empty list.
                 let data = matched.as_ref().map_or(Value::Array(vec![]), |m| {
-                    registry::route_data(&site, m.doc, true)
+                    registry::route_data(site, m.doc, true)
                 });
                 json_response(StatusCode::OK, &data)
             } else if let (Some(v), true) = (version, cacheable) {
@@ -388,28 +597,33 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     .as_ref()
                     .and_then(|g| g.scopes.as_ref())
                     .map_or("", |s| s.stored.as_str());
-                // One allocation: the URI is written straight into the key.
-                let key = format!("{}|{}|{scopes}|{}", auth.user_id(), https, req.uri());
+                let key = response_key(auth.user_id(), https, scopes, &uri);
                 let hit = site.cache.response(v, &key);
                 site.metrics.cache_lookup(hit.is_some());
-                match hit {
-                    Some(hit) => hit,
-                    None => site.cache.put_response(v, key, next.run(req).await).await,
+                if let Some(hit) = hit {
+                    return per_request_headers(site, hit, origin, logged_in, rest_nonce, &matched);
                 }
+                for_handlers(&mut req, Some(&auth));
+                let resp = next(req).await;
+                if resp.status() == StatusCode::OK {
+                    cache_slot = Some((v, key));
+                }
+                resp
             } else {
-                next.run(req).await
+                for_handlers(&mut req, Some(&auth));
+                next(req).await
             };
             // axum's own Allow (on unrouted methods) is not WordPress's.
             resp.headers_mut().remove(header::ALLOW);
             if let Some(m) = &matched {
                 let allow = registry::allowed_methods(
-                    &site,
+                    site,
                     &auth,
                     transport,
                     m,
                     // A term created answers in the edit context (`create_item` sets it).
                     edit_context || (term_create && resp.status().is_success()),
-                    &query,
+                    query,
                     resp.extensions().get::<registry::AllowHints>().copied(),
                 )
                 .await;
@@ -420,6 +634,7 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
                     resp.headers_mut().insert(header::ALLOW, v);
                 }
             }
+            authenticated = Some(auth);
             (resp, logged_in)
         }
         Err(e) => (e.into_response(), false),
@@ -454,14 +669,69 @@ async fn rest_pipeline(State(site): State<Arc<Site>>, mut req: Request, next: Ne
     if let Some(callback) = jsonp {
         resp = wrap_jsonp(resp, &callback).await;
     }
-    // A refused cookie gets `rest_send_nocache_headers`, as in WordPress.
-    add_rest_headers(
+    // A refused cookie gets `rest_send_nocache_headers`, as in WordPress. The headers that
+    // depend on the request's `Origin` come last, after the answer is cached.
+    add_common_headers(
         resp.headers_mut(),
-        &site,
-        origin,
+        site,
         logged_in || cookie_refused,
         is_get,
     );
+    if let Some((v, key)) = cache_slot {
+        resp = site.cache.put_response(v, key, resp).await;
+    }
+    if let Some(origin) = origin {
+        add_origin_headers(
+            resp.headers_mut(),
+            origin,
+            is_get && !(logged_in || cookie_refused),
+        );
+    }
+    per_request_headers(site, resp, None, logged_in, rest_nonce, &matched)
+}
+
+/// The response cache's key of a request: `user|https|scopes|path?query`, written in one
+/// allocation without the formatting machinery (it is made for every cached read).
+fn response_key(user_id: i64, https: bool, scopes: &str, uri: &Uri) -> String {
+    let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let mut key = String::with_capacity(20 + 7 + scopes.len() + target.len());
+    let mut digits = [0u8; 20];
+    let mut n = user_id.unsigned_abs();
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if user_id < 0 {
+        key.push('-');
+    }
+    key.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("?"));
+    key.push_str(if https { "|true|" } else { "|false|" });
+    key.push_str(scopes);
+    key.push('|');
+    key.push_str(target);
+    key
+}
+
+/// What an answer gets per request even from the response cache: the CORS headers for its
+/// `Origin` (`logged_in`: the cached answer did not vary by origin already), the REST nonce
+/// of a cookie session, and the route the metrics count it under.
+fn per_request_headers(
+    site: &Site,
+    mut resp: Response,
+    origin: Option<HeaderValue>,
+    logged_in: bool,
+    rest_nonce: Option<HeaderValue>,
+    matched: &Option<registry::Matched<'_>>,
+) -> Response {
+    if let Some(origin) = origin {
+        // Cached answers are all to GETs.
+        add_origin_headers(resp.headers_mut(), origin, !logged_in);
+    }
     if let Some(nonce) = rest_nonce {
         resp.headers_mut()
             .insert(HeaderName::from_static("x-wp-nonce"), nonce);
@@ -483,16 +753,9 @@ const JSONP_CONTENT_TYPE: &str = "application/javascript; charset=UTF-8";
 
 /// `_jsonp` as `WP_REST_Server::serve_request()` reads it from the query string: `None`
 /// when absent or empty (PHP-falsy: `""`, `"0"`), `Err` when `wp_check_jsonp_callback()`
-/// refuses it (anything but `[A-Za-z0-9_.]`, or an array such as `_jsonp[]=`).
-fn jsonp_callback(query: &str) -> Result<Option<String>, ()> {
-    let mut callback = None;
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if k == "_jsonp" {
-            callback = Some(Ok(v.into_owned()));
-        } else if k.starts_with("_jsonp[") {
-            callback = Some(Err(()));
-        }
-    }
+/// refuses it (anything but `[A-Za-z0-9_.]`, or an array such as `_jsonp[]=`). Given the
+/// last `_jsonp` of the query (`Err`: an array).
+fn judge_jsonp(callback: Option<Result<String, ()>>) -> Result<Option<String>, ()> {
     match callback {
         None => Ok(None),
         Some(Err(())) => Err(()),
@@ -563,6 +826,8 @@ fn decodes_to_utf8(path: &str) -> bool {
     std::str::from_utf8(&out).is_ok()
 }
 
+/// The headers WordPress sends on every REST answer (`rest_send_cors_headers`,
+/// `rest_send_nocache_headers` for a logged-in user, …).
 fn add_rest_headers(
     h: &mut HeaderMap,
     site: &Site,
@@ -570,6 +835,14 @@ fn add_rest_headers(
     logged_in: bool,
     is_get: bool,
 ) {
+    add_common_headers(h, site, logged_in, is_get);
+    if let Some(origin) = origin {
+        add_origin_headers(h, origin, is_get && !logged_in);
+    }
+}
+
+/// `add_rest_headers` for a request without `Origin`: everything but the CORS grant.
+fn add_common_headers(h: &mut HeaderMap, site: &Site, logged_in: bool, is_get: bool) {
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
     if !h.contains_key(header::LINK)
         && let Ok(v) = HeaderValue::from_str(&format!(
@@ -593,18 +866,8 @@ fn add_rest_headers(
             "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type",
         ),
     );
-    if let Some(origin) = origin {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("OPTIONS, GET, POST, PUT, PATCH, DELETE"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
-    } else if is_get && !logged_in {
+    // Without `Origin`, an anonymous GET varies by it (another origin gets CORS headers).
+    if is_get && !logged_in {
         h.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     if logged_in {
@@ -617,6 +880,23 @@ fn add_rest_headers(
             HeaderValue::from_static("no-cache, must-revalidate, max-age=0, no-store, private"),
         );
         h.remove(header::LAST_MODIFIED);
+    }
+}
+
+/// The CORS grant for a request's `Origin`, on an answer that `add_common_headers` made
+/// (`varied`: it already says `Vary: Origin`).
+fn add_origin_headers(h: &mut HeaderMap, origin: HeaderValue, varied: bool) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("OPTIONS, GET, POST, PUT, PATCH, DELETE"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    if !varied {
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
     }
 }
 
@@ -737,4 +1017,30 @@ pub fn request_id(v: &mut params::Validator<'_>, params: &params::Params, url_id
         return url_id;
     }
     v.integer("id").unwrap_or(url_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_keys_name_user_transport_scopes_and_target() {
+        let uri: Uri = "/wp-json/wp/v2/posts?per_page=10".parse().expect("uri");
+        assert_eq!(
+            response_key(12, true, "", &uri),
+            "12|true||/wp-json/wp/v2/posts?per_page=10"
+        );
+        assert_eq!(
+            response_key(0, false, "read", &"/wp-json".parse().expect("uri")),
+            "0|false|read|/wp-json"
+        );
+        assert_eq!(
+            response_key(i64::MIN, false, "", &uri),
+            format!("{}|false||/wp-json/wp/v2/posts?per_page=10", i64::MIN)
+        );
+        assert_eq!(
+            response_key(i64::MAX, true, "a b", &uri),
+            format!("{}|true|a b|/wp-json/wp/v2/posts?per_page=10", i64::MAX)
+        );
+    }
 }

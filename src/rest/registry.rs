@@ -111,7 +111,17 @@ pub fn match_route<'a>(site: &'a Site, path: &str, method: &str) -> Option<Match
     let path = if path.is_empty() { "/" } else { path };
     let method = if method == "HEAD" { "GET" } else { method };
     site.routes.0.iter().find_map(|doc| {
-        if method != "OPTIONS" && !methods(doc).contains(&method) {
+        if method != "OPTIONS" && !doc.endpoints.iter().any(|(m, _)| m.contains(&method)) {
+            return None;
+        }
+        // A route without named groups needs no captures (which allocate, matching or not).
+        if doc.pattern.captures_len() == 1 {
+            return doc.pattern.is_match(path).then(|| Matched {
+                doc,
+                captures: vec![],
+            });
+        }
+        if !doc.pattern.is_match(path) {
             return None;
         }
         let caps = doc.pattern.captures(path)?;

@@ -34,7 +34,7 @@ use secrecy::SecretString;
 use crate::auth::{self, Client, password, throttle};
 use crate::error::WpError;
 use crate::site::{Site, now};
-use crate::store::{AppPasswordUsage, User};
+use crate::store::User;
 use crate::work::Priority;
 
 pub use value::Value;
@@ -592,12 +592,8 @@ impl Server<'_> {
                         &self.client.ip,
                         &self.client.user_agent,
                     );
-                    site.usage.record(AppPasswordUsage {
-                        uuid: grant.uuid,
-                        last_used: now(),
-                        last_ip: self.client.ip.clone(),
-                        last_user_agent: self.client.user_agent.chars().take(512).collect(),
-                    });
+                    site.usage
+                        .record(grant.uuid, now(), &self.client.ip, &self.client.user_agent);
                     return Ok(Some((Arc::new(user), Some(Arc::new(grant)))));
                 }
                 // An expired token says so, as over REST.

@@ -22,6 +22,7 @@ mod import;
 mod index;
 mod kses;
 mod linear_time;
+mod logging;
 mod media;
 mod media_s3;
 mod metrics;

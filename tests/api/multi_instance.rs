@@ -5,7 +5,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ferropress::caps::Role;
-use ferropress::store::AppPasswordUsage;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -228,12 +227,12 @@ async fn concurrent_usage_flushes_from_two_instances_keep_the_newest() {
         for (i, t) in tokens.iter().enumerate() {
             let a_newer = (i as i64 + round) % 2 == 0;
             for (app, newer, ip) in [(&a, a_newer, "10.0.0.1"), (&b, !a_newer, "10.0.0.2")] {
-                app.site.usage.record(AppPasswordUsage {
-                    uuid: t.uuid,
-                    last_used: base + if newer { 10 } else { 5 },
-                    last_ip: ip.into(),
-                    last_user_agent: format!("agent {ip}"),
-                });
+                app.site.usage.record(
+                    t.uuid,
+                    base + if newer { 10 } else { 5 },
+                    ip,
+                    &format!("agent {ip}"),
+                );
             }
         }
         let (fa, fb) = tokio::join!(

@@ -1,5 +1,7 @@
 //! Posts: creation by role, reading, listing and pagination.
 
+use std::sync::atomic::Ordering;
+
 use ferropress::caps::{AppPasswordGate, Role};
 use serde_json::json;
 
@@ -260,6 +262,107 @@ async fn listing_paginates_with_wordpress_headers() {
 /// Reads may be served from memory (`ferropress::cache`), but never once anything changed:
 /// each write, through the API or by another process on the same database file, shows in
 /// the very next read.
+/// An answer served again from the response cache is the one first computed, header for
+/// header (`Allow`, pagination, CORS for the request's `Origin`, no-cache for a user, `Vary`),
+/// for anonymous and token readers, with and without an `Origin`, `_fields` and `_envelope`.
+#[tokio::test]
+async fn cached_answers_are_the_answers_first_made() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token("alice", Role::Author).await;
+    for i in 0..3 {
+        let (status, _) = create(
+            &app,
+            "alice",
+            &token,
+            json!({"title": format!("Post {i}"), "status": "publish"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (_, one) = app.get_json("/wp-json/wp/v2/posts?per_page=1").await;
+    let id = one[0]["id"].as_i64().expect("id");
+    let paths = [
+        "/wp-json/wp/v2/posts?per_page=2&page=2".to_owned(),
+        "/wp-json/wp/v2/posts?per_page=1&_fields=id,title".to_owned(),
+        "/wp-json/wp/v2/posts?_envelope&per_page=1".to_owned(),
+        format!("/wp-json/wp/v2/posts/{id}?context=edit"),
+        format!("/wp-json/wp/v2/posts/{id}?_jsonp=cb"),
+    ];
+    let get = |path: &str, user: bool, origin: Option<&str>| {
+        let mut req = app.client.get(app.url(path));
+        if user {
+            req = req.basic_auth("alice", Some(&token));
+        }
+        if let Some(o) = origin {
+            req = req.header("Origin", o);
+        }
+        async move {
+            let resp = req.send().await.expect("get");
+            let mut headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .filter(|(k, _)| k.as_str() != "date")
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_owned()))
+                .collect();
+            headers.sort();
+            (
+                resp.status().as_u16(),
+                headers,
+                resp.text().await.expect("body"),
+            )
+        }
+    };
+    for path in &paths {
+        for user in [false, true] {
+            // The first request of each pair makes the answer (the cache has no entry for
+            // it), whatever the `Origin`; the next ones are served from the cache.
+            for first_origin in [None, Some("https://a.example")] {
+                let made = get(path, user, first_origin).await;
+                for origin in [None, Some("https://a.example"), Some("https://b.example")] {
+                    let hits = || app.site.metrics.cache_hits.load(Ordering::Relaxed);
+                    let before = hits();
+                    let again = get(path, user, origin).await;
+                    // Served from the cache (only 200s are kept: an anonymous edit context
+                    // is refused, and made each time).
+                    assert_eq!(hits() > before, again.0 == 200, "{path}: a hit iff a 200");
+                    // A write (of an option nothing reads here) empties the cache: this
+                    // one is made again.
+                    app.site
+                        .store
+                        .set_option("fastb_test_marker", &format!("{path}{user}{origin:?}"))
+                        .await
+                        .expect("write");
+                    let fresh = get(path, user, origin).await;
+                    assert_eq!(again.0, fresh.0, "{path} user={user} origin={origin:?}");
+                    assert_eq!(again.2, fresh.2, "{path} user={user} origin={origin:?}");
+                    assert_eq!(again.1, fresh.1, "{path} user={user} origin={origin:?}");
+                    if origin == first_origin {
+                        assert_eq!(made.1, again.1, "{path} user={user} origin={origin:?}");
+                    }
+                    // `Vary: Origin` once, unless a user's answer without `Origin`.
+                    let vary = again
+                        .1
+                        .iter()
+                        .filter(|(k, v)| k == "vary" && v.contains("Origin"))
+                        .count();
+                    let varies = usize::from(!user || origin.is_some());
+                    assert_eq!(
+                        vary, varies,
+                        "{path} user={user} origin={origin:?}: {:?}",
+                        again.1
+                    );
+                    // An envelope carries the headers inside its body (an anonymous edit
+                    // context is refused: no method to allow).
+                    let allow = again.1.iter().any(|(k, _)| k == "allow");
+                    if again.0 == 200 {
+                        assert_eq!(allow, !path.contains("_envelope"), "{path}: {:?}", again.1);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn repeated_reads_follow_every_write() {
     let app = TestApp::spawn().await;
