@@ -187,7 +187,7 @@ impl UsageRecorder {
         if let Some(p) = st.pending.get_mut(&uuid)
             && same(p)
         {
-            p.last_used = last_used;
+            p.last_used = p.last_used.max(last_used);
             return;
         }
         st.pending.insert(
