@@ -215,7 +215,8 @@ fn link_urls(s: &str, rel: &str) -> String {
 /// followed it.
 fn url_link(whole: &str, url: &str, paren: bool, rel: &str, out: &mut Vec<u8>) {
     let mut url = url.to_owned();
-    let mut suffix = if paren && url.find('(').is_some_and(|p| p > 0) {
+    // A `)` after a URL holding a `(` joins the URL, to be balanced below.
+    let paren_after = if paren && url.find('(').is_some_and(|p| p > 0) {
         url.push(')');
         ""
     } else if paren {
@@ -237,17 +238,15 @@ fn url_link(whole: &str, url: &str, paren: bool, rel: &str, out: &mut Vec<u8>) {
         closes -= 1;
         cut = p;
     }
-    let tail = url[cut..].to_owned() + suffix;
-    url.truncate(cut);
-    suffix = &tail;
-    let url = esc_url(&url);
-    if url.is_empty() {
+    let escaped = esc_url(&url[..cut]);
+    if escaped.is_empty() {
         out.extend_from_slice(whole.as_bytes());
         return;
     }
     out.push(whole.as_bytes()[0]);
-    push_link(out, &url, rel);
-    out.extend_from_slice(suffix.as_bytes());
+    push_link(out, &escaped, rel);
+    out.extend_from_slice(url[cut..].as_bytes());
+    out.extend_from_slice(paren_after.as_bytes());
 }
 
 fn push_link(out: &mut Vec<u8>, url: &str, rel: &str) {
