@@ -245,7 +245,7 @@ fn url_link(whole: &str, url: &str, paren: bool, rel: &str, out: &mut Vec<u8>) {
     }
     out.push(whole.as_bytes()[0]);
     push_link(out, &escaped, rel);
-    out.extend_from_slice(url[cut..].as_bytes());
+    out.extend_from_slice(&url.as_bytes()[cut..]);
     out.extend_from_slice(paren_after.as_bytes());
 }
 
